@@ -1,0 +1,85 @@
+"""Shared fixtures: a tiny learnable MNIST on disk, and the real MNIST when it is present."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trainer.mnist import IMAGES_MAGIC, LABELS_MAGIC, MNIST_FILES
+
+# From the project root the shared data is ../shared/data/mnist (see its README).
+REAL_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+
+TINY_TRAIN_SIZE = 300
+TINY_TEST_SIZE = 100
+
+
+def write_idx(path: Path, array: np.ndarray, magic: int) -> None:
+    """Write ``array`` as an IDX file with the given magic number, gzipped if path ends in .gz."""
+    header = magic.to_bytes(4, "big") + np.asarray(array.shape, dtype=">u4").tobytes()
+    content = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
+    path.write_bytes(gzip.compress(content, mtime=0) if path.suffix == ".gz" else content)
+
+
+def _tiny_set(rng: np.random.Generator, prototypes: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
+    labels = rng.permutation(np.arange(n) % 10).astype(np.uint8)  # balanced classes
+    noise = rng.normal(0.0, 40.0, size=(n, 28, 28))
+    images = np.clip(prototypes[labels] + noise, 0, 255).astype(np.uint8)  # (N, 28, 28)
+    return images, labels
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path: Path) -> Path:
+    """A folder with the four MNIST files, gzipped: 300 train and 100 test images.
+
+    Each class is a fixed random prototype image plus noise, so a short training run
+    beats chance by far.
+    """
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    rng = np.random.default_rng(1234)
+    prototypes = rng.uniform(0, 255, size=(10, 28, 28))
+    train_images, train_labels = _tiny_set(rng, prototypes, TINY_TRAIN_SIZE)
+    test_images, test_labels = _tiny_set(rng, prototypes, TINY_TEST_SIZE)
+    arrays = {
+        "train_images": (train_images, IMAGES_MAGIC),
+        "train_labels": (train_labels, LABELS_MAGIC),
+        "test_images": (test_images, IMAGES_MAGIC),
+        "test_labels": (test_labels, LABELS_MAGIC),
+    }
+    for key, (array, magic) in arrays.items():
+        write_idx(folder / f"{MNIST_FILES[key]}.gz", array, magic)
+    return folder
+
+
+@pytest.fixture
+def tiny_mnist_checksums(tiny_mnist: Path) -> dict[str, str]:
+    """MD5 of the uncompressed content of each tiny MNIST file, keyed by file name."""
+    return {
+        name: hashlib.md5(gzip.decompress((tiny_mnist / f"{name}.gz").read_bytes())).hexdigest()
+        for name in MNIST_FILES.values()
+    }
+
+
+def _holds_mnist(folder: Path) -> bool:
+    return all(
+        (folder / name).is_file() or (folder / f"{name}.gz").is_file()
+        for name in MNIST_FILES.values()
+    )
+
+
+@pytest.fixture(scope="session")
+def real_mnist() -> Path:
+    """The folder of the real MNIST files: REAL_MNIST, else $HPSEARCH_DATA_DIR; skip if neither."""
+    candidates = [REAL_MNIST]
+    if env_dir := os.environ.get("HPSEARCH_DATA_DIR"):
+        candidates.append(Path(env_dir))
+    for folder in candidates:
+        if _holds_mnist(folder):
+            return folder
+    pytest.skip(f"real MNIST not found in {' or '.join(map(str, candidates))}")

@@ -1,0 +1,270 @@
+"""The MNIST loader: find the four IDX files, download them if needed, read them.
+
+The files are looked for, in this order, as ``NAME`` or ``NAME.gz``:
+
+1. the ``data_dir`` argument (when given, nothing else is tried);
+2. the folder named by the ``HPSEARCH_DATA_DIR`` environment variable;
+3. the cache folder ``$XDG_CACHE_HOME/hpsearch/mnist`` (``~/.cache/hpsearch/mnist``);
+4. with ``download=True``, the missing files are fetched from the mirrors into the cache.
+
+Every file is checked against its IDX header and, unless ``checksums=None``, against
+the MD5 of its uncompressed content.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.request
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from http.client import HTTPException
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import DTypeLike
+
+from trainer.errors import DataError, DownloadError
+
+MNIST_FILES: dict[str, str] = {
+    "train_images": "train-images-idx3-ubyte",
+    "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte",
+    "test_labels": "t10k-labels-idx1-ubyte",
+}
+
+MNIST_MD5: dict[str, str] = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
+
+MIRRORS: tuple[str, ...] = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+
+DATA_DIR_ENV = "HPSEARCH_DATA_DIR"
+
+IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions (N, rows, cols)
+LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension (N,)
+NUM_CLASSES = 10
+DOWNLOAD_TIMEOUT = 30.0  # seconds without an answer before a mirror is given up
+_CHUNK_SIZE = 1 << 16
+
+
+@dataclass(frozen=True, eq=False)
+class Mnist:
+    """The MNIST training and test sets (eq=False: numpy arrays do not compare to a bool)."""
+
+    x_train: np.ndarray
+    t_train: np.ndarray
+    x_test: np.ndarray
+    t_test: np.ndarray
+
+
+def default_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/hpsearch/mnist``, or ``~/.cache/hpsearch/mnist`` when it is unset."""
+    xdg_cache = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg_cache) if xdg_cache else Path.home() / ".cache"
+    return base / "hpsearch" / "mnist"
+
+
+def find_mnist(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    download: bool = True,
+    mirrors: Sequence[str] = MIRRORS,
+    checksums: Mapping[str, str] | None = MNIST_MD5,
+    progress: bool = True,
+) -> Path:
+    """Return the folder holding all four MNIST files; see the module docstring for the order."""
+    if data_dir is not None:
+        folder = Path(data_dir).expanduser()
+        if missing := _missing_files(folder):
+            raise DataError(f"MNIST files missing in {folder}: {', '.join(missing)} (.gz or not)")
+        return folder
+
+    looked = []
+    if env_dir := os.environ.get(DATA_DIR_ENV):
+        folder = Path(env_dir).expanduser()
+        if not _missing_files(folder):
+            return folder
+        looked.append(f"{folder} (${DATA_DIR_ENV})")
+    cache_dir = default_cache_dir()
+    if not (missing := _missing_files(cache_dir)):
+        return cache_dir
+    looked.append(f"{cache_dir} (cache)")
+
+    if download and mirrors:
+        for name in missing:
+            checksum = None if checksums is None else checksums[name]
+            _download(name, cache_dir, mirrors, checksum, progress)
+        return cache_dir
+    no_download = "download is off" if not download else "no mirror to download from"
+    raise DataError(
+        f"MNIST files not found in {' or '.join(looked)}, and {no_download}. "
+        f"Pass --data-dir or set {DATA_DIR_ENV}, or put the four files (.gz or not) in {cache_dir}"
+    )
+
+
+def load_mnist(
+    data_dir: str | os.PathLike[str] | None = None,
+    *,
+    normalize: bool = True,
+    flatten: bool = True,
+    one_hot_label: bool = False,
+    dtype: DTypeLike = np.float64,
+    checksums: Mapping[str, str] | None = MNIST_MD5,
+    download: bool = True,
+    progress: bool = True,
+) -> Mnist:
+    """Load MNIST as the book does: images scaled to [0, 1] and flattened, labels as indices.
+
+    ``normalize=False`` keeps the uint8 pixels; ``flatten=False`` gives (N, 1, 28, 28);
+    ``one_hot_label=True`` gives (N, 10) labels of ``dtype`` instead of int64 indices.
+    """
+    folder = find_mnist(data_dir, download=download, checksums=checksums, progress=progress)
+    arrays = {}
+    for key, name in MNIST_FILES.items():
+        path = _locate(folder, name)
+        content = _read_content(path)
+        arrays[key] = _parse_idx(content, path, IMAGES_MAGIC if "images" in key else LABELS_MAGIC)
+        if checksums is not None:
+            _verify_checksum(content, path, checksums[name])
+
+    for part in ("train", "test"):
+        images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
+        if len(images) != len(labels):
+            raise DataError(f"MNIST {part} set has {len(images)} images but {len(labels)} labels")
+        if labels.max(initial=0) >= NUM_CLASSES:
+            raise DataError(f"MNIST {part} labels hold a class >= {NUM_CLASSES}")
+    x_train, x_test = (
+        _prepare_images(arrays[f"{part}_images"], normalize, flatten, dtype)
+        for part in ("train", "test")
+    )
+    t_train, t_test = (arrays[f"{part}_labels"].astype(np.int64) for part in ("train", "test"))
+    if one_hot_label:
+        t_train, t_test = (np.eye(NUM_CLASSES, dtype=dtype)[t] for t in (t_train, t_test))
+    return Mnist(x_train, t_train, x_test, t_test)
+
+
+def _locate(folder: Path, name: str) -> Path:
+    """``folder / name`` if it exists, else ``folder / name.gz`` (which may not exist)."""
+    path = folder / name
+    return path if path.is_file() else folder / f"{name}.gz"
+
+
+def _missing_files(folder: Path) -> list[str]:
+    return [name for name in MNIST_FILES.values() if not _locate(folder, name).is_file()]
+
+
+def _read_content(path: Path) -> bytes:
+    """The uncompressed bytes of an IDX file, gunzipped when its name ends in .gz."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc}") from exc
+    return _gunzip(data, path) if path.suffix == ".gz" else data
+
+
+def _gunzip(data: bytes, source: str | Path) -> bytes:
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"{source} is not a valid gzip file: {exc}") from exc
+
+
+def _parse_idx(content: bytes, path: Path, magic: int) -> np.ndarray:
+    """The uint8 array of an IDX file, after checking its magic number and length."""
+    ndim = magic & 0xFF
+    header_size = 4 + 4 * ndim
+    if len(content) < header_size:
+        raise DataError(
+            f"{path} is truncated: expected at least {header_size} bytes, got {len(content)}"
+        )
+    found_magic = int.from_bytes(content[:4], "big")
+    if found_magic != magic:
+        raise DataError(f"{path} has magic number 0x{found_magic:08x}, expected 0x{magic:08x}")
+    shape = tuple(int(d) for d in np.frombuffer(content, ">u4", count=ndim, offset=4))
+    expected = header_size + int(np.prod(shape))
+    if len(content) != expected:
+        problem = "truncated" if len(content) < expected else "malformed"
+        raise DataError(f"{path} is {problem}: expected {expected} bytes, got {len(content)}")
+    return np.frombuffer(content, np.uint8, offset=header_size).reshape(shape)  # read-only
+
+
+def _verify_checksum(content: bytes, source: str | Path, expected_md5: str) -> None:
+    actual_md5 = hashlib.md5(content, usedforsecurity=False).hexdigest()
+    if actual_md5 != expected_md5:
+        raise DataError(
+            f"{source} fails its checksum: MD5 of its content is {actual_md5}, "
+            f"expected {expected_md5}"
+        )
+
+
+def _prepare_images(
+    images: np.ndarray, normalize: bool, flatten: bool, dtype: DTypeLike
+) -> np.ndarray:
+    n, rows, cols = images.shape
+    x = np.divide(images, 255.0, dtype=dtype) if normalize else images.copy()  # writable copy
+    # (N, 784) or (N, 1, 28, 28)
+    return x.reshape(n, rows * cols) if flatten else x.reshape(n, 1, rows, cols)
+
+
+def _download(
+    name: str, folder: Path, mirrors: Sequence[str], expected_md5: str | None, progress: bool
+) -> None:
+    """Fetch ``name.gz`` into ``folder`` from the first mirror whose copy checks out."""
+    reason = "no mirror given"
+    for mirror in mirrors:
+        url = f"{mirror}{name}.gz"
+        try:
+            compressed = _fetch(url, f"{name}.gz", progress)
+            content = _gunzip(compressed, url)
+            if expected_md5 is not None:
+                _verify_checksum(content, url, expected_md5)
+        except (OSError, HTTPException, ValueError) as exc:  # URLError, timeouts, bad URLs
+            reason = f"{url}: {exc}"
+        except DataError as exc:  # its message names the URL already
+            reason = str(exc)
+        else:
+            _write_atomically(folder / f"{name}.gz", compressed)
+            return
+    raise DownloadError(f"could not download {name}.gz from any mirror; last error: {reason}")
+
+
+def _fetch(url: str, description: str, progress: bool) -> bytes:
+    # rich is only needed here, so a worker that never downloads does not import it.
+    from rich.console import Console
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    columns = TextColumn(description), BarColumn(), DownloadColumn(), TransferSpeedColumn()
+    bar = Progress(*columns, console=Console(stderr=True), disable=not progress)
+    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response, bar:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        task = bar.add_task(description, total=total)
+        chunks = []
+        while chunk := response.read(_CHUNK_SIZE):
+            chunks.append(chunk)
+            bar.advance(task, len(chunk))
+    return b"".join(chunks)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside ``path``, then rename it: no half-written file."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            os.replace(temp_name, path)
+        finally:
+            Path(temp_name).unlink(missing_ok=True)
+    except OSError as exc:
+        raise DataError(f"cannot write {path}: {exc}") from exc
