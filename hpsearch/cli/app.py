@@ -1,0 +1,99 @@
+"""The Typer application, its shared options, and the one place errors are translated.
+
+The library raises; here every ``HpsearchError`` (and the trainer's
+``TrainerError``) becomes one line on stderr and a non-zero exit code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
+
+from hpsearch import store
+from hpsearch.database import reader
+from hpsearch.display import leaderboard_table, rounds_table
+from hpsearch.errors import HpsearchError, Interrupted
+from hpsearch.report import study_report
+from trainer import TrainerError
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+
+# Tables are wide: when output is not a terminal (a pipe, a file), do not fold them at 80.
+console = Console(width=None if sys.stdout.isatty() else 140)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
+    message = _PASSWORD.sub(r"\1***@", message)
+    errors.print(f"Error: {message}", markup=False, highlight=False)
+    return typer.Exit(code)
+
+
+class Commands(typer.core.TyperGroup):
+    """Translates the errors a user can cause into one line and an exit code."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Interrupted as exc:
+            raise fail(str(exc), EXIT_INTERRUPTED) from None
+        except (HpsearchError, TrainerError) as exc:
+            raise fail(str(exc)) from None
+        except SQLAlchemyError as exc:
+            raise fail(f"database: {getattr(exc, 'orig', None) or exc}") from None
+        except KeyboardInterrupt:
+            raise fail("interrupted", EXIT_INTERRUPTED) from None
+
+
+app = typer.Typer(
+    cls=Commands,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Hyperparameter search for the NumPy network of Deep Learning from Scratch, ch. 6.",
+)
+db_app = typer.Typer(no_args_is_help=True, help="Manage the database schema.")
+app.add_typer(db_app, name="db")
+
+Name = Annotated[str, typer.Argument(help="The study's name.")]
+Db = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL or SQLite file [default: $HPSEARCH_DB or hpsearch.db]"),
+]
+DataDir = Annotated[
+    str | None,
+    typer.Option(
+        "--data-dir", help="Folder of the four MNIST files [default: $HPSEARCH_DATA_DIR, cache]"
+    ),
+]
+Verify = Annotated[
+    bool,
+    typer.Option(
+        "--verify/--no-verify", help="Check the MNIST files' MD5 (off for other IDX data)."
+    ),
+]
+Workers = Annotated[
+    int,
+    typer.Option("--workers", "-w", min=1, help="Worker processes [default: CPU count]."),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No live progress display.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+DEFAULT_WORKERS = os.cpu_count() or 1
+
+
+def print_report(factory, name: str, *, top: int = 10, round_number: int | None = None) -> None:
+    with reader(factory)() as session:
+        report = study_report(
+            session, store.get_study(session, name), round_number=round_number, top=top
+        )
+    console.print(leaderboard_table(report))
+    console.print(rounds_table(report))

@@ -1,0 +1,48 @@
+"""The commands that read the store: report, studies."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from hpsearch import store
+from hpsearch.cli.app import AsJson, Db, Name, app, console, print_report
+from hpsearch.database import open_store
+from hpsearch.display import studies_table
+from hpsearch.report import study_report, study_summary
+
+
+@app.command()
+def report(
+    name: Name,
+    top: Annotated[int, typer.Option(min=1, help="Trials in the leaderboard.")] = 10,
+    round_number: Annotated[
+        int | None, typer.Option("--round", min=0, help="Only this round.")
+    ] = None,
+    as_json: AsJson = False,
+    db: Db = None,
+) -> None:
+    """Leaderboard of the best trials and a summary of each round."""
+    factory = open_store(db, read_only=True)
+    if as_json:
+        with factory() as session:
+            data = study_report(
+                session, store.get_study(session, name), round_number=round_number, top=top
+            )
+        typer.echo(json.dumps(data, indent=2))
+        return
+    print_report(factory, name, top=top, round_number=round_number)
+
+
+@app.command()
+def studies(as_json: AsJson = False, db: Db = None) -> None:
+    """Every study with its rounds, trials and best validation accuracy."""
+    factory = open_store(db, read_only=True)
+    with factory() as session:
+        rows = [study_summary(session, study) for study in store.list_studies(session)]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+    else:
+        console.print(studies_table(rows))

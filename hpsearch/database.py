@@ -1,0 +1,207 @@
+"""Opening the store: the database URL, the engine, and the schema's revision.
+
+The URL comes from ``--db`` or ``HPSEARCH_DB``, default ``sqlite:///hpsearch.db``;
+a plain path is taken as an SQLite file. SQLite runs in WAL mode with a busy
+timeout and foreign keys on, and every write transaction starts with
+``BEGIN IMMEDIATE`` so concurrent writers queue for the lock instead of
+failing with "database is locked". A new database is created by upgrading it
+to the newest Alembic revision; an older one must be upgraded with
+``hpsearch db upgrade``; a newer one is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import files
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hpsearch.errors import SchemaAhead, SchemaBehind, StoreError
+
+DB_ENV = "HPSEARCH_DB"
+DEFAULT_URL = "sqlite:///hpsearch.db"
+BUSY_TIMEOUT_SECONDS = 60
+READ_ONLY = "hpsearch_read_only"
+
+
+def database_url(db: str | None = None) -> str:
+    """The URL to use: ``db``, else ``$HPSEARCH_DB``, else ``hpsearch.db`` here."""
+    value = db or os.environ.get(DB_ENV) or DEFAULT_URL
+    if "://" not in value:
+        value = f"sqlite:///{value}"
+    return value
+
+
+def masked(url: str | URL) -> str:
+    """The URL with its password hidden, for messages."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<invalid database URL>"
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _sqlite_begin(connection) -> None:
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; raises StoreError for a URL that cannot be used."""
+    try:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                _check_sqlite_file(Path(parsed.database))
+            engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+            event.listen(engine, "connect", _sqlite_connect)
+            event.listen(engine, "begin", _sqlite_begin)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise StoreError(f"invalid database URL {masked(url)!r}: {exc}") from None
+    except ImportError as exc:
+        raise StoreError(f"no driver for {masked(url)}: {exc}") from None
+    return engine
+
+
+def _check_sqlite_file(path: Path) -> None:
+    """Refuse a file that is not SQLite, and a folder that cannot hold the database."""
+    if path.is_dir():
+        raise StoreError(f"database path {path} is a folder, not a file")
+    if path.exists():
+        with path.open("rb") as handle:
+            header = handle.read(16)
+        if path.stat().st_size and header != b"SQLite format 3\x00":
+            raise StoreError(f"{path} is not an SQLite database")
+        return
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise StoreError(f"cannot create database {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise StoreError(f"cannot create database {path}: folder {folder} is not writable")
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    """Alembic's configuration for the migrations shipped in ``hpsearch.migrations``."""
+    config = Config()
+    config.set_main_option("script_location", str(files("hpsearch.migrations")))
+    if engine is not None:
+        config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str]:
+    """Upgrade the database to the newest revision; returns (before, after)."""
+    with translated(engine):
+        before = current_revision(engine)
+        if before is not None and not _known(before):
+            raise _ahead(engine, before)
+        command.upgrade(alembic_config(engine), "head")
+        return before, head_revision()
+
+
+def _known(revision: str) -> bool:
+    script = ScriptDirectory.from_config(alembic_config())
+    return any(r.revision == revision for r in script.walk_revisions())
+
+
+def _ahead(engine: Engine, revision: str) -> SchemaAhead:
+    return SchemaAhead(
+        f"database {masked(engine.url)} has schema revision {revision}, which this "
+        "hpsearch does not know: it was written by a newer hpsearch; upgrade hpsearch"
+    )
+
+
+def check_schema(engine: Engine, *, create: bool) -> None:
+    """Make sure the schema is the one this code expects.
+
+    An empty database is created at head when ``create`` is true; an older schema
+    raises SchemaBehind with the command to run; a newer one raises SchemaAhead.
+    """
+    with translated(engine):
+        revision = current_revision(engine)
+        head = head_revision()
+        if revision == head:
+            return
+        if revision is None:
+            tables = inspect(engine).get_table_names()
+            if tables:
+                raise StoreError(
+                    f"database {masked(engine.url)} holds tables but is not an hpsearch store"
+                )
+            if not create:
+                raise StoreError(f"database {masked(engine.url)} holds no hpsearch studies yet")
+            command.upgrade(alembic_config(engine), "head")
+            return
+        if not _known(revision):
+            raise _ahead(engine, revision)
+        raise SchemaBehind(
+            f"database {masked(engine.url)} has an older schema ({revision}, this hpsearch "
+            f"needs {head}): run `hpsearch db upgrade --db {masked(engine.url)}`"
+        )
+
+
+@contextmanager
+def translated(engine: Engine) -> Iterator[None]:
+    """Turn driver errors (not a database, disk I/O, locked, ...) into StoreError."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise StoreError(f"database {masked(engine.url)}: {reason}") from exc
+
+
+def open_store(
+    db: str | None = None, *, create: bool = False, read_only: bool = False
+) -> sessionmaker[Session]:
+    """Open the store at ``db`` (see :func:`database_url`) and check its schema.
+
+    Returns a session factory; use ``with factory.begin() as session:``. A
+    ``read_only`` factory's transactions take no write lock on SQLite.
+    """
+    engine = make_engine(database_url(db))
+    check_schema(engine, create=create)
+    if read_only:
+        engine = engine.execution_options(**{READ_ONLY: True})
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def reader(factory: sessionmaker[Session]) -> sessionmaker[Session]:
+    """A factory on the same engine whose transactions only read."""
+    engine = factory.kw["bind"].execution_options(**{READ_ONLY: True})
+    return sessionmaker(engine, expire_on_commit=False)

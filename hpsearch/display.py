@@ -1,0 +1,147 @@
+"""Rich renderings for people: leaderboards, round summaries and the live progress."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+
+from hpsearch.runner import RoundProgress
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: Sequence[float], width: int = 16, low: float = 0.0, high: float = 1.0) -> str:
+    """A curve of values in [low, high] as block characters, at most ``width`` wide."""
+    if not values:
+        return ""
+    if len(values) > width:  # sample evenly, keeping the first and the last
+        step = (len(values) - 1) / (width - 1)
+        values = [values[round(i * step)] for i in range(width)]
+    span = high - low
+    levels = len(BLOCKS) - 1
+    return "".join(BLOCKS[min(levels, max(0, round((v - low) / span * levels)))] for v in values)
+
+
+def _acc(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
+
+
+def _range(bounds: Sequence[float]) -> str:
+    return f"{bounds[0]:.3g} – {bounds[1]:.3g}"
+
+
+def leaderboard_table(report: dict[str, Any]) -> Table:
+    table = Table(title=f"Best trials of {report['study']['name']}", title_justify="left")
+    for header in ("rank", "trial", "round", "lr", "weight decay"):
+        table.add_column(header, justify="right")
+    table.add_column("val acc", justify="right", style="bold")
+    table.add_column("best @epoch", justify="right")
+    table.add_column("train acc", justify="right")
+    table.add_column("validation curve")
+    table.add_column("status")
+    for row in report["leaderboard"]:
+        table.add_row(
+            str(row["rank"]),
+            str(row["trial"]),
+            str(row["round"]),
+            f"{row['lr']:.2e}",
+            f"{row['weight_decay']:.2e}",
+            _acc(row["val_accuracy"]),
+            f"{_acc(row['best_val_accuracy'])} @{row['best_epoch']}",
+            _acc(row["train_accuracy"]),
+            sparkline(row["val_curve"]),
+            row["status"],
+        )
+    return table
+
+
+def rounds_table(report: dict[str, Any]) -> Table:
+    table = Table(title="Rounds", title_justify="left")
+    table.add_column("round", justify="right")
+    table.add_column("lr range")
+    table.add_column("decades", justify="right")
+    table.add_column("weight decay range")
+    table.add_column("decades", justify="right")
+    table.add_column("from (top-k)")
+    table.add_column("trials")
+    table.add_column("best val acc", justify="right", style="bold")
+    for row in report["rounds"]:
+        statuses = ", ".join(f"{n} {status}" for status, n in sorted(row["statuses"].items()))
+        if row["stale"]:
+            statuses += f" ({row['stale']} stale)"
+        parent = "-" if row["narrowed_from"] is None else f"{row['narrowed_from']} ({row['top_k']})"
+        table.add_row(
+            str(row["round"]),
+            _range(row["lr"]),
+            f"{row['lr_decades']:.2f}",
+            _range(row["weight_decay"]),
+            f"{row['weight_decay_decades']:.2f}",
+            parent,
+            f"{row['trials']}: {statuses}",
+            _acc(row["best_val_accuracy"]),
+        )
+    return table
+
+
+def studies_table(studies: list[dict[str, Any]]) -> Table:
+    table = Table(title="Studies", title_justify="left")
+    table.add_column("name")
+    table.add_column("created (UTC)")
+    table.add_column("rounds", justify="right")
+    table.add_column("trials", justify="right")
+    table.add_column("completed", justify="right")
+    table.add_column("best val acc", justify="right", style="bold")
+    for row in studies:
+        table.add_row(
+            row["name"],
+            row["created_at"],
+            str(row["rounds"]),
+            str(row["trials"]),
+            str(row["completed"]),
+            _acc(row["best_val_accuracy"]),
+        )
+    return table
+
+
+@contextmanager
+def live_progress(console: Console, label: str) -> Iterator[Any]:
+    """A progress bar fed with :class:`RoundProgress` snapshots."""
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("best val acc {task.fields[best]}"),
+        TextColumn("{task.fields[running]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
+    )
+    task = progress.add_task(label, total=None, best="-", running="")
+
+    def update(snapshot: RoundProgress) -> None:
+        running = ", ".join(f"#{n}@{e}" for n, e in snapshot.running[:4])
+        if len(snapshot.running) > 4:
+            running += ", …"
+        progress.update(
+            task,
+            total=snapshot.total,
+            completed=snapshot.done,
+            best=_acc(snapshot.best_val_accuracy),
+            running=f"running {running}" if running else "",
+        )
+
+    with progress:
+        yield update

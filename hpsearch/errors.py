@@ -1,0 +1,60 @@
+"""Errors raised by hpsearch on purpose; the CLI prints them as one line.
+
+    HpsearchError
+    ├── UsageError          an option value that cannot work (a range, top-k, a size)
+    ├── StudyNotFound       no study of that name
+    ├── StudyExists         a study of that name already exists
+    ├── RoundBusy           another process is running that round
+    ├── Interrupted         Ctrl-C stopped a run; finished epochs are kept
+    └── StoreError          the database cannot be opened, read or written
+        ├── SchemaBehind    written by an older hpsearch: ``hpsearch db upgrade``
+        └── SchemaAhead     written by a newer hpsearch
+
+The trainer's own ``trainer.TrainerError`` (unknown optimizer, MNIST missing) is
+reported the same way by the CLI.
+"""
+
+from __future__ import annotations
+
+
+class HpsearchError(Exception):
+    """Base class of every error hpsearch raises on purpose."""
+
+
+class UsageError(HpsearchError, ValueError):
+    """An option value that cannot work."""
+
+
+class StudyNotFound(HpsearchError, LookupError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no study named {name!r} (see `hpsearch studies`)")
+        self.name = name
+
+
+class StudyExists(HpsearchError):
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"a study named {name!r} already exists: choose another name, "
+            f"or continue it with `hpsearch narrow {name}` or `hpsearch resume {name}`"
+        )
+        self.name = name
+
+
+class RoundBusy(HpsearchError):
+    """Another live process is running trials of the round."""
+
+
+class Interrupted(HpsearchError):
+    """The user stopped a run; the running trials were marked interrupted."""
+
+
+class StoreError(HpsearchError):
+    """The database cannot be opened, read or written."""
+
+
+class SchemaBehind(StoreError):
+    """The database schema is older than this hpsearch."""
+
+
+class SchemaAhead(StoreError):
+    """The database schema is newer than this hpsearch."""

@@ -1,0 +1,137 @@
+"""The store's tables, as SQLAlchemy 2.0 typed models.
+
+    studies 1─n rounds 1─n trials 1─n epoch_metrics
+
+Times are UTC. A trial's ``status`` is one of :data:`STATUSES`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+PENDING = "pending"
+RUNNING = "running"
+COMPLETED = "completed"
+DIVERGED = "diverged"
+FAILED = "failed"
+INTERRUPTED = "interrupted"
+PRUNED = "pruned"
+STATUSES = (PENDING, RUNNING, COMPLETED, DIVERGED, FAILED, INTERRUPTED, PRUNED)
+#: Statuses of a trial that will not run again.
+FINISHED = (COMPLETED, DIVERGED, FAILED, PRUNED)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Study(Base):
+    """A named search: its seed and the training settings every trial shares."""
+
+    __tablename__ = "studies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    dataset: Mapped[str] = mapped_column(String(50))
+    train_size: Mapped[int | None]  # None: the whole training set
+    val_fraction: Mapped[float]
+    epochs: Mapped[int]
+    batch_size: Mapped[int]
+    hidden_sizes: Mapped[str] = mapped_column(String(200))  # "100,100,100"
+    activation: Mapped[str] = mapped_column(String(20))
+    weight_init: Mapped[str] = mapped_column(String(20))
+    optimizer: Mapped[str] = mapped_column(String(20))
+    batchnorm: Mapped[bool]
+    dropout: Mapped[float]
+    dtype: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    rounds: Mapped[list[Round]] = relationship(
+        back_populates="study", order_by="Round.number", cascade="all, delete-orphan"
+    )
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        return tuple(int(size) for size in self.hidden_sizes.split(","))
+
+
+class Round(Base):
+    """One sampling of trials (the book's STEP1): round 0 from the start ranges,
+    each later one narrowed from the ``top_k`` best trials of ``parent``."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("study_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    lr_low: Mapped[float]
+    lr_high: Mapped[float]
+    weight_decay_low: Mapped[float]
+    weight_decay_high: Mapped[float]
+    n_trials: Mapped[int]
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    top_k: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    study: Mapped[Study] = relationship(back_populates="rounds")
+    parent: Mapped[Round | None] = relationship(remote_side=[id])
+    trials: Mapped[list[Trial]] = relationship(
+        back_populates="round", order_by="Trial.number", cascade="all, delete-orphan"
+    )
+
+
+class Trial(Base):
+    """One training run with sampled ``lr`` and ``weight_decay`` and its own ``seed``."""
+
+    __tablename__ = "trials"
+    __table_args__ = (UniqueConstraint("round_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    lr: Mapped[float]
+    weight_decay: Mapped[float]
+    seed: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), default=PENDING, index=True)
+    worker: Mapped[str | None] = mapped_column(String(200))  # "host:pid"
+    started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    epochs_run: Mapped[int] = mapped_column(default=0)
+    val_accuracy: Mapped[float | None]  # at the last epoch run
+    best_val_accuracy: Mapped[float | None]
+    best_epoch: Mapped[int | None]
+    train_accuracy: Mapped[float | None]  # at the last epoch run
+    error: Mapped[str | None] = mapped_column(Text)
+
+    round: Mapped[Round] = relationship(back_populates="trials")
+    epochs: Mapped[list[EpochMetric]] = relationship(
+        back_populates="trial", order_by="EpochMetric.epoch", cascade="all, delete-orphan"
+    )
+
+
+class EpochMetric(Base):
+    """Train and validation metrics of one trial after one epoch (1-based)."""
+
+    __tablename__ = "epoch_metrics"
+    __table_args__ = (UniqueConstraint("trial_id", "epoch"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    epoch: Mapped[int]
+    train_accuracy: Mapped[float]
+    val_accuracy: Mapped[float]
+    train_loss: Mapped[float]
+    val_loss: Mapped[float]
+    seconds: Mapped[float]
+
+    trial: Mapped[Trial] = relationship(back_populates="epochs")

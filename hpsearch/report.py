@@ -1,0 +1,107 @@
+"""What ``hpsearch report`` and ``hpsearch studies`` show, as plain data.
+
+The same dictionaries are printed as rich tables for people and as JSON for scripts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hpsearch import store
+from hpsearch.models import COMPLETED, RUNNING, Round, Study, Trial
+from hpsearch.settings import StudySettings
+
+
+def _iso(value) -> str | None:
+    return value.isoformat(timespec="seconds") if value is not None else None
+
+
+def study_summary(session: Session, study: Study) -> dict[str, Any]:
+    best = store.best_trial(session, study)
+    counts = dict(
+        session.execute(
+            select(Trial.status, func.count())
+            .join(Round)
+            .where(Round.study_id == study.id)
+            .group_by(Trial.status)
+        ).all()
+    )
+    return {
+        "name": study.name,
+        "created_at": _iso(study.created_at),
+        "rounds": len(study.rounds),
+        "trials": sum(counts.values()),
+        "completed": counts.get(COMPLETED, 0),
+        "best_val_accuracy": best.val_accuracy if best else None,
+    }
+
+
+def round_summary(session: Session, round_: Round) -> dict[str, Any]:
+    counts = dict(store.status_counts(session, round_.id))
+    best = session.scalar(store.ranked().where(Trial.round_id == round_.id).limit(1))
+    space = store.round_space(round_)
+    running = session.scalars(
+        select(Trial).where(Trial.round_id == round_.id, Trial.status == RUNNING)
+    ).all()
+    return {
+        "round": round_.number,
+        "lr": [space.lr.low, space.lr.high],
+        "weight_decay": [space.weight_decay.low, space.weight_decay.high],
+        "lr_decades": space.lr.decades,
+        "weight_decay_decades": space.weight_decay.decades,
+        "trials": round_.n_trials,
+        "statuses": counts,
+        "stale": sum(store.is_stale(trial) for trial in running),
+        "narrowed_from": round_.parent.number if round_.parent else None,
+        "top_k": round_.top_k,
+        "best_val_accuracy": best.val_accuracy if best else None,
+        "best_trial": best.id if best else None,
+        "created_at": _iso(round_.created_at),
+    }
+
+
+def trial_row(trial: Trial, rank: int, curve: list[float]) -> dict[str, Any]:
+    return {
+        "rank": rank,
+        "trial": trial.id,
+        "round": trial.round.number,
+        "number": trial.number,
+        "lr": trial.lr,
+        "weight_decay": trial.weight_decay,
+        "seed": trial.seed,
+        "status": trial.status,
+        "epochs_run": trial.epochs_run,
+        "val_accuracy": trial.val_accuracy,
+        "best_val_accuracy": trial.best_val_accuracy,
+        "best_epoch": trial.best_epoch,
+        "train_accuracy": trial.train_accuracy,
+        "val_curve": curve,
+    }
+
+
+def study_report(
+    session: Session, study: Study, *, round_number: int | None = None, top: int = 10
+) -> dict[str, Any]:
+    trials = store.leaderboard(session, study, round_number=round_number, top=top)
+    curves = store.epoch_curves(session, [trial.id for trial in trials])
+    rounds = study.rounds
+    if round_number is not None:
+        rounds = [store.get_round(session, study, round_number)]
+    settings = StudySettings.from_study(study)
+    return {
+        "study": {
+            "name": study.name,
+            "seed": study.seed,
+            "dataset": study.dataset,
+            "created_at": _iso(study.created_at),
+            **settings.columns(),
+        },
+        "rounds": [round_summary(session, round_) for round_ in rounds],
+        "leaderboard": [
+            trial_row(trial, rank, [row.val_accuracy for row in curves[trial.id]])
+            for rank, trial in enumerate(trials, start=1)
+        ],
+    }

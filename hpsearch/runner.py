@@ -1,0 +1,164 @@
+"""Running a round: N worker processes, a progress poll of the store, and Ctrl-C.
+
+The round's trials are already queued in the database; this starts ``workers``
+processes (spawned, so no engine or connection crosses a process boundary),
+each running a :class:`~hpsearch.worker.Worker`, and polls the store for
+progress until they are done. On Ctrl-C the workers mark their running trials
+``interrupted`` and the run raises :class:`~hpsearch.errors.Interrupted`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hpsearch import store
+from hpsearch.database import reader
+from hpsearch.errors import Interrupted
+from hpsearch.models import COMPLETED, PENDING, RUNNING, Round, Trial
+from hpsearch.worker import DataSource, Worker, WorkerStats
+
+POLL_SECONDS = 0.5
+JOIN_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class RoundProgress:
+    """A snapshot of a round, read from the store."""
+
+    round_number: int
+    total: int
+    counts: dict[str, int]
+    best_val_accuracy: float | None
+    running: list[tuple[int, int]]  # (trial number, epochs run)
+
+    @property
+    def done(self) -> int:
+        return self.total - self.counts.get(PENDING, 0) - self.counts.get(RUNNING, 0)
+
+
+@dataclass
+class RunSummary:
+    workers: list[WorkerStats] = field(default_factory=list)
+    seconds: float = 0.0
+    failed_workers: int = 0
+    stale_trials: int = 0
+
+
+def read_progress(session: Session, round_id: int) -> RoundProgress:
+    round_ = session.get_one(Round, round_id)
+    counts = dict(store.status_counts(session, round_id))
+    best = session.scalar(
+        select(Trial.val_accuracy)
+        .where(Trial.round_id == round_id, Trial.status == COMPLETED)
+        .order_by(Trial.val_accuracy.desc())
+        .limit(1)
+    )
+    running = session.execute(
+        select(Trial.number, Trial.epochs_run)
+        .where(Trial.round_id == round_id, Trial.status == RUNNING)
+        .order_by(Trial.number)
+    ).all()
+    return RoundProgress(
+        round_.number, round_.n_trials, counts, best, [tuple(row) for row in running]
+    )
+
+
+def _worker_main(db_url: str, round_id: int, source: DataSource, results) -> None:
+    """Entry point of a worker process: runs the worker and reports its stats."""
+    try:
+        worker = Worker(db_url, round_id, source)
+        stats = worker.run()
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+    except Exception as exc:  # reported to the parent, which prints one line
+        results.put(WorkerStats(worker=f"pid {os.getpid()}", errors=[f"{exc}"]))
+        raise SystemExit(1) from None
+    results.put(stats)
+
+
+def run_round(
+    factory: sessionmaker[Session],
+    db_url: str,
+    round_id: int,
+    *,
+    workers: int,
+    source: DataSource,
+    on_progress: Callable[[RoundProgress], None] | None = None,
+) -> RunSummary:
+    """Run the pending trials of a round with ``workers`` processes."""
+    context = multiprocessing.get_context("spawn")
+    results = context.SimpleQueue()
+    processes = [
+        context.Process(target=_worker_main, args=(db_url, round_id, source, results))
+        for _ in range(workers)
+    ]
+    started = time.perf_counter()
+    summary = RunSummary()
+    reading = reader(factory)
+    for process in processes:
+        process.start()
+    try:
+        while any(process.is_alive() for process in processes):
+            if on_progress is not None:
+                with reading() as session:
+                    on_progress(read_progress(session, round_id))
+            _wait(processes, POLL_SECONDS)
+    except KeyboardInterrupt:
+        _stop(processes)
+        with factory.begin() as session:
+            names = [f"{store.worker_name().rpartition(':')[0]}:{p.pid}" for p in processes]
+            ids = session.scalars(
+                select(Trial.id).where(
+                    Trial.round_id == round_id,
+                    Trial.status == RUNNING,
+                    Trial.worker.in_(names),
+                )
+            ).all()
+            store.mark_interrupted(session, list(ids))
+        raise Interrupted("interrupted") from None
+    summary.seconds = time.perf_counter() - started
+    while not results.empty():
+        summary.workers.append(results.get())
+    summary.failed_workers = sum(process.exitcode != 0 for process in processes)
+    with factory() as session:
+        if on_progress is not None:
+            on_progress(read_progress(session, round_id))
+        running = session.scalars(
+            select(Trial).where(Trial.round_id == round_id, Trial.status == RUNNING)
+        ).all()
+        summary.stale_trials = sum(store.is_stale(trial) for trial in running)
+    return summary
+
+
+def _wait(processes, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+
+
+def _stop(processes) -> None:
+    """Ask every worker to stop as Ctrl-C would, then wait; kill those that hang."""
+    for process in processes:
+        if process.is_alive():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(process.pid, signal.SIGINT)
+    deadline = time.monotonic() + JOIN_SECONDS
+    for process in processes:
+        while True:
+            try:
+                process.join(max(0.0, deadline - time.monotonic()))
+                break
+            except KeyboardInterrupt:  # a second Ctrl-C: stop waiting politely
+                deadline = 0
+        if process.is_alive():
+            process.kill()
+            process.join()

@@ -1,0 +1,125 @@
+"""``StudySettings``: what every trial of a study shares (data split and network)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from hpsearch.errors import UsageError
+from trainer import ACTIVATIONS, MultiLayerNet, optimizer_class, weight_scale
+from trainer.errors import ConfigError
+
+
+def parse_hidden(text: str) -> tuple[int, ...]:
+    """Hidden layer sizes from ``"6x100"`` or ``"100,50,50"`` (``""`` or ``"0"``: none)."""
+    text = text.strip().lower().replace(" ", "")
+    if text in ("", "0", "none"):
+        return ()
+    repeated = re.fullmatch(r"(\d+)x(\d+)", text)
+    if repeated:
+        sizes = (int(repeated[2]),) * int(repeated[1])
+    elif re.fullmatch(r"\d+(,\d+)*", text):
+        sizes = tuple(int(part) for part in text.split(","))
+    else:
+        raise UsageError(f"hidden layers {text!r}: write them as 6x100 or 100,100,50")
+    if any(size < 1 for size in sizes):
+        raise UsageError(f"hidden layer sizes must be >= 1, got {text!r}")
+    return sizes
+
+
+@dataclass(frozen=True)
+class StudySettings:
+    """Data and network settings of a study; defaults are the book's trial setting."""
+
+    train_size: int | None = 500  # None: the whole training set
+    val_fraction: float = 0.2
+    epochs: int = 50
+    batch_size: int = 100
+    hidden: tuple[int, ...] = (100,) * 6
+    activation: str = "relu"
+    weight_init: str = "he"
+    optimizer: str = "sgd"
+    batchnorm: bool = False
+    dropout: float = 0.0
+    dtype: str = "float64"
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1:
+            raise UsageError(f"epochs must be >= 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise UsageError(f"batch size must be >= 1, got {self.batch_size}")
+        if not 0 < self.val_fraction < 1:
+            raise UsageError(f"validation fraction must be in (0, 1), got {self.val_fraction}")
+        if self.train_size is not None and self.train_size < 2:
+            raise UsageError(f"train size must be >= 2 or 'all', got {self.train_size}")
+        if self.activation not in ACTIVATIONS:
+            valid = ", ".join(ACTIVATIONS)
+            raise UsageError(f"unknown activation {self.activation!r}: choose one of {valid}")
+        if not 0 <= self.dropout < 1:
+            raise UsageError(f"dropout ratio must be in [0, 1), got {self.dropout}")
+        if self.dtype not in ("float32", "float64"):
+            raise UsageError(f"dtype must be float32 or float64, got {self.dtype!r}")
+        try:
+            optimizer_class(self.optimizer)
+            weight_scale(self.weight_init, 1)
+        except ConfigError as exc:
+            raise UsageError(str(exc)) from None
+
+    def split_sizes(self, available: int) -> tuple[int, int]:
+        """(train, validation) sample counts for a training set of ``available`` samples."""
+        total = available if self.train_size is None else self.train_size
+        if total > available:
+            raise UsageError(f"train size {total} is larger than the {available} samples")
+        n_val = int(total * self.val_fraction)
+        n_train = total - n_val
+        if n_val < 1:
+            raise UsageError(
+                f"train size {total} with validation fraction {self.val_fraction} "
+                "leaves no validation sample"
+            )
+        if n_train < self.batch_size:
+            raise UsageError(
+                f"train size {total} leaves {n_train} training samples, fewer than "
+                f"the batch size {self.batch_size}"
+            )
+        return n_train, n_val
+
+    def network(
+        self, input_size: int, output_size: int, weight_decay: float, rng: np.random.Generator
+    ) -> MultiLayerNet:
+        return MultiLayerNet(
+            input_size,
+            self.hidden,
+            output_size,
+            activation=self.activation,
+            weight_init=self.weight_init,
+            weight_decay=weight_decay,
+            batchnorm=self.batchnorm,
+            dropout=self.dropout,
+            rng=rng,
+            dtype=np.dtype(self.dtype),
+        )
+
+    def columns(self) -> dict[str, object]:
+        """The values as the ``studies`` table stores them."""
+        values = asdict(self)
+        values["hidden_sizes"] = ",".join(str(size) for size in values.pop("hidden"))
+        return values
+
+    @classmethod
+    def from_study(cls, study) -> StudySettings:
+        return cls(
+            train_size=study.train_size,
+            val_fraction=study.val_fraction,
+            epochs=study.epochs,
+            batch_size=study.batch_size,
+            hidden=study.hidden,
+            activation=study.activation,
+            weight_init=study.weight_init,
+            optimizer=study.optimizer,
+            batchnorm=study.batchnorm,
+            dropout=study.dropout,
+            dtype=study.dtype,
+        )
