@@ -83,3 +83,42 @@ def real_mnist() -> Path:
         if _holds_mnist(folder):
             return folder
     pytest.skip(f"real MNIST not found in {' or '.join(map(str, candidates))}")
+
+
+# --- hpsearch: a migrated store and the CLI on tiny data ---------------------------------
+
+#: Options that make a CLI search on the tiny data fast: 240 train / 60 validation samples.
+TINY_SEARCH = [
+    "--epochs", "3", "--train-size", "300", "--batch-size", "20",
+    "--hidden", "2x20", "--lr", "1e-3", "1e-1", "--no-verify", "-q",
+]  # fmt: skip
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "hpsearch.db"
+
+
+@pytest.fixture
+def factory(db_path: Path):
+    """A session factory on a new database upgraded to the newest revision."""
+    from hpsearch.database import open_store
+
+    return open_store(str(db_path), create=True)
+
+
+@pytest.fixture
+def cli(db_path: Path, tiny_mnist: Path, monkeypatch):
+    """Run ``hpsearch ARGS`` in-process against the test database and the tiny data."""
+    from typer.testing import CliRunner
+
+    from hpsearch.cli import app
+
+    monkeypatch.setenv("HPSEARCH_DB", str(db_path))
+    monkeypatch.setenv("HPSEARCH_DATA_DIR", str(tiny_mnist))
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, [str(a) for a in args])
+
+    return invoke

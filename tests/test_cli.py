@@ -1,0 +1,107 @@
+import json
+import sqlite3
+import subprocess
+import sys
+
+from conftest import TINY_SEARCH
+
+
+def stored(db_path, query):
+    with sqlite3.connect(db_path) as connection:
+        return connection.execute(query).fetchall()
+
+
+def accuracies(db_path):
+    return stored(
+        db_path,
+        "SELECT r.number, t.number, t.lr, t.weight_decay, t.seed, t.status, t.val_accuracy,"
+        " t.train_accuracy, t.best_epoch FROM trials t JOIN rounds r ON r.id = t.round_id"
+        " ORDER BY r.number, t.number",
+    )
+
+
+def epoch_rows(db_path):
+    return stored(
+        db_path,
+        "SELECT trial_id, epoch, train_accuracy, val_accuracy, train_loss, val_loss"
+        " FROM epoch_metrics ORDER BY trial_id, epoch",
+    )
+
+
+def test_start_narrow_report_end_to_end_with_two_workers(cli, db_path):
+    result = cli("start", "demo", "--trials", "6", "--workers", "2", *TINY_SEARCH)
+    assert result.exit_code == 0, result.output
+    assert "Best trials of demo" in result.stdout
+    assert stored(db_path, "SELECT count(*), count(DISTINCT worker) FROM trials") == [(6, 2)]
+    # every epoch of every trial reached the store
+    assert stored(db_path, "SELECT count(*) FROM epoch_metrics") == [(18,)]
+    assert stored(db_path, "SELECT DISTINCT status FROM trials") == [("completed",)]
+
+    result = cli("narrow", "demo", "--top-k", "3", "--trials", "4", "--workers", "2", "-q",
+                 "--no-verify")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "lr            [0.001, 0.1] ->" in result.stdout
+    rounds = stored(db_path, "SELECT number, n_trials, top_k, lr_low, lr_high FROM rounds")
+    assert [r[:3] for r in rounds] == [(0, 6, None), (1, 4, 3)]
+    top3 = stored(
+        db_path,
+        "SELECT lr FROM trials WHERE round_id = 1 ORDER BY val_accuracy DESC,"
+        " best_val_accuracy DESC, number LIMIT 3",
+    )
+    assert all(rounds[1][3] <= lr <= rounds[1][4] for (lr,) in top3)
+    assert 1e-3 <= rounds[1][3] < rounds[1][4] <= 1e-1
+
+    result = cli("report", "demo", "--json", "--top", "5")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [r["round"] for r in report["rounds"]] == [0, 1]
+    assert [r["statuses"] for r in report["rounds"]] == [{"completed": 6}, {"completed": 4}]
+    board = report["leaderboard"]
+    assert len(board) == 5 and [row["rank"] for row in board] == [1, 2, 3, 4, 5]
+    values = [row["val_accuracy"] for row in board]
+    assert values == sorted(values, reverse=True)
+    assert all(len(row["val_curve"]) == 3 for row in board)
+    assert max(values) > 0.5  # the tiny data is learnable: far above chance (0.1)
+
+    result = cli("report", "demo", "--round", "1")
+    assert result.exit_code == 0 and "Rounds" in result.stdout
+    result = cli("studies", "--json")
+    assert json.loads(result.stdout)[0] | {"created_at": None} == {
+        "name": "demo", "created_at": None, "rounds": 2, "trials": 10,
+        "completed": 10, "best_val_accuracy": max(values),
+    }  # fmt: skip
+
+
+def test_results_do_not_depend_on_the_number_of_workers(cli, db_path, tmp_path):
+    assert cli("start", "a", "--trials", "4", "--workers", "1", *TINY_SEARCH).exit_code == 0
+    one = accuracies(db_path), epoch_rows(db_path)
+    other_db = tmp_path / "other.db"
+    result = cli("start", "a", "--trials", "4", "--workers", "2", "--db", other_db, *TINY_SEARCH)
+    assert result.exit_code == 0, result.output
+    two = accuracies(other_db), epoch_rows(other_db)
+    assert one == two
+    assert len(one[1]) == 12
+
+
+def test_dry_run_shows_ranges_and_changes_nothing(cli, db_path):
+    assert cli("start", "d", "--trials", "3", "--workers", "1", *TINY_SEARCH).exit_code == 0
+    before = stored(db_path, "SELECT * FROM rounds")
+    result = cli("narrow", "d", "-k", "2", "--dry-run", "--snap")
+    assert result.exit_code == 0, result.output
+    assert "Round 0 top-2" in result.stdout and "->" in result.stdout
+    assert stored(db_path, "SELECT * FROM rounds") == before
+
+
+def test_db_upgrade_creates_and_reports(cli, db_path):
+    result = cli("db", "upgrade")
+    assert result.exit_code == 0 and "from revision empty" in result.stdout
+    result = cli("db", "upgrade")
+    assert result.exit_code == 0 and "up to date" in result.stdout
+
+
+def test_python_dash_m_runs_the_cli():
+    out = subprocess.run(
+        [sys.executable, "-m", "hpsearch", "--help"], capture_output=True, text=True
+    )
+    assert out.returncode == 0
+    assert "start" in out.stdout and "narrow" in out.stdout and "report" in out.stdout

@@ -1,0 +1,63 @@
+import math
+
+import numpy as np
+import pytest
+
+from hpsearch.errors import UsageError
+from hpsearch.space import BOOK_SPACE, LogRange, make_space, split_seed, trial_params
+
+
+def test_samples_are_log_uniform_within_the_range():
+    rng = np.random.default_rng(0)
+    r = LogRange(1e-6, 1e-2)
+    logs = np.log10([r.sample(rng) for _ in range(4000)])
+    assert logs.min() >= -6 and logs.max() <= -2
+    # uniform in log space: each of the four decades gets about a quarter
+    counts = np.histogram(logs, bins=4, range=(-6, -2))[0]
+    assert np.all(np.abs(counts / 4000 - 0.25) < 0.03)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "message"),
+    [
+        (1e-2, 1e-6, "low must be < high"),
+        (1e-3, 1e-3, "low must be < high"),
+        (0.0, 1e-2, "must be > 0"),
+        (-1e-3, 1e-2, "must be > 0"),
+        (1e-3, math.inf, "finite"),
+    ],
+)
+def test_bad_ranges_are_refused(low, high, message):
+    with pytest.raises(UsageError, match=message):
+        LogRange(low, high, "lr")
+
+
+def test_decades():
+    assert BOOK_SPACE.lr.decades == pytest.approx(4)
+    assert BOOK_SPACE.weight_decay.decades == pytest.approx(4)
+
+
+def test_same_seed_same_trials():
+    space = make_space((1e-6, 1e-2), (1e-8, 1e-4))
+    assert trial_params(7, 0, 3, space) == trial_params(7, 0, 3, space)
+
+
+@pytest.mark.parametrize("other", [(8, 0, 3), (7, 1, 3), (7, 0, 4)])
+def test_study_seed_round_and_number_each_change_the_trial(other):
+    a = trial_params(7, 0, 3, BOOK_SPACE)
+    b = trial_params(*other, BOOK_SPACE)
+    assert (a.lr, a.weight_decay, a.seed) != (b.lr, b.weight_decay, b.seed)
+
+
+def test_trial_params_lie_in_the_space():
+    for number in range(50):
+        params = trial_params(0, 0, number, BOOK_SPACE)
+        assert params.lr in BOOK_SPACE.lr and params.weight_decay in BOOK_SPACE.weight_decay
+        assert 0 <= params.seed < 2**32
+
+
+def test_split_seed_is_fixed_by_the_study_seed():
+    a = np.random.default_rng(split_seed(3)).permutation(100)
+    b = np.random.default_rng(split_seed(3)).permutation(100)
+    c = np.random.default_rng(split_seed(4)).permutation(100)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
