@@ -3,13 +3,18 @@
 The round's trials are already queued in the database; this starts ``workers``
 processes (spawned, so no engine or connection crosses a process boundary),
 each running a :class:`~hpsearch.worker.Worker`, and polls the store for
-progress until they are done. On Ctrl-C the workers mark their running trials
-``interrupted`` and the run raises :class:`~hpsearch.errors.Interrupted`.
+progress until they are done.
+
+Ctrl-C (SIGINT) and SIGTERM reach only this process: the workers start with
+SIGINT ignored, so a Ctrl-C in the terminal cannot break one in the middle of a
+write. This process then sets a stop event; each worker finishes its current
+epoch, marks its trial ``interrupted`` (finished epochs kept) and exits, and
+the run raises :class:`~hpsearch.errors.Interrupted`. A second Ctrl-C stops
+waiting and kills the workers; their trials are marked ``interrupted`` here.
 """
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import os
 import signal
@@ -72,17 +77,19 @@ def read_progress(session: Session, round_id: int) -> RoundProgress:
     )
 
 
-def _worker_main(db_url: str, round_id: int, source: DataSource, results) -> None:
+def _worker_main(db_url: str, round_id: int, source: DataSource, pruner, stop, results) -> None:
     """Entry point of a worker process: runs the worker and reports its stats."""
     try:
-        worker = Worker(db_url, round_id, source)
+        worker = Worker(db_url, round_id, source, stop=stop, pruner=pruner)
         stats = worker.run()
-    except KeyboardInterrupt:
-        raise SystemExit(130) from None
     except Exception as exc:  # reported to the parent, which prints one line
         results.put(WorkerStats(worker=f"pid {os.getpid()}", errors=[f"{exc}"]))
         raise SystemExit(1) from None
     results.put(stats)
+
+
+def _raise_interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def run_round(
@@ -92,20 +99,28 @@ def run_round(
     *,
     workers: int,
     source: DataSource,
+    pruner=None,
     on_progress: Callable[[RoundProgress], None] | None = None,
 ) -> RunSummary:
     """Run the pending trials of a round with ``workers`` processes."""
     context = multiprocessing.get_context("spawn")
     results = context.SimpleQueue()
+    stop = context.Event()
     processes = [
-        context.Process(target=_worker_main, args=(db_url, round_id, source, results))
+        context.Process(target=_worker_main, args=(db_url, round_id, source, pruner, stop, results))
         for _ in range(workers)
     ]
     started = time.perf_counter()
     summary = RunSummary()
     reading = reader(factory)
-    for process in processes:
-        process.start()
+    # Children inherit an ignored SIGINT across exec; this process keeps handling it.
+    previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for process in processes:
+            process.start()
+    finally:
+        signal.signal(signal.SIGINT, previous_int)
+    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         while any(process.is_alive() for process in processes):
             if on_progress is not None:
@@ -113,23 +128,26 @@ def run_round(
                     on_progress(read_progress(session, round_id))
             _wait(processes, POLL_SECONDS)
     except KeyboardInterrupt:
+        stop.set()
         _stop(processes)
+        host = store.worker_name().rpartition(":")[0]
         with factory.begin() as session:
-            names = [f"{store.worker_name().rpartition(':')[0]}:{p.pid}" for p in processes]
             ids = session.scalars(
                 select(Trial.id).where(
                     Trial.round_id == round_id,
                     Trial.status == RUNNING,
-                    Trial.worker.in_(names),
+                    Trial.worker.in_([f"{host}:{p.pid}" for p in processes]),
                 )
             ).all()
             store.mark_interrupted(session, list(ids))
         raise Interrupted("interrupted") from None
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
     summary.seconds = time.perf_counter() - started
     while not results.empty():
         summary.workers.append(results.get())
     summary.failed_workers = sum(process.exitcode != 0 for process in processes)
-    with factory() as session:
+    with reading() as session:
         if on_progress is not None:
             on_progress(read_progress(session, round_id))
         running = session.scalars(
@@ -146,19 +164,13 @@ def _wait(processes, seconds: float) -> None:
 
 
 def _stop(processes) -> None:
-    """Ask every worker to stop as Ctrl-C would, then wait; kill those that hang."""
-    for process in processes:
-        if process.is_alive():
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(process.pid, signal.SIGINT)
+    """Wait for the workers to finish their epoch; kill them on a second Ctrl-C or time-out."""
     deadline = time.monotonic() + JOIN_SECONDS
     for process in processes:
-        while True:
-            try:
-                process.join(max(0.0, deadline - time.monotonic()))
-                break
-            except KeyboardInterrupt:  # a second Ctrl-C: stop waiting politely
-                deadline = 0
+        try:
+            process.join(max(0.0, deadline - time.monotonic()))
+        except KeyboardInterrupt:
+            deadline = 0.0
         if process.is_alive():
             process.kill()
             process.join()

@@ -30,6 +30,7 @@ class RunOptions:
     db_url: str
     workers: int
     source: DataSource
+    pruner: object | None = None
     on_progress: Callable[[RoundProgress], None] | None = None
 
 
@@ -169,6 +170,7 @@ def run(
             round_id,
             workers=options.workers,
             source=options.source,
+            pruner=options.pruner,
             on_progress=options.on_progress,
         )
     except Interrupted:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import traceback
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from sqlalchemy import select
@@ -19,13 +20,22 @@ from threadpoolctl import threadpool_limits
 
 from hpsearch import store
 from hpsearch.database import make_engine
-from hpsearch.models import COMPLETED, DIVERGED, FAILED, Round, Study
+from hpsearch.models import COMPLETED, DIVERGED, FAILED, PRUNED, Round, Study
 from hpsearch.settings import StudySettings
 from hpsearch.space import split_seed
 from trainer import EpochMetrics, Split, Trainer, TrainingResult, load_mnist, validation_split
 from trainer.mnist import MNIST_MD5
+from trainer.training import STOPPED
 
 INPUT_SIZE, CLASSES = 784, 10
+
+
+class StopFlag(Protocol):
+    def is_set(self) -> bool: ...
+
+
+class Pruner(Protocol):
+    def should_stop(self, session: Session, trial_id: int, round_id: int, epoch: int) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -106,24 +116,43 @@ def train_trial(
 
 
 class Worker:
-    """Claims and runs the trials of one round until none is pending."""
+    """Claims and runs the trials of one round until none is pending.
 
-    def __init__(self, db_url: str, round_id: int, source: DataSource) -> None:
+    ``stop`` (a ``multiprocessing.Event``) asks the worker to stop after the
+    current epoch: the trial is marked ``interrupted`` with its finished epochs
+    kept. ``pruner`` may stop a hopeless trial after any epoch (``pruned``).
+    """
+
+    def __init__(
+        self,
+        db_url: str,
+        round_id: int,
+        source: DataSource,
+        *,
+        stop: StopFlag | None = None,
+        pruner: Pruner | None = None,
+    ) -> None:
         self.factory: sessionmaker[Session] = sessionmaker(make_engine(db_url))
         self.round_id = round_id
         self.source = source
+        self.stop = stop
+        self.pruner = pruner
         self.stats = WorkerStats(worker=store.worker_name())
         self.epochs_done = 0
+        self.last_beat = 0.0
         with self.factory.begin() as session:
             round_ = session.get_one(Round, round_id)
             study = session.scalar(select(Study).where(Study.id == round_.study_id))
             self.settings = StudySettings.from_study(study)
             self.study_seed = study.seed
 
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
     def run(self) -> WorkerStats:
         with threadpool_limits(limits=1):
             split = load_split(self.settings, self.study_seed, self.source)
-            while (trial := self.claim()) is not None:
+            while not self.stopping() and (trial := self.claim()) is not None:
                 self.run_trial(split, trial)
         return self.stats
 
@@ -135,25 +164,29 @@ class Worker:
             return TrialSpec(trial.id, trial.lr, trial.weight_decay, trial.seed)
 
     def on_epoch(self, trial: TrialSpec, metrics: EpochMetrics) -> bool:
+        """Store the epoch; True stops the trial (asked to stop, or pruned)."""
         started = time.perf_counter()
+        beat = started - self.last_beat >= store.HEARTBEAT_EVERY.total_seconds()
         with self.factory.begin() as session:
-            store.record_epoch(session, trial.id, metrics)
+            store.record_epoch(session, trial.id, metrics, heartbeat=beat)
+            prune = self.pruner is not None and self.pruner.should_stop(
+                session, trial.id, self.round_id, metrics.epoch
+            )
+        if beat:
+            self.last_beat = started
         self.stats.store_seconds += time.perf_counter() - started
         self.stats.epochs += 1
         self.epochs_done = metrics.epoch
-        return False
+        return self.stopping() or prune
 
     def run_trial(self, split: Split, trial: TrialSpec) -> None:
         started = time.perf_counter()
         self.epochs_done = 0
+        self.last_beat = started  # claiming the trial set its heartbeat
         try:
             result = train_trial(
                 self.settings, split, trial, lambda metrics: self.on_epoch(trial, metrics)
             )
-        except KeyboardInterrupt:
-            with self.factory.begin() as session:
-                store.mark_interrupted(session, [trial.id])
-            raise
         except Exception as exc:  # a bug or a resource error inside one trial
             message = f"{type(exc).__name__}: {exc}"
             self.stats.errors.append(traceback.format_exc())
@@ -164,7 +197,11 @@ class Worker:
             return
         finally:
             self.stats.train_seconds += time.perf_counter() - started
-        status = {"completed": COMPLETED, "diverged": DIVERGED}[result.status]
+        if result.status == STOPPED and self.stopping():
+            with self.factory.begin() as session:
+                store.mark_interrupted(session, [trial.id])
+            return
+        status = {"completed": COMPLETED, "diverged": DIVERGED, "stopped": PRUNED}[result.status]
         error = None
         if status == DIVERGED:
             error = f"loss became non-finite in epoch {result.last_epoch}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -22,7 +23,7 @@ from hpsearch.cli.app import (
 )
 from hpsearch.database import database_url, open_store
 from hpsearch.display import live_progress
-from hpsearch.errors import UsageError
+from hpsearch.errors import HpsearchError, UsageError
 from hpsearch.settings import StudySettings, parse_hidden
 from hpsearch.space import make_space
 from hpsearch.worker import DataSource
@@ -37,32 +38,33 @@ def _train_size(value: str) -> int | None:
         raise UsageError(f"train size must be a number or 'all', got {value!r}") from None
 
 
-def _run(
-    factory, name: str, round_id: int, db: str | None, workers: int, data_dir, verify, quiet
-) -> None:
-    options = search.RunOptions(
+def _options(db: str | None, workers: int, data_dir: str | None, verify: bool, pruner=None):
+    return search.RunOptions(
         db_url=database_url(db),
         workers=workers,
         source=DataSource(data_dir=data_dir, verify=verify),
+        pruner=pruner,
     )
+
+
+def _run(factory, name: str, round_id: int, options: search.RunOptions, quiet: bool) -> None:
+    """Run the round with a live display, print the leaderboard, and fail if it is unfinished."""
     with factory() as session:
         number = session.get_one(store.Round, round_id).number
-    label = f"{name} round {number}"
     if quiet:
         summary = search.run(factory, name, round_id, options)
     else:
-        with live_progress(console, label) as update:
-            options = search.RunOptions(**{**options.__dict__, "on_progress": update})
-            summary = search.run(factory, name, round_id, options)
+        with live_progress(console, f"{name} round {number}") as update:
+            summary = search.run(factory, name, round_id, replace(options, on_progress=update))
     for stats in summary.workers:
         for error in stats.errors:
             errors.print(f"worker {stats.worker}: {error.strip().splitlines()[-1]}", markup=False)
+    print_report(factory, name)
     if summary.failed_workers or summary.stale_trials:
-        errors.print(
-            f"{summary.failed_workers} worker(s) ended abnormally; "
-            f"{summary.stale_trials} trial(s) left unfinished: "
-            f"run `hpsearch resume {name}` to finish the round",
-            markup=False,
+        raise HpsearchError(
+            f"{summary.failed_workers} worker(s) ended abnormally and "
+            f"{summary.stale_trials} trial(s) were left unfinished: "
+            f"run `hpsearch resume {name}` to finish the round"
         )
 
 
@@ -125,8 +127,7 @@ def start(
         n_trials=trials,
         source=DataSource(data_dir=data_dir, verify=verify),
     )
-    _run(factory, name, round_id, db, workers, data_dir, verify, quiet)
-    print_report(factory, name)
+    _run(factory, name, round_id, _options(db, workers, data_dir, verify), quiet)
 
 
 @app.command()
@@ -171,8 +172,7 @@ def narrow(
     round_id = search.create_narrowed_round(
         factory, name, top_k, n_trials, margin=margin, snap=snap, expand=expand
     )
-    _run(factory, name, round_id, db, workers, data_dir, verify, quiet)
-    print_report(factory, name)
+    _run(factory, name, round_id, _options(db, workers, data_dir, verify), quiet)
 
 
 @app.command()
@@ -189,8 +189,7 @@ def resume(
     round_id, requeued = search.prepare_resume(factory, name)
     if requeued:
         console.print(f"Re-queued {requeued} stale or interrupted trial(s).")
-    _run(factory, name, round_id, db, workers, data_dir, verify, quiet)
-    print_report(factory, name)
+    _run(factory, name, round_id, _options(db, workers, data_dir, verify), quiet)
 
 
 @app.command()
@@ -206,4 +205,4 @@ def worker(
     factory = open_store(db)
     with factory() as session:
         round_id = store.latest_round(session, store.get_study(session, name)).id
-    _run(factory, name, round_id, db, workers, data_dir, verify, quiet)
+    _run(factory, name, round_id, _options(db, workers, data_dir, verify), quiet)

@@ -1,0 +1,156 @@
+"""Real interrupts of a running search: SIGINT, SIGKILL of a worker and of everything."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+SEARCH = [
+    "--trials", "8", "--epochs", "25", "--train-size", "300", "--batch-size", "20",
+    "--hidden", "2x100", "--lr", "1e-3", "1e-1", "--no-verify", "-q", "--workers", "2",
+]  # fmt: skip
+
+
+def hpsearch(*args, db, data, **popen):
+    command = [sys.executable, "-m", "hpsearch", *map(str, args), "--db", str(db)]
+    if args[0] in ("start", "resume"):
+        command += ["--data-dir", str(data)]
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen
+    )
+
+
+def query(db, sql):
+    if not db.exists():
+        return []
+    with sqlite3.connect(db, timeout=30) as connection:
+        try:
+            return connection.execute(sql).fetchall()
+        except sqlite3.OperationalError:  # tables not created yet
+            return []
+
+
+def wait_for_epochs(db, count, process, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        rows = query(db, "SELECT count(*) FROM epoch_metrics")
+        if rows and rows[0][0] >= count:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the search wrote no epochs in time")
+
+
+def results(db):
+    """Everything a search produces, without ids, times and workers."""
+    trials = query(
+        db,
+        "SELECT number, lr, weight_decay, seed, status, epochs_run, val_accuracy,"
+        " best_val_accuracy, best_epoch, train_accuracy FROM trials ORDER BY number",
+    )
+    epochs = query(
+        db,
+        "SELECT t.number, e.epoch, e.train_accuracy, e.val_accuracy, e.train_loss, e.val_loss"
+        " FROM epoch_metrics e JOIN trials t ON t.id = e.trial_id ORDER BY t.number, e.epoch",
+    )
+    return trials, epochs
+
+
+@pytest.fixture
+def reference(tmp_path, tiny_mnist):
+    """The same search, never interrupted."""
+    db = tmp_path / "reference.db"
+    process = hpsearch("start", "s", *SEARCH, db=db, data=tiny_mnist)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    return results(db)
+
+
+def finish_with_resume(db, data):
+    process = hpsearch("resume", "s", "--workers", "2", "-q", "--no-verify", db=db, data=data)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    return out
+
+
+def test_ctrl_c_keeps_finished_epochs_and_resume_matches_an_uninterrupted_run(
+    tmp_path, tiny_mnist, reference
+):
+    db = tmp_path / "s.db"
+    process = hpsearch("start", "s", *SEARCH, db=db, data=tiny_mnist, start_new_session=True)
+    wait_for_epochs(db, 40, process)
+    os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "Traceback" not in err
+    assert "hpsearch resume s" in err
+    statuses = dict(query(db, "SELECT status, count(*) FROM trials GROUP BY status"))
+    assert "running" not in statuses
+    assert statuses.get("interrupted", 0) >= 1
+    # every epoch an interrupted or finished trial ran is kept, in order from 1
+    kept = query(
+        db,
+        "SELECT t.epochs_run, count(e.id), max(e.epoch) FROM trials t"
+        " JOIN epoch_metrics e ON e.trial_id = t.id WHERE t.status != 'pending' GROUP BY t.id",
+    )
+    assert all(count == last for _, count, last in kept)
+    completed_before = query(
+        db,
+        "SELECT t.number, e.epoch, e.val_accuracy FROM epoch_metrics e JOIN trials t"
+        " ON t.id = e.trial_id WHERE t.status = 'completed' ORDER BY t.number, e.epoch",
+    )
+
+    output = finish_with_resume(db, tiny_mnist)
+    assert "Re-queued" in output
+    assert results(db) == reference
+    assert set(completed_before) <= {
+        (n, e, v) for n, e, _, v, _, _ in results(db)[1]
+    }  # finished trials were not re-run
+
+
+def test_kill_9_of_everything_leaves_stale_trials_that_resume_reruns(
+    tmp_path, tiny_mnist, reference
+):
+    db = tmp_path / "s.db"
+    process = hpsearch("start", "s", *SEARCH, db=db, data=tiny_mnist, start_new_session=True)
+    wait_for_epochs(db, 40, process)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.communicate(timeout=60)
+    stale = query(db, "SELECT count(*) FROM trials WHERE status = 'running'")[0][0]
+    assert stale >= 1
+    epochs_before = query(db, "SELECT count(*) FROM epoch_metrics")[0][0]
+    assert epochs_before >= 40  # nothing written was lost
+
+    report = subprocess.run(
+        [sys.executable, "-m", "hpsearch", "report", "s", "--json", "--db", str(db)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert report.returncode == 0, report.stderr
+    data = json.loads(report.stdout)
+    assert data["rounds"][0]["stale"] == stale  # recognised as stale ...
+    assert all(row["status"] != "running" for row in data["leaderboard"])  # ... never results
+
+    finish_with_resume(db, tiny_mnist)
+    assert results(db) == reference
+
+
+def test_kill_9_of_one_worker_lets_the_other_finish_and_resume_completes(
+    tmp_path, tiny_mnist, reference
+):
+    db = tmp_path / "s.db"
+    process = hpsearch("start", "s", *SEARCH, db=db, data=tiny_mnist)
+    wait_for_epochs(db, 20, process)
+    worker = query(db, "SELECT worker FROM trials WHERE status = 'running' LIMIT 1")[0][0]
+    os.kill(int(worker.rpartition(":")[2]), signal.SIGKILL)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 1
+    assert "Traceback" not in err
+    assert "worker(s) ended abnormally" in err and "hpsearch resume s" in err
+    assert query(db, "SELECT count(*) FROM trials WHERE status = 'running'") == [(1,)]
+    finish_with_resume(db, tiny_mnist)
+    assert results(db) == reference
