@@ -55,7 +55,9 @@ def main() -> None:
             name = np.dtype(dtype).name
             trials = [run(book, 50, dtype, seed) for seed in range(args.repeats)]
             trial = statistics.median(trials)
-            print(f"{'book trial 400/100, 50 epochs':<34} {name:<8} {trial / 50:>9.4f} {trial:>9.2f}")
+            print(
+                f"{'book trial 400/100, 50 epochs':<34} {name:<8} {trial / 50:>9.4f} {trial:>9.2f}"
+            )
             epochs = [run(full, 1, dtype, seed) for seed in range(args.repeats)]
             epoch = statistics.median(epochs)
             print(f"{'full split 48000/12000, 1 epoch':<34} {name:<8} {epoch:>9.2f} {'':>9}")

@@ -105,6 +105,18 @@ def _check_sqlite_file(path: Path) -> None:
         raise StoreError(f"cannot create database {path}: folder {folder} is not writable")
 
 
+def _require_sqlite_file(url: str) -> None:
+    """A command that only uses a store must not leave an empty database file behind."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return  # make_engine reports it
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if not path.exists():
+            raise StoreError(f"no database at {path}: start a study first (`hpsearch start NAME`)")
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
     """Alembic's configuration for the migrations shipped in ``hpsearch.migrations``."""
     config = Config()
@@ -194,7 +206,10 @@ def open_store(
     Returns a session factory; use ``with factory.begin() as session:``. A
     ``read_only`` factory's transactions take no write lock on SQLite.
     """
-    engine = make_engine(database_url(db))
+    url = database_url(db)
+    if not create:
+        _require_sqlite_file(url)
+    engine = make_engine(url)
     check_schema(engine, create=create)
     if read_only:
         engine = engine.execution_options(**{READ_ONLY: True})

@@ -95,6 +95,40 @@ def rounds_table(report: dict[str, Any]) -> Table:
     return table
 
 
+def evaluations_table(rows: list[dict[str, Any]]) -> Table:
+    table = Table(title="Test-set evaluations", title_justify="left")
+    for header in ("trial", "lr", "weight decay", "epochs", "trained on", "train acc"):
+        table.add_column(header, justify="right")
+    table.add_column("test acc", justify="right", style="bold")
+    table.add_column("seconds", justify="right")
+    table.add_column("when (UTC)")
+    for row in rows:
+        table.add_row(
+            str(row["trial"]),
+            f"{row['lr']:.2e}",
+            f"{row['weight_decay']:.2e}",
+            str(row["epochs"]),
+            str(row["train_samples"]),
+            _acc(row["train_accuracy"]),
+            _acc(row["test_accuracy"]) if row["status"] == "completed" else row["status"],
+            f"{row['seconds']:.1f}",
+            row["created_at"],
+        )
+    return table
+
+
+def crowding_note(crowded: dict[str, Any] | None) -> str | None:
+    if not crowded:
+        return None
+    where = "; ".join(
+        f"the {' and '.join(sides)} edge of {name}" for name, sides in crowded["edges"].items()
+    )
+    return (
+        f"The top-{crowded['top_k']} trials of round {crowded['round']} crowd {where}: "
+        "better values may lie outside the range (`hpsearch narrow --expand` searches past it)."
+    )
+
+
 def studies_table(studies: list[dict[str, Any]]) -> Table:
     table = Table(title="Studies", title_justify="left")
     table.add_column("name")

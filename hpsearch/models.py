@@ -1,6 +1,7 @@
 """The store's tables, as SQLAlchemy 2.0 typed models.
 
     studies 1─n rounds 1─n trials 1─n epoch_metrics
+    studies 1─n evaluations n─1 trials
 
 Times are UTC. A trial's ``status`` is one of :data:`STATUSES`.
 """
@@ -57,6 +58,9 @@ class Study(Base):
     rounds: Mapped[list[Round]] = relationship(
         back_populates="study", order_by="Round.number", cascade="all, delete-orphan"
     )
+    evaluations: Mapped[list[Evaluation]] = relationship(
+        back_populates="study", order_by="Evaluation.id", cascade="all, delete-orphan"
+    )
 
     @property
     def hidden(self) -> tuple[int, ...]:
@@ -80,6 +84,7 @@ class Round(Base):
     n_trials: Mapped[int]
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
     top_k: Mapped[int | None]
+    pruner: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     study: Mapped[Study] = relationship(back_populates="rounds")
@@ -135,3 +140,28 @@ class EpochMetric(Base):
     seconds: Mapped[float]
 
     trial: Mapped[Trial] = relationship(back_populates="epochs")
+
+
+class Evaluation(Base):
+    """The book's last step: the best trial's settings trained on train + validation,
+    measured once on the test set."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    lr: Mapped[float]
+    weight_decay: Mapped[float]
+    epochs: Mapped[int]
+    seed: Mapped[int] = mapped_column(BigInteger)
+    train_samples: Mapped[int]
+    test_samples: Mapped[int]
+    train_accuracy: Mapped[float | None]
+    test_accuracy: Mapped[float | None]
+    status: Mapped[str] = mapped_column(String(20))  # completed or diverged
+    seconds: Mapped[float]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    study: Mapped[Study] = relationship(back_populates="evaluations")
+    trial: Mapped[Trial] = relationship()

@@ -11,8 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hpsearch import store
-from hpsearch.models import COMPLETED, RUNNING, Round, Study, Trial
+from hpsearch.models import COMPLETED, RUNNING, Evaluation, Round, Study, Trial
+from hpsearch.narrowing import crowded_edges
 from hpsearch.settings import StudySettings
+
+#: How many of the best trials ``report`` checks for crowding an edge of the ranges.
+CROWD_TOP_K = 5
 
 
 def _iso(value) -> str | None:
@@ -82,6 +86,37 @@ def trial_row(trial: Trial, rank: int, curve: list[float]) -> dict[str, Any]:
     }
 
 
+def evaluation_row(evaluation: Evaluation) -> dict[str, Any]:
+    return {
+        "trial": evaluation.trial_id,
+        "lr": evaluation.lr,
+        "weight_decay": evaluation.weight_decay,
+        "epochs": evaluation.epochs,
+        "train_samples": evaluation.train_samples,
+        "test_samples": evaluation.test_samples,
+        "train_accuracy": evaluation.train_accuracy,
+        "test_accuracy": evaluation.test_accuracy,
+        "status": evaluation.status,
+        "seconds": evaluation.seconds,
+        "created_at": _iso(evaluation.created_at),
+    }
+
+
+def crowding(session: Session, study: Study, k: int = CROWD_TOP_K) -> dict[str, Any] | None:
+    """The edges of the last finished round's ranges that its top-k crowd, if any."""
+    for round_ in reversed(study.rounds):
+        top = list(session.scalars(store.ranked().where(Trial.round_id == round_.id).limit(k)))
+        if top:
+            space = store.round_space(round_)
+            edges = {
+                "lr": crowded_edges([t.lr for t in top], space.lr),
+                "weight decay": crowded_edges([t.weight_decay for t in top], space.weight_decay),
+            }
+            edges = {name: sides for name, sides in edges.items() if sides}
+            return {"round": round_.number, "top_k": len(top), "edges": edges} if edges else None
+    return None
+
+
 def study_report(
     session: Session, study: Study, *, round_number: int | None = None, top: int = 10
 ) -> dict[str, Any]:
@@ -104,4 +139,6 @@ def study_report(
             trial_row(trial, rank, [row.val_accuracy for row in curves[trial.id]])
             for rank, trial in enumerate(trials, start=1)
         ],
+        "crowded": crowding(session, study),
+        "evaluations": [evaluation_row(e) for e in study.evaluations],
     }

@@ -77,10 +77,10 @@ def read_progress(session: Session, round_id: int) -> RoundProgress:
     )
 
 
-def _worker_main(db_url: str, round_id: int, source: DataSource, pruner, stop, results) -> None:
+def _worker_main(db_url: str, round_id: int, source: DataSource, stop, results) -> None:
     """Entry point of a worker process: runs the worker and reports its stats."""
     try:
-        worker = Worker(db_url, round_id, source, stop=stop, pruner=pruner)
+        worker = Worker(db_url, round_id, source, stop=stop)
         stats = worker.run()
     except Exception as exc:  # reported to the parent, which prints one line
         results.put(WorkerStats(worker=f"pid {os.getpid()}", errors=[f"{exc}"]))
@@ -99,7 +99,6 @@ def run_round(
     *,
     workers: int,
     source: DataSource,
-    pruner=None,
     on_progress: Callable[[RoundProgress], None] | None = None,
 ) -> RunSummary:
     """Run the pending trials of a round with ``workers`` processes."""
@@ -107,7 +106,7 @@ def run_round(
     results = context.SimpleQueue()
     stop = context.Event()
     processes = [
-        context.Process(target=_worker_main, args=(db_url, round_id, source, pruner, stop, results))
+        context.Process(target=_worker_main, args=(db_url, round_id, source, stop, results))
         for _ in range(workers)
     ]
     started = time.perf_counter()

@@ -19,6 +19,7 @@ from hpsearch import store
 from hpsearch.errors import Interrupted, RoundBusy, StudyExists, UsageError
 from hpsearch.models import INTERRUPTED, PENDING, RUNNING, Round, Study, Trial
 from hpsearch.narrowing import Narrowing, narrow
+from hpsearch.pruning import make_pruner
 from hpsearch.runner import RoundProgress, RunSummary, run_round
 from hpsearch.settings import StudySettings
 from hpsearch.space import SearchSpace
@@ -30,7 +31,6 @@ class RunOptions:
     db_url: str
     workers: int
     source: DataSource
-    pruner: object | None = None
     on_progress: Callable[[RoundProgress], None] | None = None
 
 
@@ -48,6 +48,7 @@ def start(
     space: SearchSpace,
     n_trials: int,
     source: DataSource,
+    pruner: str = "none",
 ) -> int:
     """STEP0 and STEP1: create the study and its round 0; returns the round's id."""
     if n_trials < 1:
@@ -56,6 +57,7 @@ def start(
         raise UsageError(f"seed must be >= 0, got {seed}")
     if not name.strip():
         raise UsageError("a study needs a name")
+    make_pruner(pruner, settings.epochs)
     with factory() as session:
         if session.scalar(select(Study.id).where(Study.name == name)) is not None:
             raise StudyExists(name)
@@ -63,7 +65,7 @@ def start(
     try:
         with factory.begin() as session:
             study = store.create_study(session, name, seed, settings)
-            return store.create_round(session, study, space, n_trials).id
+            return store.create_round(session, study, space, n_trials, pruner=pruner).id
     except IntegrityError:
         raise StudyExists(name) from None
 
@@ -114,6 +116,7 @@ def create_narrowed_round(
     margin: float = 0.1,
     snap: bool = False,
     expand: bool = False,
+    pruner: str = "none",
 ) -> int:
     """STEP3: a new round from the narrowed ranges; returns its id."""
     if n_trials < 1:
@@ -122,8 +125,15 @@ def create_narrowed_round(
         with factory.begin() as session:
             study = store.get_study(session, name)
             plan = plan_narrowing(session, study, top_k, margin=margin, snap=snap, expand=expand)
+            make_pruner(pruner, study.epochs)
             round_ = store.create_round(
-                session, study, plan.narrowing.space, n_trials, parent=plan.parent, top_k=top_k
+                session,
+                study,
+                plan.narrowing.space,
+                n_trials,
+                parent=plan.parent,
+                top_k=top_k,
+                pruner=pruner,
             )
             return round_.id
     except IntegrityError:
@@ -170,7 +180,6 @@ def run(
             round_id,
             workers=options.workers,
             source=options.source,
-            pruner=options.pruner,
             on_progress=options.on_progress,
         )
     except Interrupted:

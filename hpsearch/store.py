@@ -82,6 +82,7 @@ def create_round(
     *,
     parent: Round | None = None,
     top_k: int | None = None,
+    pruner: str = "none",
 ) -> Round:
     """A new round with ``n_trials`` pending trials sampled from ``space``."""
     if n_trials < 1:
@@ -97,6 +98,7 @@ def create_round(
         n_trials=n_trials,
         parent=parent,
         top_k=top_k,
+        pruner=pruner,
     )
     session.add(round_)
     for i in range(n_trials):
@@ -221,13 +223,18 @@ def is_stale(trial: Trial, now: datetime | None = None) -> bool:
 
 
 def _process_alive(pid: int) -> bool:
+    """Whether a process of this host runs with ``pid`` (a zombie does not run)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:  # Linux: a killed worker whose parent died too may linger unreaped as a zombie
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 def reset_trial(session: Session, trial: Trial) -> None:
@@ -276,13 +283,18 @@ def ranked(statuses=(COMPLETED,)):
 
 
 def top_trials(session: Session, round_: Round, k: int) -> list[Trial]:
-    """The best ``k`` completed trials of a round; diverged and failed ones never count."""
+    """The best ``k`` trials of a round for narrowing: completed ones first, pruned ones
+    only to make up ``k``; diverged and failed ones never count."""
     if k < 1:
         raise UsageError(f"top-k must be >= 1, got {k}")
     top = list(session.scalars(ranked().where(Trial.round_id == round_.id).limit(k)))
     if len(top) < k:
+        pruned = ranked((PRUNED,)).where(Trial.round_id == round_.id).limit(k - len(top))
+        top += session.scalars(pruned)
+    if len(top) < k:
         raise UsageError(
-            f"top-k {k} is more than the {len(top)} completed trials of round {round_.number}"
+            f"top-k {k} is more than the {len(top)} completed or pruned trials "
+            f"of round {round_.number}"
         )
     return top
 

@@ -21,9 +21,18 @@ from threadpoolctl import threadpool_limits
 from hpsearch import store
 from hpsearch.database import make_engine
 from hpsearch.models import COMPLETED, DIVERGED, FAILED, PRUNED, Round, Study
+from hpsearch.pruning import Pruner, make_pruner
 from hpsearch.settings import StudySettings
 from hpsearch.space import split_seed
-from trainer import EpochMetrics, Split, Trainer, TrainingResult, load_mnist, validation_split
+from trainer import (
+    EpochMetrics,
+    Mnist,
+    Split,
+    Trainer,
+    TrainingResult,
+    load_mnist,
+    validation_split,
+)
 from trainer.mnist import MNIST_MD5
 from trainer.training import STOPPED
 
@@ -32,10 +41,6 @@ INPUT_SIZE, CLASSES = 784, 10
 
 class StopFlag(Protocol):
     def is_set(self) -> bool: ...
-
-
-class Pruner(Protocol):
-    def should_stop(self, session: Session, trial_id: int, round_id: int, epoch: int) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -67,15 +72,23 @@ class WorkerStats:
     errors: list[str] = field(default_factory=list)
 
 
-def load_split(settings: StudySettings, study_seed: int, source: DataSource) -> Split:
-    """The study's train/validation split, normalised to [0, 1] in the study's dtype."""
-    mnist = load_mnist(
+def read_mnist(source: DataSource) -> Mnist:
+    """MNIST as stored: uint8 images (normalised later, once split), int64 labels."""
+    return load_mnist(
         source.data_dir,
         normalize=False,
         checksums=MNIST_MD5 if source.verify else None,
         download=source.download,
         progress=False,
     )
+
+
+def normalized(images: np.ndarray, dtype: str) -> np.ndarray:
+    return np.divide(images, 255.0, dtype=np.dtype(dtype))
+
+
+def study_split(mnist: Mnist, settings: StudySettings, study_seed: int) -> Split:
+    """The study's train/validation split, normalised to [0, 1] in the study's dtype."""
     settings.split_sizes(len(mnist.x_train))
     split = validation_split(
         mnist.x_train,
@@ -84,13 +97,16 @@ def load_split(settings: StudySettings, study_seed: int, source: DataSource) -> 
         train_size=settings.train_size,
         seed=split_seed(study_seed),
     )
-    dtype = np.dtype(settings.dtype)
     return Split(
-        np.divide(split.x_train, 255.0, dtype=dtype),
+        normalized(split.x_train, settings.dtype),
         split.t_train,
-        np.divide(split.x_val, 255.0, dtype=dtype),
+        normalized(split.x_val, settings.dtype),
         split.t_val,
     )
+
+
+def load_split(settings: StudySettings, study_seed: int, source: DataSource) -> Split:
+    return study_split(read_mnist(source), settings, study_seed)
 
 
 def train_trial(
@@ -120,7 +136,8 @@ class Worker:
 
     ``stop`` (a ``multiprocessing.Event``) asks the worker to stop after the
     current epoch: the trial is marked ``interrupted`` with its finished epochs
-    kept. ``pruner`` may stop a hopeless trial after any epoch (``pruned``).
+    kept. The round's pruner (or ``pruner``, for tests) may stop a hopeless
+    trial after any epoch (``pruned``).
     """
 
     def __init__(
@@ -136,7 +153,6 @@ class Worker:
         self.round_id = round_id
         self.source = source
         self.stop = stop
-        self.pruner = pruner
         self.stats = WorkerStats(worker=store.worker_name())
         self.epochs_done = 0
         self.last_beat = 0.0
@@ -145,6 +161,7 @@ class Worker:
             study = session.scalar(select(Study).where(Study.id == round_.study_id))
             self.settings = StudySettings.from_study(study)
             self.study_seed = study.seed
+            self.pruner = pruner or make_pruner(round_.pruner, study.epochs)
 
     def stopping(self) -> bool:
         return self.stop is not None and self.stop.is_set()
@@ -169,9 +186,7 @@ class Worker:
         beat = started - self.last_beat >= store.HEARTBEAT_EVERY.total_seconds()
         with self.factory.begin() as session:
             store.record_epoch(session, trial.id, metrics, heartbeat=beat)
-            prune = self.pruner is not None and self.pruner.should_stop(
-                session, trial.id, self.round_id, metrics.epoch
-            )
+            prune = self.pruner.should_stop(session, trial.id, self.round_id, metrics.epoch)
         if beat:
             self.last_beat = started
         self.stats.store_seconds += time.perf_counter() - started

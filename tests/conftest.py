@@ -33,15 +33,13 @@ def _tiny_set(rng: np.random.Generator, prototypes: np.ndarray, n: int) -> tuple
     return images, labels
 
 
-@pytest.fixture
-def tiny_mnist(tmp_path: Path) -> Path:
-    """A folder with the four MNIST files, gzipped: 300 train and 100 test images.
+def make_tiny_mnist(folder: Path) -> Path:
+    """Write the four MNIST files, gzipped, into ``folder``: 300 train and 100 test images.
 
     Each class is a fixed random prototype image plus noise, so a short training run
     beats chance by far.
     """
-    folder = tmp_path / "mnist"
-    folder.mkdir()
+    folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(1234)
     prototypes = rng.uniform(0, 255, size=(10, 28, 28))
     train_images, train_labels = _tiny_set(rng, prototypes, TINY_TRAIN_SIZE)
@@ -55,6 +53,12 @@ def tiny_mnist(tmp_path: Path) -> Path:
     for key, (array, magic) in arrays.items():
         write_idx(folder / f"{MNIST_FILES[key]}.gz", array, magic)
     return folder
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path: Path) -> Path:
+    """A folder with the tiny MNIST files (see :func:`make_tiny_mnist`)."""
+    return make_tiny_mnist(tmp_path / "mnist")
 
 
 @pytest.fixture
@@ -122,3 +126,81 @@ def cli(db_path: Path, tiny_mnist: Path, monkeypatch):
         return runner.invoke(app, [str(a) for a in args])
 
     return invoke
+
+
+# --- a small stored study, written without training (figures, export) --------------------
+
+
+class StoredStudy:
+    """Where the stored study lives: its database file, name and session factory."""
+
+    def __init__(self, db: Path, name: str, factory) -> None:
+        self.db, self.name, self.factory = db, name, factory
+
+
+#: Round 0 of the stored study: 12 trials, of which these are not completed.
+STORED_ROUND0_STATUSES = {9: "diverged", 10: "diverged", 11: "failed"}
+#: Round 1, narrowed from round 0's top 3: 6 trials, the last one pruned after 3 epochs.
+STORED_ROUND1_STATUSES = {5: "pruned"}
+STORED_EPOCHS = 5
+
+
+def _store_results(session, round_, statuses: dict[int, str], base: float) -> None:
+    from datetime import datetime, timedelta
+
+    from hpsearch.models import EpochMetric
+
+    start = datetime(2024, 5, 1, 12, 0, 0) + timedelta(hours=round_.number)
+    for trial in round_.trials:
+        status = statuses.get(trial.number, "completed")
+        epochs = {"completed": 5, "pruned": 3, "diverged": 2, "failed": 0}[status]
+        final = base + 0.04 * ((7 * trial.number) % len(round_.trials))  # distinct, unsorted
+        for epoch in range(1, epochs + 1):
+            val = final * epoch / STORED_EPOCHS if status != "diverged" else 0.1
+            trial.epochs.append(
+                EpochMetric(
+                    epoch=epoch, train_accuracy=min(1.0, val + 0.05), val_accuracy=val,
+                    train_loss=2.3 / epoch, val_loss=2.4 / epoch, seconds=0.5 + epoch / 100,
+                )
+            )  # fmt: skip
+        last = trial.epochs[-1] if trial.epochs else None
+        trial.status = status
+        trial.worker = "host:42"
+        trial.started_at = start + timedelta(seconds=10 * trial.number)
+        trial.finished_at = trial.started_at + timedelta(seconds=3.25 + trial.number)
+        trial.epochs_run = epochs
+        trial.val_accuracy = last.val_accuracy if last else None
+        trial.train_accuracy = last.train_accuracy if last else None
+        trial.best_val_accuracy = max((e.val_accuracy for e in trial.epochs), default=None)
+        trial.best_epoch = last.epoch if last else None
+        trial.error = {"failed": "RuntimeError: boom", "diverged": "loss became non-finite"}.get(
+            status
+        )
+
+
+@pytest.fixture
+def stored_study(tmp_path: Path) -> StoredStudy:
+    """A study "small" with two finished rounds, written straight into a new store.
+
+    Round 0: 12 trials from the book's ranges, 9 completed, 2 diverged, 1 failed.
+    Round 1: 6 trials narrowed from round 0's top 3, 5 completed, 1 pruned.
+    """
+    from hpsearch import store
+    from hpsearch.database import open_store
+    from hpsearch.narrowing import narrow
+    from hpsearch.settings import StudySettings
+    from hpsearch.space import BOOK_SPACE
+
+    db = tmp_path / "small.db"
+    factory = open_store(str(db), create=True)
+    with factory.begin() as session:
+        settings = StudySettings(epochs=STORED_EPOCHS, hidden=(20, 20))
+        study = store.create_study(session, "small", 7, settings)
+        round0 = store.create_round(session, study, BOOK_SPACE, 12)
+        _store_results(session, round0, STORED_ROUND0_STATUSES, base=0.3)
+        session.flush()
+        top = store.top_trials(session, round0, 3)
+        space = narrow(BOOK_SPACE, [(t.lr, t.weight_decay) for t in top]).space
+        round1 = store.create_round(session, study, space, 6, parent=round0, top_k=3)
+        _store_results(session, round1, STORED_ROUND1_STATUSES, base=0.7)
+    return StoredStudy(db=db, name="small", factory=factory)

@@ -1,5 +1,7 @@
 import os
 import socket
+import subprocess
+import time
 from datetime import timedelta
 
 import pytest
@@ -138,3 +140,13 @@ def test_reset_trial_forgets_its_partial_run(factory, round0):
         trial = session.get(Trial, trial.id)
         assert (trial.status, trial.epochs_run, trial.worker) == (PENDING, 0, None)
         assert session.scalars(select(EpochMetric)).all() == []
+
+
+def test_an_unreaped_dead_worker_counts_as_gone():
+    child = subprocess.Popen(["true"])  # exits at once; not waited for: a zombie
+    deadline = time.monotonic() + 10
+    while store._process_alive(child.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not store._process_alive(child.pid)
+    assert child.poll() == 0  # it really was a zombie until reaped here
+    assert store._process_alive(os.getpid())

@@ -92,3 +92,13 @@ def test_a_huge_learning_rate_diverges_without_raising(dtype, lr):
     assert result.status == DIVERGED
     assert len(result.history) == result.last_epoch - 1
     assert result.last_epoch <= 20
+
+
+def test_training_without_a_validation_set_reports_nan_validation_metrics():
+    x, t = blobs(60)
+    rng = np.random.default_rng(0)
+    net = MultiLayerNet(8, [16], 3, rng=rng)
+    result = Trainer(net, x, t, None, None, epochs=3, batch_size=10, rng=rng).train()
+    assert result.status == COMPLETED and len(result.history) == 3
+    assert all(np.isnan(m.val_accuracy) and np.isnan(m.val_loss) for m in result.history)
+    assert result.final.train_accuracy > 0.9

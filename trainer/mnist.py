@@ -92,24 +92,29 @@ def find_mnist(
     looked = []
     if env_dir := os.environ.get(DATA_DIR_ENV):
         folder = Path(env_dir).expanduser()
-        if not _missing_files(folder):
+        if not (missing := _missing_files(folder)):
             return folder
-        looked.append(f"{folder} (${DATA_DIR_ENV})")
+        looked.append(f"{folder} (${DATA_DIR_ENV}, lacks {', '.join(missing)})")
     cache_dir = default_cache_dir()
     if not (missing := _missing_files(cache_dir)):
         return cache_dir
     looked.append(f"{cache_dir} (cache)")
 
-    if download and mirrors:
-        for name in missing:
-            checksum = None if checksums is None else checksums[name]
-            _download(name, cache_dir, mirrors, checksum, progress)
-        return cache_dir
-    no_download = "download is off" if not download else "no mirror to download from"
-    raise DataError(
-        f"MNIST files not found in {' or '.join(looked)}, and {no_download}. "
+    how = (
         f"Pass --data-dir or set {DATA_DIR_ENV}, or put the four files (.gz or not) in {cache_dir}"
     )
+    if download and mirrors:
+        try:
+            for name in missing:
+                checksum = None if checksums is None else checksums[name]
+                _download(name, cache_dir, mirrors, checksum, progress)
+        except DownloadError as exc:
+            raise DownloadError(
+                f"MNIST files not found in {' or '.join(looked)}, and {exc}. {how}"
+            ) from None
+        return cache_dir
+    no_download = "download is off" if not download else "no mirror to download from"
+    raise DataError(f"MNIST files not found in {' or '.join(looked)}, and {no_download}. {how}")
 
 
 def load_mnist(

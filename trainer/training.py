@@ -68,7 +68,8 @@ class Trainer:
 
     ``on_epoch(metrics)`` is called after each epoch; a truthy return value stops
     training (status ``stopped``). A non-finite loss stops training with status
-    ``diverged`` instead of raising.
+    ``diverged`` instead of raising. Without a validation set (``x_val=None``, as
+    for a final run on train + validation) the validation metrics are NaN.
     """
 
     def __init__(
@@ -76,8 +77,8 @@ class Trainer:
         network: MultiLayerNet,
         x_train: np.ndarray,
         t_train: np.ndarray,
-        x_val: np.ndarray,
-        t_val: np.ndarray,
+        x_val: np.ndarray | None,
+        t_val: np.ndarray | None,
         *,
         epochs: int = 20,
         batch_size: int = 100,
@@ -90,12 +91,12 @@ class Trainer:
             raise ConfigError(f"epochs must be >= 1, got {epochs}")
         if batch_size < 1:
             raise ConfigError(f"batch size must be >= 1, got {batch_size}")
-        if len(x_train) == 0 or len(x_val) == 0:
+        if len(x_train) == 0 or (x_val is not None and len(x_val) == 0):
             raise ConfigError("training and validation sets must not be empty")
         self.network = network
         self.x_train = np.asarray(x_train, dtype=network.dtype)
         self.t_train = t_train
-        self.x_val = np.asarray(x_val, dtype=network.dtype)
+        self.x_val = None if x_val is None else np.asarray(x_val, dtype=network.dtype)
         self.t_val = t_val
         self.epochs = epochs
         self.batch_size = batch_size
@@ -117,7 +118,9 @@ class Trainer:
 
     def measure(self, epoch: int, started: float) -> EpochMetrics:
         train_loss, train_accuracy = self.network.evaluate(self.x_train, self.t_train)
-        val_loss, val_accuracy = self.network.evaluate(self.x_val, self.t_val)
+        val_loss, val_accuracy = math.nan, math.nan
+        if self.x_val is not None:
+            val_loss, val_accuracy = self.network.evaluate(self.x_val, self.t_val)
         return EpochMetrics(
             epoch=epoch,
             train_loss=train_loss,
@@ -138,7 +141,8 @@ class Trainer:
                     result.status = DIVERGED
                     return result
                 metrics = self.measure(epoch, started)
-                if not (math.isfinite(metrics.train_loss) and math.isfinite(metrics.val_loss)):
+                val_ok = self.x_val is None or math.isfinite(metrics.val_loss)
+                if not (math.isfinite(metrics.train_loss) and val_ok):
                     result.status = DIVERGED
                     return result
                 result.history.append(metrics)

@@ -1,6 +1,6 @@
 """The ``hpsearch`` command line: the book's STEP0-STEP3 search, every result stored."""
 
-from hpsearch.cli import db, run, view  # noqa: F401  (registers the commands)
+from hpsearch.cli import db, evaluate, figures, run, view  # noqa: F401  (registers the commands)
 from hpsearch.cli.app import app
 
 

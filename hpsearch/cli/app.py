@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hpsearch import store
 from hpsearch.database import reader
-from hpsearch.display import leaderboard_table, rounds_table
+from hpsearch.display import crowding_note, evaluations_table, leaderboard_table, rounds_table
 from hpsearch.errors import HpsearchError, Interrupted
 from hpsearch.report import study_report
 from trainer import TrainerError
@@ -33,7 +33,7 @@ errors = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
     message = _PASSWORD.sub(r"\1***@", message)
-    errors.print(f"Error: {message}", markup=False, highlight=False)
+    errors.print(f"Error: {message}", markup=False, highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -97,3 +97,7 @@ def print_report(factory, name: str, *, top: int = 10, round_number: int | None 
         )
     console.print(leaderboard_table(report))
     console.print(rounds_table(report))
+    if note := crowding_note(report["crowded"]):
+        console.print(note, style="yellow", markup=False)
+    if report["evaluations"]:
+        console.print(evaluations_table(report["evaluations"]))

@@ -1,4 +1,4 @@
-"""The commands that run trials: start, narrow, resume, worker."""
+"""The commands that run trials: start, narrow, resume, worker, auto."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from dataclasses import replace
 from typing import Annotated
 
 import typer
+from sqlalchemy import select
 
 from hpsearch import search, store
+from hpsearch.auto import MIN_IMPROVEMENT, AutoPlan, run_auto
 from hpsearch.cli.app import (
     DEFAULT_WORKERS,
     DataDir,
@@ -24,6 +26,7 @@ from hpsearch.cli.app import (
 from hpsearch.database import database_url, open_store
 from hpsearch.display import live_progress
 from hpsearch.errors import HpsearchError, UsageError
+from hpsearch.models import Study
 from hpsearch.settings import StudySettings, parse_hidden
 from hpsearch.space import make_space
 from hpsearch.worker import DataSource
@@ -38,12 +41,11 @@ def _train_size(value: str) -> int | None:
         raise UsageError(f"train size must be a number or 'all', got {value!r}") from None
 
 
-def _options(db: str | None, workers: int, data_dir: str | None, verify: bool, pruner=None):
+def _options(db: str | None, workers: int, data_dir: str | None, verify: bool):
     return search.RunOptions(
         db_url=database_url(db),
         workers=workers,
         source=DataSource(data_dir=data_dir, verify=verify),
-        pruner=pruner,
     )
 
 
@@ -68,34 +70,69 @@ def _run(factory, name: str, round_id: int, options: search.RunOptions, quiet: b
         )
 
 
+Trials = Annotated[int, typer.Option(min=1, help="Trials to sample per round (STEP1).")]
+Epochs = Annotated[int, typer.Option(min=1, help="Epochs per trial (STEP2).")]
+TrainSize = Annotated[str, typer.Option(help="Training samples before the split, or 'all'.")]
+ValFraction = Annotated[
+    float, typer.Option(help="Share of them held out for validation, in (0, 1).")
+]
+LrRange = Annotated[
+    tuple[float, float], typer.Option("--lr", help="Learning rate range LOW HIGH (log-uniform).")
+]
+DecayRange = Annotated[
+    tuple[float, float], typer.Option(help="Weight decay range LOW HIGH (log-uniform).")
+]
+Hidden = Annotated[str, typer.Option(help="Hidden layers: 6x100 or 100,100,50.")]
+Activation = Annotated[str, typer.Option(help="relu or sigmoid.")]
+WeightInit = Annotated[str, typer.Option(help="he, xavier, or a standard deviation.")]
+Optimizer = Annotated[str, typer.Option(help="sgd, momentum, nesterov, adagrad, rmsprop or adam.")]
+BatchSize = Annotated[int, typer.Option(min=1, help="Mini-batch size.")]
+Batchnorm = Annotated[bool, typer.Option(help="Batch normalisation after each affine layer.")]
+Dropout = Annotated[float, typer.Option(help="Dropout ratio after each activation.")]
+Dtype = Annotated[str, typer.Option(help="float64 or float32.")]
+Seed = Annotated[int, typer.Option(min=0, help="Study seed: same seed, same trials.")]
+PrunerName = Annotated[
+    str, typer.Option("--pruner", help="Stop hopeless trials early: none, median or asha.")
+]
+
+
+def _new_study(factory, name: str, *, trials: int, lr, weight_decay, seed: int, pruner: str,
+               data: DataSource, **settings) -> int:  # fmt: skip
+    """Create study NAME and its round 0; returns the round's id."""
+    settings["train_size"] = _train_size(settings["train_size"])
+    settings["hidden"] = parse_hidden(settings["hidden"])
+    settings["optimizer"] = settings["optimizer"].lower()
+    return search.start(
+        factory,
+        name,
+        seed=seed,
+        settings=StudySettings(**settings),
+        space=make_space(lr, weight_decay),
+        n_trials=trials,
+        source=data,
+        pruner=pruner,
+    )
+
+
 @app.command()
 def start(
     name: Name,
-    trials: Annotated[int, typer.Option(min=1, help="Trials to sample (STEP1).")] = 100,
-    epochs: Annotated[int, typer.Option(min=1, help="Epochs per trial (STEP2).")] = 50,
-    train_size: Annotated[
-        str, typer.Option(help="Training samples before the split, or 'all'.")
-    ] = "500",
-    val_fraction: Annotated[
-        float, typer.Option(help="Share of them held out for validation, in (0, 1).")
-    ] = 0.2,
-    lr: Annotated[
-        tuple[float, float], typer.Option(help="Learning rate range LOW HIGH (log-uniform).")
-    ] = (1e-6, 1e-2),
-    weight_decay: Annotated[
-        tuple[float, float], typer.Option(help="Weight decay range LOW HIGH (log-uniform).")
-    ] = (1e-8, 1e-4),
-    hidden: Annotated[str, typer.Option(help="Hidden layers: 6x100 or 100,100,50.")] = "6x100",
-    activation: Annotated[str, typer.Option(help="relu or sigmoid.")] = "relu",
-    weight_init: Annotated[str, typer.Option(help="he, xavier, or a standard deviation.")] = "he",
-    optimizer: Annotated[
-        str, typer.Option(help="sgd, momentum, nesterov, adagrad, rmsprop or adam.")
-    ] = "sgd",
-    batch_size: Annotated[int, typer.Option(min=1, help="Mini-batch size.")] = 100,
-    batchnorm: Annotated[bool, typer.Option(help="Batch normalisation after each affine.")] = False,
-    dropout: Annotated[float, typer.Option(help="Dropout ratio after each activation.")] = 0.0,
-    dtype: Annotated[str, typer.Option(help="float64 or float32.")] = "float64",
-    seed: Annotated[int, typer.Option(min=0, help="Study seed: same seed, same trials.")] = 0,
+    trials: Trials = 100,
+    epochs: Epochs = 50,
+    train_size: TrainSize = "500",
+    val_fraction: ValFraction = 0.2,
+    lr: LrRange = (1e-6, 1e-2),
+    weight_decay: DecayRange = (1e-8, 1e-4),
+    hidden: Hidden = "6x100",
+    activation: Activation = "relu",
+    weight_init: WeightInit = "he",
+    optimizer: Optimizer = "sgd",
+    batch_size: BatchSize = 100,
+    batchnorm: Batchnorm = False,
+    dropout: Dropout = 0.0,
+    dtype: Dtype = "float64",
+    seed: Seed = 0,
+    pruner: PrunerName = "none",
     workers: Workers = DEFAULT_WORKERS,
     db: Db = None,
     data_dir: DataDir = None,
@@ -103,30 +140,15 @@ def start(
     quiet: Quiet = False,
 ) -> None:
     """STEP0-STEP2: create study NAME, sample its trials and train them all."""
-    settings = StudySettings(
-        train_size=_train_size(train_size),
-        val_fraction=val_fraction,
-        epochs=epochs,
-        batch_size=batch_size,
-        hidden=parse_hidden(hidden),
-        activation=activation,
-        weight_init=weight_init,
-        optimizer=optimizer.lower(),
-        batchnorm=batchnorm,
-        dropout=dropout,
-        dtype=dtype,
-    )
-    space = make_space(lr, weight_decay)
     factory = open_store(db, create=True)
-    round_id = search.start(
-        factory,
-        name,
-        seed=seed,
-        settings=settings,
-        space=space,
-        n_trials=trials,
-        source=DataSource(data_dir=data_dir, verify=verify),
-    )
+    data = DataSource(data_dir=data_dir, verify=verify)
+    round_id = _new_study(
+        factory, name, trials=trials, lr=lr, weight_decay=weight_decay, seed=seed,
+        pruner=pruner, data=data, epochs=epochs, train_size=train_size,
+        val_fraction=val_fraction, hidden=hidden, activation=activation,
+        weight_init=weight_init, optimizer=optimizer, batch_size=batch_size,
+        batchnorm=batchnorm, dropout=dropout, dtype=dtype,
+    )  # fmt: skip
     _run(factory, name, round_id, _options(db, workers, data_dir, verify), quiet)
 
 
@@ -143,6 +165,7 @@ def narrow(
         bool, typer.Option(help="Let a range grow past an edge its top-k crowd.")
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="Show old and new ranges, run nothing.")] = False,
+    pruner: PrunerName = "none",
     workers: Workers = DEFAULT_WORKERS,
     db: Db = None,
     data_dir: DataDir = None,
@@ -170,7 +193,7 @@ def narrow(
     if dry_run:
         return
     round_id = search.create_narrowed_round(
-        factory, name, top_k, n_trials, margin=margin, snap=snap, expand=expand
+        factory, name, top_k, n_trials, margin=margin, snap=snap, expand=expand, pruner=pruner
     )
     _run(factory, name, round_id, _options(db, workers, data_dir, verify), quiet)
 
@@ -206,3 +229,70 @@ def worker(
     with factory() as session:
         round_id = store.latest_round(session, store.get_study(session, name)).id
     _run(factory, name, round_id, _options(db, workers, data_dir, verify), quiet)
+
+
+@app.command()
+def auto(
+    name: Name,
+    rounds: Annotated[int, typer.Option(min=0, help="Narrowed rounds at most.")] = 3,
+    top_k: Annotated[
+        int, typer.Option("--top-k", "-k", min=1, help="Trials to narrow around.")
+    ] = 5,
+    min_improvement: Annotated[
+        float, typer.Option(help="Stop when a round improves the best by less.")
+    ] = MIN_IMPROVEMENT,
+    trials: Trials = 100,
+    epochs: Epochs = 50,
+    train_size: TrainSize = "500",
+    val_fraction: ValFraction = 0.2,
+    lr: LrRange = (1e-6, 1e-2),
+    weight_decay: DecayRange = (1e-8, 1e-4),
+    hidden: Hidden = "6x100",
+    activation: Activation = "relu",
+    weight_init: WeightInit = "he",
+    optimizer: Optimizer = "sgd",
+    batch_size: BatchSize = 100,
+    batchnorm: Batchnorm = False,
+    dropout: Dropout = 0.0,
+    dtype: Dtype = "float64",
+    seed: Seed = 0,
+    pruner: PrunerName = "none",
+    workers: Workers = DEFAULT_WORKERS,
+    db: Db = None,
+    data_dir: DataDir = None,
+    verify: Verify = True,
+    quiet: Quiet = False,
+) -> None:
+    """STEP0-STEP3 by itself: start NAME, then narrow (past crowded edges) until it stops.
+
+    Run again on an existing study to continue it: its unfinished round is resumed
+    and the study's own settings are kept (the training options are then ignored).
+    """
+    plan = AutoPlan(
+        rounds=rounds, top_k=top_k, trials=trials, pruner=pruner, min_improvement=min_improvement
+    )
+    factory = open_store(db, create=True)
+    options = _options(db, workers, data_dir, verify)
+    with factory() as session:
+        exists = session.scalar(select(Study.id).where(Study.name == name)) is not None
+    if exists:
+        console.print(f"Continuing study {name!r} with its own settings.")
+        round_id, _ = search.prepare_resume(factory, name)
+    else:
+        data = DataSource(data_dir=data_dir, verify=verify)
+        round_id = _new_study(
+            factory, name, trials=trials, lr=lr, weight_decay=weight_decay, seed=seed,
+            pruner=pruner, data=data, epochs=epochs, train_size=train_size,
+            val_fraction=val_fraction, hidden=hidden, activation=activation,
+            weight_init=weight_init, optimizer=optimizer, batch_size=batch_size,
+            batchnorm=batchnorm, dropout=dropout, dtype=dtype,
+        )  # fmt: skip
+    _run(factory, name, round_id, options, quiet)
+    reason = run_auto(
+        factory,
+        name,
+        plan,
+        lambda round_id: _run(factory, name, round_id, options, quiet),
+        on_round=lambda message: console.print(f"[bold]Narrowing to {message}[/]"),
+    )
+    console.print(f"[bold]Stopped:[/] {reason}.")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from hpsearch import store
 from hpsearch.cli.app import AsJson, Db, Name, app, console, print_report
+from hpsearch.cli.figures import write_figures
 from hpsearch.database import open_store
 from hpsearch.display import studies_table
 from hpsearch.report import study_report, study_summary
@@ -22,9 +24,17 @@ def report(
         int | None, typer.Option("--round", min=0, help="Only this round.")
     ] = None,
     as_json: AsJson = False,
+    plot: Annotated[
+        bool, typer.Option("--plot", help="Also write the figures of `hpsearch plot` (PNG).")
+    ] = False,
+    plot_dir: Annotated[Path, typer.Option(help="Folder for the --plot figures.")] = Path("."),
     db: Db = None,
 ) -> None:
-    """Leaderboard of the best trials and a summary of each round."""
+    """Leaderboard of the best trials and a summary of each round.
+
+    With --plot, also draws the figures of the same trials (see `hpsearch plot`) and
+    prints their paths (on stderr with --json).
+    """
     factory = open_store(db, read_only=True)
     if as_json:
         with factory() as session:
@@ -32,8 +42,11 @@ def report(
                 session, store.get_study(session, name), round_number=round_number, top=top
             )
         typer.echo(json.dumps(data, indent=2))
-        return
-    print_report(factory, name, top=top, round_number=round_number)
+    else:
+        print_report(factory, name, top=top, round_number=round_number)
+    if plot:
+        for path in write_figures(factory, name, plot_dir, top=top, round_number=round_number):
+            typer.echo(str(path), err=as_json)
 
 
 @app.command()

@@ -1,0 +1,118 @@
+"""``hpsearch auto``: STEP0-STEP3 without a person in the loop.
+
+After round 0, each step narrows the last round around its top-k trials (letting a
+range grow past an edge that the top-k crowd, see :mod:`hpsearch.narrowing`) and
+runs the new round, until one of these holds (checked in this order):
+
+1. ``rounds`` narrowed rounds exist;
+2. *no improvement*: the last narrowed round's best validation accuracy is less
+   than ``min_improvement`` above the best of every earlier round;
+3. *no shrinking*: the next ranges would not be narrower, their total width in
+   decades (lr + weight decay) above ``1 - min_shrink`` times the last round's,
+   and no edge was crowded (a crowded edge means the search is moving, not
+   converging).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from hpsearch import search, store
+from hpsearch.errors import UsageError
+from hpsearch.models import Study
+
+MIN_IMPROVEMENT = 0.005
+MIN_SHRINK = 0.1
+
+
+def no_improvement(bests: Sequence[float | None], min_improvement: float) -> bool:
+    """True when the last round's best is not ``min_improvement`` above all earlier bests."""
+    if len(bests) < 2:
+        return False
+    earlier = [b for b in bests[:-1] if b is not None]
+    if not earlier:
+        return False
+    last = bests[-1]
+    return last is None or last < max(earlier) + min_improvement
+
+
+def no_shrinking(width: float, next_width: float, crowded: bool, min_shrink: float) -> bool:
+    """True when the next ranges (``next_width`` decades) are not narrower than ``width``."""
+    return not crowded and next_width > (1.0 - min_shrink) * width
+
+
+@dataclass(frozen=True)
+class AutoPlan:
+    rounds: int
+    top_k: int
+    trials: int
+    pruner: str = "none"
+    min_improvement: float = MIN_IMPROVEMENT
+    min_shrink: float = MIN_SHRINK
+
+    def __post_init__(self) -> None:
+        if self.rounds < 0:
+            raise UsageError(f"rounds must be >= 0, got {self.rounds}")
+        if self.top_k < 1:
+            raise UsageError(f"top-k must be >= 1, got {self.top_k}")
+        if self.trials < 1:
+            raise UsageError(f"trials must be >= 1, got {self.trials}")
+
+
+def round_bests(session: Session, study: Study) -> list[float | None]:
+    bests = []
+    for round_ in study.rounds:
+        best = session.scalar(store.ranked().where(store.Trial.round_id == round_.id).limit(1))
+        bests.append(best.val_accuracy if best else None)
+    return bests
+
+
+def next_step(session: Session, study: Study, plan: AutoPlan) -> tuple[str | None, object]:
+    """Why to stop (None: go on) and, when going on, the narrowing plan."""
+    narrowed = len(study.rounds) - 1
+    if narrowed >= plan.rounds:
+        return f"reached {plan.rounds} narrowed round(s)", None
+    if narrowed >= 1 and no_improvement(round_bests(session, study), plan.min_improvement):
+        return (
+            f"round {narrowed} did not improve the best validation accuracy "
+            f"by {plan.min_improvement}",
+            None,
+        )
+    narrowing = search.plan_narrowing(session, study, plan.top_k, expand=True)
+    width = narrowing.old.lr.decades + narrowing.old.weight_decay.decades
+    new = narrowing.narrowing.space
+    next_width = new.lr.decades + new.weight_decay.decades
+    if no_shrinking(width, next_width, bool(narrowing.narrowing.crowded), plan.min_shrink):
+        return f"the ranges stopped shrinking ({width:.2f} -> {next_width:.2f} decades)", None
+    return None, narrowing
+
+
+def run_auto(
+    factory: sessionmaker[Session],
+    name: str,
+    plan: AutoPlan,
+    run_round: Callable[[int], None],
+    on_round: Callable[[str], None] = lambda message: None,
+) -> str:
+    """Narrow and run rounds until the rule stops; returns why it stopped.
+
+    ``run_round(round_id)`` runs the pending trials of a round (and raises if it
+    ends unfinished). The study and its round 0 must exist.
+    """
+    while True:
+        with factory() as session:
+            study = store.get_study(session, name)
+            reason, narrowing = next_step(session, study, plan)
+        if reason is not None:
+            return reason
+        round_id = search.create_narrowed_round(
+            factory, name, plan.top_k, plan.trials, expand=True, pruner=plan.pruner
+        )
+        on_round(
+            f"round {narrowing.parent.number + 1}: lr {narrowing.narrowing.space.lr}, "
+            f"weight decay {narrowing.narrowing.space.weight_decay}"
+        )
+        run_round(round_id)

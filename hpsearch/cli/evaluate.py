@@ -1,0 +1,41 @@
+"""``hpsearch evaluate``: the one look at the test set."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from hpsearch import store
+from hpsearch.cli.app import DataDir, Db, Name, Verify, app, console
+from hpsearch.database import open_store
+from hpsearch.display import evaluations_table
+from hpsearch.evaluation import evaluate_best
+from hpsearch.report import evaluation_row
+from hpsearch.worker import DataSource
+
+
+@app.command()
+def evaluate(
+    name: Name,
+    force: Annotated[
+        bool, typer.Option(help="Evaluate again even though a result is stored.")
+    ] = False,
+    db: Db = None,
+    data_dir: DataDir = None,
+    verify: Verify = True,
+) -> None:
+    """Train the best trial's settings on train + validation and measure the test set once."""
+    factory = open_store(db)
+    with factory() as session:
+        stored = [evaluation_row(e) for e in store.get_study(session, name).evaluations]
+    if stored and not force:
+        console.print(evaluations_table(stored))
+        console.print(
+            f"Stored result shown: the test set was already used for {name!r}. "
+            "Run with --force to evaluate again (both results are kept)."
+        )
+        return
+    console.print("Training the best trial's settings on train + validation ...")
+    evaluation = evaluate_best(factory, name, DataSource(data_dir=data_dir, verify=verify))
+    console.print(evaluations_table([*stored, evaluation_row(evaluation)]))

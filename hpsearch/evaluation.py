@@ -1,0 +1,83 @@
+"""``hpsearch evaluate``: the book's last step, the one look at the test set.
+
+The best completed trial's settings (learning rate, weight decay, training seed)
+are trained on the study's whole training split, training and validation samples
+together, for the study's number of epochs; the test set is then measured once.
+Each evaluation is stored; asking again shows the stored one unless forced.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+from threadpoolctl import threadpool_limits
+
+from hpsearch import store
+from hpsearch.errors import UsageError
+from hpsearch.models import Evaluation
+from hpsearch.settings import StudySettings
+from hpsearch.worker import (
+    CLASSES,
+    INPUT_SIZE,
+    DataSource,
+    TrialSpec,
+    normalized,
+    read_mnist,
+    study_split,
+)
+from trainer import Trainer
+
+
+def evaluate_best(factory: sessionmaker[Session], name: str, source: DataSource) -> Evaluation:
+    """Train the best trial's settings on train + validation and measure the test set."""
+    with factory() as session:
+        study = store.get_study(session, name)
+        best = store.best_trial(session, study)
+        if best is None:
+            raise UsageError(f"study {name!r} has no completed trial to evaluate")
+        settings = StudySettings.from_study(study)
+        trial = TrialSpec(best.id, best.lr, best.weight_decay, best.seed)
+        study_id, study_seed = study.id, study.seed
+    mnist = read_mnist(source)
+    split = study_split(mnist, settings, study_seed)
+    x_test = normalized(mnist.x_test, settings.dtype)
+    x_train = np.concatenate([split.x_train, split.x_val])  # (N_train + N_val, 784)
+    t_train = np.concatenate([split.t_train, split.t_val])
+    rng = np.random.default_rng(trial.seed)
+    network = settings.network(INPUT_SIZE, CLASSES, trial.weight_decay, rng)
+    started = time.perf_counter()
+    with threadpool_limits(limits=1):
+        result = Trainer(
+            network,
+            x_train,
+            t_train,
+            None,
+            None,
+            epochs=settings.epochs,
+            batch_size=settings.batch_size,
+            optimizer=settings.optimizer,
+            optimizer_params={"lr": trial.lr},
+            rng=rng,
+        ).train()
+        test_accuracy = None
+        if result.status == "completed":
+            _, test_accuracy = network.evaluate(x_test, mnist.t_test)  # the one look
+    evaluation = Evaluation(
+        study_id=study_id,
+        trial_id=trial.id,
+        lr=trial.lr,
+        weight_decay=trial.weight_decay,
+        epochs=settings.epochs,
+        seed=trial.seed,
+        train_samples=len(x_train),
+        test_samples=len(mnist.x_test),
+        train_accuracy=result.final.train_accuracy if result.final else None,
+        test_accuracy=test_accuracy,
+        status=result.status,
+        seconds=time.perf_counter() - started,
+    )
+    with factory.begin() as session:
+        session.add(evaluation)
+    return evaluation

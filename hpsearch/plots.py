@@ -1,0 +1,292 @@
+"""Figures of a study, drawn on ``matplotlib.figure.Figure`` with Agg (no pyplot state).
+
+    curves     the book's grid: validation (solid) and train (dashed) accuracy per
+               epoch of the best trials, one panel each
+    narrowing  lr against weight decay, log-log: every finished trial coloured by its
+               final validation accuracy, each round's range a rectangle, and the
+               top-k trials each narrowing started from ringed
+    history    the best final validation accuracy so far against trial number
+
+:func:`figure_data` reads what the figures need from the store into plain records;
+the figure functions take only those records.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from matplotlib import colormaps
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hpsearch import store
+from hpsearch.errors import UsageError
+from hpsearch.models import COMPLETED, DIVERGED, FAILED, FINISHED, PRUNED, Round, Study, Trial
+
+FORMATS = ("png", "svg", "pdf")
+DPI = 100
+COLUMNS = 5  # panels per row of the curves grid, as in the book
+PANEL_SIZE = (3.0, 2.4)  # inches
+SCORED = (COMPLETED, PRUNED)  # statuses whose final validation accuracy counts
+
+#: How each status is drawn in the narrowing figure: marker, colour (None: by
+#: validation accuracy), size.
+MARKERS = {
+    COMPLETED: ("o", None, 42),
+    PRUNED: ("s", None, 38),
+    DIVERGED: ("x", "tab:red", 45),
+    FAILED: ("D", "0.35", 30),
+}
+RING = {"s": 170, "facecolors": "none", "linewidths": 1.8, "zorder": 4}  # a top-k trial
+RANGE = {"fill": False, "linewidth": 1.6, "linestyle": "--"}  # a round's rectangle
+LOST = {"marker": "x", "color": "tab:red", "s": 30, "zorder": 3, "clip_on": False}
+
+
+@dataclass(frozen=True)
+class TrialPoint:
+    id: int
+    round: int
+    number: int
+    lr: float
+    weight_decay: float
+    status: str
+    val_accuracy: float | None  # at the last epoch run
+    val_curve: tuple[float, ...] = ()  # per epoch; filled in for the best trials only
+    train_curve: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class RoundRange:
+    number: int
+    lr: tuple[float, float]
+    weight_decay: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class TopK:
+    """The best trials of round ``parent`` that round ``child`` was narrowed around."""
+
+    parent: int
+    child: int
+    trial_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class FigureData:
+    study: str
+    trials: tuple[TrialPoint, ...]  # finished, by round and number
+    best: tuple[TrialPoint, ...]  # the leaderboard's top, best first, with curves
+    rounds: tuple[RoundRange, ...]
+    top_k: tuple[TopK, ...]
+    round_number: int | None = None  # the one round shown, if only one
+
+
+def _point(trial: Trial, curve: list | None = None) -> TrialPoint:
+    curve = curve or []
+    return TrialPoint(
+        trial.id,
+        trial.round.number,
+        trial.number,
+        trial.lr,
+        trial.weight_decay,
+        trial.status,
+        trial.val_accuracy,
+        tuple(row.val_accuracy for row in curve),
+        tuple(row.train_accuracy for row in curve),
+    )
+
+
+def figure_data(
+    session: Session, study: Study, *, round_number: int | None = None, top: int = 20
+) -> FigureData:
+    """The finished trials, rounds and narrowings of ``study`` (or of one round)."""
+    if top < 1:
+        raise UsageError(f"top must be >= 1, got {top}")
+    rounds = study.rounds
+    if round_number is not None:
+        rounds = [store.get_round(session, study, round_number)]
+    shown = [r.id for r in rounds]
+    trials = session.scalars(
+        select(Trial)
+        .join(Round)
+        .where(Trial.round_id.in_(shown), Trial.status.in_(FINISHED))
+        .order_by(Round.number, Trial.number)
+    ).all()
+    if not trials:
+        where = "" if round_number is None else f" in round {round_number}"
+        raise UsageError(f"study {study.name!r} has no finished trials{where} to plot")
+    best = store.leaderboard(session, study, round_number=round_number, top=top)
+    curves = store.epoch_curves(session, [trial.id for trial in best])
+    top_k = []
+    for child in study.rounds:
+        if child.parent is not None and child.parent_id in shown and child.top_k:
+            # the ranking store.top_trials gave the narrowing
+            query = store.ranked().where(Trial.round_id == child.parent_id).limit(child.top_k)
+            ids = tuple(trial.id for trial in session.scalars(query))
+            top_k.append(TopK(child.parent.number, child.number, ids))
+    return FigureData(
+        study=study.name,
+        trials=tuple(_point(trial) for trial in trials),
+        best=tuple(_point(trial, curves[trial.id]) for trial in best),
+        rounds=tuple(
+            RoundRange(r.number, (r.lr_low, r.lr_high), (r.weight_decay_low, r.weight_decay_high))
+            for r in rounds
+        ),
+        top_k=tuple(top_k),
+        round_number=round_number,
+    )
+
+
+def _figure(data: FigureData, title: str, size: tuple[float, float]) -> Figure:
+    fig = Figure(figsize=size, dpi=DPI, layout="constrained")
+    where = "" if data.round_number is None else f", round {data.round_number}"
+    fig.suptitle(f"{data.study}{where}: {title}", fontsize=13)
+    return fig
+
+
+def curves_figure(data: FigureData) -> Figure:
+    """One panel per trial of ``data.best``: validation (solid) and train (dashed) accuracy."""
+    n = len(data.best)
+    columns = min(COLUMNS, max(n, 1))
+    rows = math.ceil(max(n, 1) / columns)
+    size = (PANEL_SIZE[0] * columns, PANEL_SIZE[1] * rows + 0.8)
+    fig = _figure(data, f"best {n} trials by final validation accuracy", size)
+    grid = fig.add_gridspec(rows, columns)
+    if not n:
+        ax = fig.add_subplot(grid[0, 0])
+        ax.text(0.5, 0.5, "no completed trials", ha="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return fig
+    first = None
+    for i, trial in enumerate(data.best):
+        ax = fig.add_subplot(grid[i // columns, i % columns], sharex=first, sharey=first)
+        first = first or ax
+        epochs = range(1, len(trial.val_curve) + 1)
+        ax.plot(epochs, trial.val_curve, color="C0")
+        ax.plot(epochs, trial.train_curve, color="C1", linestyle="--")
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        ax.tick_params(labelsize=8, labelleft=i % columns == 0, labelbottom=i + columns >= n)
+        ax.set_title(
+            f"#{i + 1}  val acc {trial.val_accuracy:.3f}  (round {trial.round})\n"
+            f"lr {trial.lr:.2e}   weight decay {trial.weight_decay:.2e}",
+            fontsize=8.5,
+        )
+        if i % columns == 0:
+            ax.set_ylabel("accuracy", fontsize=9)
+        if i + columns >= n:  # no panel below this one
+            ax.set_xlabel("epoch", fontsize=9)
+    handles = [Line2D([], [], color="C0"), Line2D([], [], color="C1", linestyle="--")]
+    fig.legend(handles, ["validation", "train"], loc="outside upper right", ncols=2, fontsize=9)
+    return fig
+
+
+def _log_limits(values: list[float], pad: float = 0.25) -> tuple[float, float]:
+    return 10 ** (math.log10(min(values)) - pad), 10 ** (math.log10(max(values)) + pad)
+
+
+def narrowing_figure(data: FigureData) -> Figure:
+    """lr against weight decay (log-log) of every finished trial, with the rounds' ranges."""
+    fig = _figure(data, "sampled learning rates and weight decays", (9.5, 7.0))
+    ax = fig.add_subplot(xscale="log", yscale="log")
+    scores = [t.val_accuracy for t in data.trials if t.status in SCORED]
+    scores = [score for score in scores if score is not None] or [0.0, 1.0]
+    norm = Normalize(min(scores), max(max(scores), min(scores) + 0.01))
+    cmap = colormaps["viridis"].with_extremes(bad="0.75")  # bad: no accuracy
+    for status, (marker, color, size) in MARKERS.items():
+        trials = [t for t in data.trials if t.status == status]
+        if not trials:
+            continue
+        if color is None:
+            accuracies = [math.nan if t.val_accuracy is None else t.val_accuracy for t in trials]
+            style = {"c": accuracies, "cmap": cmap, "norm": norm, "edgecolors": "0.2"}
+        else:
+            style = {"c": color}
+        x, y = [t.weight_decay for t in trials], [t.lr for t in trials]
+        label = f"{status} ({len(trials)})"
+        ax.scatter(x, y, marker=marker, s=size, zorder=3, label=label, gid=status, **style)
+    by_id = {t.id: t for t in data.trials}
+    for top in data.top_k:
+        chosen = [by_id[i] for i in top.trial_ids if i in by_id]
+        x, y = [t.weight_decay for t in chosen], [t.lr for t in chosen]
+        label = f"top-{len(chosen)} of round {top.parent} \u2192 round {top.child}"
+        color = f"C{top.child % 10}"
+        ax.scatter(x, y, edgecolors=color, label=label, gid="top-k", **RING)
+    for r in data.rounds:
+        (x0, x1), (y0, y1) = r.weight_decay, r.lr
+        color = f"C{r.number % 10}"
+        label = f"round {r.number} range"
+        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, edgecolor=color, label=label, **RANGE))
+    xs = [t.weight_decay for t in data.trials] + [v for r in data.rounds for v in r.weight_decay]
+    ys = [t.lr for t in data.trials] + [v for r in data.rounds for v in r.lr]
+    ax.set(xlim=_log_limits(xs), ylim=_log_limits(ys))
+    ax.set(xlabel="weight decay", ylabel="learning rate")
+    ax.grid(alpha=0.3)
+    fig.colorbar(ScalarMappable(norm, cmap), ax=ax, label="final validation accuracy")
+    fig.legend(loc="outside lower center", ncols=4, fontsize=9, frameon=False)
+    return fig
+
+
+def history_figure(data: FigureData) -> Figure:
+    """The best final validation accuracy so far, trial by trial in round order."""
+    fig = _figure(data, "best validation accuracy so far", (10, 5))
+    ax = fig.add_subplot()
+    numbers = range(1, len(data.trials) + 1)
+    scores = [
+        math.nan if t.status not in SCORED or t.val_accuracy is None else t.val_accuracy
+        for t in data.trials
+    ]
+    best = np.fmax.accumulate(np.array(scores, dtype=float))  # running max, NaN skipped
+    ax.scatter(numbers, scores, s=14, color="0.55", zorder=3, label="trial's final val acc")
+    ax.plot(numbers, best, drawstyle="steps-post", color="C0", linewidth=2, label="best so far")
+    lost = [i for i, t in enumerate(data.trials, start=1) if t.status in (DIVERGED, FAILED)]
+    if lost:
+        ax.scatter(lost, [0.0] * len(lost), label="diverged or failed", **LOST)
+    rounds = [t.round for t in data.trials]
+    starts = [i for i in range(len(rounds)) if i == 0 or rounds[i] != rounds[i - 1]]
+    above = ax.get_xaxis_transform()  # x in data, y in axes units
+    for j, (start, end) in enumerate(zip(starts, [*starts[1:], len(rounds)], strict=True)):
+        shade = "0.92" if j % 2 else "white"
+        ax.axvspan(start + 0.5, end + 0.5, color=shade, zorder=0, gid="round")
+        label = f"round {rounds[start]}"
+        ax.text((start + end + 1) / 2, 1.0, label, ha="center", va="bottom", transform=above)
+    ax.set(xlim=(0.5, len(rounds) + 0.5), ylim=(0, 1), xlabel="trial (in round order)")
+    ax.set_ylabel("validation accuracy")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=9)
+    return fig
+
+
+FIGURES = {"curves": curves_figure, "narrowing": narrowing_figure, "history": history_figure}
+
+
+def save_figures(data: FigureData, out_dir: str | Path, fmt: str = "png") -> list[Path]:
+    """Write the figures as ``<study>[-round<R>]-<kind>.<fmt>`` in ``out_dir``."""
+    if fmt not in FORMATS:
+        raise UsageError(f"figure format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    folder = Path(out_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot write figures to {folder}: {exc.strerror or exc}") from None
+    stem = re.sub(r"[^\w.-]+", "_", data.study)
+    if data.round_number is not None:
+        stem += f"-round{data.round_number}"
+    paths = []
+    for kind, draw in FIGURES.items():
+        path = folder / f"{stem}-{kind}.{fmt}"
+        fig = draw(data)
+        FigureCanvasAgg(fig)
+        fig.savefig(path, format=fmt, dpi=DPI)
+        paths.append(path)
+    return paths
