@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session
 
 from hpsearch.errors import UsageError
@@ -116,9 +116,12 @@ def asha_stops(value: float, rung_values: Sequence[float], *, eta: int) -> bool:
 
 # --- the pruners, on the store -------------------------------------------------------------
 
+#: What a pruner reads through: a Session, or the Connection a worker writes epochs with.
+Store = Session | Connection
+
 
 class Pruner(Protocol):
-    def should_stop(self, session: Session, trial_id: int, round_id: int, epoch: int) -> bool:
+    def should_stop(self, session: Store, trial_id: int, round_id: int, epoch: int) -> bool:
         """Whether the trial stops after ``epoch``, which is already stored."""
         ...
 
@@ -127,7 +130,7 @@ class Pruner(Protocol):
 class NoPruner:
     """Never stops a trial."""
 
-    def should_stop(self, session: Session, trial_id: int, round_id: int, epoch: int) -> bool:
+    def should_stop(self, session: Store, trial_id: int, round_id: int, epoch: int) -> bool:
         return False
 
 
@@ -142,7 +145,7 @@ class MedianPruner:
         if self.warmup_epochs < 0 or self.min_trials < 0:
             raise UsageError("median pruner: warm-up epochs and min trials must be >= 0")
 
-    def should_stop(self, session: Session, trial_id: int, round_id: int, epoch: int) -> bool:
+    def should_stop(self, session: Store, trial_id: int, round_id: int, epoch: int) -> bool:
         if epoch <= self.warmup_epochs:
             return False
         is_finished = Trial.status.in_((COMPLETED, PRUNED))
@@ -181,7 +184,7 @@ class AshaPruner:
     def rungs(self) -> list[int]:
         return asha_rungs(self.max_epochs, min_epochs=self.min_epochs, eta=self.eta)
 
-    def should_stop(self, session: Session, trial_id: int, round_id: int, epoch: int) -> bool:
+    def should_stop(self, session: Store, trial_id: int, round_id: int, epoch: int) -> bool:
         if epoch not in self.rungs:
             return False
         rows = session.execute(

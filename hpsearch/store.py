@@ -14,7 +14,7 @@ import socket
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hpsearch.errors import StudyExists, StudyNotFound, UsageError
@@ -158,9 +158,17 @@ _HEARTBEAT = (
 
 
 def record_epoch(
-    session: Session, trial_id: int, metrics: EpochMetrics, *, heartbeat: bool = True
+    session: Session | Connection,
+    trial_id: int,
+    metrics: EpochMetrics,
+    *,
+    heartbeat: bool = True,
 ) -> None:
-    """Store one epoch; with ``heartbeat``, also refresh the trial's heartbeat and epoch count."""
+    """Store one epoch; with ``heartbeat``, also refresh the trial's heartbeat and epoch count.
+
+    Workers pass a Connection: this runs after every epoch, and a Session's own
+    bookkeeping would cost more than the write.
+    """
     session.execute(
         _INSERT_EPOCH,
         {

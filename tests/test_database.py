@@ -15,7 +15,7 @@ from hpsearch.database import (
     open_store,
     upgrade,
 )
-from hpsearch.errors import SchemaAhead, StoreError
+from hpsearch.errors import SchemaAhead, SchemaBehind, StoreError
 
 
 def test_empty_database_upgrades_to_head_and_matches_the_models(db_path):
@@ -104,3 +104,22 @@ def test_foreign_tables_are_not_taken_for_a_store(db_path):
 def test_unusable_urls_raise_store_error(url, message):
     with pytest.raises(StoreError, match=message):
         open_store(url, create=True)
+
+
+def test_an_older_schema_is_named_with_the_command_that_upgrades_it(db_path):
+    engine = make_engine(database_url(str(db_path)))
+    command.upgrade(alembic_config(engine), "0001")
+    with sqlite3.connect(db_path) as connection:
+        connection.execute(
+            "INSERT INTO studies (name, seed, dataset, train_size, val_fraction, epochs,"
+            " batch_size, hidden_sizes, activation, weight_init, optimizer, batchnorm,"
+            " dropout, dtype, created_at) VALUES ('old', 1, 'mnist', 500, 0.2, 50, 100,"
+            " '100', 'relu', 'he', 'sgd', 0, 0.0, 'float64', '2026-01-01 00:00:00')"
+        )
+    with pytest.raises(SchemaBehind, match=r"run `hpsearch db upgrade --db sqlite:///"):
+        open_store(str(db_path))
+    assert upgrade(engine) == ("0001", head_revision())
+    factory = open_store(str(db_path))  # now current, and the old study is still there
+    with factory() as session:
+        assert session.execute(text("SELECT name FROM studies")).scalars().all() == ["old"]
+        assert session.execute(text("SELECT count(*) FROM evaluations")).scalar() == 0

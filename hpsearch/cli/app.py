@@ -37,8 +37,19 @@ def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
     return typer.Exit(code)
 
 
+#: The order of ``hpsearch --help``: the book's procedure first.
+COMMAND_ORDER = (
+    "start", "narrow", "resume", "auto", "worker", "report", "studies",
+    "plot", "export", "evaluate", "db",
+)  # fmt: skip
+
+
 class Commands(typer.core.TyperGroup):
     """Translates the errors a user can cause into one line and an exit code."""
+
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(super().list_commands(ctx), key=lambda name: rank.get(name, len(rank)))
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:

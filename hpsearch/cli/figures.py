@@ -60,11 +60,11 @@ def plot(
     ] = None,
     db: Db = None,
 ) -> None:
-    """Draw NAME's figures: learning curves of the best trials (the book's grid), lr against
-    weight decay with each round's range, and the best validation accuracy so far.
+    """Draw the figures of NAME: curves of the best trials, the narrowing, the history.
 
-    Writes NAME-curves, NAME-narrowing and NAME-history (NAME-roundR-... with --round)
-    and prints their paths.
+    Writes NAME-curves (the book's grid of learning curves), NAME-narrowing (lr against
+    weight decay with each round's range) and NAME-history (the best validation accuracy
+    so far), NAME-roundR-... with --round, and prints their paths.
     """
     factory = open_store(db, read_only=True)
     paths = write_figures(factory, name, out, fmt.value, top=top, round_number=round_number)

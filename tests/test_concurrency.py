@@ -1,0 +1,100 @@
+"""Many writers on one SQLite store, a reader in a loop, and commands that would collide."""
+
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import func, select
+
+from hpsearch import search, store
+from hpsearch.database import open_store
+from hpsearch.errors import RoundBusy
+from hpsearch.models import COMPLETED, EpochMetric, Trial
+from hpsearch.settings import StudySettings
+from hpsearch.space import BOOK_SPACE
+from trainer import EpochMetrics
+
+WRITERS = 8
+EPOCHS = 60
+
+
+def write_trial(db: str, trial_id: int, start) -> None:
+    """One process storing every epoch of one trial, each in its own transaction."""
+    factory = open_store(db)
+    start.wait()
+    for epoch in range(1, EPOCHS + 1):
+        with factory.begin() as session:
+            metrics = EpochMetrics(epoch, 1.0 / epoch, epoch / 100, 1.0, epoch / 100, 0.001)
+            store.record_epoch(session, trial_id, metrics)
+    with factory.begin() as session:
+        store.finish_trial(session, trial_id, COMPLETED, epochs_run=EPOCHS, final=metrics)
+
+
+def test_eight_writers_and_a_reporting_reader_lose_nothing(factory, db_path):
+    with factory.begin() as session:
+        study = store.create_study(session, "stress", 0, StudySettings())
+        trial_ids = [t.id for t in store.create_round(session, study, BOOK_SPACE, WRITERS).trials]
+    context = multiprocessing.get_context("spawn")
+    start = context.Event()
+    writers = [
+        context.Process(target=write_trial, args=(str(db_path), trial_id, start))
+        for trial_id in trial_ids
+    ]
+    for writer in writers:
+        writer.start()
+    start.set()
+    reports = 0
+    while any(writer.is_alive() for writer in writers) or reports == 0:
+        report = subprocess.run(
+            [sys.executable, "-m", "hpsearch", "report", "stress", "--json", "--db", str(db_path)],
+            capture_output=True, text=True,
+        )  # fmt: skip
+        assert report.returncode == 0, report.stderr
+        assert "locked" not in report.stderr
+        reports += 1
+    for writer in writers:
+        writer.join()
+    assert [writer.exitcode for writer in writers] == [0] * WRITERS
+    assert reports >= 1
+    with factory() as session:
+        per_trial = dict(
+            session.execute(
+                select(EpochMetric.trial_id, func.count()).group_by(EpochMetric.trial_id)
+            ).all()
+        )
+        statuses = set(session.scalars(select(Trial.status)))
+    assert per_trial == {trial_id: EPOCHS for trial_id in trial_ids}
+    assert statuses == {COMPLETED}
+
+
+@pytest.fixture
+def finished_round(factory):
+    with factory.begin() as session:
+        study = store.create_study(session, "c", 0, StudySettings())
+        round_ = store.create_round(session, study, BOOK_SPACE, 4)
+        for trial in round_.trials:
+            metrics = EpochMetrics(1, 1.0, 0.5, 1.0, 0.1 * trial.number, 0.01)
+            store.finish_trial(session, trial.id, COMPLETED, epochs_run=1, final=metrics)
+    return factory
+
+
+def test_a_second_narrowing_of_the_same_round_is_refused(finished_round):
+    search.create_narrowed_round(finished_round, "c", 2, 3)
+    with pytest.raises(RoundBusy, match="round 1 of 'c' has 3 unfinished trials"):
+        search.create_narrowed_round(finished_round, "c", 2, 3)
+
+
+def test_resume_is_refused_while_a_live_worker_runs_the_round(finished_round):
+    factory = finished_round
+    search.create_narrowed_round(factory, "c", 2, 3)
+    with factory.begin() as session:
+        round_ = store.latest_round(session, store.get_study(session, "c"))
+        trial = store.claim_trial(session, round_.id, f"{socket.gethostname()}:{os.getpid()}")
+    with pytest.raises(RoundBusy, match="is being run by"):
+        search.prepare_resume(factory, "c")
+    with factory.begin() as session:  # the worker dies: its trial becomes stale
+        session.get(Trial, trial.id).worker = f"{socket.gethostname()}:{2**22 + 7}"
+    assert search.prepare_resume(factory, "c")[1] == 1

@@ -1,0 +1,33 @@
+"""The README's SQL examples run against a real store and return rows."""
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from conftest import TINY_SEARCH
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+QUERIES = re.findall(r"```sql\n(.*?)```", README.read_text(), flags=re.DOTALL)
+
+
+@pytest.fixture
+def book_db(cli, db_path):
+    """A study named 'book', as in the README, with two rounds."""
+    assert cli("start", "book", "--trials", "5", "--workers", "1", *TINY_SEARCH).exit_code == 0
+    narrowed = cli("narrow", "book", "-k", "2", "--trials", "3", "--workers", "1", "-q",
+                   "--no-verify")  # fmt: skip
+    assert narrowed.exit_code == 0, narrowed.output
+    return db_path
+
+
+def test_the_readme_has_sql_examples():
+    assert len(QUERIES) >= 3
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=[q.splitlines()[0] for q in QUERIES])
+def test_readme_query_runs_and_returns_rows(book_db, query):
+    with sqlite3.connect(book_db) as connection:
+        rows = connection.execute(query).fetchall()
+    assert rows
