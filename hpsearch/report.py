@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hpsearch import store
+from hpsearch.export import trial_record
 from hpsearch.models import COMPLETED, RUNNING, Evaluation, Round, Study, Trial
 from hpsearch.narrowing import crowded_edges
 from hpsearch.settings import StudySettings
@@ -68,22 +69,7 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
 
 
 def trial_row(trial: Trial, rank: int, curve: list[float]) -> dict[str, Any]:
-    return {
-        "rank": rank,
-        "trial": trial.id,
-        "round": trial.round.number,
-        "number": trial.number,
-        "lr": trial.lr,
-        "weight_decay": trial.weight_decay,
-        "seed": trial.seed,
-        "status": trial.status,
-        "epochs_run": trial.epochs_run,
-        "val_accuracy": trial.val_accuracy,
-        "best_val_accuracy": trial.best_val_accuracy,
-        "best_epoch": trial.best_epoch,
-        "train_accuracy": trial.train_accuracy,
-        "val_curve": curve,
-    }
+    return {"rank": rank, "round": trial.round.number, **trial_record(trial), "val_curve": curve}
 
 
 def evaluation_row(evaluation: Evaluation) -> dict[str, Any]:

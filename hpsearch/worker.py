@@ -169,9 +169,10 @@ class Worker:
         return self.stop is not None and self.stop.is_set()
 
     def run(self) -> WorkerStats:
-        # Epochs go through one long-lived Connection: a Session per epoch costs more
-        # than the write itself, and an epoch of the book's setting takes ~20 ms.
+        # Epochs go through one long-lived Connection (see store.EpochWriter): a
+        # Session per epoch costs more than the write itself.
         with threadpool_limits(limits=1), self.engine.connect() as self.connection:
+            self.epochs = store.EpochWriter(self.connection)
             split = load_split(self.settings, self.study_seed, self.source)
             while not self.stopping() and (trial := self.claim()) is not None:
                 self.run_trial(split, trial)
@@ -189,7 +190,7 @@ class Worker:
         started = time.perf_counter()
         beat = started - self.last_beat >= store.HEARTBEAT_EVERY.total_seconds()
         with self.connection.begin():
-            store.record_epoch(self.connection, trial.id, metrics, heartbeat=beat)
+            self.epochs.write(trial.id, metrics, heartbeat=beat)
             prune = self.pruner.should_stop(self.connection, trial.id, self.round_id, metrics.epoch)
         if beat:
             self.last_beat = started

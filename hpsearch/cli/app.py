@@ -109,6 +109,6 @@ def print_report(factory, name: str, *, top: int = 10, round_number: int | None 
     console.print(leaderboard_table(report))
     console.print(rounds_table(report))
     if note := crowding_note(report["crowded"]):
-        console.print(note, style="yellow", markup=False)
+        console.print(note, style="yellow", markup=False, soft_wrap=True)
     if report["evaluations"]:
         console.print(evaluations_table(report["evaluations"]))

@@ -188,7 +188,8 @@ def narrow(
         )
         console.print(
             f"  [yellow]the top-{top_k} crowd the {' and '.join(edges)} edge of {parameter}: "
-            f"better values may lie outside the range; {hint}[/]"
+            f"better values may lie outside the range; {hint}[/]",
+            soft_wrap=True,
         )
     if dry_run:
         return
