@@ -39,6 +39,47 @@ def check_workers(workers: int) -> None:
         raise UsageError(f"workers must be >= 1, got {workers}")
 
 
+def check_start(
+    name: str,
+    *,
+    seed: int,
+    settings: StudySettings,
+    n_trials: int,
+    source: DataSource,
+    pruner: str = "none",
+) -> None:
+    """Everything :func:`create` needs, checked before anything is written: the values,
+    and the data itself (it exists, verifies and fits the split)."""
+    if n_trials < 1:
+        raise UsageError(f"trials must be >= 1, got {n_trials}")
+    if seed < 0:
+        raise UsageError(f"seed must be >= 0, got {seed}")
+    if not name.strip():
+        raise UsageError("a study needs a name")
+    make_pruner(pruner, settings.epochs)
+    load_split(settings, seed, source)
+
+
+def create(
+    factory: sessionmaker[Session],
+    name: str,
+    *,
+    seed: int,
+    settings: StudySettings,
+    space: SearchSpace,
+    n_trials: int,
+    pruner: str = "none",
+) -> int:
+    """STEP0 and STEP1: create the study and its round 0 in one transaction; returns
+    the round's id. Check the values first with :func:`check_start`."""
+    try:
+        with factory.begin() as session:
+            study = store.create_study(session, name, seed, settings)
+            return store.create_round(session, study, space, n_trials, pruner=pruner).id
+    except IntegrityError:  # created by another process since create_study looked
+        raise StudyExists(name) from None
+
+
 def start(
     factory: sessionmaker[Session],
     name: str,
@@ -50,24 +91,11 @@ def start(
     source: DataSource,
     pruner: str = "none",
 ) -> int:
-    """STEP0 and STEP1: create the study and its round 0; returns the round's id."""
-    if n_trials < 1:
-        raise UsageError(f"trials must be >= 1, got {n_trials}")
-    if seed < 0:
-        raise UsageError(f"seed must be >= 0, got {seed}")
-    if not name.strip():
-        raise UsageError("a study needs a name")
-    make_pruner(pruner, settings.epochs)
-    with factory() as session:
-        if session.scalar(select(Study.id).where(Study.name == name)) is not None:
-            raise StudyExists(name)
-    load_split(settings, seed, source)  # the data exists, verifies and fits the split
-    try:
-        with factory.begin() as session:
-            study = store.create_study(session, name, seed, settings)
-            return store.create_round(session, study, space, n_trials, pruner=pruner).id
-    except IntegrityError:
-        raise StudyExists(name) from None
+    """:func:`check_start`, then :func:`create`."""
+    check_start(name, seed=seed, settings=settings, n_trials=n_trials, source=source, pruner=pruner)
+    return create(
+        factory, name, seed=seed, settings=settings, space=space, n_trials=n_trials, pruner=pruner
+    )
 
 
 @dataclass(frozen=True)

@@ -209,3 +209,15 @@ def test_reading_a_missing_database_creates_no_file(tmp_path, command):
     else:
         check(result, f"no database at {path}")
         assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    "bad", [["--train-size", "100000"], ["--lr", "1", "0.1"], ["--optimizer", "adamw"]]
+)
+@pytest.mark.parametrize("command", ["start", "auto"])
+def test_a_refused_new_study_leaves_no_database_file(template, tmp_path, command, bad):
+    _, data = template
+    path = tmp_path / "new.db"
+    result = run(command, "new", *TINY_SEARCH, "--data-dir", data, "--db", path, *bad)
+    assert result.exit_code == 1 and result.stderr.startswith("Error: ")
+    assert not path.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import replace
 from typing import Annotated
 
@@ -25,7 +26,7 @@ from hpsearch.cli.app import (
 )
 from hpsearch.database import database_url, open_store
 from hpsearch.display import live_progress
-from hpsearch.errors import HpsearchError, UsageError
+from hpsearch.errors import HpsearchError, StoreError, UsageError
 from hpsearch.models import Study
 from hpsearch.settings import StudySettings, parse_hidden
 from hpsearch.space import make_space
@@ -96,22 +97,24 @@ PrunerName = Annotated[
 ]
 
 
-def _new_study(factory, name: str, *, trials: int, lr, weight_decay, seed: int, pruner: str,
-               data: DataSource, **settings) -> int:  # fmt: skip
-    """Create study NAME and its round 0; returns the round's id."""
+def _new_study(db: str | None, name: str, *, trials: int, lr, weight_decay, seed: int,
+               pruner: str, data: DataSource, **settings):  # fmt: skip
+    """Check everything, then open (or create) the store and create study NAME and its
+    round 0; returns the store and the round's id. A mistake leaves no file behind."""
     settings["train_size"] = _train_size(settings["train_size"])
     settings["hidden"] = parse_hidden(settings["hidden"])
     settings["optimizer"] = settings["optimizer"].lower()
-    return search.start(
-        factory,
-        name,
-        seed=seed,
-        settings=StudySettings(**settings),
-        space=make_space(lr, weight_decay),
-        n_trials=trials,
-        source=data,
-        pruner=pruner,
+    study_settings = StudySettings(**settings)
+    space = make_space(lr, weight_decay)
+    search.check_start(
+        name, seed=seed, settings=study_settings, n_trials=trials, source=data, pruner=pruner
     )
+    factory = open_store(db, create=True)
+    round_id = search.create(
+        factory, name, seed=seed, settings=study_settings, space=space, n_trials=trials,
+        pruner=pruner,
+    )  # fmt: skip
+    return factory, round_id
 
 
 @app.command()
@@ -140,10 +143,9 @@ def start(
     quiet: Quiet = False,
 ) -> None:
     """STEP0-STEP2: create study NAME, sample its trials and train them all."""
-    factory = open_store(db, create=True)
     data = DataSource(data_dir=data_dir, verify=verify)
-    round_id = _new_study(
-        factory, name, trials=trials, lr=lr, weight_decay=weight_decay, seed=seed,
+    factory, round_id = _new_study(
+        db, name, trials=trials, lr=lr, weight_decay=weight_decay, seed=seed,
         pruner=pruner, data=data, epochs=epochs, train_size=train_size,
         val_fraction=val_fraction, hidden=hidden, activation=activation,
         weight_init=weight_init, optimizer=optimizer, batch_size=batch_size,
@@ -232,6 +234,11 @@ def worker(
     _run(factory, name, round_id, _options(db, workers, data_dir, verify), quiet)
 
 
+def _exists(factory, name: str) -> bool:
+    with factory() as session:
+        return session.scalar(select(Study.id).where(Study.name == name)) is not None
+
+
 @app.command()
 def auto(
     name: Name,
@@ -272,17 +279,17 @@ def auto(
     plan = AutoPlan(
         rounds=rounds, top_k=top_k, trials=trials, pruner=pruner, min_improvement=min_improvement
     )
-    factory = open_store(db, create=True)
     options = _options(db, workers, data_dir, verify)
-    with factory() as session:
-        exists = session.scalar(select(Study.id).where(Study.name == name)) is not None
-    if exists:
+    factory = None
+    with contextlib.suppress(StoreError):  # no store yet: start one below
+        factory = open_store(db)
+    if factory is not None and _exists(factory, name):
         console.print(f"Continuing study {name!r} with its own settings.")
         round_id, _ = search.prepare_resume(factory, name)
     else:
         data = DataSource(data_dir=data_dir, verify=verify)
-        round_id = _new_study(
-            factory, name, trials=trials, lr=lr, weight_decay=weight_decay, seed=seed,
+        factory, round_id = _new_study(
+            db, name, trials=trials, lr=lr, weight_decay=weight_decay, seed=seed,
             pruner=pruner, data=data, epochs=epochs, train_size=train_size,
             val_fraction=val_fraction, hidden=hidden, activation=activation,
             weight_init=weight_init, optimizer=optimizer, batch_size=batch_size,
