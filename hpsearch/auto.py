@@ -70,7 +70,9 @@ def round_bests(session: Session, study: Study) -> list[float | None]:
     return bests
 
 
-def next_step(session: Session, study: Study, plan: AutoPlan) -> tuple[str | None, object]:
+def next_step(
+    session: Session, study: Study, plan: AutoPlan
+) -> tuple[str | None, search.NarrowPlan | None]:
     """Why to stop (None: go on) and, when going on, the narrowing plan."""
     narrowed = len(study.rounds) - 1
     if narrowed >= plan.rounds:
@@ -108,6 +110,7 @@ def run_auto(
             reason, narrowing = next_step(session, study, plan)
         if reason is not None:
             return reason
+        assert narrowing is not None  # next_step plans a narrowing whenever it goes on
         round_id = search.create_narrowed_round(
             factory, name, plan.top_k, plan.trials, expand=True, pruner=plan.pruner
         )

@@ -126,7 +126,9 @@ def alembic_config(engine: Engine | None = None) -> Config:
 
 
 def head_revision() -> str:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "hpsearch.migrations ships at least one revision"
+    return head
 
 
 def current_revision(engine: Engine) -> str | None:

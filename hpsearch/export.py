@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
@@ -106,11 +107,12 @@ def _epoch_columns(metric: EpochMetric | None) -> dict[str, Any]:
 def export_rows(session: Session, study: Study, *, epochs: bool = False) -> list[dict[str, Any]]:
     """Flat rows: one per trial, or with ``epochs`` one per trial and epoch."""
     per_trial = _epochs(session, study) if epochs else {}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for trial in _trials(session, study):
         row = {"study": study.name, "round": trial.round.number, **trial_record(trial)}
         if epochs:
-            rows.extend(row | _epoch_columns(m) for m in per_trial.get(trial.id) or [None])
+            metrics: Sequence[EpochMetric | None] = per_trial.get(trial.id) or [None]
+            rows.extend(row | _epoch_columns(m) for m in metrics)
         else:
             rows.append(row)
     return rows

@@ -9,8 +9,9 @@ Times are UTC. A trial's ``status`` is one of :data:`STATUSES`.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 PENDING = "pending"
@@ -30,7 +31,9 @@ def utcnow() -> datetime:
 
 
 class Base(DeclarativeBase):
-    pass
+    if TYPE_CHECKING:
+        # DeclarativeBase types it as any FromClause; every model here maps a Table.
+        __table__: ClassVar[Table]
 
 
 class Study(Base):

@@ -17,6 +17,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
@@ -47,9 +48,10 @@ MARKERS = {
     DIVERGED: ("x", "tab:red", 45),
     FAILED: ("D", "0.35", 30),
 }
-RING = {"s": 170, "facecolors": "none", "linewidths": 1.8, "zorder": 4}  # a top-k trial
-RANGE = {"fill": False, "linewidth": 1.6, "linestyle": "--"}  # a round's rectangle
-LOST = {"marker": "x", "color": "tab:red", "s": 30, "zorder": 3, "clip_on": False}
+# How a top-k trial, a round's range and a diverged or failed trial are drawn.
+RING: dict[str, Any] = {"s": 170, "facecolors": "none", "linewidths": 1.8, "zorder": 4}
+RANGE: dict[str, Any] = {"fill": False, "linewidth": 1.6, "linestyle": "--"}
+LOST: dict[str, Any] = {"marker": "x", "color": "tab:red", "s": 30, "zorder": 3, "clip_on": False}
 
 
 @dataclass(frozen=True)
@@ -199,14 +201,16 @@ def narrowing_figure(data: FigureData) -> Figure:
     """lr against weight decay (log-log) of every finished trial, with the rounds' ranges."""
     fig = _figure(data, "sampled learning rates and weight decays", (9.5, 7.0))
     ax = fig.add_subplot(xscale="log", yscale="log")
-    scores = [t.val_accuracy for t in data.trials if t.status in SCORED]
-    scores = [score for score in scores if score is not None] or [0.0, 1.0]
+    scores = [
+        t.val_accuracy for t in data.trials if t.status in SCORED and t.val_accuracy is not None
+    ] or [0.0, 1.0]
     norm = Normalize(min(scores), max(max(scores), min(scores) + 0.01))
     cmap = colormaps["viridis"].with_extremes(bad="0.75")  # bad: no accuracy
     for status, (marker, color, size) in MARKERS.items():
         trials = [t for t in data.trials if t.status == status]
         if not trials:
             continue
+        style: dict[str, Any]  # keyword arguments of scatter
         if color is None:
             accuracies = [math.nan if t.val_accuracy is None else t.val_accuracy for t in trials]
             style = {"c": accuracies, "cmap": cmap, "norm": norm, "edgecolors": "0.2"}

@@ -73,7 +73,11 @@ def read_progress(session: Session, round_id: int) -> RoundProgress:
         .order_by(Trial.number)
     ).all()
     return RoundProgress(
-        round_.number, round_.n_trials, counts, best, [tuple(row) for row in running]
+        round_.number,
+        round_.n_trials,
+        counts,
+        best,
+        [(number, epochs_run) for number, epochs_run in running],
     )
 
 

@@ -13,8 +13,9 @@ import os
 import socket
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, CursorResult, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from hpsearch.errors import StudyExists, StudyNotFound, UsageError
@@ -138,10 +139,14 @@ def claim_trial(session: Session, round_id: int, worker: str) -> Trial | None:
         if candidate is None:
             return None
         now = utcnow()
-        claimed = session.execute(
-            update(Trial)
-            .where(Trial.id == candidate, Trial.status == PENDING)
-            .values(status=RUNNING, worker=worker, started_at=now, heartbeat_at=now)
+        # An UPDATE gives a CursorResult (with rowcount); Session.execute is typed as Result.
+        claimed = cast(
+            "CursorResult[Any]",
+            session.execute(
+                update(Trial)
+                .where(Trial.id == candidate, Trial.status == PENDING)
+                .values(status=RUNNING, worker=worker, started_at=now, heartbeat_at=now)
+            ),
         )
         if claimed.rowcount == 1:
             return session.get(Trial, candidate, populate_existing=True)
@@ -297,10 +302,13 @@ def mark_interrupted(session: Session, trial_ids: list[int]) -> int:
     """Mark those of ``trial_ids`` still running as interrupted; returns how many."""
     if not trial_ids:
         return 0
-    result = session.execute(
-        update(Trial)
-        .where(Trial.id.in_(trial_ids), Trial.status == RUNNING)
-        .values(status=INTERRUPTED, finished_at=utcnow())
+    result = cast(
+        "CursorResult[Any]",  # an UPDATE's result, as in claim_trial
+        session.execute(
+            update(Trial)
+            .where(Trial.id.in_(trial_ids), Trial.status == RUNNING)
+            .values(status=INTERRUPTED, finished_at=utcnow())
+        ),
     )
     return result.rowcount
 

@@ -161,6 +161,7 @@ class Worker:
         with self.factory.begin() as session:
             round_ = session.get_one(Round, round_id)
             study = session.scalar(select(Study).where(Study.id == round_.study_id))
+            assert study is not None  # rounds.study_id is a foreign key to studies
             self.settings = StudySettings.from_study(study)
             self.study_seed = study.seed
             self.pruner = pruner or make_pruner(round_.pruner, study.epochs)
@@ -189,6 +190,7 @@ class Worker:
         """Store the epoch; True stops the trial (asked to stop, or pruned)."""
         started = time.perf_counter()
         beat = started - self.last_beat >= store.HEARTBEAT_EVERY.total_seconds()
+        assert self.connection is not None  # on_epoch runs inside run(), which opens it
         with self.connection.begin():
             self.epochs.write(trial.id, metrics, heartbeat=beat)
             prune = self.pruner.should_stop(self.connection, trial.id, self.round_id, metrics.epoch)

@@ -46,6 +46,7 @@ class Affine:
         return self.x @ self.W + self.b  # (N, fan_out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        assert self.x is not None, "backward before forward"
         dx = dout @ self.W.T  # (N, fan_in)
         self.dW = self.x.T @ dout  # (fan_in, fan_out)
         self.db = dout.sum(axis=0)
@@ -75,6 +76,7 @@ class Sigmoid:
         return self.out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        assert self.out is not None, "backward before forward"
         return dout * (1.0 - self.out) * self.out
 
 
@@ -93,6 +95,7 @@ class SoftmaxWithLoss:
         return self.loss
 
     def backward(self, dout: float = 1.0) -> np.ndarray:
+        assert self.y is not None and self.t is not None, "backward before forward"
         n = self.y.shape[0]
         if self.t.ndim == 2:  # one-hot
             dx = self.y - self.t
@@ -150,6 +153,9 @@ class BatchNormalization:
         return self.gamma * xn + self.beta
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        assert self.xc is not None and self.xn is not None and self.std is not None, (
+            "backward before a training forward"
+        )
         self.dbeta = dout.sum(axis=0)
         self.dgamma = (self.xn * dout).sum(axis=0)
         dxn = self.gamma * dout

@@ -132,9 +132,11 @@ class MultiLayerNet:
             dout = layer.backward(dout)
         grads: dict[str, np.ndarray] = {}
         for i, affine in enumerate(self.affines, start=1):
+            assert affine.dW is not None and affine.db is not None  # set by the backward pass
             grads[f"W{i}"] = affine.dW + self.weight_decay * affine.W
             grads[f"b{i}"] = affine.db
         for i, bn in enumerate(self.batchnorms, start=1):
+            assert bn.dgamma is not None and bn.dbeta is not None  # set by the backward pass
             grads[f"gamma{i}"] = bn.dgamma
             grads[f"beta{i}"] = bn.dbeta
         return loss, grads

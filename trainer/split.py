@@ -39,7 +39,7 @@ def validation_split(
     *,
     val_fraction: float = 0.2,
     train_size: int | None = None,
-    seed: int | Sequence[int] = 0,
+    seed: int | Sequence[int] | np.random.SeedSequence = 0,
 ) -> Split:
     """Shuffle the first ``train_size`` samples (all by default) and split off a validation set.
 

@@ -120,6 +120,7 @@ class Trainer:
         train_loss, train_accuracy = self.network.evaluate(self.x_train, self.t_train)
         val_loss, val_accuracy = math.nan, math.nan
         if self.x_val is not None:
+            assert self.t_val is not None, "x_val given without t_val"
             val_loss, val_accuracy = self.network.evaluate(self.x_val, self.t_val)
         return EpochMetrics(
             epoch=epoch,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -21,6 +21,11 @@ from hpsearch.display import crowding_note, evaluations_table, leaderboard_table
 from hpsearch.errors import HpsearchError, Interrupted
 from hpsearch.report import study_report
 from trainer import TrainerError
+
+if TYPE_CHECKING:
+    # The context type TyperGroup's methods declare: Typer's vendored click (typer.Context
+    # is a subclass, so an override taking it would be narrower than the base).
+    from typer._click import Context
 
 EXIT_ERROR = 1
 EXIT_INTERRUPTED = 130
@@ -47,11 +52,11 @@ COMMAND_ORDER = (
 class Commands(typer.core.TyperGroup):
     """Translates the errors a user can cause into one line and an exit code."""
 
-    def list_commands(self, ctx: typer.Context) -> list[str]:
+    def list_commands(self, ctx: Context) -> list[str]:
         rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
         return sorted(super().list_commands(ctx), key=lambda name: rank.get(name, len(rank)))
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         try:
             return super().invoke(ctx)
         except Interrupted as exc:
