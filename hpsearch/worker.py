@@ -232,7 +232,7 @@ class Worker:
                 session,
                 trial.id,
                 status,
-                epochs_run=result.last_epoch,
+                epochs_run=len(result.history),  # as many as stored: not the diverged one
                 final=result.final,
                 best=result.best,
                 error=error,

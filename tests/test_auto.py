@@ -92,8 +92,12 @@ def test_evaluate_without_a_completed_trial_is_refused(cli, db_path):
                  "--lr", "1e6", "1e7", "--dtype", "float32")  # fmt: skip
     assert result.exit_code == 0, result.output
     with sqlite3.connect(db_path) as connection:
-        statuses = connection.execute("SELECT DISTINCT status, error FROM trials").fetchall()
-    assert statuses == [("diverged", "loss became non-finite in epoch 1")]
+        statuses = connection.execute(
+            "SELECT DISTINCT status, error, epochs_run FROM trials"
+        ).fetchall()
+        stored = connection.execute("SELECT count(*) FROM epoch_metrics").fetchone()[0]
+    assert statuses == [("diverged", "loss became non-finite in epoch 1", 0)]
+    assert stored == 0  # epochs_run counts the stored epochs: none before the first
     result = cli("evaluate", "wild", "--no-verify")
     assert result.exit_code == 1
     assert "Error: study 'wild' has no completed trial to evaluate" in result.stderr

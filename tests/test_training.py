@@ -102,3 +102,9 @@ def test_training_without_a_validation_set_reports_nan_validation_metrics():
     assert result.status == COMPLETED and len(result.history) == 3
     assert all(np.isnan(m.val_accuracy) and np.isnan(m.val_loss) for m in result.history)
     assert result.final.train_accuracy > 0.9
+
+
+def test_a_stop_asked_after_the_last_epoch_leaves_training_completed():
+    result = make_trainer(epochs=4, on_epoch=lambda metrics: True if metrics.epoch == 4 else None)
+    outcome = result.train()
+    assert outcome.status == COMPLETED and len(outcome.history) == 4

@@ -147,7 +147,8 @@ class Trainer:
                     result.status = DIVERGED
                     return result
                 result.history.append(metrics)
-                if self.on_epoch is not None and self.on_epoch(metrics):
+                stop = self.on_epoch is not None and self.on_epoch(metrics)
+                if stop and epoch < self.epochs:  # asked after the last epoch: completed
                     result.status = STOPPED
                     return result
         return result
