@@ -1,6 +1,7 @@
 """Bad input: a one-line error, a non-zero exit code, no traceback, nothing changed."""
 
 import gzip
+import os
 import shutil
 import sqlite3
 
@@ -221,3 +222,11 @@ def test_a_refused_new_study_leaves_no_database_file(template, tmp_path, command
     result = run(command, "new", *TINY_SEARCH, "--data-dir", data, "--db", path, *bad)
     assert result.exit_code == 1 and result.stderr.startswith("Error: ")
     assert not path.exists()
+
+
+def test_a_database_folder_that_cannot_be_written(template):
+    _, data = template
+    # /proc refuses new files even to root; a read-only folder would not stop root
+    result = run(*START, "--db", "/proc/hpsearch-test.db", "--data-dir", data)
+    check(result, "unable to open database file")
+    assert not os.path.exists("/proc/hpsearch-test.db")
