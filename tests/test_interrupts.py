@@ -18,7 +18,7 @@ SEARCH = [
 
 def hpsearch(*args, db, data, **popen):
     command = [sys.executable, "-m", "hpsearch", *map(str, args), "--db", str(db)]
-    if args[0] in ("start", "resume"):
+    if args[0] in ("start", "resume", "auto"):
         command += ["--data-dir", str(data)]
     return subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen
@@ -154,3 +154,19 @@ def test_kill_9_of_one_worker_lets_the_other_finish_and_resume_completes(
     assert query(db, "SELECT count(*) FROM trials WHERE status = 'running'") == [(1,)]
     finish_with_resume(db, tiny_mnist)
     assert results(db) == reference
+
+
+def test_ctrl_c_during_auto_says_how_to_go_on_and_auto_continues(tmp_path, tiny_mnist):
+    db = tmp_path / "a.db"
+    auto = ["auto", "s", "--rounds", "1", "--top-k", "2", *SEARCH]
+    process = hpsearch(*auto, db=db, data=tiny_mnist, start_new_session=True)
+    wait_for_epochs(db, 40, process)
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert "continue with `hpsearch auto s`" in err and "Traceback" not in err
+    again = hpsearch(*auto, db=db, data=tiny_mnist)
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    assert "Continuing study 's'" in out and "Stopped:" in out
+    assert query(db, "SELECT count(*) FROM trials WHERE status != 'completed'") == [(0,)]

@@ -26,7 +26,7 @@ from hpsearch.cli.app import (
 )
 from hpsearch.database import database_url, open_store
 from hpsearch.display import live_progress
-from hpsearch.errors import HpsearchError, StoreError, UsageError
+from hpsearch.errors import HpsearchError, Interrupted, StoreError, UsageError
 from hpsearch.models import Study
 from hpsearch.settings import StudySettings, parse_hidden
 from hpsearch.space import make_space
@@ -295,12 +295,17 @@ def auto(
             weight_init=weight_init, optimizer=optimizer, batch_size=batch_size,
             batchnorm=batchnorm, dropout=dropout, dtype=dtype,
         )  # fmt: skip
-    _run(factory, name, round_id, options, quiet)
-    reason = run_auto(
-        factory,
-        name,
-        plan,
-        lambda round_id: _run(factory, name, round_id, options, quiet),
-        on_round=lambda message: console.print(f"[bold]Narrowing to {message}[/]"),
-    )
+    try:
+        _run(factory, name, round_id, options, quiet)
+        reason = run_auto(
+            factory,
+            name,
+            plan,
+            lambda round_id: _run(factory, name, round_id, options, quiet),
+            on_round=lambda message: console.print(f"[bold]Narrowing to {message}[/]"),
+        )
+    except Interrupted:
+        raise Interrupted(
+            f"interrupted: finished epochs are kept; continue with `hpsearch auto {name}`"
+        ) from None
     console.print(f"[bold]Stopped:[/] {reason}.")
