@@ -22,13 +22,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hpsearch import store
 from hpsearch.database import reader
 from hpsearch.errors import Interrupted
-from hpsearch.models import COMPLETED, PENDING, RUNNING, Round, Trial
+from hpsearch.models import COMPLETED, PENDING, RUNNING, EpochMetric, Round, Trial
 from hpsearch.worker import DataSource, Worker, WorkerStats
 
 POLL_SECONDS = 0.5
@@ -67,9 +67,12 @@ def read_progress(session: Session, round_id: int) -> RoundProgress:
         .order_by(Trial.val_accuracy.desc())
         .limit(1)
     )
+    # epochs_run of a running trial lags (see store.HEARTBEAT_EVERY): count stored epochs
     running = session.execute(
-        select(Trial.number, Trial.epochs_run)
+        select(Trial.number, func.count(EpochMetric.id))
+        .outerjoin(EpochMetric, EpochMetric.trial_id == Trial.id)
         .where(Trial.round_id == round_id, Trial.status == RUNNING)
+        .group_by(Trial.id, Trial.number)
         .order_by(Trial.number)
     ).all()
     return RoundProgress(
