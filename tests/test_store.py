@@ -150,3 +150,19 @@ def test_an_unreaped_dead_worker_counts_as_gone():
     assert not store._process_alive(child.pid)
     assert child.poll() == 0  # it really was a zombie until reaped here
     assert store._process_alive(os.getpid())
+
+
+def test_progress_counts_the_stored_epochs_of_running_trials(factory, round0):
+    from hpsearch.runner import read_progress
+
+    with factory.begin() as session:
+        running = store.claim_trial(session, round0, "host:1")
+        for epoch in (1, 2, 3):  # no heartbeat: epochs_run stays behind
+            store.record_epoch(session, running.id, metrics(epoch), heartbeat=False)
+        done = store.claim_trial(session, round0, "host:1")
+        store.finish_trial(session, done.id, COMPLETED, epochs_run=3, final=metrics(3, 0.8))
+    with factory() as session:
+        progress = read_progress(session, round0)
+    assert progress.running == [(running.number, 3)]
+    assert progress.done == 1 and progress.total == 6
+    assert progress.best_val_accuracy == 0.8
