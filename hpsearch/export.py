@@ -37,6 +37,17 @@ def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
 
+def study_record(study: Study) -> dict[str, Any]:
+    """A study's name, seed and every setting its trials share."""
+    return {
+        "name": study.name,
+        "seed": study.seed,
+        "dataset": study.dataset,
+        "created_at": _iso(study.created_at),
+        **StudySettings.from_study(study).columns(),
+    }
+
+
 def trial_record(trial: Trial) -> dict[str, Any]:
     """A trial's own values, without its study and round."""
     seconds = None
@@ -128,13 +139,7 @@ def export_json(session: Session, study: Study, *, epochs: bool = False) -> dict
             record["epochs"] = [epoch_record(m) for m in per_trial.get(trial.id, [])]
         by_round[trial.round_id].append(record)
     return {
-        "study": {
-            "name": study.name,
-            "seed": study.seed,
-            "dataset": study.dataset,
-            "created_at": _iso(study.created_at),
-            **StudySettings.from_study(study).columns(),
-        },
+        "study": study_record(study),
         "rounds": [
             {
                 "round": r.number,

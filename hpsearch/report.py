@@ -11,10 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hpsearch import store
-from hpsearch.export import trial_record
+from hpsearch.export import study_record, trial_record
 from hpsearch.models import COMPLETED, RUNNING, Evaluation, Round, Study, Trial
 from hpsearch.narrowing import crowded_edges
-from hpsearch.settings import StudySettings
 
 #: How many of the best trials ``report`` checks for crowding an edge of the ranges.
 CROWD_TOP_K = 5
@@ -111,15 +110,8 @@ def study_report(
     rounds = study.rounds
     if round_number is not None:
         rounds = [store.get_round(session, study, round_number)]
-    settings = StudySettings.from_study(study)
     return {
-        "study": {
-            "name": study.name,
-            "seed": study.seed,
-            "dataset": study.dataset,
-            "created_at": _iso(study.created_at),
-            **settings.columns(),
-        },
+        "study": study_record(study),
         "rounds": [round_summary(session, round_) for round_ in rounds],
         "leaderboard": [
             trial_row(trial, rank, [row.val_accuracy for row in curves[trial.id]])
