@@ -132,9 +132,8 @@ def figure_data(
     top_k = []
     for child in study.rounds:
         if child.parent is not None and child.parent_id in shown and child.top_k:
-            # the ranking store.top_trials gave the narrowing
-            query = store.ranked().where(Trial.round_id == child.parent_id).limit(child.top_k)
-            ids = tuple(trial.id for trial in session.scalars(query))
+            # the same trials the narrowing took (pruned ones too, when it had to)
+            ids = tuple(t.id for t in store.top_trials(session, child.parent, child.top_k))
             top_k.append(TopK(child.parent.number, child.number, ids))
     return FigureData(
         study=study.name,
