@@ -170,3 +170,19 @@ def test_ctrl_c_during_auto_says_how_to_go_on_and_auto_continues(tmp_path, tiny_
     assert again.returncode == 0, err
     assert "Continuing study 's'" in out and "Stopped:" in out
     assert query(db, "SELECT count(*) FROM trials WHERE status != 'completed'") == [(0,)]
+
+
+def test_report_from_another_process_shows_a_search_in_progress(tmp_path, tiny_mnist):
+    db = tmp_path / "live.db"
+    process = hpsearch("start", "s", *SEARCH, db=db, data=tiny_mnist)
+    wait_for_epochs(db, 10, process)
+    report = subprocess.run(
+        [sys.executable, "-m", "hpsearch", "report", "s", "--json", "--db", str(db)],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    assert report.returncode == 0 and "locked" not in report.stderr
+    statuses = json.loads(report.stdout)["rounds"][0]["statuses"]
+    assert statuses.get("completed", 0) < 8  # read while the search went on: unfinished
+    assert statuses.get("running", 0) + statuses.get("completed", 0) >= 1
