@@ -3,6 +3,7 @@
 The command line is :mod:`hpsearch.cli`; these are the pieces to use from Python.
 """
 
+from hpsearch.data import DataSource
 from hpsearch.database import open_store
 from hpsearch.errors import (
     HpsearchError,
@@ -19,7 +20,6 @@ from hpsearch.models import EpochMetric, Evaluation, Round, Study, Trial
 from hpsearch.search import RunOptions, create, create_narrowed_round, run, start
 from hpsearch.settings import StudySettings
 from hpsearch.space import BOOK_SPACE, LogRange, SearchSpace, make_space
-from hpsearch.worker import DataSource
 
 __all__ = [
     "BOOK_SPACE",

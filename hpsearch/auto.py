@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpsearch import search, store
+from hpsearch import search, store, store_trials
 from hpsearch.errors import UsageError
 from hpsearch.models import Study
 
@@ -58,16 +58,13 @@ class AutoPlan:
             raise UsageError(f"rounds must be >= 0, got {self.rounds}")
         if self.top_k < 1:
             raise UsageError(f"top-k must be >= 1, got {self.top_k}")
-        if self.trials < 1:
-            raise UsageError(f"trials must be >= 1, got {self.trials}")
+        store.check_trials(self.trials)
 
 
 def round_bests(session: Session, study: Study) -> list[float | None]:
-    bests = []
-    for round_ in study.rounds:
-        best = session.scalar(store.ranked().where(store.Trial.round_id == round_.id).limit(1))
-        bests.append(best.val_accuracy if best else None)
-    return bests
+    """The best final validation accuracy of each round (None: no completed trial)."""
+    bests = [store_trials.round_best(session, round_.id) for round_ in study.rounds]
+    return [best.val_accuracy if best else None for best in bests]
 
 
 def next_step(
@@ -83,7 +80,7 @@ def next_step(
             f"by {plan.min_improvement}",
             None,
         )
-    narrowing = search.plan_narrowing(session, study, plan.top_k, expand=True)
+    narrowing = search.plan_narrowing(session, study, plan.top_k, plan.trials, expand=True)
     width = narrowing.old.lr.decades + narrowing.old.weight_decay.decades
     new = narrowing.narrowing.space
     next_width = new.lr.decades + new.weight_decay.decades
@@ -105,17 +102,14 @@ def run_auto(
     ends unfinished). The study and its round 0 must exist.
     """
     while True:
-        with factory() as session:
+        with search.creating_round(name), factory.begin() as session:
             study = store.get_study(session, name)
             reason, narrowing = next_step(session, study, plan)
-        if reason is not None:
-            return reason
-        assert narrowing is not None  # next_step plans a narrowing whenever it goes on
-        round_id = search.create_narrowed_round(
-            factory, name, plan.top_k, plan.trials, expand=True, pruner=plan.pruner
-        )
-        on_round(
-            f"round {narrowing.parent.number + 1}: lr {narrowing.narrowing.space.lr}, "
-            f"weight decay {narrowing.narrowing.space.weight_decay}"
-        )
-        run_round(round_id)
+            if reason is not None:
+                return reason
+            assert narrowing is not None  # next_step plans a narrowing whenever it goes on
+            created = search.add_narrowed_round(session, study, narrowing, plan.pruner)
+        assert created.round_id is not None  # add_narrowed_round creates the round
+        space = created.narrowing.space
+        on_round(f"round {created.number}: lr {space.lr}, weight decay {space.weight_decay}")
+        run_round(created.round_id)

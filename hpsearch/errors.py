@@ -45,7 +45,19 @@ class RoundBusy(HpsearchError):
 
 
 class Interrupted(HpsearchError):
-    """The user stopped a run; the running trials were marked interrupted."""
+    """The user stopped a run; the running trials were marked interrupted.
+
+    Given the study's ``name``, the message tells how to go on: ``hpsearch
+    {command} {name}``.
+    """
+
+    def __init__(self, name: str | None = None, command: str = "resume") -> None:
+        message = "interrupted"
+        if name is not None:
+            message += f": finished epochs are kept; continue with `hpsearch {command} {name}`"
+        super().__init__(message)
+        self.name = name
+        self.command = command
 
 
 class StoreError(HpsearchError):

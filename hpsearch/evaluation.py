@@ -14,27 +14,21 @@ import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 from threadpoolctl import threadpool_limits
 
-from hpsearch import store
+from hpsearch import store_trials
+from hpsearch.data import DataSource, normalized, read_mnist, study_split
 from hpsearch.errors import UsageError
 from hpsearch.models import Evaluation
 from hpsearch.settings import StudySettings
-from hpsearch.worker import (
-    CLASSES,
-    INPUT_SIZE,
-    DataSource,
-    TrialSpec,
-    normalized,
-    read_mnist,
-    study_split,
-)
-from trainer import Trainer
+from hpsearch.store import get_study
+from hpsearch.trial import TrialSpec, trial_trainer
+from trainer.training import COMPLETED
 
 
 def evaluate_best(factory: sessionmaker[Session], name: str, source: DataSource) -> Evaluation:
     """Train the best trial's settings on train + validation and measure the test set."""
     with factory() as session:
-        study = store.get_study(session, name)
-        best = store.best_trial(session, study)
+        study = get_study(session, name)
+        best = store_trials.best_trial(session, study)
         if best is None:
             raise UsageError(f"study {name!r} has no completed trial to evaluate")
         settings = StudySettings.from_study(study)
@@ -45,25 +39,13 @@ def evaluate_best(factory: sessionmaker[Session], name: str, source: DataSource)
     x_test = normalized(mnist.x_test, settings.dtype)
     x_train = np.concatenate([split.x_train, split.x_val])  # (N_train + N_val, 784)
     t_train = np.concatenate([split.t_train, split.t_val])
-    rng = np.random.default_rng(trial.seed)
-    network = settings.network(INPUT_SIZE, CLASSES, trial.weight_decay, rng)
+    trainer = trial_trainer(settings, trial, x_train, t_train)
     started = time.perf_counter()
     with threadpool_limits(limits=1):
-        result = Trainer(
-            network,
-            x_train,
-            t_train,
-            None,
-            None,
-            epochs=settings.epochs,
-            batch_size=settings.batch_size,
-            optimizer=settings.optimizer,
-            optimizer_params={"lr": trial.lr},
-            rng=rng,
-        ).train()
+        result = trainer.train()
         test_accuracy = None
-        if result.status == "completed":
-            _, test_accuracy = network.evaluate(x_test, mnist.t_test)  # the one look
+        if result.status == COMPLETED:
+            _, test_accuracy = trainer.network.evaluate(x_test, mnist.t_test)  # the one look
     evaluation = Evaluation(
         study_id=study_id,
         trial_id=trial.id,

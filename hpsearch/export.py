@@ -16,11 +16,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hpsearch.models import EpochMetric, Round, Study, Trial
+from hpsearch.models import EpochMetric, Study, Trial
 from hpsearch.settings import StudySettings
+from hpsearch.store_trials import study_epochs, study_trials
 
 TRIAL_COLUMNS = (
     "study", "round", "trial", "number", "lr", "weight_decay", "seed", "status",
@@ -84,30 +84,6 @@ def epoch_record(metric: EpochMetric) -> dict[str, Any]:
     }
 
 
-def _trials(session: Session, study: Study) -> list[Trial]:
-    query = (
-        select(Trial)
-        .join(Round)
-        .where(Round.study_id == study.id)
-        .order_by(Round.number, Trial.number)
-    )
-    return list(session.scalars(query))
-
-
-def _epochs(session: Session, study: Study) -> dict[int, list[EpochMetric]]:
-    query = (
-        select(EpochMetric)
-        .join(Trial)
-        .join(Round)
-        .where(Round.study_id == study.id)
-        .order_by(EpochMetric.trial_id, EpochMetric.epoch)
-    )
-    by_trial: dict[int, list[EpochMetric]] = defaultdict(list)
-    for metric in session.scalars(query):
-        by_trial[metric.trial_id].append(metric)
-    return by_trial
-
-
 def _epoch_columns(metric: EpochMetric | None) -> dict[str, Any]:
     if metric is None:
         return dict.fromkeys(EPOCH_COLUMNS)
@@ -117,9 +93,9 @@ def _epoch_columns(metric: EpochMetric | None) -> dict[str, Any]:
 
 def export_rows(session: Session, study: Study, *, epochs: bool = False) -> list[dict[str, Any]]:
     """Flat rows: one per trial, or with ``epochs`` one per trial and epoch."""
-    per_trial = _epochs(session, study) if epochs else {}
+    per_trial = study_epochs(session, study) if epochs else {}
     rows: list[dict[str, Any]] = []
-    for trial in _trials(session, study):
+    for trial in study_trials(session, study):
         row = {"study": study.name, "round": trial.round.number, **trial_record(trial)}
         if epochs:
             metrics: Sequence[EpochMetric | None] = per_trial.get(trial.id) or [None]
@@ -131,9 +107,9 @@ def export_rows(session: Session, study: Study, *, epochs: bool = False) -> list
 
 def export_json(session: Session, study: Study, *, epochs: bool = False) -> dict[str, Any]:
     """The study's settings and its rounds, each with its trials (and their epochs)."""
-    per_trial = _epochs(session, study) if epochs else {}
+    per_trial = study_epochs(session, study) if epochs else {}
     by_round: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for trial in _trials(session, study):
+    for trial in study_trials(session, study):
         record = trial_record(trial)
         if epochs:
             record["epochs"] = [epoch_record(m) for m in per_trial.get(trial.id, [])]

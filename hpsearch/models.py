@@ -3,7 +3,7 @@
     studies 1─n rounds 1─n trials 1─n epoch_metrics
     studies 1─n evaluations n─1 trials
 
-Times are UTC. A trial's ``status`` is one of :data:`STATUSES`.
+Times are UTC. A trial's ``status`` is a :class:`~hpsearch.status.TrialStatus` word.
 """
 
 from __future__ import annotations
@@ -14,16 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 from sqlalchemy import BigInteger, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-PENDING = "pending"
-RUNNING = "running"
-COMPLETED = "completed"
-DIVERGED = "diverged"
-FAILED = "failed"
-INTERRUPTED = "interrupted"
-PRUNED = "pruned"
-STATUSES = (PENDING, RUNNING, COMPLETED, DIVERGED, FAILED, INTERRUPTED, PRUNED)
-#: Statuses of a trial that will not run again.
-FINISHED = (COMPLETED, DIVERGED, FAILED, PRUNED)
+from hpsearch.status import TrialStatus
 
 
 def utcnow() -> datetime:
@@ -109,7 +100,7 @@ class Trial(Base):
     lr: Mapped[float]
     weight_decay: Mapped[float]
     seed: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(20), default=PENDING, index=True)
+    status: Mapped[str] = mapped_column(String(20), default=TrialStatus.PENDING.value, index=True)
     worker: Mapped[str | None] = mapped_column(String(200))  # "host:pid"
     started_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]

@@ -27,26 +27,25 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hpsearch import store
+from hpsearch import store, store_trials
 from hpsearch.errors import UsageError
-from hpsearch.models import COMPLETED, DIVERGED, FAILED, FINISHED, PRUNED, Round, Study, Trial
+from hpsearch.models import Study, Trial
+from hpsearch.status import TrialStatus
 
 FORMATS = ("png", "svg", "pdf")
 DPI = 100
 COLUMNS = 5  # panels per row of the curves grid, as in the book
 PANEL_SIZE = (3.0, 2.4)  # inches
-SCORED = (COMPLETED, PRUNED)  # statuses whose final validation accuracy counts
 
 #: How each status is drawn in the narrowing figure: marker, colour (None: by
 #: validation accuracy), size.
 MARKERS = {
-    COMPLETED: ("o", None, 42),
-    PRUNED: ("s", None, 38),
-    DIVERGED: ("x", "tab:red", 45),
-    FAILED: ("D", "0.35", 30),
+    TrialStatus.COMPLETED: ("o", None, 42),
+    TrialStatus.PRUNED: ("s", None, 38),
+    TrialStatus.DIVERGED: ("x", "tab:red", 45),
+    TrialStatus.FAILED: ("D", "0.35", 30),
 }
 # How a top-k trial, a round's range and a diverged or failed trial are drawn.
 RING: dict[str, Any] = {"s": 170, "facecolors": "none", "linewidths": 1.8, "zorder": 4}
@@ -61,10 +60,13 @@ class TrialPoint:
     number: int
     lr: float
     weight_decay: float
-    status: str
+    status: TrialStatus
     val_accuracy: float | None  # at the last epoch run
     val_curve: tuple[float, ...] = ()  # per epoch; filled in for the best trials only
     train_curve: tuple[float, ...] = ()
+
+    def __post_init__(self) -> None:  # a plain word is taken for the status it names
+        object.__setattr__(self, "status", TrialStatus(self.status))
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def _point(trial: Trial, curve: list | None = None) -> TrialPoint:
         trial.number,
         trial.lr,
         trial.weight_decay,
-        trial.status,
+        TrialStatus(trial.status),
         trial.val_accuracy,
         tuple(row.val_accuracy for row in curve),
         tuple(row.train_accuracy for row in curve),
@@ -118,22 +120,17 @@ def figure_data(
     if round_number is not None:
         rounds = [store.get_round(session, study, round_number)]
     shown = [r.id for r in rounds]
-    trials = session.scalars(
-        select(Trial)
-        .join(Round)
-        .where(Trial.round_id.in_(shown), Trial.status.in_(FINISHED))
-        .order_by(Round.number, Trial.number)
-    ).all()
+    trials = store_trials.study_trials(session, study, rounds=shown, finished=True)
     if not trials:
         where = "" if round_number is None else f" in round {round_number}"
         raise UsageError(f"study {study.name!r} has no finished trials{where} to plot")
-    best = store.leaderboard(session, study, round_number=round_number, top=top)
-    curves = store.epoch_curves(session, [trial.id for trial in best])
+    best = store_trials.leaderboard(session, study, round_number=round_number, top=top)
+    curves = store_trials.epoch_curves(session, [trial.id for trial in best])
     top_k = []
     for child in study.rounds:
         if child.parent is not None and child.parent_id in shown and child.top_k:
             # the same trials the narrowing took (pruned ones too, when it had to)
-            ids = tuple(t.id for t in store.top_trials(session, child.parent, child.top_k))
+            ids = tuple(t.id for t in store_trials.top_trials(session, child.parent, child.top_k))
             top_k.append(TopK(child.parent.number, child.number, ids))
     return FigureData(
         study=study.name,
@@ -201,7 +198,7 @@ def narrowing_figure(data: FigureData) -> Figure:
     fig = _figure(data, "sampled learning rates and weight decays", (9.5, 7.0))
     ax = fig.add_subplot(xscale="log", yscale="log")
     scores = [
-        t.val_accuracy for t in data.trials if t.status in SCORED and t.val_accuracy is not None
+        t.val_accuracy for t in data.trials if t.status.is_ranked and t.val_accuracy is not None
     ] or [0.0, 1.0]
     norm = Normalize(min(scores), max(max(scores), min(scores) + 0.01))
     cmap = colormaps["viridis"].with_extremes(bad="0.75")  # bad: no accuracy
@@ -246,13 +243,13 @@ def history_figure(data: FigureData) -> Figure:
     ax = fig.add_subplot()
     numbers = range(1, len(data.trials) + 1)
     scores = [
-        math.nan if t.status not in SCORED or t.val_accuracy is None else t.val_accuracy
+        math.nan if not t.status.is_ranked or t.val_accuracy is None else t.val_accuracy
         for t in data.trials
     ]
     best = np.fmax.accumulate(np.array(scores, dtype=float))  # running max, NaN skipped
     ax.scatter(numbers, scores, s=14, color="0.55", zorder=3, label="trial's final val acc")
     ax.plot(numbers, best, drawstyle="steps-post", color="C0", linewidth=2, label="best so far")
-    lost = [i for i, t in enumerate(data.trials, start=1) if t.status in (DIVERGED, FAILED)]
+    lost = [i for i, t in enumerate(data.trials, start=1) if t.status.is_lost]
     if lost:
         ax.scatter(lost, [0.0] * len(lost), label="diverged or failed", **LOST)
     rounds = [t.round for t in data.trials]

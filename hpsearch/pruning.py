@@ -39,11 +39,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlalchemy import Connection, func, or_, select
-from sqlalchemy.orm import Session
-
+from hpsearch import store_trials
 from hpsearch.errors import UsageError
-from hpsearch.models import COMPLETED, PRUNED, EpochMetric, Trial
+from hpsearch.store_trials import Store
 
 PRUNERS = ("none", "median", "asha")
 
@@ -116,9 +114,6 @@ def asha_stops(value: float, rung_values: Sequence[float], *, eta: int) -> bool:
 
 # --- the pruners, on the store -------------------------------------------------------------
 
-#: What a pruner reads through: a Session, or the Connection a worker writes epochs with.
-Store = Session | Connection
-
 
 class Pruner(Protocol):
     def should_stop(self, session: Store, trial_id: int, round_id: int, epoch: int) -> bool:
@@ -148,22 +143,10 @@ class MedianPruner:
     def should_stop(self, session: Store, trial_id: int, round_id: int, epoch: int) -> bool:
         if epoch <= self.warmup_epochs:
             return False
-        is_finished = Trial.status.in_((COMPLETED, PRUNED))
-        count = (
-            select(func.count()).select_from(Trial).where(Trial.round_id == round_id, is_finished)
-        )
-        finished = session.scalar(count) or 0
+        finished = store_trials.finished_count(session, round_id)
         if finished < self.min_trials:
             return False
-        rows = session.execute(
-            select(EpochMetric.trial_id, EpochMetric.val_accuracy)
-            .join(Trial, Trial.id == EpochMetric.trial_id)
-            .where(
-                Trial.round_id == round_id,
-                EpochMetric.epoch <= epoch,
-                or_(EpochMetric.trial_id == trial_id, EpochMetric.epoch == epoch),
-            )
-        ).all()
+        rows = store_trials.epoch_values(session, round_id, trial_id, epoch)
         best = max((value for owner, value in rows if owner == trial_id), default=0.0)
         others = [value for owner, value in rows if owner != trial_id]
         return _median_decision(epoch, best, others, self.warmup_epochs, self.min_trials, finished)
@@ -187,14 +170,7 @@ class AshaPruner:
     def should_stop(self, session: Store, trial_id: int, round_id: int, epoch: int) -> bool:
         if epoch not in self.rungs:
             return False
-        rows = session.execute(
-            select(EpochMetric.trial_id, func.max(EpochMetric.val_accuracy))
-            .join(Trial, Trial.id == EpochMetric.trial_id)
-            .where(Trial.round_id == round_id, EpochMetric.epoch <= epoch)
-            .group_by(EpochMetric.trial_id)
-            .having(func.count() >= epoch)
-        ).all()
-        values = {owner: value for owner, value in rows}
+        values = store_trials.rung_bests(session, round_id, epoch)
         if trial_id not in values:
             return False
         return asha_stops(values[trial_id], list(values.values()), eta=self.eta)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from hpsearch import store
+from hpsearch import queue, store, store_trials
 from hpsearch.export import study_record, trial_record
-from hpsearch.models import COMPLETED, RUNNING, Evaluation, Round, Study, Trial
+from hpsearch.models import Evaluation, Round, Study, Trial
 from hpsearch.narrowing import crowded_edges
+from hpsearch.status import TrialStatus
 
 #: How many of the best trials ``report`` checks for crowding an edge of the ranges.
 CROWD_TOP_K = 5
@@ -24,32 +24,23 @@ def _iso(value) -> str | None:
 
 
 def study_summary(session: Session, study: Study) -> dict[str, Any]:
-    best = store.best_trial(session, study)
-    counts = dict(
-        session.execute(
-            select(Trial.status, func.count())
-            .join(Round)
-            .where(Round.study_id == study.id)
-            .group_by(Trial.status)
-        ).all()
-    )
+    best = store_trials.best_trial(session, study)
+    counts = store.study_status_counts(session, study)
     return {
         "name": study.name,
         "created_at": _iso(study.created_at),
         "rounds": len(study.rounds),
         "trials": sum(counts.values()),
-        "completed": counts.get(COMPLETED, 0),
+        "completed": counts.get(TrialStatus.COMPLETED, 0),
         "best_val_accuracy": best.val_accuracy if best else None,
     }
 
 
 def round_summary(session: Session, round_: Round) -> dict[str, Any]:
     counts = dict(store.status_counts(session, round_.id))
-    best = session.scalar(store.ranked().where(Trial.round_id == round_.id).limit(1))
+    best = store_trials.round_best(session, round_.id)
     space = store.round_space(round_)
-    running = session.scalars(
-        select(Trial).where(Trial.round_id == round_.id, Trial.status == RUNNING)
-    ).all()
+    running = queue.running_trials(session, round_.id)
     return {
         "round": round_.number,
         "lr": [space.lr.low, space.lr.high],
@@ -58,7 +49,7 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
         "weight_decay_decades": space.weight_decay.decades,
         "trials": round_.n_trials,
         "statuses": counts,
-        "stale": sum(store.is_stale(trial) for trial in running),
+        "stale": sum(queue.is_stale(trial) for trial in running),
         "narrowed_from": round_.parent.number if round_.parent else None,
         "top_k": round_.top_k,
         "best_val_accuracy": best.val_accuracy if best else None,
@@ -90,7 +81,7 @@ def evaluation_row(evaluation: Evaluation) -> dict[str, Any]:
 def crowding(session: Session, study: Study, k: int = CROWD_TOP_K) -> dict[str, Any] | None:
     """The edges of the last finished round's ranges that its top-k crowd, if any."""
     for round_ in reversed(study.rounds):
-        top = list(session.scalars(store.ranked().where(Trial.round_id == round_.id).limit(k)))
+        top = store_trials.round_top(session, round_.id, k)
         if top:
             space = store.round_space(round_)
             edges = {
@@ -105,8 +96,8 @@ def crowding(session: Session, study: Study, k: int = CROWD_TOP_K) -> dict[str, 
 def study_report(
     session: Session, study: Study, *, round_number: int | None = None, top: int = 10
 ) -> dict[str, Any]:
-    trials = store.leaderboard(session, study, round_number=round_number, top=top)
-    curves = store.epoch_curves(session, [trial.id for trial in trials])
+    trials = store_trials.leaderboard(session, study, round_number=round_number, top=top)
+    curves = store_trials.epoch_curves(session, [trial.id for trial in trials])
     rounds = study.rounds
     if round_number is not None:
         rounds = [store.get_round(session, study, round_number)]

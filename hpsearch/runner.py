@@ -22,14 +22,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpsearch import store
+from hpsearch import queue, store, store_trials
+from hpsearch.data import DataSource
 from hpsearch.database import reader
 from hpsearch.errors import Interrupted
-from hpsearch.models import COMPLETED, PENDING, RUNNING, EpochMetric, Round, Trial
-from hpsearch.worker import DataSource, Worker, WorkerStats
+from hpsearch.models import Round
+from hpsearch.status import TrialStatus
+from hpsearch.worker import Worker, WorkerStats
 
 POLL_SECONDS = 0.5
 JOIN_SECONDS = 15.0
@@ -47,7 +48,8 @@ class RoundProgress:
 
     @property
     def done(self) -> int:
-        return self.total - self.counts.get(PENDING, 0) - self.counts.get(RUNNING, 0)
+        waiting = (TrialStatus.PENDING, TrialStatus.RUNNING)
+        return self.total - sum(self.counts.get(status, 0) for status in waiting)
 
 
 @dataclass
@@ -61,26 +63,13 @@ class RunSummary:
 def read_progress(session: Session, round_id: int) -> RoundProgress:
     round_ = session.get_one(Round, round_id)
     counts = dict(store.status_counts(session, round_id))
-    best = session.scalar(
-        select(Trial.val_accuracy)
-        .where(Trial.round_id == round_id, Trial.status == COMPLETED)
-        .order_by(Trial.val_accuracy.desc())
-        .limit(1)
-    )
-    # epochs_run of a running trial lags (see store.HEARTBEAT_EVERY): count stored epochs
-    running = session.execute(
-        select(Trial.number, func.count(EpochMetric.id))
-        .outerjoin(EpochMetric, EpochMetric.trial_id == Trial.id)
-        .where(Trial.round_id == round_id, Trial.status == RUNNING)
-        .group_by(Trial.id, Trial.number)
-        .order_by(Trial.number)
-    ).all()
+    best = store_trials.round_best(session, round_id)
     return RoundProgress(
         round_.number,
         round_.n_trials,
         counts,
-        best,
-        [(number, epochs_run) for number, epochs_run in running],
+        best.val_accuracy if best else None,
+        queue.running_epochs(session, round_id),
     )
 
 
@@ -136,17 +125,9 @@ def run_round(
     except KeyboardInterrupt:
         stop.set()
         _stop(processes)
-        host = store.worker_name().rpartition(":")[0]
         with factory.begin() as session:
-            ids = session.scalars(
-                select(Trial.id).where(
-                    Trial.round_id == round_id,
-                    Trial.status == RUNNING,
-                    Trial.worker.in_([f"{host}:{p.pid}" for p in processes]),
-                )
-            ).all()
-            store.mark_interrupted(session, list(ids))
-        raise Interrupted("interrupted") from None
+            queue.interrupt_workers(session, round_id, [p.pid for p in processes])
+        raise Interrupted() from None
     finally:
         signal.signal(signal.SIGTERM, previous_term)
     summary.seconds = time.perf_counter() - started
@@ -156,10 +137,8 @@ def run_round(
     with reading() as session:
         if on_progress is not None:
             on_progress(read_progress(session, round_id))
-        running = session.scalars(
-            select(Trial).where(Trial.round_id == round_id, Trial.status == RUNNING)
-        ).all()
-        summary.stale_trials = sum(store.is_stale(trial) for trial in running)
+        running = queue.running_trials(session, round_id)
+        summary.stale_trials = sum(queue.is_stale(trial) for trial in running)
     return summary
 
 

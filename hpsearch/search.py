@@ -1,29 +1,34 @@
-"""The search's steps as operations on the store: start, narrow, resume.
+"""The search's steps as operations on the store: start, narrow, resume, run.
 
 These tie the store, the sampling and the runner together; the CLI only parses
 options and prints. Each step validates everything (settings, ranges, the data
 itself) before it writes anything, and creates a round and all its trials in
-one transaction, so a step that fails leaves nothing half-made behind.
+one transaction, so a step that fails leaves nothing half-made behind. A
+narrowing is planned inside the transaction that creates its round, and the plan
+is returned, so what is shown is what was created.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpsearch import store
+from hpsearch import queue, store, store_trials
+from hpsearch.data import DataSource, load_split
 from hpsearch.errors import Interrupted, RoundBusy, StudyExists, UsageError
-from hpsearch.models import INTERRUPTED, PENDING, RUNNING, Round, Study, Trial
+from hpsearch.models import Round, Study, Trial
 from hpsearch.narrowing import Narrowing, narrow
 from hpsearch.pruning import make_pruner
 from hpsearch.runner import RoundProgress, RunSummary, run_round
 from hpsearch.settings import StudySettings
 from hpsearch.space import SearchSpace
-from hpsearch.worker import DataSource, load_split
+from hpsearch.status import TrialStatus
+
+StoreOpener = sessionmaker[Session] | Callable[[], sessionmaker[Session]]
 
 
 @dataclass(frozen=True)
@@ -32,11 +37,8 @@ class RunOptions:
     workers: int
     source: DataSource
     on_progress: Callable[[RoundProgress], None] | None = None
-
-
-def check_workers(workers: int) -> None:
-    if workers < 1:
-        raise UsageError(f"workers must be >= 1, got {workers}")
+    #: The command an interrupted run is continued with (``resume``, or ``auto``).
+    continue_with: str = "resume"
 
 
 def check_start(
@@ -50,8 +52,7 @@ def check_start(
 ) -> None:
     """Everything :func:`create` needs, checked before anything is written: the values,
     and the data itself (it exists, verifies and fits the split)."""
-    if n_trials < 1:
-        raise UsageError(f"trials must be >= 1, got {n_trials}")
+    store.check_trials(n_trials)
     if seed < 0:
         raise UsageError(f"seed must be >= 0, got {seed}")
     if not name.strip():
@@ -81,7 +82,7 @@ def create(
 
 
 def start(
-    factory: sessionmaker[Session],
+    factory: StoreOpener,
     name: str,
     *,
     seed: int,
@@ -91,8 +92,14 @@ def start(
     source: DataSource,
     pruner: str = "none",
 ) -> int:
-    """:func:`check_start`, then :func:`create`."""
+    """:func:`check_start`, then :func:`create`; returns round 0's id.
+
+    ``factory`` may also be a function that opens the store: it is called only once
+    everything checked out, so a mistake leaves no database file behind.
+    """
     check_start(name, seed=seed, settings=settings, n_trials=n_trials, source=source, pruner=pruner)
+    if not isinstance(factory, sessionmaker):
+        factory = factory()
     return create(
         factory, name, seed=seed, settings=settings, space=space, n_trials=n_trials, pruner=pruner
     )
@@ -100,91 +107,110 @@ def start(
 
 @dataclass(frozen=True)
 class NarrowPlan:
+    """The top-k trials of a round, the ranges they give, and (once created) the new round."""
+
     parent: Round
     top: list[Trial]
     narrowing: Narrowing
+    top_k: int
+    n_trials: int
+    round_id: int | None = None  # None: planned only
 
     @property
     def old(self) -> SearchSpace:
         return store.round_space(self.parent)
+
+    @property
+    def number(self) -> int:
+        """The new round's number."""
+        return self.parent.number + 1
 
 
 def plan_narrowing(
     session: Session,
     study: Study,
     top_k: int,
+    n_trials: int | None = None,
     *,
     margin: float = 0.1,
     snap: bool = False,
     expand: bool = False,
 ) -> NarrowPlan:
-    """The top-k trials of the latest round and the ranges they give."""
+    """The top-k trials of the latest round and the ranges they give; ``n_trials``
+    defaults to the latest round's."""
     if margin < 0:
         raise UsageError(f"margin must be >= 0, got {margin}")
     parent = store.latest_round(session, study)
-    open_trials = store.status_counts(session, parent.id)
-    unfinished = sum(open_trials.get(s, 0) for s in (PENDING, RUNNING, INTERRUPTED))
-    if unfinished:
+    if unfinished := store.unfinished_count(session, parent.id):
         raise RoundBusy(
             f"round {parent.number} of {study.name!r} has {unfinished} unfinished trials: "
             f"wait for it to end, or run `hpsearch resume {study.name}`"
         )
-    top = store.top_trials(session, parent, top_k)
+    top = store_trials.top_trials(session, parent, top_k)
     pairs = [(trial.lr, trial.weight_decay) for trial in top]
     narrowing = narrow(store.round_space(parent), pairs, margin=margin, snap=snap, expand=expand)
-    return NarrowPlan(parent, top, narrowing)
+    return NarrowPlan(parent, top, narrowing, top_k, n_trials or parent.n_trials)
 
 
-def create_narrowed_round(
-    factory: sessionmaker[Session],
-    name: str,
-    top_k: int,
-    n_trials: int,
-    *,
-    margin: float = 0.1,
-    snap: bool = False,
-    expand: bool = False,
-    pruner: str = "none",
-) -> int:
-    """STEP3: a new round from the narrowed ranges; returns its id."""
-    if n_trials < 1:
-        raise UsageError(f"trials must be >= 1, got {n_trials}")
+def add_narrowed_round(session: Session, study: Study, plan: NarrowPlan, pruner: str) -> NarrowPlan:
+    """Create the round ``plan`` describes; returns the plan with the round's id."""
+    make_pruner(pruner, study.epochs)
+    round_ = store.create_round(
+        session,
+        study,
+        plan.narrowing.space,
+        plan.n_trials,
+        parent=plan.parent,
+        top_k=plan.top_k,
+        pruner=pruner,
+    )
+    return replace(plan, round_id=round_.id)
+
+
+@contextmanager
+def creating_round(name: str) -> Iterator[None]:
+    """Translate a lost race for the next round number into :class:`RoundBusy`."""
     try:
-        with factory.begin() as session:
-            study = store.get_study(session, name)
-            plan = plan_narrowing(session, study, top_k, margin=margin, snap=snap, expand=expand)
-            make_pruner(pruner, study.epochs)
-            round_ = store.create_round(
-                session,
-                study,
-                plan.narrowing.space,
-                n_trials,
-                parent=plan.parent,
-                top_k=top_k,
-                pruner=pruner,
-            )
-            return round_.id
+        yield
     except IntegrityError:
         raise RoundBusy(
             f"another command created the next round of {name!r} at the same time"
         ) from None
 
 
+def create_narrowed_round(
+    factory: sessionmaker[Session],
+    name: str,
+    top_k: int,
+    n_trials: int | None = None,
+    *,
+    margin: float = 0.1,
+    snap: bool = False,
+    expand: bool = False,
+    pruner: str = "none",
+    dry_run: bool = False,
+) -> NarrowPlan:
+    """STEP3: plan the narrowing and create its round in one transaction; returns the
+    plan with the new round's id (with ``dry_run``, the plan alone, nothing written)."""
+    with creating_round(name), factory.begin() as session:
+        study = store.get_study(session, name)
+        plan = plan_narrowing(
+            session, study, top_k, n_trials, margin=margin, snap=snap, expand=expand
+        )
+        return plan if dry_run else add_narrowed_round(session, study, plan, pruner)
+
+
 def prepare_resume(factory: sessionmaker[Session], name: str) -> tuple[int, int]:
     """Re-queue the latest round's stale and interrupted trials.
 
     Returns (round id, trials re-queued). Refuses while a live process still runs
-    trials of the round (see ``store.is_stale``).
+    trials of the round (see ``queue.is_stale``).
     """
     with factory.begin() as session:
         study = store.get_study(session, name)
         round_ = store.latest_round(session, study)
-        trials = session.scalars(
-            select(Trial).where(
-                Trial.round_id == round_.id, Trial.status.in_((RUNNING, INTERRUPTED))
-            )
-        ).all()
-        live = [t for t in trials if t.status == RUNNING and not store.is_stale(t)]
+        trials = queue.rerunnable_trials(session, round_.id)
+        live = [t for t in trials if t.status == TrialStatus.RUNNING and not queue.is_stale(t)]
         if live:
             workers = ", ".join(sorted({t.worker or "?" for t in live}))
             raise RoundBusy(
@@ -192,7 +218,7 @@ def prepare_resume(factory: sessionmaker[Session], name: str) -> tuple[int, int]
                 "wait for it to end (or stop it) before resuming"
             )
         for trial in trials:
-            store.reset_trial(session, trial)
+            queue.reset_trial(session, trial)
         return round_.id, len(trials)
 
 
@@ -200,7 +226,8 @@ def run(
     factory: sessionmaker[Session], name: str, round_id: int, options: RunOptions
 ) -> RunSummary:
     """Run the pending trials of a round; Ctrl-C raises Interrupted with what to do next."""
-    check_workers(options.workers)
+    if options.workers < 1:
+        raise UsageError(f"workers must be >= 1, got {options.workers}")
     try:
         return run_round(
             factory,
@@ -211,6 +238,4 @@ def run(
             on_progress=options.on_progress,
         )
     except Interrupted:
-        raise Interrupted(
-            f"interrupted: finished epochs are kept; continue with `hpsearch resume {name}`"
-        ) from None
+        raise Interrupted(name, options.continue_with) from None

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import os
+import shutil
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -111,6 +118,25 @@ def factory(db_path: Path):
     return open_store(str(db_path), create=True)
 
 
+def epoch_metrics(number: int, val: float = 0.5):
+    """The metrics of one epoch, validation accuracy ``val``."""
+    from trainer import EpochMetrics
+
+    return EpochMetrics(number, 1.0, 0.6, 1.1, val, 0.01)
+
+
+@pytest.fixture
+def round0(factory) -> int:
+    """The id of round 0 (six pending trials) of a new study "s" of seed 3."""
+    from hpsearch import store
+    from hpsearch.settings import StudySettings
+    from hpsearch.space import BOOK_SPACE
+
+    with factory.begin() as session:
+        study = store.create_study(session, "s", 3, StudySettings())
+        return store.create_round(session, study, BOOK_SPACE, 6).id
+
+
 @pytest.fixture
 def cli(db_path: Path, tiny_mnist: Path, monkeypatch):
     """Run ``hpsearch ARGS`` in-process against the test database and the tiny data."""
@@ -185,7 +211,7 @@ def stored_study(tmp_path: Path) -> StoredStudy:
     Round 0: 12 trials from the book's ranges, 9 completed, 2 diverged, 1 failed.
     Round 1: 6 trials narrowed from round 0's top 3, 5 completed, 1 pruned.
     """
-    from hpsearch import store
+    from hpsearch import store, store_trials
     from hpsearch.database import open_store
     from hpsearch.narrowing import narrow
     from hpsearch.settings import StudySettings
@@ -199,8 +225,79 @@ def stored_study(tmp_path: Path) -> StoredStudy:
         round0 = store.create_round(session, study, BOOK_SPACE, 12)
         _store_results(session, round0, STORED_ROUND0_STATUSES, base=0.3)
         session.flush()
-        top = store.top_trials(session, round0, 3)
+        top = store_trials.top_trials(session, round0, 3)
         space = narrow(BOOK_SPACE, [(t.lr, t.weight_decay) for t in top]).space
         round1 = store.create_round(session, study, space, 6, parent=round0, top_k=3)
         _store_results(session, round1, STORED_ROUND1_STATUSES, base=0.7)
     return StoredStudy(db=db, name="small", factory=factory)
+
+
+# MNIST folders and a local mirror (no network), for test_mnist and test_data
+
+
+def copy_mnist(source: Path, target: Path, *, compressed: bool = True) -> Path:
+    """Copy the four .gz files of ``source`` into ``target``, gunzipped unless ``compressed``."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in MNIST_FILES.values():
+        if compressed:
+            shutil.copy(source / f"{name}.gz", target / f"{name}.gz")
+        else:
+            (target / name).write_bytes(gzip.decompress((source / f"{name}.gz").read_bytes()))
+    return target
+
+
+def rewrite_content(folder: Path, name: str, change: Callable[[bytes], bytes]) -> None:
+    """Replace the uncompressed content of ``folder/name.gz`` by ``change(content)``."""
+    path = folder / f"{name}.gz"
+    path.write_bytes(gzip.compress(change(gzip.decompress(path.read_bytes())), mtime=0))
+
+
+@dataclass
+class MirrorServer:
+    """An HTTP server on 127.0.0.1 serving ``root``; ``requests`` lists the paths asked for."""
+
+    root: Path
+    port: int
+    requests: list[str] = field(default_factory=list)
+
+    def mirror(self, folder: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{folder}/"
+
+    def publish(self, folder: str, source: Path) -> Path:
+        return copy_mnist(source, self.root / folder)
+
+
+@pytest.fixture
+def mirror_server(tmp_path, monkeypatch) -> Iterator[MirrorServer]:
+    for proxy in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy"):
+        monkeypatch.delenv(proxy, raising=False)
+    monkeypatch.setenv("no_proxy", "*")
+    root = tmp_path / "www"
+    root.mkdir()
+    requests: list[str] = []
+
+    class Handler(SimpleHTTPRequestHandler):
+        def log_request(self, code="-", size="-"):
+            requests.append(self.path)
+
+        def log_message(self, *args):  # keep the test output quiet
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=root))
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield MirrorServer(root, server.server_address[1], requests)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (connections are refused)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

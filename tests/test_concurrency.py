@@ -9,12 +9,13 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
-from hpsearch import search, store
+from hpsearch import queue, search, store
 from hpsearch.database import open_store
 from hpsearch.errors import RoundBusy
-from hpsearch.models import COMPLETED, EpochMetric, Trial
+from hpsearch.models import EpochMetric, Trial
 from hpsearch.settings import StudySettings
 from hpsearch.space import BOOK_SPACE
+from hpsearch.status import TrialStatus
 from trainer import EpochMetrics
 
 WRITERS = 8
@@ -28,9 +29,11 @@ def write_trial(db: str, trial_id: int, start) -> None:
     for epoch in range(1, EPOCHS + 1):
         with factory.begin() as session:
             metrics = EpochMetrics(epoch, 1.0 / epoch, epoch / 100, 1.0, epoch / 100, 0.001)
-            store.record_epoch(session, trial_id, metrics)
+            queue.record_epoch(session, trial_id, metrics)
     with factory.begin() as session:
-        store.finish_trial(session, trial_id, COMPLETED, epochs_run=EPOCHS, final=metrics)
+        queue.finish_trial(
+            session, trial_id, TrialStatus.COMPLETED, epochs_run=EPOCHS, final=metrics
+        )
 
 
 def test_eight_writers_and_a_reporting_reader_lose_nothing(factory, db_path):
@@ -67,7 +70,7 @@ def test_eight_writers_and_a_reporting_reader_lose_nothing(factory, db_path):
         )
         statuses = set(session.scalars(select(Trial.status)))
     assert per_trial == {trial_id: EPOCHS for trial_id in trial_ids}
-    assert statuses == {COMPLETED}
+    assert statuses == {TrialStatus.COMPLETED}
 
 
 @pytest.fixture
@@ -77,7 +80,9 @@ def finished_round(factory):
         round_ = store.create_round(session, study, BOOK_SPACE, 4)
         for trial in round_.trials:
             metrics = EpochMetrics(1, 1.0, 0.5, 1.0, 0.1 * trial.number, 0.01)
-            store.finish_trial(session, trial.id, COMPLETED, epochs_run=1, final=metrics)
+            queue.finish_trial(
+                session, trial.id, TrialStatus.COMPLETED, epochs_run=1, final=metrics
+            )
     return factory
 
 
@@ -92,7 +97,7 @@ def test_resume_is_refused_while_a_live_worker_runs_the_round(finished_round):
     search.create_narrowed_round(factory, "c", 2, 3)
     with factory.begin() as session:
         round_ = store.latest_round(session, store.get_study(session, "c"))
-        trial = store.claim_trial(session, round_.id, f"{socket.gethostname()}:{os.getpid()}")
+        trial = queue.claim_trial(session, round_.id, f"{socket.gethostname()}:{os.getpid()}")
     with pytest.raises(RoundBusy, match="is being run by"):
         search.prepare_resume(factory, "c")
     with factory.begin() as session:  # the worker dies: its trial becomes stale

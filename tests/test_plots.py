@@ -6,7 +6,7 @@ import pytest
 from matplotlib.patches import Rectangle
 from typer.testing import CliRunner
 
-from hpsearch import plots, store
+from hpsearch import plots, store, store_trials
 from hpsearch.cli import app
 from hpsearch.errors import StudyNotFound, UsageError
 from hpsearch.settings import StudySettings
@@ -55,7 +55,7 @@ def test_figure_data_holds_the_finished_trials_by_round_and_number(stored_study,
 def test_the_best_trials_come_in_leaderboard_order_with_their_curves(stored_study):
     data = data_of(stored_study, top=4)
     with stored_study.factory() as session:
-        board = store.leaderboard(session, store.get_study(session, "small"), top=4)
+        board = store_trials.leaderboard(session, store.get_study(session, "small"), top=4)
         expected = [(t.id, t.val_accuracy, t.epochs_run) for t in board]
     assert [(t.id, t.val_accuracy, len(t.val_curve)) for t in data.best] == expected
     assert all(len(t.train_curve) == len(t.val_curve) for t in data.best)
@@ -65,7 +65,7 @@ def test_the_top_k_are_the_trials_the_narrowing_used(stored_study):
     data = data_of(stored_study)
     with stored_study.factory() as session:
         round0 = store.get_round(session, store.get_study(session, "small"), 0)
-        used = tuple(t.id for t in store.top_trials(session, round0, 3))
+        used = tuple(t.id for t in store_trials.top_trials(session, round0, 3))
     assert data.top_k == (plots.TopK(parent=0, child=1, trial_ids=used),)
     assert data_of(stored_study, 0).top_k == data.top_k  # round 0 holds them
     assert data_of(stored_study, 1).top_k == ()  # round 1 was not narrowed from

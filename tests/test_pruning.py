@@ -3,9 +3,9 @@ import pickle
 import numpy as np
 import pytest
 
-from hpsearch import store
+from hpsearch import queue, store
 from hpsearch.errors import UsageError
-from hpsearch.models import COMPLETED, DIVERGED, PRUNED, RUNNING, EpochMetric, Trial
+from hpsearch.models import EpochMetric, Trial
 from hpsearch.pruning import (
     ASHA_ETA,
     ASHA_MIN_EPOCHS,
@@ -22,6 +22,7 @@ from hpsearch.pruning import (
 )
 from hpsearch.settings import StudySettings
 from hpsearch.space import BOOK_SPACE
+from hpsearch.status import TrialStatus
 from trainer import EpochMetrics
 
 # --- median, on hand-made curves ------------------------------------------------------------
@@ -224,7 +225,12 @@ def noisy_curves(seed, n, epochs):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_median_pruner_reads_the_rule_from_the_store(factory, seed):
     curves = noisy_curves(seed, 12, 10)
-    statuses = [COMPLETED, PRUNED, DIVERGED, RUNNING] * 3  # 6 completed or pruned
+    statuses = [
+        TrialStatus.COMPLETED,
+        TrialStatus.PRUNED,
+        TrialStatus.DIVERGED,
+        TrialStatus.RUNNING,
+    ] * 3  # 6 completed or pruned
     round_id, ids = store_round(factory, curves, statuses)
     pruner = MedianPruner()
     decisions = []
@@ -243,7 +249,7 @@ def test_the_median_pruner_reads_the_rule_from_the_store(factory, seed):
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_the_asha_pruner_reads_the_rule_from_the_store(factory, seed):
     curves = noisy_curves(seed, 15, 50)
-    round_id, ids = store_round(factory, curves, [RUNNING] * len(curves))
+    round_id, ids = store_round(factory, curves, [TrialStatus.RUNNING] * len(curves))
     pruner = AshaPruner(50)
     decisions = []
     with factory() as session:
@@ -260,10 +266,12 @@ def test_the_asha_pruner_reads_the_rule_from_the_store(factory, seed):
 
 def test_the_median_pruner_counts_only_completed_and_pruned_trials(factory):
     curves = [[0.9] * 10] * 5 + [[0.1] * 10]
-    round_id, ids = store_round(factory, curves, [COMPLETED] * 4 + [DIVERGED, RUNNING])
+    round_id, ids = store_round(
+        factory, curves, [TrialStatus.COMPLETED] * 4 + [TrialStatus.DIVERGED, TrialStatus.RUNNING]
+    )
     with factory() as session:
         assert not MedianPruner().should_stop(session, ids[-1], round_id, 6)
-        session.get(Trial, ids[4]).status = PRUNED
+        session.get(Trial, ids[4]).status = TrialStatus.PRUNED
         session.flush()
         assert MedianPruner().should_stop(session, ids[-1], round_id, 6)
         assert not MedianPruner().should_stop(session, ids[-1], round_id, 5)  # warm-up
@@ -277,17 +285,17 @@ def run_one_after_another(factory, curves, pruner):
     pruned = {}
     for number, curve in enumerate(curves):
         with factory.begin() as session:
-            trial = store.claim_trial(session, round_id, "host:1")
-        status = COMPLETED
+            trial = queue.claim_trial(session, round_id, "host:1")
+        status = TrialStatus.COMPLETED
         for epoch, val in enumerate(curve, start=1):
             with factory.begin() as session:
-                store.record_epoch(session, trial.id, EpochMetrics(epoch, 1.0, val, 1.0, val, 0.1))
+                queue.record_epoch(session, trial.id, EpochMetrics(epoch, 1.0, val, 1.0, val, 0.1))
                 stop = pruner.should_stop(session, trial.id, round_id, epoch)
             if stop:
-                pruned[number], status = epoch, PRUNED
+                pruned[number], status = epoch, TrialStatus.PRUNED
                 break
         with factory.begin() as session:
-            store.finish_trial(session, trial.id, status, epochs_run=epoch)
+            queue.finish_trial(session, trial.id, status, epochs_run=epoch)
     return pruned
 
 

@@ -6,12 +6,13 @@ import sqlite3
 import pytest
 
 from conftest import TINY_SEARCH
-from hpsearch import store
+from hpsearch import store, store_trials
+from hpsearch.data import DataSource
 from hpsearch.database import database_url
-from hpsearch.models import COMPLETED, FAILED, PRUNED
 from hpsearch.settings import StudySettings
 from hpsearch.space import make_space
-from hpsearch.worker import DataSource, Worker
+from hpsearch.status import TrialStatus
+from hpsearch.worker import Worker
 
 SETTINGS = StudySettings(train_size=300, epochs=3, batch_size=20, hidden=(20, 20))
 
@@ -38,9 +39,9 @@ def test_an_exception_fails_one_trial_and_the_worker_goes_on(factory, db_path, t
             "SELECT id, status, error, epochs_run, (SELECT count(*) FROM epoch_metrics"
             " WHERE trial_id = trials.id) FROM trials ORDER BY id"
         ).fetchall()
-    assert rows[0][1] == COMPLETED and rows[2][1] == COMPLETED
+    assert rows[0][1] == TrialStatus.COMPLETED and rows[2][1] == TrialStatus.COMPLETED
     # the failed trial keeps its message and the epoch it stored before failing
-    assert rows[1][1:] == (FAILED, "RuntimeError: boom", 1, 1)
+    assert rows[1][1:] == (TrialStatus.FAILED, "RuntimeError: boom", 1, 1)
 
 
 def test_asha_prunes_through_the_cli_and_narrowing_still_works(cli, db_path):
@@ -55,11 +56,11 @@ def test_asha_prunes_through_the_cli_and_narrowing_still_works(cli, db_path):
         ).fetchall()
         pruner = connection.execute("SELECT pruner FROM rounds").fetchone()[0]
     assert pruner == "asha"
-    pruned = [r for r in rows if r[0] == PRUNED]
+    pruned = [r for r in rows if r[0] == TrialStatus.PRUNED]
     assert pruned, rows  # some trials were stopped at a rung (5 or 15) ...
     assert all(epochs in (5, 15) and stored == epochs for _, epochs, stored in pruned)
     # ... and every completed one ran all 20 epochs
-    assert all(r[1:] == (20, 20) for r in rows if r[0] == COMPLETED)
+    assert all(r[1:] == (20, 20) for r in rows if r[0] == TrialStatus.COMPLETED)
     assert len(rows) == 8
     result = cli("narrow", "p", "-k", "3", "--dry-run")
     assert result.exit_code == 0, result.output
@@ -71,7 +72,7 @@ def crowded(stored_study):
     with stored_study.factory.begin() as session:
         study = store.get_study(session, stored_study.name)
         round_ = store.latest_round(session, study)
-        for trial in store.top_trials(session, round_, 3):
+        for trial in store_trials.top_trials(session, round_, 3):
             trial.lr = round_.lr_high * 0.95
     return stored_study
 

@@ -15,7 +15,7 @@ from trainer.layers import (
     cross_entropy_error,
     softmax,
 )
-from trainer.mnist import Mnist, default_cache_dir, find_mnist, load_mnist
+from trainer.mnist import Mnist, find_mnist, load_mnist
 from trainer.network import ACTIVATIONS, MultiLayerNet
 from trainer.optimizers import (
     OPTIMIZERS,
@@ -57,7 +57,6 @@ __all__ = [
     "TrainerError",
     "TrainingResult",
     "cross_entropy_error",
-    "default_cache_dir",
     "find_mnist",
     "load_mnist",
     "make_optimizer",

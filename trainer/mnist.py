@@ -1,11 +1,9 @@
-"""The MNIST loader: find the four IDX files, download them if needed, read them.
+"""The MNIST loader: read the four IDX files of a folder, downloading missing ones.
 
-The files are looked for, in this order, as ``NAME`` or ``NAME.gz``:
-
-1. the ``data_dir`` argument (when given, nothing else is tried);
-2. the folder named by the ``HPSEARCH_DATA_DIR`` environment variable;
-3. the cache folder ``$XDG_CACHE_HOME/hpsearch/mnist`` (``~/.cache/hpsearch/mnist``);
-4. with ``download=True``, the missing files are fetched from the mirrors into the cache.
+The files are looked for in the given folder as ``NAME`` or ``NAME.gz``; with
+``download=True``, the missing ones are fetched from the mirrors into that folder,
+reporting each download to an optional ``progress(description, done, total)``
+callback. Where the folder is, and how progress looks, is the caller's choice.
 
 Every file is checked against its IDX header and, unless ``checksums=None``, against
 the MD5 of its uncompressed content.
@@ -19,7 +17,7 @@ import os
 import tempfile
 import urllib.request
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from http.client import HTTPException
 from pathlib import Path
@@ -48,13 +46,14 @@ MIRRORS: tuple[str, ...] = (
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
 
-DATA_DIR_ENV = "HPSEARCH_DATA_DIR"
-
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions (N, rows, cols)
 LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension (N,)
 NUM_CLASSES = 10
 DOWNLOAD_TIMEOUT = 30.0  # seconds without an answer before a mirror is given up
 _CHUNK_SIZE = 1 << 16
+
+#: ``progress(description, bytes done, bytes in all or None)``, called as a download goes.
+Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass(frozen=True, eq=False)
@@ -67,73 +66,43 @@ class Mnist:
     t_test: np.ndarray
 
 
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/hpsearch/mnist``, or ``~/.cache/hpsearch/mnist`` when it is unset."""
-    xdg_cache = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg_cache) if xdg_cache else Path.home() / ".cache"
-    return base / "hpsearch" / "mnist"
-
-
 def find_mnist(
-    data_dir: str | os.PathLike[str] | None = None,
+    folder: str | os.PathLike[str],
     *,
-    download: bool = True,
+    download: bool = False,
     mirrors: Sequence[str] = MIRRORS,
     checksums: Mapping[str, str] | None = MNIST_MD5,
-    progress: bool = True,
+    progress: Progress | None = None,
 ) -> Path:
-    """Return the folder holding all four MNIST files; see the module docstring for the order."""
-    if data_dir is not None:
-        folder = Path(data_dir).expanduser()
-        if missing := _missing_files(folder):
-            raise DataError(f"MNIST files missing in {folder}: {', '.join(missing)} (.gz or not)")
-        return folder
-
-    looked = []
-    if env_dir := os.environ.get(DATA_DIR_ENV):
-        folder = Path(env_dir).expanduser()
-        if not (missing := _missing_files(folder)):
-            return folder
-        looked.append(f"{folder} (${DATA_DIR_ENV}, lacks {', '.join(missing)})")
-    cache_dir = default_cache_dir()
-    if not (missing := _missing_files(cache_dir)):
-        return cache_dir
-    looked.append(f"{cache_dir} (cache)")
-
-    how = (
-        f"Pass --data-dir or set {DATA_DIR_ENV}, or put the four files (.gz or not) in {cache_dir}"
-    )
-    if download and mirrors:
-        try:
-            for name in missing:
-                checksum = None if checksums is None else checksums[name]
-                _download(name, cache_dir, mirrors, checksum, progress)
-        except DownloadError as exc:
-            raise DownloadError(
-                f"MNIST files not found in {' or '.join(looked)}, and {exc}. {how}"
-            ) from None
-        return cache_dir
-    no_download = "download is off" if not download else "no mirror to download from"
-    raise DataError(f"MNIST files not found in {' or '.join(looked)}, and {no_download}. {how}")
+    """``folder``, once it holds all four MNIST files (downloaded there if allowed)."""
+    folder = Path(folder).expanduser()
+    missing = missing_files(folder)
+    if missing and download and mirrors:
+        for name in missing:
+            checksum = None if checksums is None else checksums[name]
+            _download(name, folder, mirrors, checksum, progress)
+    elif missing:
+        raise DataError(f"MNIST files missing in {folder}: {', '.join(missing)} (.gz or not)")
+    return folder
 
 
 def load_mnist(
-    data_dir: str | os.PathLike[str] | None = None,
+    folder: str | os.PathLike[str],
     *,
     normalize: bool = True,
     flatten: bool = True,
     one_hot_label: bool = False,
     dtype: DTypeLike = np.float64,
     checksums: Mapping[str, str] | None = MNIST_MD5,
-    download: bool = True,
-    progress: bool = True,
+    download: bool = False,
+    progress: Progress | None = None,
 ) -> Mnist:
     """Load MNIST as the book does: images scaled to [0, 1] and flattened, labels as indices.
 
     ``normalize=False`` keeps the uint8 pixels; ``flatten=False`` gives (N, 1, 28, 28);
     ``one_hot_label=True`` gives (N, 10) labels of ``dtype`` instead of int64 indices.
     """
-    folder = find_mnist(data_dir, download=download, checksums=checksums, progress=progress)
+    folder = find_mnist(folder, download=download, checksums=checksums, progress=progress)
     arrays = {}
     for key, name in MNIST_FILES.items():
         path = _locate(folder, name)
@@ -164,7 +133,7 @@ def _locate(folder: Path, name: str) -> Path:
     return path if path.is_file() else folder / f"{name}.gz"
 
 
-def _missing_files(folder: Path) -> list[str]:
+def missing_files(folder: Path) -> list[str]:
     return [name for name in MNIST_FILES.values() if not _locate(folder, name).is_file()]
 
 
@@ -222,7 +191,11 @@ def _prepare_images(
 
 
 def _download(
-    name: str, folder: Path, mirrors: Sequence[str], expected_md5: str | None, progress: bool
+    name: str,
+    folder: Path,
+    mirrors: Sequence[str],
+    expected_md5: str | None,
+    progress: Progress | None,
 ) -> None:
     """Fetch ``name.gz`` into ``folder`` from the first mirror whose copy checks out."""
     reason = "no mirror given"
@@ -243,20 +216,15 @@ def _download(
     raise DownloadError(f"could not download {name}.gz from any mirror; last error: {reason}")
 
 
-def _fetch(url: str, description: str, progress: bool) -> bytes:
-    # rich is only needed here, so a worker that never downloads does not import it.
-    from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
-
-    columns = TextColumn(description), BarColumn(), DownloadColumn(), TransferSpeedColumn()
-    bar = Progress(*columns, console=Console(stderr=True), disable=not progress)
-    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response, bar:
+def _fetch(url: str, description: str, progress: Progress | None) -> bytes:
+    with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
         total = int(response.headers.get("Content-Length") or 0) or None
-        task = bar.add_task(description, total=total)
-        chunks = []
+        chunks, done = [], 0
         while chunk := response.read(_CHUNK_SIZE):
             chunks.append(chunk)
-            bar.advance(task, len(chunk))
+            done += len(chunk)
+            if progress is not None:
+                progress(description, done, total)
     return b"".join(chunks)
 
 

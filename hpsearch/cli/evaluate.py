@@ -6,13 +6,13 @@ from typing import Annotated
 
 import typer
 
-from hpsearch import store
 from hpsearch.cli.app import DataDir, Db, Name, Verify, app, console
+from hpsearch.data import DataSource
 from hpsearch.database import open_store
 from hpsearch.display import evaluations_table
 from hpsearch.evaluation import evaluate_best
 from hpsearch.report import evaluation_row
-from hpsearch.worker import DataSource
+from hpsearch.store import get_study
 
 
 @app.command()
@@ -28,7 +28,7 @@ def evaluate(
     """Train the best trial's settings on train + validation and measure the test set once."""
     factory = open_store(db)
     with factory() as session:
-        stored = [evaluation_row(e) for e in store.get_study(session, name).evaluations]
+        stored = [evaluation_row(e) for e in get_study(session, name).evaluations]
     if stored and not force:
         console.print(evaluations_table(stored))
         console.print(

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from dataclasses import replace
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from hpsearch import search, store
 from hpsearch.auto import MIN_IMPROVEMENT, AutoPlan, run_auto
@@ -24,22 +24,11 @@ from hpsearch.cli.app import (
     errors,
     print_report,
 )
+from hpsearch.cli.training import DEFAULT_STUDY, NewStudy, PrunerName, study_options
+from hpsearch.data import DataSource
 from hpsearch.database import database_url, open_store
 from hpsearch.display import live_progress
-from hpsearch.errors import HpsearchError, Interrupted, StoreError, UsageError
-from hpsearch.models import Study
-from hpsearch.settings import StudySettings, parse_hidden
-from hpsearch.space import make_space
-from hpsearch.worker import DataSource
-
-
-def _train_size(value: str) -> int | None:
-    if value.lower() == "all":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise UsageError(f"train size must be a number or 'all', got {value!r}") from None
+from hpsearch.errors import HpsearchError, StoreError
 
 
 def _options(db: str | None, workers: int, data_dir: str | None, verify: bool):
@@ -71,71 +60,29 @@ def _run(factory, name: str, round_id: int, options: search.RunOptions, quiet: b
         )
 
 
-Trials = Annotated[int, typer.Option(min=1, help="Trials to sample per round (STEP1).")]
-Epochs = Annotated[int, typer.Option(min=1, help="Epochs per trial (STEP2).")]
-TrainSize = Annotated[str, typer.Option(help="Training samples before the split, or 'all'.")]
-ValFraction = Annotated[
-    float, typer.Option(help="Share of them held out for validation, in (0, 1).")
-]
-LrRange = Annotated[
-    tuple[float, float], typer.Option("--lr", help="Learning rate range LOW HIGH (log-uniform).")
-]
-DecayRange = Annotated[
-    tuple[float, float], typer.Option(help="Weight decay range LOW HIGH (log-uniform).")
-]
-Hidden = Annotated[str, typer.Option(help="Hidden layers: 6x100 or 100,100,50.")]
-Activation = Annotated[str, typer.Option(help="relu or sigmoid.")]
-WeightInit = Annotated[str, typer.Option(help="he, xavier, or a standard deviation.")]
-Optimizer = Annotated[str, typer.Option(help="sgd, momentum, nesterov, adagrad, rmsprop or adam.")]
-BatchSize = Annotated[int, typer.Option(min=1, help="Mini-batch size.")]
-Batchnorm = Annotated[bool, typer.Option(help="Batch normalisation after each affine layer.")]
-Dropout = Annotated[float, typer.Option(help="Dropout ratio after each activation.")]
-Dtype = Annotated[str, typer.Option(help="float64 or float32.")]
-Seed = Annotated[int, typer.Option(min=0, help="Study seed: same seed, same trials.")]
-PrunerName = Annotated[
-    str, typer.Option("--pruner", help="Stop hopeless trials early: none, median or asha.")
-]
-
-
-def _new_study(db: str | None, name: str, *, trials: int, lr, weight_decay, seed: int,
-               pruner: str, data: DataSource, **settings):  # fmt: skip
+def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource):
     """Check everything, then open (or create) the store and create study NAME and its
-    round 0; returns the store and the round's id. A mistake leaves no file behind."""
-    settings["train_size"] = _train_size(settings["train_size"])
-    settings["hidden"] = parse_hidden(settings["hidden"])
-    settings["optimizer"] = settings["optimizer"].lower()
-    study_settings = StudySettings(**settings)
-    space = make_space(lr, weight_decay)
-    search.check_start(
-        name, seed=seed, settings=study_settings, n_trials=trials, source=data, pruner=pruner
+    round 0 (:func:`hpsearch.search.start`); returns the store and the round's id. A
+    mistake leaves no file behind."""
+    opener = functools.cache(functools.partial(open_store, db, create=True))
+    round_id = search.start(
+        opener,
+        name,
+        seed=study.seed,
+        settings=study.settings(),
+        space=study.space(),
+        n_trials=study.trials,
+        source=source,
+        pruner=study.pruner,
     )
-    factory = open_store(db, create=True)
-    round_id = search.create(
-        factory, name, seed=seed, settings=study_settings, space=space, n_trials=trials,
-        pruner=pruner,
-    )  # fmt: skip
-    return factory, round_id
+    return opener(), round_id
 
 
 @app.command()
+@study_options
 def start(
     name: Name,
-    trials: Trials = 100,
-    epochs: Epochs = 50,
-    train_size: TrainSize = "500",
-    val_fraction: ValFraction = 0.2,
-    lr: LrRange = (1e-6, 1e-2),
-    weight_decay: DecayRange = (1e-8, 1e-4),
-    hidden: Hidden = "6x100",
-    activation: Activation = "relu",
-    weight_init: WeightInit = "he",
-    optimizer: Optimizer = "sgd",
-    batch_size: BatchSize = 100,
-    batchnorm: Batchnorm = False,
-    dropout: Dropout = 0.0,
-    dtype: Dtype = "float64",
-    seed: Seed = 0,
-    pruner: PrunerName = "none",
+    study: NewStudy,
     workers: Workers = DEFAULT_WORKERS,
     db: Db = None,
     data_dir: DataDir = None,
@@ -143,15 +90,9 @@ def start(
     quiet: Quiet = False,
 ) -> None:
     """STEP0-STEP2: create study NAME, sample its trials and train them all."""
-    data = DataSource(data_dir=data_dir, verify=verify)
-    factory, round_id = _new_study(
-        db, name, trials=trials, lr=lr, weight_decay=weight_decay, seed=seed,
-        pruner=pruner, data=data, epochs=epochs, train_size=train_size,
-        val_fraction=val_fraction, hidden=hidden, activation=activation,
-        weight_init=weight_init, optimizer=optimizer, batch_size=batch_size,
-        batchnorm=batchnorm, dropout=dropout, dtype=dtype,
-    )  # fmt: skip
-    _run(factory, name, round_id, _options(db, workers, data_dir, verify), quiet)
+    options = _options(db, workers, data_dir, verify)
+    factory, round_id = _new_study(db, name, study, options.source)
+    _run(factory, name, round_id, options, quiet)
 
 
 @app.command()
@@ -176,10 +117,10 @@ def narrow(
 ) -> None:
     """STEP3: narrow the ranges around the top-k trials of the last round and run a new one."""
     factory = open_store(db)
-    with factory() as session:
-        study = store.get_study(session, name)
-        plan = search.plan_narrowing(session, study, top_k, margin=margin, snap=snap, expand=expand)
-        n_trials = trials or plan.parent.n_trials
+    plan = search.create_narrowed_round(
+        factory, name, top_k, trials, margin=margin, snap=snap, expand=expand, pruner=pruner,
+        dry_run=dry_run,
+    )  # fmt: skip
     old, new = plan.old, plan.narrowing.space
     console.print(f"Round {plan.parent.number} top-{top_k}: trials {[t.id for t in plan.top]}")
     console.print(f"  lr            {old.lr} -> {new.lr}")
@@ -193,12 +134,9 @@ def narrow(
             f"better values may lie outside the range; {hint}[/]",
             soft_wrap=True,
         )
-    if dry_run:
+    if plan.round_id is None:  # a dry run
         return
-    round_id = search.create_narrowed_round(
-        factory, name, top_k, n_trials, margin=margin, snap=snap, expand=expand, pruner=pruner
-    )
-    _run(factory, name, round_id, _options(db, workers, data_dir, verify), quiet)
+    _run(factory, name, plan.round_id, _options(db, workers, data_dir, verify), quiet)
 
 
 @app.command()
@@ -234,12 +172,8 @@ def worker(
     _run(factory, name, round_id, _options(db, workers, data_dir, verify), quiet)
 
 
-def _exists(factory, name: str) -> bool:
-    with factory() as session:
-        return session.scalar(select(Study.id).where(Study.name == name)) is not None
-
-
 @app.command()
+@study_options
 def auto(
     name: Name,
     rounds: Annotated[int, typer.Option(min=0, help="Narrowed rounds at most.")] = 3,
@@ -249,22 +183,7 @@ def auto(
     min_improvement: Annotated[
         float, typer.Option(help="Stop when a round improves the best by less.")
     ] = MIN_IMPROVEMENT,
-    trials: Trials = 100,
-    epochs: Epochs = 50,
-    train_size: TrainSize = "500",
-    val_fraction: ValFraction = 0.2,
-    lr: LrRange = (1e-6, 1e-2),
-    weight_decay: DecayRange = (1e-8, 1e-4),
-    hidden: Hidden = "6x100",
-    activation: Activation = "relu",
-    weight_init: WeightInit = "he",
-    optimizer: Optimizer = "sgd",
-    batch_size: BatchSize = 100,
-    batchnorm: Batchnorm = False,
-    dropout: Dropout = 0.0,
-    dtype: Dtype = "float64",
-    seed: Seed = 0,
-    pruner: PrunerName = "none",
+    study: NewStudy = DEFAULT_STUDY,
     workers: Workers = DEFAULT_WORKERS,
     db: Db = None,
     data_dir: DataDir = None,
@@ -277,9 +196,13 @@ def auto(
     and the study's own settings are kept (the training options are then ignored).
     """
     plan = AutoPlan(
-        rounds=rounds, top_k=top_k, trials=trials, pruner=pruner, min_improvement=min_improvement
+        rounds=rounds,
+        top_k=top_k,
+        trials=study.trials,
+        pruner=study.pruner,
+        min_improvement=min_improvement,
     )
-    options = _options(db, workers, data_dir, verify)
+    options = replace(_options(db, workers, data_dir, verify), continue_with="auto")
     factory = None
     with contextlib.suppress(StoreError):  # no store yet: start one below
         factory = open_store(db)
@@ -287,25 +210,18 @@ def auto(
         console.print(f"Continuing study {name!r} with its own settings.")
         round_id, _ = search.prepare_resume(factory, name)
     else:
-        data = DataSource(data_dir=data_dir, verify=verify)
-        factory, round_id = _new_study(
-            db, name, trials=trials, lr=lr, weight_decay=weight_decay, seed=seed,
-            pruner=pruner, data=data, epochs=epochs, train_size=train_size,
-            val_fraction=val_fraction, hidden=hidden, activation=activation,
-            weight_init=weight_init, optimizer=optimizer, batch_size=batch_size,
-            batchnorm=batchnorm, dropout=dropout, dtype=dtype,
-        )  # fmt: skip
-    try:
-        _run(factory, name, round_id, options, quiet)
-        reason = run_auto(
-            factory,
-            name,
-            plan,
-            lambda round_id: _run(factory, name, round_id, options, quiet),
-            on_round=lambda message: console.print(f"[bold]Narrowing to {message}[/]"),
-        )
-    except Interrupted:
-        raise Interrupted(
-            f"interrupted: finished epochs are kept; continue with `hpsearch auto {name}`"
-        ) from None
+        factory, round_id = _new_study(db, name, study, options.source)
+    _run(factory, name, round_id, options, quiet)
+    reason = run_auto(
+        factory,
+        name,
+        plan,
+        lambda round_id: _run(factory, name, round_id, options, quiet),
+        on_round=lambda message: console.print(f"[bold]Narrowing to {message}[/]"),
+    )
     console.print(f"[bold]Stopped:[/] {reason}.")
+
+
+def _exists(factory, name: str) -> bool:
+    with factory() as session:
+        return store.study_exists(session, name)

@@ -1,0 +1,154 @@
+"""Reading a study's trials and epochs: rankings, leaderboards, curves, exports.
+
+Part of the store (see :mod:`hpsearch.store`). "Ranked" trials are those whose
+final validation accuracy counts (:data:`hpsearch.status.RANKED`); the best trial
+of a round or study is the first completed one by final validation accuracy.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+from sqlalchemy import Connection, Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from hpsearch.errors import UsageError
+from hpsearch.models import EpochMetric, Round, Study, Trial
+from hpsearch.status import FINISHED, RANKED, TrialStatus
+
+#: What a pruner reads through: a Session, or the Connection a worker writes epochs with.
+Store = Session | Connection
+
+
+def ranked(statuses: Sequence[TrialStatus] = (TrialStatus.COMPLETED,)) -> Select[Trial]:
+    """Trials of the given statuses, best final validation accuracy first."""
+    return (
+        select(Trial)
+        .where(Trial.status.in_(statuses), Trial.val_accuracy.is_not(None))
+        .order_by(
+            Trial.val_accuracy.desc(), Trial.best_val_accuracy.desc(), Trial.round_id, Trial.number
+        )
+    )
+
+
+def round_top(session: Session, round_id: int, k: int) -> list[Trial]:
+    """The best ``k`` completed trials of a round, best first."""
+    return list(session.scalars(ranked().where(Trial.round_id == round_id).limit(k)))
+
+
+def round_best(session: Session, round_id: int) -> Trial | None:
+    """The completed trial of the round with the highest final validation accuracy."""
+    return next(iter(round_top(session, round_id, 1)), None)
+
+
+def best_trial(session: Session, study: Study) -> Trial | None:
+    """The completed trial of the study with the highest final validation accuracy."""
+    return session.scalar(ranked().join(Round).where(Round.study_id == study.id).limit(1))
+
+
+def top_trials(session: Session, round_: Round, k: int) -> list[Trial]:
+    """The best ``k`` trials of a round for narrowing: completed ones first, pruned ones
+    only to make up ``k``; diverged and failed ones never count."""
+    if k < 1:
+        raise UsageError(f"top-k must be >= 1, got {k}")
+    top = round_top(session, round_.id, k)
+    if len(top) < k:
+        pruned = ranked((TrialStatus.PRUNED,)).where(Trial.round_id == round_.id)
+        top += session.scalars(pruned.limit(k - len(top)))
+    if len(top) < k:
+        raise UsageError(
+            f"top-k {k} is more than the {len(top)} completed or pruned trials "
+            f"of round {round_.number}"
+        )
+    return top
+
+
+def leaderboard(
+    session: Session, study: Study, *, round_number: int | None = None, top: int | None = None
+) -> list[Trial]:
+    """Completed (and pruned) trials of the study, best final validation accuracy first."""
+    query = ranked(RANKED).join(Round).where(Round.study_id == study.id)
+    if round_number is not None:
+        query = query.where(Round.number == round_number)
+    if top is not None:
+        query = query.limit(top)
+    return list(session.scalars(query))
+
+
+def epoch_curves(session: Session, trial_ids: list[int]) -> dict[int, list[EpochMetric]]:
+    """The stored epochs of each trial, by epoch."""
+    curves: dict[int, list[EpochMetric]] = {trial_id: [] for trial_id in trial_ids}
+    rows = session.scalars(
+        select(EpochMetric)
+        .where(EpochMetric.trial_id.in_(trial_ids))
+        .order_by(EpochMetric.trial_id, EpochMetric.epoch)
+    )
+    for row in rows:
+        curves[row.trial_id].append(row)
+    return curves
+
+
+def study_trials(
+    session: Session, study: Study, *, rounds: Sequence[int] | None = None, finished: bool = False
+) -> list[Trial]:
+    """The study's trials (of round ids ``rounds``; only finished ones), by round and number."""
+    query = select(Trial).join(Round).where(Round.study_id == study.id)
+    if rounds is not None:
+        query = query.where(Trial.round_id.in_(rounds))
+    if finished:
+        query = query.where(Trial.status.in_(FINISHED))
+    return list(session.scalars(query.order_by(Round.number, Trial.number)))
+
+
+def study_epochs(session: Session, study: Study) -> dict[int, list[EpochMetric]]:
+    """Every stored epoch of the study, by trial id, each trial's by epoch."""
+    query = (
+        select(EpochMetric)
+        .join(Trial)
+        .join(Round)
+        .where(Round.study_id == study.id)
+        .order_by(EpochMetric.trial_id, EpochMetric.epoch)
+    )
+    by_trial: dict[int, list[EpochMetric]] = defaultdict(list)
+    for metric in session.scalars(query):
+        by_trial[metric.trial_id].append(metric)
+    return by_trial
+
+
+# --- what a pruner reads of the round in progress ----------------------------------------
+
+
+def finished_count(session: Store, round_id: int) -> int:
+    """How many trials of the round are completed or pruned."""
+    count = select(func.count()).select_from(Trial)
+    return session.scalar(count.where(Trial.round_id == round_id, Trial.status.in_(RANKED))) or 0
+
+
+def epoch_values(
+    session: Store, round_id: int, trial_id: int, epoch: int
+) -> list[tuple[int, float]]:
+    """(trial id, validation accuracy) of the trial's epochs up to ``epoch`` and of every
+    trial of the round at ``epoch``."""
+    rows = session.execute(
+        select(EpochMetric.trial_id, EpochMetric.val_accuracy)
+        .join(Trial, Trial.id == EpochMetric.trial_id)
+        .where(
+            Trial.round_id == round_id,
+            EpochMetric.epoch <= epoch,
+            or_(EpochMetric.trial_id == trial_id, EpochMetric.epoch == epoch),
+        )
+    ).all()
+    return [(owner, value) for owner, value in rows]
+
+
+def rung_bests(session: Store, round_id: int, epoch: int) -> dict[int, float]:
+    """Each trial of the round that reached ``epoch``: its best validation accuracy so far."""
+    rows = session.execute(
+        select(EpochMetric.trial_id, func.max(EpochMetric.val_accuracy))
+        .join(Trial, Trial.id == EpochMetric.trial_id)
+        .where(Trial.round_id == round_id, EpochMetric.epoch <= epoch)
+        .group_by(EpochMetric.trial_id)
+        .having(func.count() >= epoch)
+    ).all()
+    return {owner: value for owner, value in rows}

@@ -1,0 +1,68 @@
+import pytest
+
+from conftest import epoch_metrics
+from hpsearch import queue, store, store_trials
+from hpsearch.errors import UsageError
+from hpsearch.status import TrialStatus
+
+COMPLETED = TrialStatus.COMPLETED
+
+
+def finish_all(factory, round_id, outcomes):
+    with factory.begin() as session:
+        for number, (status, val) in enumerate(outcomes):
+            trial = queue.claim_trial(session, round_id, "host:1")
+            assert trial.number == number
+            final = epoch_metrics(3, val) if val is not None else None
+            queue.finish_trial(session, trial.id, status, epochs_run=3, final=final, best=final)
+
+
+def test_top_trials_rank_completed_ones_only(factory, round0):
+    finish_all(
+        factory,
+        round0,
+        [(COMPLETED, 0.5), (TrialStatus.DIVERGED, 0.99), (COMPLETED, 0.9),
+         (TrialStatus.FAILED, None), (COMPLETED, 0.7), (COMPLETED, 0.9)],
+    )  # fmt: skip
+    with factory() as session:
+        study = store.get_study(session, "s")
+        round_ = store.latest_round(session, study)
+        assert [t.number for t in store_trials.top_trials(session, round_, 3)] == [2, 5, 4]
+        assert [t.number for t in store_trials.leaderboard(session, study)] == [2, 5, 4, 0]
+        assert store_trials.best_trial(session, study).number == 2
+        with pytest.raises(UsageError, match="more than the 4 completed"):
+            store_trials.top_trials(session, round_, 5)
+        with pytest.raises(UsageError, match=">= 1"):
+            store_trials.top_trials(session, round_, 0)
+
+
+def test_the_best_of_a_round_is_its_first_completed_trial(factory, round0):
+    with factory() as session:
+        assert store_trials.round_best(session, round0) is None
+    finish_all(factory, round0, [(TrialStatus.PRUNED, 0.95), (COMPLETED, 0.6), (COMPLETED, 0.8)])
+    with factory() as session:
+        assert store_trials.round_best(session, round0).number == 2
+        assert [t.number for t in store_trials.round_top(session, round0, 5)] == [2, 1]
+
+
+def test_pruned_trials_make_up_the_top_k_only_when_needed(factory, round0):
+    finish_all(factory, round0, [(TrialStatus.PRUNED, 0.95), (COMPLETED, 0.6)])
+    with factory() as session:
+        round_ = store.latest_round(session, store.get_study(session, "s"))
+        assert [t.number for t in store_trials.top_trials(session, round_, 1)] == [1]
+        assert [t.number for t in store_trials.top_trials(session, round_, 2)] == [1, 0]
+
+
+def test_study_trials_and_epochs_by_round_and_number(factory, round0):
+    with factory.begin() as session:
+        trial = queue.claim_trial(session, round0, "host:1")
+        for number in (2, 1):
+            queue.record_epoch(session, trial.id, epoch_metrics(number))
+        queue.finish_trial(session, trial.id, COMPLETED, epochs_run=2)
+    with factory() as session:
+        study = store.get_study(session, "s")
+        assert [t.number for t in store_trials.study_trials(session, study)] == list(range(6))
+        finished = store_trials.study_trials(session, study, finished=True)
+        assert [t.id for t in finished] == [trial.id]
+        assert [m.epoch for m in store_trials.study_epochs(session, study)[trial.id]] == [1, 2]
+        assert [m.epoch for m in store_trials.epoch_curves(session, [trial.id])[trial.id]] == [1, 2]
