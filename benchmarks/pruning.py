@@ -21,12 +21,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from hpsearch import search, store
+from hpsearch.data import DataSource
 from hpsearch.database import database_url, open_store
 from hpsearch.models import EpochMetric
 from hpsearch.pruning import PRUNERS
 from hpsearch.settings import StudySettings
 from hpsearch.space import BOOK_SPACE
-from hpsearch.worker import DataSource
 
 
 def run(pruner: str, seed: int, args, source: DataSource) -> tuple[int, float, float]:

@@ -16,10 +16,10 @@ import tempfile
 from pathlib import Path
 
 from hpsearch import search
+from hpsearch.data import DataSource
 from hpsearch.database import database_url, open_store
 from hpsearch.settings import StudySettings
 from hpsearch.space import BOOK_SPACE
-from hpsearch.worker import DataSource
 
 
 def run(workers: int, trials: int, epochs: int, source: DataSource) -> tuple[float, float]:

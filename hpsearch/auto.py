@@ -80,7 +80,9 @@ def next_step(
             f"by {plan.min_improvement}",
             None,
         )
-    narrowing = search.plan_narrowing(session, study, plan.top_k, plan.trials, expand=True)
+    narrowing = search.plan_narrowing(
+        session, study, plan.top_k, plan.trials, search.NarrowRule(expand=True)
+    )
     width = narrowing.old.lr.decades + narrowing.old.weight_decay.decades
     new = narrowing.narrowing.space
     next_width = new.lr.decades + new.weight_decay.decades

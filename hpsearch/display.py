@@ -18,6 +18,9 @@ from rich.progress import (
 from rich.table import Table
 
 from hpsearch.runner import RoundProgress
+from hpsearch.status import TrialStatus
+
+COMPLETED = TrialStatus.COMPLETED.value  # the word, as a column and a key
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -110,7 +113,7 @@ def evaluations_table(rows: list[dict[str, Any]]) -> Table:
             str(row["epochs"]),
             str(row["train_samples"]),
             _acc(row["train_accuracy"]),
-            _acc(row["test_accuracy"]) if row["status"] == "completed" else row["status"],
+            _acc(row["test_accuracy"]) if row["status"] == COMPLETED else row["status"],
             f"{row['seconds']:.1f}",
             row["created_at"],
         )
@@ -135,7 +138,7 @@ def studies_table(studies: list[dict[str, Any]]) -> Table:
     table.add_column("created (UTC)")
     table.add_column("rounds", justify="right")
     table.add_column("trials", justify="right")
-    table.add_column("completed", justify="right")
+    table.add_column(COMPLETED, justify="right")
     table.add_column("best val acc", justify="right", style="bold")
     for row in studies:
         table.add_row(
@@ -143,7 +146,7 @@ def studies_table(studies: list[dict[str, Any]]) -> Table:
             row["created_at"],
             str(row["rounds"]),
             str(row["trials"]),
-            str(row["completed"]),
+            str(row[COMPLETED]),
             _acc(row["best_val_accuracy"]),
         )
     return table

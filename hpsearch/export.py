@@ -33,6 +33,12 @@ EPOCH_COLUMNS = (
 )  # fmt: skip
 
 
+#: An epoch's stored values, named as in :class:`~hpsearch.models.EpochMetric`.
+_EPOCH_VALUES = ("epoch", *(column.removeprefix("epoch_") for column in EPOCH_COLUMNS[1:]))
+#: A trial's stored values as they are, in the order of :data:`TRIAL_COLUMNS`.
+_TRIAL_VALUES = TRIAL_COLUMNS[TRIAL_COLUMNS.index("number") : TRIAL_COLUMNS.index("started_at")]
+
+
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -53,18 +59,10 @@ def trial_record(trial: Trial) -> dict[str, Any]:
     seconds = None
     if trial.started_at is not None and trial.finished_at is not None:
         seconds = (trial.finished_at - trial.started_at).total_seconds()
+    values = {name: getattr(trial, name) for name in _TRIAL_VALUES}
     return {
         "trial": trial.id,
-        "number": trial.number,
-        "lr": trial.lr,
-        "weight_decay": trial.weight_decay,
-        "seed": trial.seed,
-        "status": trial.status,
-        "epochs_run": trial.epochs_run,
-        "val_accuracy": trial.val_accuracy,
-        "best_val_accuracy": trial.best_val_accuracy,
-        "best_epoch": trial.best_epoch,
-        "train_accuracy": trial.train_accuracy,
+        **values,
         "started_at": _iso(trial.started_at),
         "finished_at": _iso(trial.finished_at),
         "seconds": seconds,
@@ -74,14 +72,7 @@ def trial_record(trial: Trial) -> dict[str, Any]:
 
 
 def epoch_record(metric: EpochMetric) -> dict[str, Any]:
-    return {
-        "epoch": metric.epoch,
-        "train_accuracy": metric.train_accuracy,
-        "val_accuracy": metric.val_accuracy,
-        "train_loss": metric.train_loss,
-        "val_loss": metric.val_loss,
-        "seconds": metric.seconds,
-    }
+    return {name: getattr(metric, name) for name in _EPOCH_VALUES}
 
 
 def _epoch_columns(metric: EpochMetric | None) -> dict[str, Any]:

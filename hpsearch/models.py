@@ -121,12 +121,12 @@ class Trial(Base):
 class EpochMetric(Base):
     """Train and validation metrics of one trial after one epoch (1-based)."""
 
-    __tablename__ = "epoch_metrics"
     __table_args__ = (UniqueConstraint("trial_id", "epoch"),)
+    __tablename__ = "epoch_metrics"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
     epoch: Mapped[int]
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
     train_accuracy: Mapped[float]
     val_accuracy: Mapped[float]
     train_loss: Mapped[float]

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -140,29 +141,33 @@ class EpochWriter:
             beat(self.connection, trial_id, metrics.epoch)
 
 
-def finish_trial(
-    session: Session,
-    trial_id: int,
-    status: TrialStatus,
-    *,
-    epochs_run: int,
-    final: EpochMetrics | None = None,
-    best: EpochMetrics | None = None,
-    error: str | None = None,
-) -> None:
+@dataclass(frozen=True)
+class Outcome:
+    """How a trial ended: its status, the epochs it ran, its last and best epochs."""
+
+    status: TrialStatus
+    epochs_run: int
+    final: EpochMetrics | None = None
+    best: EpochMetrics | None = None
+    error: str | None = None
+
+
+def finish_trial(session: Session, trial_id: int, outcome: Outcome) -> None:
+    """Store how a trial ended."""
+    final, best = outcome.final, outcome.best
     session.execute(
         update(Trial)
         .where(Trial.id == trial_id)
         .values(
-            status=status,
+            status=outcome.status,
             finished_at=utcnow(),
             heartbeat_at=utcnow(),
-            epochs_run=epochs_run,
+            epochs_run=outcome.epochs_run,
             val_accuracy=final.val_accuracy if final else None,
             train_accuracy=final.train_accuracy if final else None,
             best_val_accuracy=best.val_accuracy if best else None,
             best_epoch=best.epoch if best else None,
-            error=error,
+            error=outcome.error,
         )
     )
 

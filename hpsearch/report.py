@@ -31,7 +31,7 @@ def study_summary(session: Session, study: Study) -> dict[str, Any]:
         "created_at": _iso(study.created_at),
         "rounds": len(study.rounds),
         "trials": sum(counts.values()),
-        "completed": counts.get(TrialStatus.COMPLETED, 0),
+        TrialStatus.COMPLETED.value: counts.get(TrialStatus.COMPLETED, 0),
         "best_val_accuracy": best.val_accuracy if best else None,
     }
 

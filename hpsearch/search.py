@@ -106,6 +106,18 @@ def start(
 
 
 @dataclass(frozen=True)
+class NarrowRule:
+    """How ranges are narrowed around the top-k (see :func:`hpsearch.narrowing.narrow`)."""
+
+    margin: float = 0.1
+    snap: bool = False
+    expand: bool = False
+
+
+Rule = NarrowRule | None  # None: the default rule
+
+
+@dataclass(frozen=True)
 class NarrowPlan:
     """The top-k trials of a round, the ranges they give, and (once created) the new round."""
 
@@ -127,19 +139,13 @@ class NarrowPlan:
 
 
 def plan_narrowing(
-    session: Session,
-    study: Study,
-    top_k: int,
-    n_trials: int | None = None,
-    *,
-    margin: float = 0.1,
-    snap: bool = False,
-    expand: bool = False,
+    session: Session, study: Study, top_k: int, n_trials: int | None = None, rule: Rule = None
 ) -> NarrowPlan:
     """The top-k trials of the latest round and the ranges they give; ``n_trials``
     defaults to the latest round's."""
-    if margin < 0:
-        raise UsageError(f"margin must be >= 0, got {margin}")
+    rule = rule or NarrowRule()
+    if rule.margin < 0:
+        raise UsageError(f"margin must be >= 0, got {rule.margin}")
     parent = store.latest_round(session, study)
     if unfinished := store.unfinished_count(session, parent.id):
         raise RoundBusy(
@@ -148,7 +154,9 @@ def plan_narrowing(
         )
     top = store_trials.top_trials(session, parent, top_k)
     pairs = [(trial.lr, trial.weight_decay) for trial in top]
-    narrowing = narrow(store.round_space(parent), pairs, margin=margin, snap=snap, expand=expand)
+    narrowing = narrow(
+        store.round_space(parent), pairs, margin=rule.margin, snap=rule.snap, expand=rule.expand
+    )
     return NarrowPlan(parent, top, narrowing, top_k, n_trials or parent.n_trials)
 
 
@@ -183,10 +191,8 @@ def create_narrowed_round(
     name: str,
     top_k: int,
     n_trials: int | None = None,
+    rule: Rule = None,
     *,
-    margin: float = 0.1,
-    snap: bool = False,
-    expand: bool = False,
     pruner: str = "none",
     dry_run: bool = False,
 ) -> NarrowPlan:
@@ -194,9 +200,7 @@ def create_narrowed_round(
     plan with the new round's id (with ``dry_run``, the plan alone, nothing written)."""
     with creating_round(name), factory.begin() as session:
         study = store.get_study(session, name)
-        plan = plan_narrowing(
-            session, study, top_k, n_trials, margin=margin, snap=snap, expand=expand
-        )
+        plan = plan_narrowing(session, study, top_k, n_trials, rule)
         return plan if dry_run else add_narrowed_round(session, study, plan, pruner)
 
 

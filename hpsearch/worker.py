@@ -128,13 +128,8 @@ class Worker:
             message = f"{type(exc).__name__}: {exc}"
             self.stats.errors.append(traceback.format_exc())
             with self.factory.begin() as session:
-                queue.finish_trial(
-                    session,
-                    trial.id,
-                    TrialStatus.FAILED,
-                    epochs_run=self.epochs_done,
-                    error=message,
-                )
+                failed = queue.Outcome(TrialStatus.FAILED, self.epochs_done, error=message)
+                queue.finish_trial(session, trial.id, failed)
             return
         finally:
             self.stats.train_seconds += time.perf_counter() - started
@@ -146,14 +141,8 @@ class Worker:
         error = None
         if status == TrialStatus.DIVERGED:
             error = f"loss became non-finite in epoch {result.last_epoch}"
+        # epochs run: as many as stored, not the diverged one
+        outcome = queue.Outcome(status, len(result.history), result.final, result.best, error)
         with self.factory.begin() as session:
-            queue.finish_trial(
-                session,
-                trial.id,
-                status,
-                epochs_run=len(result.history),  # as many as stored: not the diverged one
-                final=result.final,
-                best=result.best,
-                error=error,
-            )
+            queue.finish_trial(session, trial.id, outcome)
         self.stats.trials += 1

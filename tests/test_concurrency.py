@@ -32,7 +32,7 @@ def write_trial(db: str, trial_id: int, start) -> None:
             queue.record_epoch(session, trial_id, metrics)
     with factory.begin() as session:
         queue.finish_trial(
-            session, trial_id, TrialStatus.COMPLETED, epochs_run=EPOCHS, final=metrics
+            session, trial_id, queue.Outcome(TrialStatus.COMPLETED, EPOCHS, final=metrics)
         )
 
 
@@ -81,7 +81,7 @@ def finished_round(factory):
         for trial in round_.trials:
             metrics = EpochMetrics(1, 1.0, 0.5, 1.0, 0.1 * trial.number, 0.01)
             queue.finish_trial(
-                session, trial.id, TrialStatus.COMPLETED, epochs_run=1, final=metrics
+                session, trial.id, queue.Outcome(TrialStatus.COMPLETED, 1, final=metrics)
             )
     return factory
 

@@ -295,7 +295,7 @@ def run_one_after_another(factory, curves, pruner):
                 pruned[number], status = epoch, TrialStatus.PRUNED
                 break
         with factory.begin() as session:
-            queue.finish_trial(session, trial.id, status, epochs_run=epoch)
+            queue.finish_trial(session, trial.id, queue.Outcome(status, epoch))
     return pruned
 
 

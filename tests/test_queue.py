@@ -107,7 +107,7 @@ def test_running_and_rerunnable_trials(factory, round0):
         done = queue.claim_trial(session, round0, "host:1")
         queue.record_epoch(session, second.id, epoch_metrics(1), heartbeat=False)
         queue.mark_interrupted(session, [first.id])
-        queue.finish_trial(session, done.id, TrialStatus.COMPLETED, epochs_run=0)
+        queue.finish_trial(session, done.id, queue.Outcome(TrialStatus.COMPLETED, 0))
     with factory() as session:
         assert [t.id for t in queue.running_trials(session, round0)] == [second.id]
         assert {t.id for t in queue.rerunnable_trials(session, round0)} == {first.id, second.id}
@@ -120,10 +120,9 @@ def test_finish_trial_stores_the_final_and_best_epochs(factory, round0):
         queue.finish_trial(
             session,
             trial.id,
-            TrialStatus.PRUNED,
-            epochs_run=4,
-            final=epoch_metrics(4, 0.6),
-            best=epoch_metrics(2, 0.7),
+            queue.Outcome(
+                TrialStatus.PRUNED, 4, final=epoch_metrics(4, 0.6), best=epoch_metrics(2, 0.7)
+            ),
         )
     with factory() as session:
         trial = session.get(Trial, trial.id)

@@ -11,7 +11,7 @@ def test_progress_counts_the_stored_epochs_of_running_trials(factory, round0):
             queue.record_epoch(session, running.id, epoch_metrics(epoch), heartbeat=False)
         done = queue.claim_trial(session, round0, "host:1")
         queue.finish_trial(
-            session, done.id, TrialStatus.COMPLETED, epochs_run=3, final=epoch_metrics(3, 0.8)
+            session, done.id, queue.Outcome(TrialStatus.COMPLETED, 3, final=epoch_metrics(3, 0.8))
         )
     with factory() as session:
         progress = read_progress(session, round0)

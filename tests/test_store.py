@@ -57,7 +57,7 @@ def test_status_counts_of_a_round_and_of_a_study(factory, round0):
     with factory.begin() as session:
         queue.claim_trial(session, round0, "host:1")
         done = queue.claim_trial(session, round0, "host:1")
-        queue.finish_trial(session, done.id, TrialStatus.COMPLETED, epochs_run=0)
+        queue.finish_trial(session, done.id, queue.Outcome(TrialStatus.COMPLETED, 0))
     with factory() as session:
         counts = store.status_counts(session, round0)
         assert counts == {"pending": 4, "running": 1, "completed": 1}

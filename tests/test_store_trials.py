@@ -14,7 +14,7 @@ def finish_all(factory, round_id, outcomes):
             trial = queue.claim_trial(session, round_id, "host:1")
             assert trial.number == number
             final = epoch_metrics(3, val) if val is not None else None
-            queue.finish_trial(session, trial.id, status, epochs_run=3, final=final, best=final)
+            queue.finish_trial(session, trial.id, queue.Outcome(status, 3, final=final, best=final))
 
 
 def test_top_trials_rank_completed_ones_only(factory, round0):
@@ -58,7 +58,7 @@ def test_study_trials_and_epochs_by_round_and_number(factory, round0):
         trial = queue.claim_trial(session, round0, "host:1")
         for number in (2, 1):
             queue.record_epoch(session, trial.id, epoch_metrics(number))
-        queue.finish_trial(session, trial.id, COMPLETED, epochs_run=2)
+        queue.finish_trial(session, trial.id, queue.Outcome(COMPLETED, 2))
     with factory() as session:
         study = store.get_study(session, "s")
         assert [t.number for t in store_trials.study_trials(session, study)] == list(range(6))

@@ -66,7 +66,7 @@ class Commands(typer.core.TyperGroup):
         except SQLAlchemyError as exc:
             raise fail(f"database: {getattr(exc, 'orig', None) or exc}") from None
         except KeyboardInterrupt:
-            raise fail("interrupted", EXIT_INTERRUPTED) from None
+            raise fail(str(Interrupted()), EXIT_INTERRUPTED) from None
 
 
 app = typer.Typer(

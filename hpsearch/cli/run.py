@@ -11,31 +11,28 @@ import typer
 
 from hpsearch import search, store
 from hpsearch.auto import MIN_IMPROVEMENT, AutoPlan, run_auto
-from hpsearch.cli.app import (
-    DEFAULT_WORKERS,
-    DataDir,
-    Db,
-    Name,
-    Quiet,
-    Verify,
-    Workers,
-    app,
-    console,
-    errors,
-    print_report,
+from hpsearch.cli.app import Name, app, console, errors, print_report
+from hpsearch.cli.options import (
+    DEFAULT_RUNNING,
+    DEFAULT_STUDY,
+    ONE_WORKER,
+    NewStudy,
+    PrunerName,
+    Running,
+    grouped,
 )
-from hpsearch.cli.training import DEFAULT_STUDY, NewStudy, PrunerName, study_options
 from hpsearch.data import DataSource
 from hpsearch.database import database_url, open_store
 from hpsearch.display import live_progress
 from hpsearch.errors import HpsearchError, StoreError
 
 
-def _options(db: str | None, workers: int, data_dir: str | None, verify: bool):
+def _options(run: Running, continue_with: str = "resume") -> search.RunOptions:
     return search.RunOptions(
-        db_url=database_url(db),
-        workers=workers,
-        source=DataSource(data_dir=data_dir, verify=verify),
+        db_url=database_url(run.db),
+        workers=run.workers,
+        source=DataSource(data_dir=run.data_dir, verify=run.verify),
+        continue_with=continue_with,
     )
 
 
@@ -79,23 +76,16 @@ def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource):
 
 
 @app.command()
-@study_options
-def start(
-    name: Name,
-    study: NewStudy,
-    workers: Workers = DEFAULT_WORKERS,
-    db: Db = None,
-    data_dir: DataDir = None,
-    verify: Verify = True,
-    quiet: Quiet = False,
-) -> None:
+@grouped
+def start(name: Name, study: NewStudy, run: Running) -> None:
     """STEP0-STEP2: create study NAME, sample its trials and train them all."""
-    options = _options(db, workers, data_dir, verify)
-    factory, round_id = _new_study(db, name, study, options.source)
-    _run(factory, name, round_id, options, quiet)
+    options = _options(run)
+    factory, round_id = _new_study(run.db, name, study, options.source)
+    _run(factory, name, round_id, options, run.quiet)
 
 
 @app.command()
+@grouped
 def narrow(
     name: Name,
     top_k: Annotated[int, typer.Option("--top-k", "-k", help="Best trials to narrow around.")],
@@ -109,18 +99,14 @@ def narrow(
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="Show old and new ranges, run nothing.")] = False,
     pruner: PrunerName = "none",
-    workers: Workers = DEFAULT_WORKERS,
-    db: Db = None,
-    data_dir: DataDir = None,
-    verify: Verify = True,
-    quiet: Quiet = False,
+    run: Running = DEFAULT_RUNNING,
 ) -> None:
     """STEP3: narrow the ranges around the top-k trials of the last round and run a new one."""
-    factory = open_store(db)
+    factory = open_store(run.db)
+    rule = search.NarrowRule(margin=margin, snap=snap, expand=expand)
     plan = search.create_narrowed_round(
-        factory, name, top_k, trials, margin=margin, snap=snap, expand=expand, pruner=pruner,
-        dry_run=dry_run,
-    )  # fmt: skip
+        factory, name, top_k, trials, rule, pruner=pruner, dry_run=dry_run
+    )
     old, new = plan.old, plan.narrowing.space
     console.print(f"Round {plan.parent.number} top-{top_k}: trials {[t.id for t in plan.top]}")
     console.print(f"  lr            {old.lr} -> {new.lr}")
@@ -136,44 +122,32 @@ def narrow(
         )
     if plan.round_id is None:  # a dry run
         return
-    _run(factory, name, plan.round_id, _options(db, workers, data_dir, verify), quiet)
+    _run(factory, name, plan.round_id, _options(run), run.quiet)
 
 
 @app.command()
-def resume(
-    name: Name,
-    workers: Workers = DEFAULT_WORKERS,
-    db: Db = None,
-    data_dir: DataDir = None,
-    verify: Verify = True,
-    quiet: Quiet = False,
-) -> None:
+@grouped
+def resume(name: Name, run: Running) -> None:
     """Finish the last round: re-run stale and interrupted trials from scratch, run the rest."""
-    factory = open_store(db)
+    factory = open_store(run.db)
     round_id, requeued = search.prepare_resume(factory, name)
     if requeued:
         console.print(f"Re-queued {requeued} stale or interrupted trial(s).")
-    _run(factory, name, round_id, _options(db, workers, data_dir, verify), quiet)
+    _run(factory, name, round_id, _options(run), run.quiet)
 
 
 @app.command()
-def worker(
-    name: Name,
-    workers: Workers = 1,
-    db: Db = None,
-    data_dir: DataDir = None,
-    verify: Verify = True,
-    quiet: Quiet = False,
-) -> None:
+@grouped
+def worker(name: Name, run: Running = ONE_WORKER) -> None:
     """Join the last round of NAME as extra workers (e.g. from another machine)."""
-    factory = open_store(db)
+    factory = open_store(run.db)
     with factory() as session:
         round_id = store.latest_round(session, store.get_study(session, name)).id
-    _run(factory, name, round_id, _options(db, workers, data_dir, verify), quiet)
+    _run(factory, name, round_id, _options(run), run.quiet)
 
 
 @app.command()
-@study_options
+@grouped
 def auto(
     name: Name,
     rounds: Annotated[int, typer.Option(min=0, help="Narrowed rounds at most.")] = 3,
@@ -184,11 +158,7 @@ def auto(
         float, typer.Option(help="Stop when a round improves the best by less.")
     ] = MIN_IMPROVEMENT,
     study: NewStudy = DEFAULT_STUDY,
-    workers: Workers = DEFAULT_WORKERS,
-    db: Db = None,
-    data_dir: DataDir = None,
-    verify: Verify = True,
-    quiet: Quiet = False,
+    run: Running = DEFAULT_RUNNING,
 ) -> None:
     """STEP0-STEP3 by itself: start NAME, then narrow (past crowded edges) until it stops.
 
@@ -202,21 +172,21 @@ def auto(
         pruner=study.pruner,
         min_improvement=min_improvement,
     )
-    options = replace(_options(db, workers, data_dir, verify), continue_with="auto")
+    options = _options(run, continue_with="auto")
     factory = None
     with contextlib.suppress(StoreError):  # no store yet: start one below
-        factory = open_store(db)
+        factory = open_store(run.db)
     if factory is not None and _exists(factory, name):
         console.print(f"Continuing study {name!r} with its own settings.")
         round_id, _ = search.prepare_resume(factory, name)
     else:
-        factory, round_id = _new_study(db, name, study, options.source)
-    _run(factory, name, round_id, options, quiet)
+        factory, round_id = _new_study(run.db, name, study, options.source)
+    _run(factory, name, round_id, options, run.quiet)
     reason = run_auto(
         factory,
         name,
         plan,
-        lambda round_id: _run(factory, name, round_id, options, quiet),
+        lambda round_id: _run(factory, name, round_id, options, run.quiet),
         on_round=lambda message: console.print(f"[bold]Narrowing to {message}[/]"),
     )
     console.print(f"[bold]Stopped:[/] {reason}.")

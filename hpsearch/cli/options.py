@@ -1,7 +1,10 @@
-"""The options of a new study, defined once for ``start`` and ``auto``.
+"""Groups of options shared by commands, each defined once as a dataclass.
 
-:func:`study_options` gives a command every option of :class:`NewStudy` in place
-of its ``study: NewStudy`` parameter, and hands the command one ``NewStudy``.
+:class:`NewStudy` holds the options of a new study (``start``, ``auto``);
+:class:`Running` those of every command that runs trials. :func:`grouped` gives a
+command each option of a group in place of a parameter annotated with the group
+(its default, if any, gives the options' defaults), and hands the command one
+instance of the group.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from hpsearch.cli.app import DEFAULT_WORKERS, DataDir, Db, Quiet, Verify, Workers
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings, parse_hidden
 from hpsearch.space import SearchSpace, make_space
@@ -93,32 +97,52 @@ def _train_size(value: str) -> int | None:
         raise UsageError(f"train size must be a number or 'all', got {value!r}") from None
 
 
-def _parameters() -> list[inspect.Parameter]:
-    hints = inspect.get_annotations(NewStudy, eval_str=True)
+@dataclass(frozen=True)
+class Running:
+    """How a command runs trials: how many workers, on which store and data."""
+
+    workers: Workers = DEFAULT_WORKERS
+    db: Db = None
+    data_dir: DataDir = None
+    verify: Verify = True
+    quiet: Quiet = False
+
+
+GROUPS = (NewStudy, Running)
+
+
+def _expanded(parameter: inspect.Parameter) -> list[inspect.Parameter]:
+    group = parameter.annotation
+    if group not in GROUPS:
+        return [parameter]
+    default = parameter.default if isinstance(parameter.default, group) else group()
+    hints = inspect.get_annotations(group, eval_str=True)
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     return [
-        inspect.Parameter(field.name, kind, default=field.default, annotation=hints[field.name])
-        for field in fields(NewStudy)
+        inspect.Parameter(f.name, kind, default=getattr(default, f.name), annotation=hints[f.name])
+        for f in fields(group)
     ]
 
 
-def study_options(command: Callable[..., None]) -> Callable[..., None]:
-    """``command`` with the options of :class:`NewStudy` where its ``study`` parameter was."""
+def grouped(command: Callable[..., None]) -> Callable[..., None]:
+    """``command`` with the options of each group where its parameter of the group was."""
     signature = inspect.signature(command, eval_str=True)
-    parameters: list[inspect.Parameter] = []
-    for parameter in signature.parameters.values():
-        parameters.extend(_parameters() if parameter.name == "study" else [parameter])
-    names = [field.name for field in fields(NewStudy)]
+    groups = {p.name: p.annotation for p in signature.parameters.values() if p.annotation in GROUPS}
+    parameters = [new for p in signature.parameters.values() for new in _expanded(p)]
 
     @functools.wraps(command)
     def wrapper(**values: Any) -> None:
-        study = NewStudy(**{name: values.pop(name) for name in names})
-        command(study=study, **values)
+        for name, group in groups.items():
+            values[name] = group(**{f.name: values.pop(f.name) for f in fields(group)})
+        command(**values)
 
     wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
     return wrapper
 
 
-#: The options' defaults: the book's setting.
+#: The new study options' defaults: the book's setting.
 DEFAULT_STUDY = NewStudy()
+#: Running with every default (a worker per CPU), and with one worker (``hpsearch worker``).
+DEFAULT_RUNNING = Running()
+ONE_WORKER = Running(workers=1)
