@@ -1,4 +1,3 @@
-import json
 import sqlite3
 
 import pytest
@@ -44,7 +43,7 @@ def test_auto_plan_refuses_bad_values(options):
         AutoPlan(**{"rounds": 2, "top_k": 3, "trials": 5, **options})
 
 
-def test_auto_then_evaluate_end_to_end(cli, db_path):
+def test_auto_end_to_end_then_continues_the_study(cli, db_path):
     result = cli("auto", "a", "--rounds", "2", "--top-k", "2", "--trials", "4",
                  "--workers", "2", *TINY_SEARCH)  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -63,41 +62,13 @@ def test_auto_then_evaluate_end_to_end(cli, db_path):
     assert again.exit_code == 0, again.output
     assert "Continuing study 'a'" in again.stdout
 
-    first = cli("evaluate", "a", "--no-verify")
-    assert first.exit_code == 0, first.output
-    assert "Test-set evaluations" in first.stdout
-    report = json.loads(cli("report", "a", "--json").stdout)
-    [evaluation] = report["evaluations"]
-    best = report["leaderboard"][0]
-    assert evaluation["trial"] == best["trial"]
-    assert evaluation["train_samples"] == 300  # train + validation of the study's split
-    assert evaluation["test_samples"] == 100
-    assert 0.5 < evaluation["test_accuracy"] <= 1.0
 
-    second = cli("evaluate", "a", "--no-verify")
-    assert second.exit_code == 0
-    assert "Stored result shown" in second.stdout and "--force" in second.stdout
-    assert len(json.loads(cli("report", "a", "--json").stdout)["evaluations"]) == 1
+def test_round_bests_are_each_rounds_best_completed_trial(stored_study):
+    from hpsearch import store, store_trials
+    from hpsearch.auto import round_bests
 
-    forced = cli("evaluate", "a", "--force", "--no-verify")
-    assert forced.exit_code == 0, forced.output
-    evaluations = json.loads(cli("report", "a", "--json").stdout)["evaluations"]
-    assert len(evaluations) == 2
-    # the same settings and seed give the same result: the test set was not tuned on
-    assert evaluations[0]["test_accuracy"] == evaluations[1]["test_accuracy"]
-
-
-def test_evaluate_without_a_completed_trial_is_refused(cli, db_path):
-    result = cli("start", "wild", "--trials", "2", "--workers", "1", *TINY_SEARCH,
-                 "--lr", "1e6", "1e7", "--dtype", "float32")  # fmt: skip
-    assert result.exit_code == 0, result.output
-    with sqlite3.connect(db_path) as connection:
-        statuses = connection.execute(
-            "SELECT DISTINCT status, error, epochs_run FROM trials"
-        ).fetchall()
-        stored = connection.execute("SELECT count(*) FROM epoch_metrics").fetchone()[0]
-    assert statuses == [("diverged", "loss became non-finite in epoch 1", 0)]
-    assert stored == 0  # epochs_run counts the stored epochs: none before the first
-    result = cli("evaluate", "wild", "--no-verify")
-    assert result.exit_code == 1
-    assert "Error: study 'wild' has no completed trial to evaluate" in result.stderr
+    with stored_study.factory() as session:
+        study = store.get_study(session, "small")
+        expected = [store_trials.round_best(session, r.id).val_accuracy for r in study.rounds]
+        assert round_bests(session, study) == expected
+    assert len(expected) == 2 and expected[1] > expected[0]

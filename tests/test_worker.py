@@ -1,12 +1,9 @@
 """The worker on its own (in this process), and the pruner through the CLI."""
 
-import re
 import sqlite3
 
-import pytest
-
 from conftest import TINY_SEARCH
-from hpsearch import store, store_trials
+from hpsearch import store
 from hpsearch.data import DataSource
 from hpsearch.database import database_url
 from hpsearch.settings import StudySettings
@@ -64,35 +61,3 @@ def test_asha_prunes_through_the_cli_and_narrowing_still_works(cli, db_path):
     assert len(rows) == 8
     result = cli("narrow", "p", "-k", "3", "--dry-run")
     assert result.exit_code == 0, result.output
-
-
-@pytest.fixture
-def crowded(stored_study):
-    """Round 1 of the stored study, with its three best trials at the top of its lr range."""
-    with stored_study.factory.begin() as session:
-        study = store.get_study(session, stored_study.name)
-        round_ = store.latest_round(session, study)
-        for trial in store_trials.top_trials(session, round_, 3):
-            trial.lr = round_.lr_high * 0.95
-    return stored_study
-
-
-def test_report_and_narrow_say_when_the_best_trials_crowd_an_edge(crowded, monkeypatch):
-    from typer.testing import CliRunner
-
-    from hpsearch.cli import app
-
-    monkeypatch.setenv("HPSEARCH_DB", str(crowded.db))
-    runner = CliRunner()
-    report = runner.invoke(app, ["report", "small"])
-    assert report.exit_code == 0, report.output
-    assert "crowd the high edge of lr" in " ".join(report.stdout.split())
-    plain = runner.invoke(app, ["narrow", "small", "-k", "3", "--dry-run"])
-    assert "crowd the high edge of lr" in plain.stdout and "--expand" in plain.stdout
-    expanded = runner.invoke(app, ["narrow", "small", "-k", "3", "--dry-run", "--expand"])
-    assert "the range was extended past it" in expanded.stdout
-    with crowded.factory() as session:
-        high = store.latest_round(session, store.get_study(session, "small")).lr_high
-    [new_high] = re.findall(r"lr +\[[^]]+\] -> \[[^,]+, ([^]]+)\]", expanded.stdout)
-    new_high = float(new_high)
-    assert new_high == pytest.approx(high * 10, rel=0.01)  # one decade past the old edge

@@ -1,0 +1,81 @@
+import re
+
+import pytest
+
+from hpsearch import queue, store, store_trials
+from hpsearch.report import crowding, round_summary, study_report, study_summary
+from hpsearch.status import TrialStatus
+
+
+def test_study_summary_counts_completed_trials_and_the_best(stored_study):
+    with stored_study.factory() as session:
+        summary = study_summary(session, store.get_study(session, "small"))
+        best = store_trials.best_trial(session, store.get_study(session, "small"))
+    assert (summary["name"], summary["rounds"], summary["trials"]) == ("small", 2, 18)
+    assert summary["completed"] == 18 - 3 - 1  # two diverged and one failed, one pruned
+    assert summary["best_val_accuracy"] == best.val_accuracy
+
+
+def test_round_summary_counts_statuses_and_stale_trials(stored_study):
+    with stored_study.factory.begin() as session:
+        round1 = store.get_round(session, store.get_study(session, "small"), 1)
+        trial = round1.trials[0]
+        trial.status = TrialStatus.RUNNING
+        trial.worker = queue.worker_name(2**22 + 12345)  # no such process: stale
+    with stored_study.factory() as session:
+        round1 = store.get_round(session, store.get_study(session, "small"), 1)
+        summary = round_summary(session, round1)
+        best = store_trials.round_best(session, round1.id)
+    assert summary["statuses"] == {"completed": 4, "pruned": 1, "running": 1}
+    assert summary["stale"] == 1
+    assert (summary["narrowed_from"], summary["top_k"]) == (0, 3)
+    assert (summary["best_trial"], summary["best_val_accuracy"]) == (best.id, best.val_accuracy)
+
+
+def test_study_report_of_one_round_ranks_only_its_trials(stored_study):
+    with stored_study.factory() as session:
+        report = study_report(session, store.get_study(session, "small"), round_number=0, top=3)
+    assert [row["round"] for row in report["rounds"]] == [0]
+    assert [row["rank"] for row in report["leaderboard"]] == [1, 2, 3]
+    assert all(row["round"] == 0 for row in report["leaderboard"])
+    accuracies = [row["val_accuracy"] for row in report["leaderboard"]]
+    assert accuracies == sorted(accuracies, reverse=True)
+    assert all(len(row["val_curve"]) == 5 for row in report["leaderboard"])
+
+
+@pytest.fixture
+def crowded(stored_study):
+    """Round 1 of the stored study, with its three best trials at the top of its lr range."""
+    with stored_study.factory.begin() as session:
+        study = store.get_study(session, stored_study.name)
+        round_ = store.latest_round(session, study)
+        for trial in store_trials.top_trials(session, round_, 3):
+            trial.lr = round_.lr_high * 0.95
+    return stored_study
+
+
+def test_crowding_names_the_edge_the_best_trials_crowd(crowded, stored_study):
+    with crowded.factory() as session:
+        study = store.get_study(session, "small")
+        assert crowding(session, study, k=3) == {"round": 1, "top_k": 3, "edges": {"lr": ["high"]}}
+
+
+def test_report_and_narrow_say_when_the_best_trials_crowd_an_edge(crowded, monkeypatch):
+    from typer.testing import CliRunner
+
+    from hpsearch.cli import app
+
+    monkeypatch.setenv("HPSEARCH_DB", str(crowded.db))
+    runner = CliRunner()
+    report = runner.invoke(app, ["report", "small"])
+    assert report.exit_code == 0, report.output
+    assert "crowd the high edge of lr" in " ".join(report.stdout.split())
+    plain = runner.invoke(app, ["narrow", "small", "-k", "3", "--dry-run"])
+    assert "crowd the high edge of lr" in plain.stdout and "--expand" in plain.stdout
+    expanded = runner.invoke(app, ["narrow", "small", "-k", "3", "--dry-run", "--expand"])
+    assert "the range was extended past it" in expanded.stdout
+    with crowded.factory() as session:
+        high = store.latest_round(session, store.get_study(session, "small")).lr_high
+    [new_high] = re.findall(r"lr +\[[^]]+\] -> \[[^,]+, ([^]]+)\]", expanded.stdout)
+    new_high = float(new_high)
+    assert new_high == pytest.approx(high * 10, rel=0.01)  # one decade past the old edge
