@@ -17,9 +17,10 @@ from hpsearch.errors import (
     UsageError,
 )
 from hpsearch.models import EpochMetric, Evaluation, Round, Study, Trial
-from hpsearch.search import RunOptions, create, create_narrowed_round, run, start
+from hpsearch.search import NarrowRule, RunOptions, create, create_narrowed_round, run, start
 from hpsearch.settings import StudySettings
 from hpsearch.space import BOOK_SPACE, LogRange, SearchSpace, make_space
+from hpsearch.status import TrialStatus
 
 __all__ = [
     "BOOK_SPACE",
@@ -29,6 +30,7 @@ __all__ = [
     "HpsearchError",
     "Interrupted",
     "LogRange",
+    "NarrowRule",
     "Round",
     "RoundBusy",
     "RunOptions",
@@ -41,6 +43,7 @@ __all__ = [
     "StudyNotFound",
     "StudySettings",
     "Trial",
+    "TrialStatus",
     "UsageError",
     "create",
     "create_narrowed_round",

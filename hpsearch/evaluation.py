@@ -2,8 +2,9 @@
 
 The best completed trial's settings (learning rate, weight decay, training seed)
 are trained on the study's whole training split, training and validation samples
-together, for the study's number of epochs; the test set is then measured once.
-Each evaluation is stored; asking again shows the stored one unless forced.
+together, for the study's number of epochs, by the same one-trial training the
+worker uses (:mod:`hpsearch.trial`); the test set is then measured once. Each
+evaluation is stored; asking again shows the stored one unless forced.
 """
 
 from __future__ import annotations
