@@ -62,24 +62,38 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _sqlite_connect_reader(dbapi_connection, _record) -> None:
+    # A reader changes nothing in the file: no journal mode switch (hpsearch's writers
+    # made the database WAL; a reader of any other file must not convert it).
+    dbapi_connection.isolation_level = None
+    dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+
+
 def _sqlite_begin(connection) -> None:
     # Straight to the driver: this runs before every write, several times a second.
     read_only = connection.get_execution_options().get(READ_ONLY)
     connection.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; raises StoreError for a URL that cannot be used."""
+def make_engine(url: str, *, read_only: bool = False) -> Engine:
+    """An engine for ``url``; raises StoreError for a URL that cannot be used.
+
+    A ``read_only`` engine's transactions take no write lock and change nothing
+    in an SQLite file (not even its journal mode).
+    """
     try:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 _check_sqlite_file(Path(parsed.database))
             engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
-            event.listen(engine, "connect", _sqlite_connect)
+            connect = _sqlite_connect_reader if read_only else _sqlite_connect
+            event.listen(engine, "connect", connect)
             event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(parsed, pool_pre_ping=True)
+        if read_only:
+            engine = engine.execution_options(**{READ_ONLY: True})
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise StoreError(f"invalid database URL {masked(url)!r}: {exc}") from None
     except ImportError as exc:
@@ -210,10 +224,8 @@ def open_store(
     url = database_url(db)
     if not create:
         _require_sqlite_file(url)
-    engine = make_engine(url)
+    engine = make_engine(url, read_only=read_only and not create)
     check_schema(engine, create=create)
-    if read_only:
-        engine = engine.execution_options(**{READ_ONLY: True})
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -287,6 +287,9 @@ def save_figures(data: FigureData, out_dir: str | Path, fmt: str = "png") -> lis
         path = folder / f"{stem}-{kind}.{fmt}"
         fig = draw(data)
         FigureCanvasAgg(fig)
-        fig.savefig(path, format=fmt, dpi=DPI)
+        try:
+            fig.savefig(path, format=fmt, dpi=DPI)
+        except OSError as exc:  # a folder that exists but cannot be written
+            raise UsageError(f"cannot write figures to {folder}: {exc.strerror or exc}") from None
         paths.append(path)
     return paths

@@ -28,6 +28,9 @@ from hpsearch.settings import StudySettings
 from hpsearch.space import SearchSpace
 from hpsearch.status import TrialStatus
 
+#: The largest study seed: the ``studies.seed`` column is a signed 64-bit integer.
+MAX_SEED = 2**63 - 1
+
 StoreOpener = sessionmaker[Session] | Callable[[], sessionmaker[Session]]
 
 
@@ -53,8 +56,8 @@ def check_start(
     """Everything :func:`create` needs, checked before anything is written: the values,
     and the data itself (it exists, verifies and fits the split)."""
     store.check_trials(n_trials)
-    if seed < 0:
-        raise UsageError(f"seed must be >= 0, got {seed}")
+    if not 0 <= seed <= MAX_SEED:
+        raise UsageError(f"seed must be in [0, {MAX_SEED}] (a 64-bit integer), got {seed}")
     if not name.strip():
         raise UsageError("a study needs a name")
     make_pruner(pruner, settings.epochs)

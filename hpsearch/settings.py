@@ -13,10 +13,10 @@ from trainer.errors import ConfigError
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
-    """Hidden layer sizes from ``"6x100"`` or ``"100,50,50"`` (``""`` or ``"0"``: none)."""
+    """Hidden layer sizes from ``"6x100"`` or ``"100,50,50"``; at least one layer."""
     text = text.strip().lower().replace(" ", "")
-    if text in ("", "0", "none"):
-        return ()
+    if text in ("", "none"):
+        text = "0"
     repeated = re.fullmatch(r"(\d+)x(\d+)", text)
     if repeated:
         sizes = (int(repeated[2]),) * int(repeated[1])
@@ -24,9 +24,33 @@ def parse_hidden(text: str) -> tuple[int, ...]:
         sizes = tuple(int(part) for part in text.split(","))
     else:
         raise UsageError(f"hidden layers {text!r}: write them as 6x100 or 100,100,50")
-    if any(size < 1 for size in sizes):
-        raise UsageError(f"hidden layer sizes must be >= 1, got {text!r}")
+    if not sizes or any(size < 1 for size in sizes):
+        raise UsageError(
+            f"hidden layers {text!r}: the network needs at least one hidden layer, "
+            "each of size >= 1 (6x100 or 100,100,50)"
+        )
     return sizes
+
+
+def parse_weight_init(text: str) -> str:
+    """``he``/``relu``, ``xavier``/``sigmoid`` (lower case), or a standard deviation
+    written as a number (``"0.01"``), kept as text as the ``studies`` table stores it."""
+    name = text.strip().lower()
+    try:
+        std = float(name)
+    except ValueError:
+        weight_scale(name, 1)  # a name: ConfigError unless a known one
+        return name
+    weight_scale(std, 1)  # a number: ConfigError unless finite and > 0
+    return f"{std:.10g}"
+
+
+def weight_init_value(text: str) -> float | str:
+    """The stored text as the trainer takes it: a number, or an initialisation's name."""
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 
 @dataclass(frozen=True)
@@ -61,9 +85,11 @@ class StudySettings:
             raise UsageError(f"dropout ratio must be in [0, 1), got {self.dropout}")
         if self.dtype not in ("float32", "float64"):
             raise UsageError(f"dtype must be float32 or float64, got {self.dtype!r}")
+        if not self.hidden or any(size < 1 for size in self.hidden):
+            raise UsageError(f"hidden layer sizes must be >= 1, at least one, got {self.hidden}")
         try:
             optimizer_class(self.optimizer)
-            weight_scale(self.weight_init, 1)
+            parse_weight_init(self.weight_init)
         except ConfigError as exc:
             raise UsageError(str(exc)) from None
 
@@ -94,7 +120,7 @@ class StudySettings:
             self.hidden,
             output_size,
             activation=self.activation,
-            weight_init=self.weight_init,
+            weight_init=weight_init_value(self.weight_init),
             weight_decay=weight_decay,
             batchnorm=self.batchnorm,
             dropout=self.dropout,

@@ -89,6 +89,13 @@ START = ["start", "new", "--trials", "2", *TINY_SEARCH]
         ([*START, "--optimizer", "adamw"], "unknown optimizer 'adamw': choose one of sgd"),
         ([*START, "--activation", "tanh"], "unknown activation 'tanh'"),
         ([*START, "--hidden", "lots"], "write them as 6x100"),
+        ([*START, "--hidden", "0"], "the network needs at least one hidden layer"),
+        ([*START, "--hidden", "none"], "the network needs at least one hidden layer"),
+        ([*START, "--hidden", "0x100"], "the network needs at least one hidden layer"),
+        ([*START, "--hidden", "2x0"], "the network needs at least one hidden layer"),
+        ([*START, "--weight-init", "glorot"], "unknown weight init 'glorot'"),
+        ([*START, "--weight-init", "-0.01"], "standard deviation must be > 0"),
+        ([*START, "--seed", str(2**63)], "seed must be in [0, 9223372036854775807]"),
         ([*START, "--pruner", "magic"], "unknown pruner 'magic'"),
         ([*START, "--dropout", "1"], "dropout ratio must be in [0, 1)"),
         ([*START, "--dtype", "float16"], "dtype must be float32 or float64"),
@@ -112,14 +119,40 @@ def test_bad_values_give_one_line_and_change_nothing(env, args, message):
         ["report", "s", "--top", "0"],
     ],
 )
-def test_counts_below_one_are_refused_by_the_parser(env, args):
+def test_counts_below_one_are_refused_by_the_parser_in_one_line(env, args):
     db, _ = env
     before = dump(db)
     result = run(*args)
-    assert result.exit_code == 2
-    assert "Traceback" not in result.output
-    assert "Invalid value" in result.output or "greater than or equal to 1" in result.output
+    check(result, "greater than or equal to 1", code=2)
+    assert f" {args[0]} --help`)" in result.stderr  # the way to the usage
     assert dump(db) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["start"], "Missing argument"),
+        (["start", "x", "--no-such-option"], "No such option: --no-such-option"),
+        (["no-such-command"], "No such command 'no-such-command'"),
+        (["plot", "s", "--format", "gif"], "Invalid value for '--format'"),
+    ],
+)
+def test_other_parser_rejections_read_as_one_line(env, args, message):
+    check(run(*args), message, code=2)
+
+
+def test_a_figure_folder_that_cannot_be_written(env):
+    # /proc exists and refuses new files even to root (a read-only folder would not stop root)
+    check(run("plot", "s", "--out", "/proc"), "cannot write figures to /proc")
+
+
+def test_reading_an_empty_file_leaves_it_as_it_is(tmp_path):
+    path = tmp_path / "empty.db"
+    path.touch()
+    for command in (["studies"], ["report", "s"], ["export", "s"], ["plot", "s"]):
+        check(run(*command, "--db", path), "holds no hpsearch studies yet")
+    assert path.stat().st_size == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]  # no -wal, no -shm
 
 
 def test_a_file_that_is_not_sqlite(tmp_path):
@@ -213,7 +246,14 @@ def test_reading_a_missing_database_creates_no_file(tmp_path, command):
 
 
 @pytest.mark.parametrize(
-    "bad", [["--train-size", "100000"], ["--lr", "1", "0.1"], ["--optimizer", "adamw"]]
+    "bad",
+    [
+        ["--train-size", "100000"],
+        ["--lr", "1", "0.1"],
+        ["--optimizer", "adamw"],
+        ["--seed", str(2**64)],
+        ["--hidden", "0"],
+    ],
 )
 @pytest.mark.parametrize("command", ["start", "auto"])
 def test_a_refused_new_study_leaves_no_database_file(template, tmp_path, command, bad):

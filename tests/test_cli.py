@@ -4,7 +4,11 @@ import sqlite3
 import subprocess
 import sys
 
+import numpy as np
+import pytest
+
 from conftest import TINY_SEARCH
+from hpsearch.settings import StudySettings
 
 
 def stored(db_path, query):
@@ -109,3 +113,17 @@ def test_python_dash_m_runs_the_cli():
     )
     assert out.returncode == 0
     assert "start" in out.stdout and "narrow" in out.stdout and "report" in out.stdout
+
+
+def test_a_weight_init_standard_deviation_end_to_end(cli, db_path):
+    args = [a if a != "1e-1" else "1" for a in TINY_SEARCH]  # std 0.01 learns slowly at lr 0.1
+    result = cli("start", "std", "--trials", "2", "--workers", "1", "--weight-init", "0.01", *args)
+    assert result.exit_code == 0, result.output
+    assert stored(db_path, "SELECT weight_init FROM studies") == [("0.01",)]
+    assert stored(db_path, "SELECT DISTINCT status FROM trials") == [("completed",)]
+    assert stored(db_path, "SELECT count(*) FROM epoch_metrics") == [(6,)]
+    settings = StudySettings(weight_init="0.01", hidden=(400,))
+    network = settings.network(784, 10, 0.0, np.random.default_rng(0))
+    assert network.params["W1"].std() == pytest.approx(0.01, rel=0.02)  # not He's 0.05
+    result = cli("report", "std", "--json")
+    assert json.loads(result.stdout)["study"]["weight_init"] == "0.01"

@@ -3,12 +3,15 @@
 import multiprocessing
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
+import time
 
 import pytest
 from sqlalchemy import func, select
 
+from conftest import TINY_SEARCH
 from hpsearch import queue, search, store
 from hpsearch.database import open_store
 from hpsearch.errors import RoundBusy
@@ -103,3 +106,56 @@ def test_resume_is_refused_while_a_live_worker_runs_the_round(finished_round):
     with factory.begin() as session:  # the worker dies: its trial becomes stale
         session.get(Trial, trial.id).worker = f"{socket.gethostname()}:{2**22 + 7}"
     assert search.prepare_resume(factory, "c")[1] == 1
+
+
+#: A real `hpsearch` process that imports everything, says it is ready, then waits for
+#: the starting signal (a file), so that two of them start their command together.
+RACER = """
+import os, sys, time
+from hpsearch.cli import main
+go = sys.argv[1]
+open(f"{go}.{os.getpid()}", "w").close()
+while not os.path.exists(go):
+    time.sleep(0.001)
+sys.argv = ["hpsearch", *sys.argv[2:]]
+main()
+"""
+
+
+def test_two_narrows_released_together_create_one_round(cli, db_path, tiny_mnist, tmp_path):
+    assert cli("start", "race", "--trials", "4", "--workers", "1", *TINY_SEARCH).exit_code == 0
+    go = tmp_path / "go"
+    command = ["narrow", "race", "-k", "2", "--trials", "3", "--workers", "1", "-q",
+               "--no-verify", "--db", str(db_path), "--data-dir", str(tiny_mnist)]  # fmt: skip
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(go), *command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for _ in range(2)
+    ]
+    deadline = time.monotonic() + 120
+    while len(list(tmp_path.glob("go.*"))) < 2 and time.monotonic() < deadline:
+        assert all(racer.poll() is None for racer in racers)
+        time.sleep(0.01)
+    go.touch()  # both are waiting: release them at once
+    outputs = [racer.communicate(timeout=300) for racer in racers]
+    codes = [racer.returncode for racer in racers]
+    assert sorted(codes) == [0, 1], outputs
+    _, loser_err = outputs[codes.index(1)]
+    [line] = loser_err.strip().splitlines()
+    # it lost while planning (it saw the new round) or at the unique (study, number) of rounds
+    assert line.startswith(
+        ("Error: round 1 of 'race' has 3 unfinished trials",
+         "Error: another command created the next round of 'race' at the same time")
+    ), line  # fmt: skip
+    with sqlite3.connect(db_path) as connection:
+        rounds = connection.execute("SELECT number, n_trials, top_k FROM rounds").fetchall()
+        statuses = connection.execute(
+            "SELECT status, count(*) FROM trials t JOIN rounds r ON r.id = t.round_id"
+            " WHERE r.number = 1 GROUP BY status"
+        ).fetchall()
+    assert rounds == [(0, 4, None), (1, 3, 2)]
+    assert statuses == [("completed", 3)]

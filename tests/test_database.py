@@ -3,7 +3,10 @@ import sqlite3
 import pytest
 from alembic import command
 from sqlalchemy import inspect, text
+from typer.testing import CliRunner
 
+from hpsearch import database
+from hpsearch.cli import app
 from hpsearch.database import (
     alembic_config,
     check_schema,
@@ -123,3 +126,32 @@ def test_an_older_schema_is_named_with_the_command_that_upgrades_it(db_path):
     with factory() as session:
         assert session.execute(text("SELECT name FROM studies")).scalars().all() == ["old"]
         assert session.execute(text("SELECT count(*) FROM evaluations")).scalar() == 0
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["report", "small"],
+        ["report", "small", "--json"],
+        ["studies"],
+        ["export", "small", "--epochs"],
+        ["plot", "small", "--out", "figures"],
+    ],
+)
+def test_read_commands_answer_while_a_writer_holds_the_lock(
+    stored_study, tmp_path, monkeypatch, command
+):
+    # With no busy timeout, a reader that asked for the write lock would fail at once
+    # with "database is locked" instead of waiting for the writer.
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_SECONDS", 0)
+    monkeypatch.chdir(tmp_path)
+    writer = sqlite3.connect(stored_study.db, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("UPDATE trials SET error = 'written, not committed' WHERE id = 1")
+    try:
+        result = CliRunner().invoke(app, [*command, "--db", str(stored_study.db)])
+    finally:
+        writer.rollback()
+        writer.close()
+    assert result.exit_code == 0, result.output
+    assert "small" in result.stdout or "figures" in result.stdout

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from typer._click import Context
 
 EXIT_ERROR = 1
+EXIT_USAGE = 2  # an option or argument the parser rejects
 EXIT_INTERRUPTED = 130
 _PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
 
@@ -55,6 +57,34 @@ class Commands(typer.core.TyperGroup):
     def list_commands(self, ctx: Context) -> list[str]:
         rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
         return sorted(super().list_commands(ctx), key=lambda name: rank.get(name, len(rank)))
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """Print the parser's rejections (``--trials 0``) as one ``Error:`` line too."""
+        options = (args, prog_name, complete_var, False, windows_expand_args)
+        if not standalone_mode:
+            return super().main(*options, **extra)
+        try:
+            result = super().main(*options, **extra)
+        except typer.TyperException as exc:  # typer's (vendored click's) usage errors
+            if type(exc).__name__ != "NoArgsIsHelpError":  # that one printed the help
+                message = exc.format_message().rstrip(".")
+                context = getattr(exc, "ctx", None)
+                if context is not None:
+                    message += f" (see `{context.command_path} --help`)"
+                errors.print(f"Error: {message}", markup=False, highlight=False, soft_wrap=True)
+            sys.exit(getattr(exc, "exit_code", EXIT_USAGE))
+        except typer.Abort:
+            errors.print("Error: aborted", markup=False, highlight=False)
+            sys.exit(EXIT_ERROR)
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: Context) -> Any:
         try:

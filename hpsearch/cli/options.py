@@ -19,7 +19,7 @@ import typer
 
 from hpsearch.cli.app import DEFAULT_WORKERS, DataDir, Db, Quiet, Verify, Workers
 from hpsearch.errors import UsageError
-from hpsearch.settings import StudySettings, parse_hidden
+from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
 from hpsearch.space import SearchSpace, make_space
 
 Trials = Annotated[int, typer.Option(min=1, help="Trials to sample per round (STEP1).")]
@@ -77,7 +77,7 @@ class NewStudy:
             batch_size=self.batch_size,
             hidden=parse_hidden(self.hidden),
             activation=self.activation,
-            weight_init=self.weight_init,
+            weight_init=parse_weight_init(self.weight_init),
             optimizer=self.optimizer.lower(),
             batchnorm=self.batchnorm,
             dropout=self.dropout,
