@@ -48,6 +48,13 @@ class Study(Base):
     dropout: Mapped[float]
     dtype: Mapped[str] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The options of the `auto` run that made the study (NULL for `start`), reused when
+    # that run is continued.
+    auto_rounds: Mapped[int | None]
+    auto_trials: Mapped[int | None]
+    auto_top_k: Mapped[int | None]
+    auto_pruner: Mapped[str | None] = mapped_column(String(20))
+    auto_min_improvement: Mapped[float | None]
 
     rounds: Mapped[list[Round]] = relationship(
         back_populates="study", order_by="Round.number", cascade="all, delete-orphan"
@@ -106,6 +113,8 @@ class Trial(Base):
     heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     epochs_run: Mapped[int] = mapped_column(default=0)
+    # Claims so far: a worker's writes are conditional on the attempt it claimed.
+    attempt: Mapped[int] = mapped_column(default=0, server_default="0")
     val_accuracy: Mapped[float | None]  # at the last epoch run
     best_val_accuracy: Mapped[float | None]
     best_epoch: Mapped[int | None]

@@ -1,14 +1,15 @@
 """The trial queue: how workers claim, run, finish and give back the trials of a round.
 
 A round's trials are created ``pending``; a worker claims one by switching it to
-``running`` with a conditional UPDATE, so workers in other processes, or on other
-machines sharing a PostgreSQL database, never run the same trial twice. While it
-trains, the worker writes each epoch (:class:`EpochWriter`) and refreshes the
-trial's heartbeat; it then finishes the trial (:func:`finish_trial`) or, asked to
-stop, marks it ``interrupted``. A trial whose worker is gone is stale
-(:func:`is_stale`); ``resume`` puts stale and interrupted trials back in the queue
-(:func:`reset_trial`). A pruner reads the round in progress through
-:func:`finished_count`, :func:`epoch_values` and :func:`rung_values`.
+``running`` (:func:`claim_trial`: a conditional UPDATE, or ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL), so workers in other processes, or on other machines
+sharing a PostgreSQL database, never run the same trial twice. Each claim is the
+trial's next ``attempt``, and every later write of the worker (each epoch with
+:class:`EpochWriter`, the heartbeat with :func:`beat`, the end with
+:func:`finish_trial`) is conditional on that attempt still running the trial: a
+worker whose trial was taken over writes nothing more. Whether a worker is alive
+is :mod:`hpsearch.liveness`'s question; ``resume`` puts stale and interrupted
+trials back in the queue (:func:`reset_trial`).
 
 Every function takes a ``Session`` (or a ``Connection``) and leaves the
 transaction to the caller.
@@ -16,69 +17,88 @@ transaction to the caller.
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, CursorResult, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from hpsearch.liveness import worker_name
 from hpsearch.models import EpochMetric, Trial, utcnow
 from hpsearch.status import RERUNNABLE, TrialStatus
 from trainer import EpochMetrics
 
-#: A running trial whose heartbeat is older than this is stale, wherever it runs.
-STALE_AFTER = timedelta(minutes=10)
-#: Workers refresh a running trial's heartbeat (and epoch count) at most this often.
-HEARTBEAT_EVERY = timedelta(seconds=5)
-
 Store = Session | Connection
+_TRIALS = Trial.__table__
+#: Databases on which a claim skips rows other claims have locked (``FOR UPDATE SKIP
+#: LOCKED``) instead of waiting for them: PostgreSQL (see benchmarks/queue_load.py).
+SKIP_LOCKED_DIALECTS = frozenset({"postgresql"})
 
 
-def worker_name(pid: int | None = None) -> str:
-    """``host:pid`` of this process, or of process ``pid`` of this host."""
-    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}"
+def _rowcount(result: Any) -> int:
+    # An UPDATE gives a CursorResult (with rowcount); Session.execute is typed as Result.
+    return cast("CursorResult[Any]", result).rowcount
 
 
-def claim_trial(session: Session, round_id: int, worker: str) -> Trial | None:
-    """Switch the next pending trial of the round to running; None when none is left."""
+def claim_trial(
+    session: Session, round_id: int, worker: str, *, skip_locked: bool | None = None
+) -> Trial | None:
+    """Switch the next pending trial of the round to running, as its next ``attempt``;
+    None when none is left.
+
+    The claim is a conditional UPDATE (``WHERE status = 'pending'``), retried when
+    another worker took the trial first; with ``skip_locked`` (default: on the
+    :data:`SKIP_LOCKED_DIALECTS`), one UPDATE of the first pending trial no other
+    claim has locked.
+    """
+    if skip_locked is None:
+        skip_locked = session.get_bind().dialect.name in SKIP_LOCKED_DIALECTS
+    pending = select(_TRIALS.c.id).where(
+        _TRIALS.c.round_id == round_id, _TRIALS.c.status == TrialStatus.PENDING
+    )
     while True:
-        candidate = session.scalar(
-            select(Trial.id)
-            .where(Trial.round_id == round_id, Trial.status == TrialStatus.PENDING)
-            .order_by(Trial.number)
-            .limit(1)
-        )
-        if candidate is None:
-            return None
         now = utcnow()
-        # An UPDATE gives a CursorResult (with rowcount); Session.execute is typed as Result.
-        claimed = cast(
-            "CursorResult[Any]",
-            session.execute(
-                update(Trial)
-                .where(Trial.id == candidate, Trial.status == TrialStatus.PENDING)
-                .values(status=TrialStatus.RUNNING, worker=worker, started_at=now, heartbeat_at=now)
-            ),
-        )
-        if claimed.rowcount == 1:
-            return session.get(Trial, candidate, populate_existing=True)
+        claim = update(_TRIALS).values(
+            status=TrialStatus.RUNNING, worker=worker, started_at=now, heartbeat_at=now,
+            attempt=_TRIALS.c.attempt + 1,
+        )  # fmt: skip
+        if skip_locked:
+            first = pending.order_by(_TRIALS.c.number).limit(1).with_for_update(skip_locked=True)
+            candidate = session.scalar(
+                claim.where(_TRIALS.c.id == first.scalar_subquery()).returning(_TRIALS.c.id)
+            )
+            if candidate is None:
+                return None
+        else:
+            candidate = session.scalar(pending.order_by(_TRIALS.c.number).limit(1))
+            if candidate is None:
+                return None
+            won = claim.where(_TRIALS.c.id == candidate, _TRIALS.c.status == TrialStatus.PENDING)
+            if _rowcount(session.execute(won)) != 1:
+                continue  # another worker claimed it first
+        return session.get(Trial, candidate, populate_existing=True)
+
+
+def _owned(trial_id: int, attempt: int):
+    """The WHERE of a worker's write: the trial still runs the attempt it claimed."""
+    return (
+        (_TRIALS.c.id == trial_id)
+        & (_TRIALS.c.attempt == attempt)
+        & (_TRIALS.c.status == TrialStatus.RUNNING)
+    )
 
 
 _INSERT_EPOCH = insert(EpochMetric.__table__)
-_HEARTBEAT = (
-    update(Trial.__table__)
-    .where(Trial.__table__.c.id == bindparam("trial_id"))
-    .values(heartbeat_at=bindparam("beat"), epochs_run=bindparam("epoch"))
-)
-
-
 _EPOCH_COLUMNS = (
     "trial_id", "epoch", "train_accuracy", "val_accuracy", "train_loss", "val_loss", "seconds",
 )  # fmt: skip
+#: An epoch's trial row: its epoch count and heartbeat, only while the attempt owns it.
+_EPOCH_ROW = (
+    update(_TRIALS)
+    .where(_owned(bindparam("trial_id"), bindparam("claimed")))  # type: ignore[arg-type]
+    .values(epochs_run=bindparam("epoch"), heartbeat_at=bindparam("beat"))
+)
 
 
 def _epoch_values(trial_id: int, m: EpochMetrics) -> dict[str, object]:
@@ -95,30 +115,40 @@ def _epoch_values(trial_id: int, m: EpochMetrics) -> dict[str, object]:
 
 
 def record_epoch(
-    session: Store,
-    trial_id: int,
-    metrics: EpochMetrics,
-    *,
-    heartbeat: bool = True,
-) -> None:
-    """Store one epoch; with ``heartbeat``, also refresh the trial's heartbeat and epoch count."""
+    session: Store, trial_id: int, metrics: EpochMetrics, *, attempt: int | None = None
+) -> bool:
+    """Store one epoch and the trial's epoch count and heartbeat; returns whether it did.
+
+    With ``attempt`` (a worker's write), nothing is written unless that attempt still
+    runs the trial: the trial row is updated first, so on PostgreSQL its lock keeps a
+    concurrent :func:`reset_trial` waiting until the epoch is in.
+    """
+    row = {"trial_id": trial_id, "epoch": metrics.epoch, "beat": utcnow()}
+    if attempt is None:
+        session.execute(
+            update(_TRIALS).where(_TRIALS.c.id == trial_id),
+            {"epochs_run": metrics.epoch, "heartbeat_at": row["beat"]},
+        )
+    elif _rowcount(session.execute(_EPOCH_ROW, {**row, "claimed": attempt})) != 1:
+        return False
     session.execute(_INSERT_EPOCH, _epoch_values(trial_id, metrics))
-    if heartbeat:
-        beat(session, trial_id, metrics.epoch)
+    return True
 
 
-def beat(session: Store, trial_id: int, epoch: int) -> None:
-    """Refresh a running trial's heartbeat and epoch count."""
-    session.execute(_HEARTBEAT, {"trial_id": trial_id, "beat": utcnow(), "epoch": epoch})
+def beat(session: Store, trial_id: int, attempt: int) -> bool:
+    """Refresh the heartbeat of a trial the attempt still runs; False when it does not."""
+    beat_now = update(_TRIALS).where(_owned(trial_id, attempt)).values(heartbeat_at=utcnow())
+    return _rowcount(session.execute(beat_now)) == 1
 
 
 class EpochWriter:
-    """:func:`record_epoch` for the worker's hot path, on one Connection.
+    """:func:`record_epoch` of a worker (with ``attempt``) for the hot path, on one Connection.
 
     An epoch of the book's setting takes ~20 ms; SQLAlchemy's per-statement work
     would cost a tenth of the write budget. The INSERT is compiled once for the
     connection's dialect and run on the driver's own cursor, inside the
-    Connection's transaction (``with connection.begin():``).
+    Connection's transaction (``with connection.begin():``), after the trial row's
+    conditional UPDATE.
     """
 
     def __init__(self, connection: Connection) -> None:
@@ -129,7 +159,11 @@ class EpochWriter:
         self.sql = str(compiled)
         self.order = compiled.positiontup if compiled.positional else None
 
-    def write(self, trial_id: int, metrics: EpochMetrics, *, heartbeat: bool) -> None:
+    def write(self, trial_id: int, attempt: int, metrics: EpochMetrics) -> bool:
+        """Store the epoch unless the attempt lost the trial; returns whether it did."""
+        row = {"trial_id": trial_id, "claimed": attempt, "epoch": metrics.epoch, "beat": utcnow()}
+        if _rowcount(self.connection.execute(_EPOCH_ROW, row)) != 1:
+            return False
         values = _epoch_values(trial_id, metrics)
         params = tuple(values[key] for key in self.order) if self.order else values
         cursor = self.connection.connection.cursor()
@@ -137,8 +171,7 @@ class EpochWriter:
             cursor.execute(self.sql, params)
         finally:
             cursor.close()
-        if heartbeat:
-            beat(self.connection, trial_id, metrics.epoch)
+        return True
 
 
 @dataclass(frozen=True)
@@ -152,12 +185,16 @@ class Outcome:
     error: str | None = None
 
 
-def finish_trial(session: Session, trial_id: int, outcome: Outcome) -> None:
-    """Store how a trial ended."""
+def finish_trial(
+    session: Session, trial_id: int, outcome: Outcome, *, attempt: int | None = None
+) -> bool:
+    """Store how a trial ended; with ``attempt`` (a worker's write), only if that attempt
+    still runs it. Returns whether it was stored."""
     final, best = outcome.final, outcome.best
-    session.execute(
-        update(Trial)
-        .where(Trial.id == trial_id)
+    where = _owned(trial_id, attempt) if attempt is not None else _TRIALS.c.id == trial_id
+    result = session.execute(
+        update(_TRIALS)
+        .where(where)
         .values(
             status=outcome.status,
             finished_at=utcnow(),
@@ -170,37 +207,7 @@ def finish_trial(session: Session, trial_id: int, outcome: Outcome) -> None:
             error=outcome.error,
         )
     )
-
-
-def is_stale(trial: Trial, now: datetime | None = None) -> bool:
-    """A running trial whose worker is gone.
-
-    On this host, a worker whose process no longer exists is gone at once; on any
-    host, a worker whose heartbeat (refreshed every epoch) is older than
-    ``STALE_AFTER`` is taken for gone.
-    """
-    if trial.status != TrialStatus.RUNNING:
-        return False
-    host, _, pid = (trial.worker or "").rpartition(":")
-    if host == socket.gethostname() and pid.isdigit() and not _process_alive(int(pid)):
-        return True
-    beat = trial.heartbeat_at or trial.started_at
-    return beat is None or (now or utcnow()) - beat > STALE_AFTER
-
-
-def _process_alive(pid: int) -> bool:
-    """Whether a process of this host runs with ``pid`` (a zombie does not run)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # Linux: a killed worker whose parent died too may linger unreaped as a zombie
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
+    return _rowcount(result) == 1
 
 
 def running_trials(session: Session, round_id: int) -> list[Trial]:
@@ -216,30 +223,36 @@ def rerunnable_trials(session: Session, round_id: int) -> list[Trial]:
 
 
 def running_epochs(session: Session, round_id: int) -> list[tuple[int, int]]:
-    """(number, epochs stored) of each running trial; ``epochs_run`` lags (HEARTBEAT_EVERY)."""
-    rows = session.execute(
-        select(Trial.number, func.count(EpochMetric.id))
-        .outerjoin(EpochMetric, EpochMetric.trial_id == Trial.id)
-        .where(Trial.round_id == round_id, Trial.status == TrialStatus.RUNNING)
-        .group_by(Trial.id, Trial.number)
-        .order_by(Trial.number)
-    ).all()
-    return [(number, epochs) for number, epochs in rows]
+    """(number, epochs stored) of each running trial, by number."""
+    query = select(Trial.number, Trial.epochs_run).where(
+        Trial.round_id == round_id, Trial.status == TrialStatus.RUNNING
+    )
+    return [(number, epochs) for number, epochs in session.execute(query.order_by(Trial.number))]
 
 
 def reset_trial(session: Session, trial: Trial) -> None:
     """Put a stale or interrupted trial back in the queue, its partial epochs removed,
-    so it is re-run from scratch with its stored parameters and seed."""
-    session.execute(EpochMetric.__table__.delete().where(EpochMetric.trial_id == trial.id))
+    so it is re-run from scratch with its stored parameters and seed. The trial row
+    is updated first: a worker still writing to it loses its ownership before its
+    epochs are removed (see :func:`record_epoch`)."""
     session.execute(
-        update(Trial)
-        .where(Trial.id == trial.id)
+        update(_TRIALS)
+        .where(_TRIALS.c.id == trial.id)
         .values(
             status=TrialStatus.PENDING, worker=None, started_at=None, heartbeat_at=None,
             finished_at=None, epochs_run=0, val_accuracy=None, train_accuracy=None,
             best_val_accuracy=None, best_epoch=None, error=None,
         )
     )  # fmt: skip
+    session.execute(EpochMetric.__table__.delete().where(EpochMetric.trial_id == trial.id))
+
+
+_stored_epochs = (
+    select(func.count(EpochMetric.id))
+    .where(EpochMetric.trial_id == Trial.id)
+    .correlate(Trial)
+    .scalar_subquery()
+)
 
 
 def mark_interrupted(session: Session, trial_ids: Iterable[int]) -> int:
@@ -252,7 +265,11 @@ def mark_interrupted(session: Session, trial_ids: Iterable[int]) -> int:
         session.execute(
             update(Trial)
             .where(Trial.id.in_(trial_ids), Trial.status == TrialStatus.RUNNING)
-            .values(status=TrialStatus.INTERRUPTED, finished_at=utcnow())
+            .values(
+                status=TrialStatus.INTERRUPTED,
+                finished_at=utcnow(),
+                epochs_run=_stored_epochs,  # every stored epoch counts, as for a finished trial
+            )
         ),
     )
     return result.rowcount

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hpsearch import queue, store, store_trials
+from hpsearch import liveness, queue, store, store_trials
 from hpsearch.export import study_record, trial_record
 from hpsearch.models import Evaluation, Round, Study, Trial
 from hpsearch.narrowing import crowded_edges
@@ -49,7 +49,7 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
         "weight_decay_decades": space.weight_decay.decades,
         "trials": round_.n_trials,
         "statuses": counts,
-        "stale": sum(queue.is_stale(trial) for trial in running),
+        "stale": sum(liveness.is_stale(trial) for trial in running),
         "narrowed_from": round_.parent.number if round_.parent else None,
         "top_k": round_.top_k,
         "best_val_accuracy": best.val_accuracy if best else None,

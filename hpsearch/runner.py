@@ -3,7 +3,8 @@
 The round's trials are already queued in the database; this starts ``workers``
 processes (spawned, so no engine or connection crosses a process boundary),
 each running a :class:`~hpsearch.worker.Worker`, and polls the store for
-progress until they are done.
+progress until they are done. The workers make their first claims together, once
+every one has loaded its data (a start line that a worker ending early opens).
 
 Ctrl-C (SIGINT) and SIGTERM reach only this process: the workers start with
 SIGINT ignored, so a Ctrl-C in the terminal cannot break one in the middle of a
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpsearch import queue, store, store_trials
+from hpsearch import liveness, queue, store, store_trials
 from hpsearch.data import DataSource
 from hpsearch.database import reader
 from hpsearch.errors import Interrupted
@@ -73,10 +74,10 @@ def read_progress(session: Session, round_id: int) -> RoundProgress:
     )
 
 
-def _worker_main(db_url: str, round_id: int, source: DataSource, stop, results) -> None:
+def _worker_main(db_url: str, round_id: int, source: DataSource, stop, start_line, results) -> None:
     """Entry point of a worker process: runs the worker and reports its stats."""
     try:
-        worker = Worker(db_url, round_id, source, stop=stop)
+        worker = Worker(db_url, round_id, source, stop=stop, start_line=start_line)
         stats = worker.run()
     except Exception as exc:  # reported to the parent, which prints one line
         results.put(WorkerStats(worker=f"pid {os.getpid()}", errors=[f"{exc}"]))
@@ -101,10 +102,9 @@ def run_round(
     context = multiprocessing.get_context("spawn")
     results = context.SimpleQueue()
     stop = context.Event()
-    processes = [
-        context.Process(target=_worker_main, args=(db_url, round_id, source, stop, results))
-        for _ in range(workers)
-    ]
+    start_line = context.Barrier(workers)  # the workers' first claims wait for every one
+    arguments = (db_url, round_id, source, stop, start_line, results)
+    processes = [context.Process(target=_worker_main, args=arguments) for _ in range(workers)]
     started = time.perf_counter()
     summary = RunSummary()
     reading = reader(factory)
@@ -118,6 +118,8 @@ def run_round(
     previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         while any(process.is_alive() for process in processes):
+            if not all(process.is_alive() for process in processes):
+                start_line.abort()  # one ended (or died) early: the others do not wait for it
             if on_progress is not None:
                 with reading() as session:
                     on_progress(read_progress(session, round_id))
@@ -138,7 +140,7 @@ def run_round(
         if on_progress is not None:
             on_progress(read_progress(session, round_id))
         running = queue.running_trials(session, round_id)
-        summary.stale_trials = sum(queue.is_stale(trial) for trial in running)
+        summary.stale_trials = sum(liveness.is_stale(trial) for trial in running)
     return summary
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpsearch import queue, store, store_trials
+from hpsearch import liveness, queue, store, store_trials
 from hpsearch.data import DataSource, load_split
 from hpsearch.errors import Interrupted, RoundBusy, StudyExists, UsageError
 from hpsearch.models import Round, Study, Trial
@@ -211,13 +211,13 @@ def prepare_resume(factory: sessionmaker[Session], name: str) -> tuple[int, int]
     """Re-queue the latest round's stale and interrupted trials.
 
     Returns (round id, trials re-queued). Refuses while a live process still runs
-    trials of the round (see ``queue.is_stale``).
+    trials of the round (see ``liveness.is_stale``).
     """
     with factory.begin() as session:
         study = store.get_study(session, name)
         round_ = store.latest_round(session, study)
         trials = queue.rerunnable_trials(session, round_.id)
-        live = [t for t in trials if t.status == TrialStatus.RUNNING and not queue.is_stale(t)]
+        live = [t for t in trials if t.status == TrialStatus.RUNNING and not liveness.is_stale(t)]
         if live:
             workers = ", ".join(sorted({t.worker or "?" for t in live}))
             raise RoundBusy(

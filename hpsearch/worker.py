@@ -10,9 +10,12 @@ picklable values; it opens its own engine. Only :mod:`hpsearch.runner` starts it
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Protocol
 
 from sqlalchemy import Connection
@@ -22,6 +25,7 @@ from threadpoolctl import threadpool_limits
 from hpsearch import queue
 from hpsearch.data import DataSource, load_split
 from hpsearch.database import make_engine
+from hpsearch.liveness import Heartbeat, worker_name
 from hpsearch.models import Round
 from hpsearch.pruning import Pruner, make_pruner
 from hpsearch.settings import StudySettings
@@ -35,6 +39,20 @@ class StopFlag(Protocol):
     def is_set(self) -> bool: ...
 
 
+class StartLine(Protocol):
+    """Where the workers of one run wait for each other (a ``multiprocessing.Barrier``)."""
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+#: How long a worker waits at the start line for the others to load their data.
+START_WAIT_SECONDS = 300.0
+
+
+class TrialLost(Exception):
+    """The worker's claim on its trial is gone: another worker took the trial over."""
+
+
 @dataclass
 class WorkerStats:
     """What a worker did, for the caller and for benchmarks."""
@@ -42,9 +60,18 @@ class WorkerStats:
     worker: str = ""
     trials: int = 0
     epochs: int = 0
+    lost: int = 0  # trials taken over by another worker, left without a further write
     train_seconds: float = 0.0
     store_seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claimed trial: its values and the attempt every write is conditional on."""
+
+    spec: TrialSpec
+    attempt: int
 
 
 class Worker:
@@ -53,7 +80,12 @@ class Worker:
     ``stop`` (a ``multiprocessing.Event``) asks the worker to stop after the
     current epoch: the trial is marked ``interrupted`` with its finished epochs
     kept. The round's pruner (or ``pruner``, for tests) may stop a hopeless
-    trial after any epoch (``pruned``).
+    trial after any epoch (``pruned``). With ``start_line``, the worker waits
+    there, data loaded, for the other workers of its run before its first claim,
+    so that they share the round from its first trial. A heartbeat thread
+    (:class:`~hpsearch.liveness.Heartbeat`) refreshes the owned trial's heartbeat
+    whatever the length of an epoch; when the trial turns out to be taken over,
+    the worker stops training it and writes nothing more to it.
     """
 
     def __init__(
@@ -64,6 +96,8 @@ class Worker:
         *,
         stop: StopFlag | None = None,
         pruner: Pruner | None = None,
+        start_line: StartLine | None = None,
+        name: str | None = None,
     ) -> None:
         self.engine = make_engine(db_url)
         self.factory: sessionmaker[Session] = sessionmaker(self.engine)
@@ -71,9 +105,10 @@ class Worker:
         self.round_id = round_id
         self.source = source
         self.stop = stop
-        self.stats = WorkerStats(worker=queue.worker_name())
+        self.start_line = start_line
+        self.stats = WorkerStats(worker=name or worker_name())
+        self.heartbeat = Heartbeat()
         self.epochs_done = 0
-        self.last_beat = 0.0
         with self.factory.begin() as session:
             round_ = session.get_one(Round, round_id)
             study = round_.study
@@ -87,55 +122,79 @@ class Worker:
     def run(self) -> WorkerStats:
         # Epochs go through one long-lived Connection (see queue.EpochWriter): a
         # Session per epoch costs more than the write itself.
-        with threadpool_limits(limits=1), self.engine.connect() as self.connection:
+        with (
+            threadpool_limits(limits=1),
+            self.engine.connect() as self.connection,
+            self.heartbeat,
+        ):
             self.epochs = queue.EpochWriter(self.connection)
             split = load_split(self.settings, self.study_seed, self.source)
-            while not self.stopping() and (trial := self.claim()) is not None:
-                self.run_trial(split, trial)
+            if self.start_line is not None:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    self.start_line.wait(START_WAIT_SECONDS)
+            while not self.stopping() and (claim := self.claim()) is not None:
+                self.heartbeat.own(partial(self.beat, claim))
+                try:
+                    self.run_trial(split, claim)
+                finally:
+                    self.heartbeat.release()
         return self.stats
 
-    def claim(self) -> TrialSpec | None:
+    def claim(self) -> Claim | None:
         with self.factory.begin() as session:
             trial = queue.claim_trial(session, self.round_id, self.stats.worker)
             if trial is None:
                 return None
-            return TrialSpec(trial.id, trial.lr, trial.weight_decay, trial.seed)
+            spec = TrialSpec(trial.id, trial.lr, trial.weight_decay, trial.seed)
+            return Claim(spec, trial.attempt)
 
-    def on_epoch(self, trial: TrialSpec, metrics: EpochMetrics) -> bool:
+    def beat(self, claim: Claim) -> bool:
+        """The heartbeat thread's write, on a connection of its own."""
+        with self.engine.begin() as connection:
+            return queue.beat(connection, claim.spec.id, claim.attempt)
+
+    def on_epoch(self, claim: Claim, metrics: EpochMetrics) -> bool:
         """Store the epoch; True stops the trial (asked to stop, or pruned)."""
+        if self.heartbeat.lost.is_set():
+            raise TrialLost
         started = time.perf_counter()
-        beat = started - self.last_beat >= queue.HEARTBEAT_EVERY.total_seconds()
         assert self.connection is not None  # on_epoch runs inside run(), which opens it
+        trial_id = claim.spec.id
         with self.connection.begin():
-            self.epochs.write(trial.id, metrics, heartbeat=beat)
-            prune = self.pruner.should_stop(self.connection, trial.id, self.round_id, metrics.epoch)
-        if beat:
-            self.last_beat = started
+            if not self.epochs.write(trial_id, claim.attempt, metrics):
+                raise TrialLost  # leaving the block rolls nothing back: nothing was written
+            prune = self.pruner.should_stop(self.connection, trial_id, self.round_id, metrics.epoch)
         self.stats.store_seconds += time.perf_counter() - started
         self.stats.epochs += 1
         self.epochs_done = metrics.epoch
         return self.stopping() or prune
 
-    def run_trial(self, split: Split, trial: TrialSpec) -> None:
+    def finish(self, claim: Claim, outcome: queue.Outcome) -> bool:
+        """Store how the trial ended, unless it was taken over; returns whether it did."""
+        with self.factory.begin() as session:
+            stored = queue.finish_trial(session, claim.spec.id, outcome, attempt=claim.attempt)
+        self.stats.lost += not stored
+        return stored
+
+    def run_trial(self, split: Split, claim: Claim) -> None:
         started = time.perf_counter()
         self.epochs_done = 0
-        self.last_beat = started  # claiming the trial set its heartbeat
         try:
             result = train_trial(
-                self.settings, split, trial, lambda metrics: self.on_epoch(trial, metrics)
+                self.settings, split, claim.spec, lambda metrics: self.on_epoch(claim, metrics)
             )
+        except TrialLost:
+            self.stats.lost += 1
+            return
         except Exception as exc:  # a bug or a resource error inside one trial
             message = f"{type(exc).__name__}: {exc}"
             self.stats.errors.append(traceback.format_exc())
-            with self.factory.begin() as session:
-                failed = queue.Outcome(TrialStatus.FAILED, self.epochs_done, error=message)
-                queue.finish_trial(session, trial.id, failed)
+            self.finish(claim, queue.Outcome(TrialStatus.FAILED, self.epochs_done, error=message))
             return
         finally:
             self.stats.train_seconds += time.perf_counter() - started
         if result.status == STOPPED and self.stopping():
-            with self.factory.begin() as session:
-                queue.mark_interrupted(session, [trial.id])
+            self.finish(claim, queue.Outcome(TrialStatus.INTERRUPTED, self.epochs_done))
             return
         status = TrialStatus.of_outcome(result.status)
         error = None
@@ -143,6 +202,5 @@ class Worker:
             error = f"loss became non-finite in epoch {result.last_epoch}"
         # epochs run: as many as stored, not the diverged one
         outcome = queue.Outcome(status, len(result.history), result.final, result.best, error)
-        with self.factory.begin() as session:
-            queue.finish_trial(session, trial.id, outcome)
-        self.stats.trials += 1
+        if self.finish(claim, outcome):
+            self.stats.trials += 1

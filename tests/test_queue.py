@@ -1,16 +1,11 @@
-import os
-import socket
-import subprocess
-import time
-from datetime import timedelta
-
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from conftest import epoch_metrics
 from hpsearch import queue
-from hpsearch.models import EpochMetric, Trial, utcnow
+from hpsearch.liveness import worker_name
+from hpsearch.models import EpochMetric, Trial
 from hpsearch.status import TrialStatus
 
 
@@ -37,27 +32,6 @@ def test_an_epoch_is_stored_once(factory, round0):
         assert len(session.scalars(select(EpochMetric)).all()) == 1
 
 
-def test_stale_trials(factory, round0):
-    here = socket.gethostname()
-    dead_pid = 2**22 + 12345  # above the default pid_max: no such process
-    cases = {
-        f"{here}:{os.getpid()}": False,  # alive, fresh heartbeat
-        f"{here}:{dead_pid}": True,  # its process is gone
-        "elsewhere:1": False,  # another host, fresh heartbeat
-    }
-    with factory() as session:
-        trial = session.scalars(select(Trial)).first()
-        trial.status = TrialStatus.RUNNING
-        trial.heartbeat_at = utcnow()
-        for worker, stale in cases.items():
-            trial.worker = worker
-            assert queue.is_stale(trial) is stale, worker
-        trial.heartbeat_at = utcnow() - queue.STALE_AFTER - timedelta(seconds=1)
-        assert queue.is_stale(trial)  # another host, silent too long
-        trial.status = TrialStatus.INTERRUPTED
-        assert not queue.is_stale(trial)
-
-
 def test_reset_trial_forgets_its_partial_run(factory, round0):
     with factory.begin() as session:
         trial = queue.claim_trial(session, round0, "host:1")
@@ -73,25 +47,10 @@ def test_reset_trial_forgets_its_partial_run(factory, round0):
         assert session.scalars(select(EpochMetric)).all() == []
 
 
-def test_an_unreaped_dead_worker_counts_as_gone():
-    child = subprocess.Popen(["true"])  # exits at once; not waited for: a zombie
-    deadline = time.monotonic() + 10
-    while queue._process_alive(child.pid) and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert not queue._process_alive(child.pid)
-    assert child.poll() == 0  # it really was a zombie until reaped here
-    assert queue._process_alive(os.getpid())
-
-
-def test_a_worker_is_named_by_host_and_pid():
-    assert queue.worker_name() == f"{socket.gethostname()}:{os.getpid()}"
-    assert queue.worker_name(42) == f"{socket.gethostname()}:42"
-
-
 def test_interrupting_workers_marks_only_their_running_trials(factory, round0):
     with factory.begin() as session:
-        mine = queue.claim_trial(session, round0, queue.worker_name(1001))
-        other = queue.claim_trial(session, round0, queue.worker_name(1002))
+        mine = queue.claim_trial(session, round0, worker_name(1001))
+        other = queue.claim_trial(session, round0, worker_name(1002))
         elsewhere = queue.claim_trial(session, round0, "elsewhere:1001")
         assert queue.interrupt_workers(session, round0, [1001, None]) == 1
     with factory() as session:
@@ -105,7 +64,7 @@ def test_running_and_rerunnable_trials(factory, round0):
         first = queue.claim_trial(session, round0, "host:1")
         second = queue.claim_trial(session, round0, "host:1")
         done = queue.claim_trial(session, round0, "host:1")
-        queue.record_epoch(session, second.id, epoch_metrics(1), heartbeat=False)
+        queue.record_epoch(session, second.id, epoch_metrics(1))
         queue.mark_interrupted(session, [first.id])
         queue.finish_trial(session, done.id, queue.Outcome(TrialStatus.COMPLETED, 0))
     with factory() as session:
@@ -131,13 +90,66 @@ def test_finish_trial_stores_the_final_and_best_epochs(factory, round0):
         assert (trial.best_epoch, trial.best_val_accuracy) == (2, 0.7)
 
 
-@pytest.mark.parametrize("heartbeat", [True, False])
-def test_the_epoch_writer_stores_like_record_epoch(factory, round0, heartbeat):
+def test_the_epoch_writer_stores_like_record_epoch(factory, round0):
     with factory.begin() as session:
         trial = queue.claim_trial(session, round0, "host:1")
     with factory.kw["bind"].connect() as connection, connection.begin():
-        queue.EpochWriter(connection).write(trial.id, epoch_metrics(1, 0.75), heartbeat=heartbeat)
+        assert queue.EpochWriter(connection).write(trial.id, 1, epoch_metrics(1, 0.75))
     with factory() as session:
         row = session.scalars(select(EpochMetric)).one()
         assert (row.trial_id, row.epoch, row.val_accuracy) == (trial.id, 1, 0.75)
-        assert session.get(Trial, trial.id).epochs_run == (1 if heartbeat else 0)
+        assert session.get(Trial, trial.id).epochs_run == 1
+
+
+@pytest.mark.parametrize("skip_locked", [False, True])
+def test_each_claim_is_the_next_attempt_of_the_next_trial(factory, round0, skip_locked):
+    claimed = []
+    with factory.begin() as session:
+        while trial := queue.claim_trial(session, round0, "h:1", skip_locked=skip_locked):
+            claimed.append((trial.number, trial.attempt))
+            last = trial
+        assert queue.claim_trial(session, round0, "h:1", skip_locked=skip_locked) is None
+        queue.reset_trial(session, last)
+        again = queue.claim_trial(session, round0, "h:2", skip_locked=skip_locked)
+    assert claimed == [(number, 1) for number in range(6)]
+    assert (again.number, again.attempt, again.worker) == (5, 2, "h:2")
+
+
+def test_a_worker_that_lost_its_trial_writes_nothing_more(factory, round0):
+    with factory.begin() as session:
+        first = queue.claim_trial(session, round0, "h:1")
+        assert queue.record_epoch(session, first.id, epoch_metrics(1, 0.1), attempt=1)
+        queue.reset_trial(session, first)  # taken over: re-queued and claimed again
+        second = queue.claim_trial(session, round0, "h:2")
+        assert (second.id, second.attempt) == (first.id, 2)
+        assert queue.record_epoch(session, first.id, epoch_metrics(1, 0.9), attempt=2)
+    old = queue.Outcome(TrialStatus.COMPLETED, 3, final=epoch_metrics(3, 0.1))
+    with factory.kw["bind"].connect() as connection, connection.begin():
+        assert not queue.beat(connection, first.id, 1)
+        assert not queue.EpochWriter(connection).write(first.id, 1, epoch_metrics(2, 0.1))
+        assert queue.beat(connection, first.id, 2)
+    with factory.begin() as session:
+        assert not queue.record_epoch(session, first.id, epoch_metrics(2, 0.1), attempt=1)
+        assert not queue.finish_trial(session, first.id, old, attempt=1)
+    with factory() as session:
+        trial = session.get(Trial, first.id)
+        epochs = session.scalars(select(EpochMetric).where(EpochMetric.trial_id == trial.id))
+        assert [(e.epoch, e.val_accuracy) for e in epochs] == [(1, 0.9)]
+        assert (trial.status, trial.worker, trial.epochs_run) == (TrialStatus.RUNNING, "h:2", 1)
+    with factory.begin() as session:
+        new = queue.Outcome(TrialStatus.COMPLETED, 1, final=epoch_metrics(1, 0.9))
+        assert queue.finish_trial(session, first.id, new, attempt=2)
+        assert not queue.finish_trial(session, first.id, new, attempt=2)  # ended already
+        assert not queue.beat(session, first.id, 2)
+
+
+def test_an_interrupted_trial_counts_its_stored_epochs(factory, round0):
+    with factory.begin() as session:
+        trial = queue.claim_trial(session, round0, "h:1")
+        for epoch in (1, 2, 3):
+            queue.record_epoch(session, trial.id, epoch_metrics(epoch), attempt=1)
+        session.execute(update(Trial).where(Trial.id == trial.id).values(epochs_run=1))
+        assert queue.mark_interrupted(session, [trial.id]) == 1
+    with factory() as session:
+        trial = session.get(Trial, trial.id)
+        assert (trial.status, trial.epochs_run) == (TrialStatus.INTERRUPTED, 3)

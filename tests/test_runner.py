@@ -7,8 +7,8 @@ from hpsearch.status import TrialStatus
 def test_progress_counts_the_stored_epochs_of_running_trials(factory, round0):
     with factory.begin() as session:
         running = queue.claim_trial(session, round0, "host:1")
-        for epoch in (1, 2, 3):  # no heartbeat: epochs_run stays behind
-            queue.record_epoch(session, running.id, epoch_metrics(epoch), heartbeat=False)
+        for epoch in (1, 2, 3):
+            queue.record_epoch(session, running.id, epoch_metrics(epoch), attempt=1)
         done = queue.claim_trial(session, round0, "host:1")
         queue.finish_trial(
             session, done.id, queue.Outcome(TrialStatus.COMPLETED, 3, final=epoch_metrics(3, 0.8))

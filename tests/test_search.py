@@ -23,7 +23,8 @@ def source(tiny_mnist):
 
 @pytest.mark.parametrize(
     ("values", "message"),
-    [({"n_trials": 0}, "trials must be >= 1"), ({"seed": -1}, "seed must be >= 0"),
+    [({"n_trials": 0}, "trials must be >= 1"), ({"seed": -1}, r"seed must be in \[0, "),
+     ({"seed": 2**63}, r"seed must be in \[0, 9223372036854775807\]"),
      ({"pruner": "best"}, "unknown pruner")],
 )  # fmt: skip
 def test_start_checks_everything_before_it_opens_the_store(source, values, message):

@@ -1,15 +1,23 @@
 """The worker on its own (in this process), and the pruner through the CLI."""
 
 import sqlite3
+import threading
+import time
+from datetime import timedelta
+
+import pytest
 
 from conftest import TINY_SEARCH
-from hpsearch import store
+from hpsearch import liveness, queue, search, store
+from hpsearch import worker as worker_module
 from hpsearch.data import DataSource
 from hpsearch.database import database_url
+from hpsearch.errors import RoundBusy
 from hpsearch.settings import StudySettings
 from hpsearch.space import make_space
 from hpsearch.status import TrialStatus
 from hpsearch.worker import Worker
+from trainer import EpochMetrics, TrainingResult
 
 SETTINGS = StudySettings(train_size=300, epochs=3, batch_size=20, hidden=(20, 20))
 
@@ -61,3 +69,114 @@ def test_asha_prunes_through_the_cli_and_narrowing_still_works(cli, db_path):
     assert len(rows) == 8
     result = cli("narrow", "p", "-k", "3", "--dry-run")
     assert result.exit_code == 0, result.output
+
+
+def one_trial_round(factory) -> int:
+    with factory.begin() as session:
+        study = store.create_study(session, "long", 0, SETTINGS)
+        return store.create_round(session, study, make_space((1e-2, 1e-1), (1e-8, 1e-6)), 1).id
+
+
+def fake_training(epochs, val, before_epoch=lambda epoch: None):
+    """A stand-in for hpsearch.trial.train_trial: ``before_epoch`` is the epoch's work."""
+
+    def train(settings, split, trial, on_epoch):
+        history = []
+        for epoch in range(1, epochs + 1):
+            before_epoch(epoch)
+            history.append(EpochMetrics(epoch, 1.0, val, 1.0, val, 0.01))
+            on_epoch(history[-1])
+        return TrainingResult("completed", history, epochs)
+
+    return train
+
+
+def stored_history(db_path):
+    with sqlite3.connect(db_path) as connection:
+        trial = connection.execute(
+            "SELECT status, worker, attempt, epochs_run, val_accuracy FROM trials"
+        ).fetchone()
+        epochs = connection.execute("SELECT epoch, val_accuracy FROM epoch_metrics ORDER BY epoch")
+        return trial, epochs.fetchall()
+
+
+def test_epochs_longer_than_the_stale_limit_keep_the_trial_owned(
+    factory, db_path, tiny_mnist, monkeypatch
+):
+    monkeypatch.setattr(liveness, "STALE_AFTER", timedelta(seconds=0.5))
+    monkeypatch.setattr(liveness, "HEARTBEAT_EVERY", timedelta(seconds=0.05))
+    # each epoch takes three stale limits; only the heartbeat thread can keep it fresh
+    slow = fake_training(3, 0.5, before_epoch=lambda epoch: time.sleep(1.5))
+    monkeypatch.setattr(worker_module, "train_trial", slow)
+    round_id = one_trial_round(factory)
+    source = DataSource(data_dir=str(tiny_mnist), verify=False)
+    # another host's name: the heartbeat decides, not this live pid
+    worker = Worker(database_url(str(db_path)), round_id, source, name="elsewhere:1")
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    checks = 0
+    while thread.is_alive():
+        with factory() as session:
+            running = queue.running_trials(session, round_id)
+            assert not any(liveness.is_stale(trial) for trial in running)
+            checks += bool(running)
+        if running:
+            with pytest.raises(RoundBusy, match="is being run by elsewhere:1"):
+                search.prepare_resume(factory, "long")
+        time.sleep(0.1)
+    thread.join()
+    assert checks >= 20  # looked at the running trial throughout its 4.5 s
+    assert worker.stats.trials == 1 and worker.stats.lost == 0
+    assert worker.heartbeat.beats >= 30
+    trial, epochs = stored_history(db_path)
+    assert trial == (TrialStatus.COMPLETED, "elsewhere:1", 1, 3, 0.5)
+    assert epochs == [(1, 0.5), (2, 0.5), (3, 0.5)]
+
+
+def test_a_trial_taken_over_under_a_live_worker_keeps_one_history(
+    factory, db_path, tiny_mnist, monkeypatch
+):
+    # Heartbeats far apart: the writes themselves must find out that the trial is lost.
+    monkeypatch.setattr(liveness, "HEARTBEAT_EVERY", timedelta(hours=1))
+    first_in_epoch2, second_in_epoch2 = threading.Event(), threading.Event()
+    taken_over, first_gone = threading.Event(), threading.Event()
+
+    def first_waits(epoch):
+        if epoch == 2:
+            first_in_epoch2.set()
+            assert taken_over.wait(60)
+
+    def second_waits(epoch):
+        if epoch == 2:
+            second_in_epoch2.set()
+            assert first_gone.wait(60)
+
+    runs = {
+        "first": fake_training(3, 0.1, first_waits),
+        "second": fake_training(3, 0.9, second_waits),
+    }
+    monkeypatch.setattr(
+        worker_module, "train_trial", lambda *args: runs[threading.current_thread().name](*args)
+    )
+    round_id = one_trial_round(factory)
+    url, source = database_url(str(db_path)), DataSource(data_dir=str(tiny_mnist), verify=False)
+    slow, fast = (Worker(url, round_id, source, name=f"elsewhere:{n}") for n in (1, 2))
+    first = threading.Thread(target=slow.run, name="first")
+    first.start()
+    assert first_in_epoch2.wait(60)  # the first worker stored epoch 1 and trains epoch 2
+    with factory.begin() as session:  # its host looked gone: resume re-queued the trial
+        [trial] = queue.running_trials(session, round_id)
+        queue.reset_trial(session, trial)
+    second = threading.Thread(target=fast.run, name="second")
+    second.start()
+    assert second_in_epoch2.wait(60)  # claimed again: running, epoch 1 of the second run in
+    taken_over.set()  # the first worker ends its epoch 2 and tries to store it
+    first.join(60)
+    first_gone.set()
+    second.join(60)
+    assert not first.is_alive() and not second.is_alive()
+    assert (slow.stats.trials, slow.stats.lost, slow.stats.epochs) == (0, 1, 1)
+    assert (fast.stats.trials, fast.stats.lost, fast.stats.epochs) == (1, 0, 3)
+    trial, epochs = stored_history(db_path)
+    assert trial == (TrialStatus.COMPLETED, "elsewhere:2", 2, 3, 0.9)
+    assert epochs == [(1, 0.9), (2, 0.9), (3, 0.9)]  # the second run's only
