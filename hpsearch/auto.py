@@ -15,8 +15,8 @@ runs the new round, until one of these holds (checked in this order):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -59,6 +59,30 @@ class AutoPlan:
         if self.top_k < 1:
             raise UsageError(f"top-k must be >= 1, got {self.top_k}")
         store.check_trials(self.trials)
+
+
+#: The options of an ``auto`` run that its study keeps: AutoPlan field -> studies column.
+STORED_OPTIONS = {
+    "rounds": "auto_rounds",
+    "trials": "auto_trials",
+    "top_k": "auto_top_k",
+    "pruner": "auto_pruner",
+    "min_improvement": "auto_min_improvement",
+}
+
+
+def remember(study: Study, plan: AutoPlan) -> None:
+    """Keep the plan's options with the study, for a later run that continues it."""
+    for option, column in STORED_OPTIONS.items():
+        setattr(study, column, getattr(plan, option))
+
+
+def continued(study: Study, plan: AutoPlan, given: Collection[str]) -> AutoPlan:
+    """The plan of a run that continues ``study``: the options its ``auto`` run kept,
+    except those ``given`` again; ``plan``'s for those it did not keep (a study made
+    by ``start``)."""
+    kept = {option: getattr(study, column) for option, column in STORED_OPTIONS.items()}
+    return replace(plan, **{o: v for o, v in kept.items() if o not in given and v is not None})
 
 
 def round_bests(session: Session, study: Study) -> list[float | None]:

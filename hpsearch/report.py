@@ -79,9 +79,10 @@ def evaluation_row(evaluation: Evaluation) -> dict[str, Any]:
 
 
 def crowding(session: Session, study: Study, k: int = CROWD_TOP_K) -> dict[str, Any] | None:
-    """The edges of the last finished round's ranges that its top-k crowd, if any."""
+    """The edges of the last finished round's ranges that its top-k crowd, if any; the
+    top-k as narrowing takes them (completed trials, then pruned ones)."""
     for round_ in reversed(study.rounds):
-        top = store_trials.round_top(session, round_.id, k)
+        top = store_trials.narrowing_top(session, round_.id, k)
         if top:
             space = store.round_space(round_)
             edges = {

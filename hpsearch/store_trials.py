@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, Select, func, or_, select
+from sqlalchemy import Connection, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from hpsearch.errors import UsageError
@@ -21,14 +21,20 @@ from hpsearch.status import FINISHED, RANKED, TrialStatus
 Store = Session | Connection
 
 
+RANK_ORDER = (
+    Trial.val_accuracy.desc(),
+    Trial.best_val_accuracy.desc(),
+    Trial.round_id,
+    Trial.number,
+)
+
+
 def ranked(statuses: Sequence[TrialStatus] = (TrialStatus.COMPLETED,)) -> Select[Trial]:
     """Trials of the given statuses, best final validation accuracy first."""
     return (
         select(Trial)
         .where(Trial.status.in_(statuses), Trial.val_accuracy.is_not(None))
-        .order_by(
-            Trial.val_accuracy.desc(), Trial.best_val_accuracy.desc(), Trial.round_id, Trial.number
-        )
+        .order_by(*RANK_ORDER)
     )
 
 
@@ -47,15 +53,22 @@ def best_trial(session: Session, study: Study) -> Trial | None:
     return session.scalar(ranked().join(Round).where(Round.study_id == study.id).limit(1))
 
 
+def narrowing_top(session: Session, round_id: int, k: int) -> list[Trial]:
+    """Up to ``k`` best trials of a round as narrowing takes them: completed ones first,
+    pruned ones only to make up ``k``; diverged and failed ones never count."""
+    top = round_top(session, round_id, k)
+    if len(top) < k:
+        pruned = ranked((TrialStatus.PRUNED,)).where(Trial.round_id == round_id)
+        top += session.scalars(pruned.limit(k - len(top)))
+    return top
+
+
 def top_trials(session: Session, round_: Round, k: int) -> list[Trial]:
-    """The best ``k`` trials of a round for narrowing: completed ones first, pruned ones
-    only to make up ``k``; diverged and failed ones never count."""
+    """The best ``k`` trials of a round for narrowing (see :func:`narrowing_top`); fewer
+    than ``k`` is an error."""
     if k < 1:
         raise UsageError(f"top-k must be >= 1, got {k}")
-    top = round_top(session, round_.id, k)
-    if len(top) < k:
-        pruned = ranked((TrialStatus.PRUNED,)).where(Trial.round_id == round_.id)
-        top += session.scalars(pruned.limit(k - len(top)))
+    top = narrowing_top(session, round_.id, k)
     if len(top) < k:
         raise UsageError(
             f"top-k {k} is more than the {len(top)} completed or pruned trials "
@@ -67,8 +80,12 @@ def top_trials(session: Session, round_: Round, k: int) -> list[Trial]:
 def leaderboard(
     session: Session, study: Study, *, round_number: int | None = None, top: int | None = None
 ) -> list[Trial]:
-    """Completed (and pruned) trials of the study, best final validation accuracy first."""
+    """Completed trials of the study, best final validation accuracy first, then the
+    pruned ones, likewise (a pruned trial's accuracy is of fewer epochs)."""
     query = ranked(RANKED).join(Round).where(Round.study_id == study.id)
+    query = query.order_by(None).order_by(
+        case((Trial.status == TrialStatus.PRUNED, 1), else_=0), *RANK_ORDER
+    )
     if round_number is not None:
         query = query.where(Round.number == round_number)
     if top is not None:

@@ -1,10 +1,13 @@
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
 from conftest import TINY_SEARCH
-from hpsearch.auto import AutoPlan, no_improvement, no_shrinking
+from hpsearch.auto import AutoPlan, continued, no_improvement, no_shrinking
 from hpsearch.errors import UsageError
+from hpsearch.models import Study
 
 
 @pytest.mark.parametrize(
@@ -44,21 +47,28 @@ def test_auto_plan_refuses_bad_values(options):
 
 
 def test_auto_end_to_end_then_continues_the_study(cli, db_path):
+    # a negative minimum improvement never stops it for want of improvement
     result = cli("auto", "a", "--rounds", "2", "--top-k", "2", "--trials", "4",
-                 "--workers", "2", *TINY_SEARCH)  # fmt: skip
+                 "--min-improvement", "-1", "--workers", "2", *TINY_SEARCH)  # fmt: skip
     assert result.exit_code == 0, result.output
-    assert "Stopped:" in result.stdout
+    assert "Narrowing to round 1" in result.stdout and "Narrowing to round 2" in result.stdout
+    assert "Stopped: reached 2 narrowed round(s)" in result.stdout
     with sqlite3.connect(db_path) as connection:
-        rounds = connection.execute("SELECT number, top_k FROM rounds ORDER BY number").fetchall()
+        rounds = connection.execute(
+            "SELECT r.number, r.top_k, p.number, r.lr_low, r.lr_high, r.n_trials FROM rounds r"
+            " LEFT JOIN rounds p ON p.id = r.parent_id ORDER BY r.number"
+        ).fetchall()
         unfinished = connection.execute(
             "SELECT count(*) FROM trials WHERE status IN ('pending', 'running')"
         ).fetchone()[0]
-    assert rounds[0] == (0, None) and 1 <= len(rounds) <= 3
-    assert all(top_k == 2 for _, top_k in rounds[1:])
+    assert [r[:3] for r in rounds] == [(0, None, None), (1, 2, 0), (2, 2, 1)]
+    assert rounds[0][3:5] == (1e-3, 1e-1)  # TINY_SEARCH's lr range ...
+    assert rounds[1][3:5] != rounds[0][3:5]  # ... narrowed (or moved past a crowded edge)
+    assert all(r[5] == 4 for r in rounds)
     assert unfinished == 0
 
     # running auto again continues the same study instead of failing
-    again = cli("auto", "a", "--rounds", "2", "--top-k", "2", "--trials", "4", *TINY_SEARCH)
+    again = cli("auto", "a", *TINY_SEARCH)
     assert again.exit_code == 0, again.output
     assert "Continuing study 'a'" in again.stdout
 
@@ -72,3 +82,47 @@ def test_round_bests_are_each_rounds_best_completed_trial(stored_study):
         expected = [store_trials.round_best(session, r.id).val_accuracy for r in study.rounds]
         assert round_bests(session, study) == expected
     assert len(expected) == 2 and expected[1] > expected[0]
+
+
+def hpsearch(*args):
+    """``hpsearch ARGS`` in a process of its own (the store and data from the environment)."""
+    command = [sys.executable, "-m", "hpsearch", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
+
+
+def test_a_continued_auto_keeps_the_options_of_its_run_unless_given_again(cli, db_path):
+    first = cli("auto", "c", "--rounds", "1", "--top-k", "2", "--trials", "3", "--pruner",
+                "median", "--min-improvement", "-1", "--workers", "1", *TINY_SEARCH)  # fmt: skip
+    assert first.exit_code == 0, first.output
+    # continued without them (as after Ctrl-C), in a new process as a user would:
+    # one more round, as the first run had it
+    again = hpsearch("auto", "c", "--rounds", "2", "--workers", "1", "-q", "--no-verify")
+    assert again.returncode == 0, again.stderr
+    assert "top-2, 3 trials, pruner median, min improvement -1.0" in again.stdout
+    # given again: the new values win, and are kept for the next continuation
+    more = hpsearch("auto", "c", "--rounds", "3", "--trials", "2", "--workers", "1", "-q",
+                    "--no-verify")  # fmt: skip
+    assert more.returncode == 0, more.stderr
+    with sqlite3.connect(db_path) as connection:
+        rounds = connection.execute(
+            "SELECT number, n_trials, top_k, pruner FROM rounds ORDER BY number"
+        ).fetchall()
+        kept = connection.execute(
+            "SELECT auto_rounds, auto_trials, auto_top_k, auto_pruner, auto_min_improvement"
+            " FROM studies"
+        ).fetchone()
+    assert rounds == [(0, 3, None, "median"), (1, 3, 2, "median"), (2, 3, 2, "median"),
+                      (3, 2, 2, "median")]  # fmt: skip
+    assert kept == (3, 2, 2, "median", -1.0)
+
+
+def test_a_continued_plan_takes_the_kept_options_unless_given():
+    plan = AutoPlan(rounds=3, top_k=5, trials=100)
+    study = Study(auto_rounds=1, auto_trials=7, auto_top_k=2, auto_pruner="asha")
+    assert continued(study, plan, {"trials"}) == AutoPlan(
+        rounds=1,
+        top_k=2,
+        trials=100,
+        pruner="asha",  # min_improvement: not kept, plan's
+    )
+    assert continued(Study(), plan, set()) == plan  # a study `start` made keeps none

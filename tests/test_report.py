@@ -2,7 +2,8 @@ import re
 
 import pytest
 
-from hpsearch import queue, store, store_trials
+from conftest import epoch_metrics
+from hpsearch import queue, search, store, store_trials
 from hpsearch.report import crowding, round_summary, study_report, study_summary
 from hpsearch.status import TrialStatus
 
@@ -79,3 +80,22 @@ def test_report_and_narrow_say_when_the_best_trials_crowd_an_edge(crowded, monke
     [new_high] = re.findall(r"lr +\[[^]]+\] -> \[[^,]+, ([^]]+)\]", expanded.stdout)
     new_high = float(new_high)
     assert new_high == pytest.approx(high * 10, rel=0.01)  # one decade past the old edge
+
+
+def test_crowding_ranks_the_top_k_as_narrowing_does(factory, round0):
+    # two completed trials in the middle of the lr range, three pruned ones at its top, a
+    # failed one
+    with factory.begin() as session:
+        study = store.get_study(session, "s")
+        round_ = store.latest_round(session, study)
+        statuses = [TrialStatus.COMPLETED] * 2 + [TrialStatus.PRUNED] * 3 + [TrialStatus.FAILED]
+        for number, status in enumerate(statuses):
+            trial = queue.claim_trial(session, round0, "host:1")
+            trial.lr = round_.lr_high * 0.95 if status == TrialStatus.PRUNED else 1e-4
+            final = epoch_metrics(3, 0.8 - 0.1 * number)
+            queue.finish_trial(session, trial.id, queue.Outcome(status, 3, final, final))
+    with factory() as session:
+        study = store.get_study(session, "s")
+        plan = search.plan_narrowing(session, study, 5)
+        assert plan.narrowing.crowded == {"lr": ["high"]}
+        assert crowding(session, study, k=5) == {"round": 0, "top_k": 5, "edges": {"lr": ["high"]}}

@@ -66,3 +66,13 @@ def test_study_trials_and_epochs_by_round_and_number(factory, round0):
         assert [t.id for t in finished] == [trial.id]
         assert [m.epoch for m in store_trials.study_epochs(session, study)[trial.id]] == [1, 2]
         assert [m.epoch for m in store_trials.epoch_curves(session, [trial.id])[trial.id]] == [1, 2]
+
+
+def test_the_leaderboard_puts_pruned_trials_after_completed_ones(factory, round0):
+    outcomes = [(TrialStatus.PRUNED, 0.95), (COMPLETED, 0.6), (COMPLETED, 0.8),
+                (TrialStatus.PRUNED, 0.4), (TrialStatus.DIVERGED, 0.99)]  # fmt: skip
+    finish_all(factory, round0, outcomes)
+    with factory() as session:
+        board = store_trials.leaderboard(session, store.get_study(session, "s"))
+        assert [t.number for t in board] == [2, 1, 0, 3]
+        assert [t.number for t in store_trials.narrowing_top(session, round0, 3)] == [2, 1, 0]

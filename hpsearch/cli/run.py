@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from hpsearch import search, store
-from hpsearch.auto import MIN_IMPROVEMENT, AutoPlan, run_auto
+from hpsearch.auto import MIN_IMPROVEMENT, STORED_OPTIONS, AutoPlan, continued, remember, run_auto
 from hpsearch.cli.app import Name, app, console, errors, print_report
 from hpsearch.cli.options import (
     DEFAULT_RUNNING,
@@ -149,6 +149,7 @@ def worker(name: Name, run: Running = ONE_WORKER) -> None:
 @app.command()
 @grouped
 def auto(
+    ctx: typer.Context,
     name: Name,
     rounds: Annotated[int, typer.Option(min=0, help="Narrowed rounds at most.")] = 3,
     top_k: Annotated[
@@ -162,8 +163,10 @@ def auto(
 ) -> None:
     """STEP0-STEP3 by itself: start NAME, then narrow (past crowded edges) until it stops.
 
-    Run again on an existing study to continue it: its unfinished round is resumed
-    and the study's own settings are kept (the training options are then ignored).
+    Run again on an existing study to continue it: its unfinished round is resumed,
+    the study's own settings are kept (the training options are then ignored), and
+    so are --rounds, --top-k, --trials, --pruner and --min-improvement of the run
+    that made it, unless given again.
     """
     plan = AutoPlan(
         rounds=rounds,
@@ -177,10 +180,21 @@ def auto(
     with contextlib.suppress(StoreError):  # no store yet: start one below
         factory = open_store(run.db)
     if factory is not None and _exists(factory, name):
-        console.print(f"Continuing study {name!r} with its own settings.")
+        given = {option for option in STORED_OPTIONS if _given(ctx, option)}
+        with factory.begin() as session:
+            stored = store.get_study(session, name)
+            plan = continued(stored, plan, given)
+            remember(stored, plan)
+        console.print(
+            f"Continuing study {name!r} with its own settings: {plan.rounds} narrowed rounds "
+            f"at most, top-{plan.top_k}, {plan.trials} trials, pruner {plan.pruner}, "
+            f"min improvement {plan.min_improvement}."
+        )
         round_id, _ = search.prepare_resume(factory, name)
     else:
         factory, round_id = _new_study(run.db, name, study, options.source)
+        with factory.begin() as session:
+            remember(store.get_study(session, name), plan)
     _run(factory, name, round_id, options, run.quiet)
     reason = run_auto(
         factory,
@@ -190,6 +204,12 @@ def auto(
         on_round=lambda message: console.print(f"[bold]Narrowing to {message}[/]"),
     )
     console.print(f"[bold]Stopped:[/] {reason}.")
+
+
+def _given(ctx: typer.Context, option: str) -> bool:
+    """Whether the command line (or the environment) gave ``option`` a value."""
+    source = ctx.get_parameter_source(option)
+    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
 
 
 def _exists(factory, name: str) -> bool:
