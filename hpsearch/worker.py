@@ -98,6 +98,7 @@ class Worker:
         pruner: Pruner | None = None,
         start_line: StartLine | None = None,
         name: str | None = None,
+        skip_locked: bool | None = None,
     ) -> None:
         self.engine = make_engine(db_url)
         self.factory: sessionmaker[Session] = sessionmaker(self.engine)
@@ -106,6 +107,7 @@ class Worker:
         self.source = source
         self.stop = stop
         self.start_line = start_line
+        self.skip_locked = skip_locked  # how to claim (see queue.claim_trial); None: its default
         self.stats = WorkerStats(worker=name or worker_name())
         self.heartbeat = Heartbeat()
         self.epochs_done = 0
@@ -142,7 +144,9 @@ class Worker:
 
     def claim(self) -> Claim | None:
         with self.factory.begin() as session:
-            trial = queue.claim_trial(session, self.round_id, self.stats.worker)
+            trial = queue.claim_trial(
+                session, self.round_id, self.stats.worker, skip_locked=self.skip_locked
+            )
             if trial is None:
                 return None
             spec = TrialSpec(trial.id, trial.lr, trial.weight_decay, trial.seed)

@@ -19,6 +19,7 @@ from hpsearch.models import EpochMetric, Trial
 from hpsearch.settings import StudySettings
 from hpsearch.space import BOOK_SPACE
 from hpsearch.status import TrialStatus
+from queue_load import run_load, write_data
 from trainer import EpochMetrics
 
 WRITERS = 8
@@ -159,3 +160,10 @@ def test_two_narrows_released_together_create_one_round(cli, db_path, tiny_mnist
         ).fetchall()
     assert rounds == [(0, 4, None), (1, 3, 2)]
     assert statuses == [("completed", 3)]
+
+
+def test_sixteen_workers_on_sqlite_claim_each_trial_once(tmp_path):
+    data = str(write_data(tmp_path / "data"))
+    url = f"sqlite:///{tmp_path / 'load.db'}"
+    result = run_load(url, workers=16, trials=64, epochs=3, data_dir=data, skip_locked=None)
+    assert result.problems == []  # no double claim, no lost epoch, no "database is locked"
