@@ -110,3 +110,38 @@ def test_many_workers_claim_each_trial_once(postgres_url, tmp_path, skip_locked)
     result = run_load(db, workers=8, trials=48, epochs=3, data_dir=data, skip_locked=skip_locked)
     assert result.problems == []
     assert result.claims_per_second > 0
+
+
+def test_a_worker_that_lost_its_trial_writes_nothing_more_on_postgresql(postgres_url):
+    from sqlalchemy.orm import sessionmaker
+
+    from conftest import epoch_metrics
+    from hpsearch import queue, store
+    from hpsearch.database import make_engine, upgrade
+    from hpsearch.settings import StudySettings
+    from hpsearch.space import BOOK_SPACE
+    from hpsearch.status import TrialStatus
+
+    engine = make_engine(create_database(postgres_url, "ownership"))
+    upgrade(engine)
+    factory = sessionmaker(engine, expire_on_commit=False)
+    with factory.begin() as session:
+        study = store.create_study(session, "own", 0, StudySettings())
+        round_id = store.create_round(session, study, BOOK_SPACE, 1).id
+    with factory.begin() as session:
+        first = queue.claim_trial(session, round_id, "h:1")  # FOR UPDATE SKIP LOCKED here
+        assert queue.record_epoch(session, first.id, epoch_metrics(1, 0.1), attempt=1)
+    with factory.begin() as session:
+        queue.reset_trial(session, first)
+        second = queue.claim_trial(session, round_id, "h:2")
+    assert (second.id, second.attempt) == (first.id, 2)
+    with engine.connect() as connection, connection.begin():
+        assert not queue.EpochWriter(connection).write(first.id, 1, epoch_metrics(1, 0.1))
+        assert not queue.beat(connection, first.id, 1)
+        assert queue.EpochWriter(connection).write(first.id, 2, epoch_metrics(1, 0.9))
+    done = queue.Outcome(TrialStatus.COMPLETED, 1, final=epoch_metrics(1, 0.9))
+    with factory.begin() as session:
+        assert not queue.finish_trial(session, first.id, done, attempt=1)
+        assert queue.finish_trial(session, first.id, done, attempt=2)
+        rows = session.execute(text("SELECT epoch, val_accuracy FROM epoch_metrics")).all()
+    assert [tuple(row) for row in rows] == [(1, 0.9)]
