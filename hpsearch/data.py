@@ -1,12 +1,16 @@
-"""Where the service finds MNIST, and the study's train/validation split of it.
+"""Where the service finds its data set, and the study's train/validation split of it.
 
-The four IDX files are looked for, in this order, as ``NAME`` or ``NAME.gz``:
+Two data sets in MNIST's IDX format are known (:data:`DATASETS`): ``mnist`` and
+``fashion-mnist``. The four files of a study's data set are looked for, in this
+order, as ``NAME`` or ``NAME.gz``:
 
 1. the ``--data-dir`` folder (when given, nothing else is tried);
-2. the folder named by the ``HPSEARCH_DATA_DIR`` environment variable;
-3. the cache folder ``$XDG_CACHE_HOME/hpsearch/mnist`` (``~/.cache/hpsearch/mnist``);
-4. with downloads on, the missing files are fetched from the mirrors into the cache,
-   with a progress bar on stderr.
+2. the folder named by the data set's environment variable (``HPSEARCH_DATA_DIR``
+   for MNIST, ``HPSEARCH_FASHION_DATA_DIR`` for Fashion-MNIST);
+3. the data set's cache folder ``$XDG_CACHE_HOME/hpsearch/<name>``
+   (``~/.cache/hpsearch/mnist``, ``~/.cache/hpsearch/fashion-mnist``);
+4. with downloads on, the missing files are fetched from the data set's mirrors into
+   the cache, each checked against the MD5 of its content before it is kept.
 
 :mod:`trainer.mnist` reads (and downloads into) a folder it is given; this module
 decides which folder and how progress looks. A study's split is drawn from the
@@ -26,27 +30,31 @@ import numpy as np
 from hpsearch.settings import StudySettings
 from hpsearch.space import split_seed
 from trainer import DataError, DownloadError, Mnist, Split, find_mnist, load_mnist, validation_split
-from trainer.mnist import MIRRORS, MNIST_MD5, missing_files
+from trainer.mnist import DATASETS, FASHION_MNIST, MNIST, IdxDataset, missing_files
 
 DATA_DIR_ENV = "HPSEARCH_DATA_DIR"
 
 Progress = Callable[[str, int, int | None], None]
 
 
+#: The environment variable that names each data set's folder.
+DATA_DIR_ENVS = {MNIST.name: DATA_DIR_ENV, FASHION_MNIST.name: "HPSEARCH_FASHION_DATA_DIR"}
+
+
 @dataclass(frozen=True)
 class DataSource:
-    """Where a process finds MNIST (see the module docstring for the order)."""
+    """Where a process finds its data set (see the module docstring for the order)."""
 
     data_dir: str | None = None
     verify: bool = True
     download: bool = True
 
 
-def default_cache_dir() -> Path:
-    """``$XDG_CACHE_HOME/hpsearch/mnist``, or ``~/.cache/hpsearch/mnist`` when it is unset."""
+def default_cache_dir(name: str = "mnist") -> Path:
+    """``$XDG_CACHE_HOME/hpsearch/<name>``, or ``~/.cache/hpsearch/<name>`` when it is unset."""
     xdg_cache = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg_cache) if xdg_cache else Path.home() / ".cache"
-    return base / "hpsearch" / "mnist"
+    return base / "hpsearch" / name
 
 
 @contextmanager
@@ -68,30 +76,35 @@ def download_bar(show: bool = True) -> Iterator[Progress]:
         yield update
 
 
-def mnist_folder(
+def data_folder(
     data_dir: str | os.PathLike[str] | None = None,
     *,
+    dataset: IdxDataset = MNIST,
     download: bool = True,
-    mirrors: tuple[str, ...] = MIRRORS,
-    checksums: Mapping[str, str] | None = MNIST_MD5,
+    mirrors: tuple[str, ...] | None = None,
+    checksums: Mapping[str, str] | None = None,
     progress: bool = True,
 ) -> Path:
-    """The folder holding all four MNIST files; see the module docstring for the order."""
+    """The folder holding the data set's four files; see the module docstring for the order.
+
+    ``mirrors`` and ``checksums`` default to the data set's own.
+    """
     if data_dir is not None:
         return find_mnist(data_dir, download=False)
+    mirrors = dataset.mirrors if mirrors is None else mirrors
+    checksums = dataset.checksums if checksums is None else checksums
     looked = []
-    if env_dir := os.environ.get(DATA_DIR_ENV):
+    env = DATA_DIR_ENVS[dataset.name]
+    if env_dir := os.environ.get(env):
         folder = Path(env_dir).expanduser()
         if not (missing := missing_files(folder)):
             return folder
-        looked.append(f"{folder} (${DATA_DIR_ENV}, lacks {', '.join(missing)})")
-    cache_dir = default_cache_dir()
+        looked.append(f"{folder} (${env}, lacks {', '.join(missing)})")
+    cache_dir = default_cache_dir(dataset.name)
     if not missing_files(cache_dir):
         return cache_dir
     looked.append(f"{cache_dir} (cache)")
-    how = (
-        f"Pass --data-dir or set {DATA_DIR_ENV}, or put the four files (.gz or not) in {cache_dir}"
-    )
+    how = f"Pass --data-dir or set {env}, or put the four files (.gz or not) in {cache_dir}"
     if download and mirrors:
         try:
             with download_bar(progress) as bar:
@@ -100,18 +113,19 @@ def mnist_folder(
                 )
         except DownloadError as exc:
             raise DownloadError(
-                f"MNIST files not found in {' or '.join(looked)}, and {exc}. {how}"
+                f"{dataset.title} files not found in {' or '.join(looked)}, and {exc}. {how}"
             ) from None
     no_download = "download is off" if not download else "no mirror to download from"
-    raise DataError(f"MNIST files not found in {' or '.join(looked)}, and {no_download}. {how}")
-
-
-def read_mnist(source: DataSource) -> Mnist:
-    """MNIST as stored: uint8 images (normalised later, once split), int64 labels."""
-    checksums = MNIST_MD5 if source.verify else None
-    folder = mnist_folder(
-        source.data_dir, download=source.download, checksums=checksums, progress=False
+    raise DataError(
+        f"{dataset.title} files not found in {' or '.join(looked)}, and {no_download}. {how}"
     )
+
+
+def read_dataset(source: DataSource, name: str = "mnist") -> Mnist:
+    """A data set as stored: uint8 images (normalised later, once split), int64 labels."""
+    dataset = DATASETS[name]  # StudySettings checked the name
+    folder = data_folder(source.data_dir, dataset=dataset, download=source.download, progress=False)
+    checksums = dataset.checksums if source.verify else None
     return load_mnist(folder, normalize=False, checksums=checksums)
 
 
@@ -138,5 +152,5 @@ def study_split(mnist: Mnist, settings: StudySettings, study_seed: int) -> Split
 
 
 def load_split(settings: StudySettings, study_seed: int, source: DataSource) -> Split:
-    """Read MNIST and draw the study's split: what every worker does once."""
-    return study_split(read_mnist(source), settings, study_seed)
+    """Read the study's data set and draw its split: what every worker does once."""
+    return study_split(read_dataset(source, settings.dataset), settings, study_seed)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from threadpoolctl import threadpool_limits
 
 from hpsearch import store_trials
-from hpsearch.data import DataSource, normalized, read_mnist, study_split
+from hpsearch.data import DataSource, normalized, read_dataset, study_split
 from hpsearch.errors import UsageError
 from hpsearch.models import Evaluation
 from hpsearch.settings import StudySettings
@@ -35,7 +35,7 @@ def evaluate_best(factory: sessionmaker[Session], name: str, source: DataSource)
         settings = StudySettings.from_study(study)
         trial = TrialSpec(best.id, best.lr, best.weight_decay, best.seed)
         study_id, study_seed = study.id, study.seed
-    mnist = read_mnist(source)
+    mnist = read_dataset(source, settings.dataset)
     split = study_split(mnist, settings, study_seed)
     x_test = normalized(mnist.x_test, settings.dtype)
     x_train = np.concatenate([split.x_train, split.x_val])  # (N_train + N_val, 784)

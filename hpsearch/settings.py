@@ -10,6 +10,7 @@ import numpy as np
 from hpsearch.errors import UsageError
 from trainer import ACTIVATIONS, MultiLayerNet, optimizer_class, weight_scale
 from trainer.errors import ConfigError
+from trainer.mnist import DATASETS
 
 
 def parse_hidden(text: str) -> tuple[int, ...]:
@@ -57,6 +58,7 @@ def weight_init_value(text: str) -> float | str:
 class StudySettings:
     """Data and network settings of a study; defaults are the book's trial setting."""
 
+    dataset: str = "mnist"  # a name of trainer.mnist.DATASETS
     train_size: int | None = 500  # None: the whole training set
     val_fraction: float = 0.2
     epochs: int = 50
@@ -70,6 +72,9 @@ class StudySettings:
     dtype: str = "float64"
 
     def __post_init__(self) -> None:
+        if self.dataset not in DATASETS:
+            known = ", ".join(DATASETS)
+            raise UsageError(f"unknown dataset {self.dataset!r}: choose one of {known}")
         if self.epochs < 1:
             raise UsageError(f"epochs must be >= 1, got {self.epochs}")
         if self.batch_size < 1:
@@ -137,6 +142,7 @@ class StudySettings:
     @classmethod
     def from_study(cls, study) -> StudySettings:
         return cls(
+            dataset=study.dataset,
             train_size=study.train_size,
             val_fraction=study.val_fraction,
             epochs=study.epochs,

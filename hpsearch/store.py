@@ -30,7 +30,7 @@ def check_trials(n_trials: int) -> None:
 def create_study(session: Session, name: str, seed: int, settings: StudySettings) -> Study:
     if study_exists(session, name):
         raise StudyExists(name)
-    study = Study(name=name, seed=seed, dataset="mnist", **settings.columns())
+    study = Study(name=name, seed=seed, **settings.columns())
     session.add(study)
     session.flush()
     return study

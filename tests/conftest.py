@@ -21,6 +21,7 @@ from trainer.mnist import IMAGES_MAGIC, LABELS_MAGIC, MNIST_FILES
 
 # From the project root the shared data is ../shared/data/mnist (see its README).
 REAL_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+REAL_FASHION_MNIST = REAL_MNIST.parent / "fashion-mnist"
 
 TINY_TRAIN_SIZE = 300
 TINY_TEST_SIZE = 100
@@ -94,6 +95,18 @@ def real_mnist() -> Path:
         if _holds_mnist(folder):
             return folder
     pytest.skip(f"real MNIST not found in {' or '.join(map(str, candidates))}")
+
+
+@pytest.fixture(scope="session")
+def real_fashion_mnist() -> Path:
+    """The real Fashion-MNIST files: REAL_FASHION_MNIST, else $HPSEARCH_FASHION_DATA_DIR."""
+    candidates = [REAL_FASHION_MNIST]
+    if env_dir := os.environ.get("HPSEARCH_FASHION_DATA_DIR"):
+        candidates.append(Path(env_dir))
+    for folder in candidates:
+        if _holds_mnist(folder):
+            return folder
+    pytest.skip(f"real Fashion-MNIST not found in {' or '.join(map(str, candidates))}")
 
 
 # --- hpsearch: a migrated store and the CLI on tiny data ---------------------------------

@@ -73,6 +73,7 @@ START = ["start", "new", "--trials", "2", *TINY_SEARCH]
         (["evaluate", "nope"], "no study named 'nope'"),
         (["export", "nope"], "no study named 'nope'"),
         (["start", "s", "--trials", "2", *TINY_SEARCH], "a study named 's' already exists"),
+        ([*START, "--dataset", "cifar"], "unknown dataset 'cifar'"),
         ([*START, "--lr", "1e-2", "1e-6"], "lr range [0.01, 1e-06]: low must be < high"),
         ([*START, "--weight-decay", "1e-4", "1e-4"], "low must be < high"),
         ([*START, "--lr", "0", "1e-2"], "both bounds must be > 0"),

@@ -159,3 +159,20 @@ def test_a_weight_init_standard_deviation_end_to_end(cli, db_path):
     assert network.params["W1"].std() == pytest.approx(0.01, rel=0.02)  # not He's 0.05
     result = cli("report", "std", "--json")
     assert json.loads(result.stdout)["study"]["weight_init"] == "0.01"
+
+
+def test_a_fashion_mnist_study_reads_its_own_files(cli, db_path, tiny_mnist, monkeypatch):
+    monkeypatch.delenv("HPSEARCH_DATA_DIR")  # MNIST cannot be found: only Fashion-MNIST can
+    monkeypatch.setenv("XDG_CACHE_HOME", str(db_path.parent / "empty-cache"))
+    monkeypatch.setenv("HPSEARCH_FASHION_DATA_DIR", str(tiny_mnist))
+
+    result = cli("start", "fashion", "--dataset", "fashion-mnist", "--trials", "2",
+                 "--workers", "1", *TINY_SEARCH)  # fmt: skip
+
+    assert result.exit_code == 0, result.output
+    assert stored(db_path, "SELECT dataset FROM studies") == [("fashion-mnist",)]
+    assert stored(db_path, "SELECT count(*) FROM trials WHERE status = 'completed'") == [(2,)]
+    report = json.loads(cli("report", "fashion", "--json").stdout)
+    assert report["study"]["dataset"] == "fashion-mnist"
+    assert cli("evaluate", "fashion", "--no-verify").exit_code == 0  # its test set, too
+    assert stored(db_path, "SELECT test_samples FROM evaluations") == [(100,)]

@@ -9,27 +9,32 @@ import pytest
 from conftest import closed_port, copy_mnist, rewrite_content
 from hpsearch.data import (
     DATA_DIR_ENV,
+    DATA_DIR_ENVS,
     DataSource,
+    data_folder,
     default_cache_dir,
     load_split,
-    mnist_folder,
     normalized,
-    read_mnist,
+    read_dataset,
     study_split,
 )
 from hpsearch.settings import StudySettings
 from trainer import load_mnist
 from trainer.errors import DataError, DownloadError
-from trainer.mnist import MNIST_FILES
+from trainer.mnist import DATASETS, FASHION_MNIST, MNIST_FILES
 
 NAMES = list(MNIST_FILES.values())
 TRAIN_IMAGES, TRAIN_LABELS = MNIST_FILES["train_images"], MNIST_FILES["train_labels"]
 
 
+FASHION_ENV = DATA_DIR_ENVS[FASHION_MNIST.name]
+
+
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No $HPSEARCH_DATA_DIR, and an empty cache under tmp_path; returns the cache folder."""
-    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    """No data set variables, and an empty cache under tmp_path; returns MNIST's cache folder."""
+    for env in DATA_DIR_ENVS.values():
+        monkeypatch.delenv(env, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     return tmp_path / "xdg-cache" / "hpsearch" / "mnist"
 
@@ -50,24 +55,73 @@ def test_default_cache_dir_falls_back_to_home(monkeypatch, tmp_path):
     assert default_cache_dir() == tmp_path / ".cache" / "hpsearch" / "mnist"
 
 
+def test_every_dataset_has_its_own_variable_and_cache_folder(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+
+    assert sorted(DATA_DIR_ENVS) == sorted(DATASETS)
+    assert len(set(DATA_DIR_ENVS.values())) == len(DATASETS)
+    assert default_cache_dir("fashion-mnist") == tmp_path / "hpsearch" / "fashion-mnist"
+
+
+def test_fashion_mnist_is_found_through_its_own_variable(tiny_mnist, clean_env, monkeypatch):
+    monkeypatch.setenv(FASHION_ENV, str(tiny_mnist))
+
+    assert data_folder(dataset=FASHION_MNIST, download=False) == tiny_mnist
+    with pytest.raises(DataError, match="MNIST files not found"):
+        data_folder(download=False)  # MNIST's variable is unset and its cache empty
+
+
+def test_fashion_mnist_is_found_in_its_own_cache_folder(tiny_mnist, clean_env):
+    fashion_cache = clean_env.parent / "fashion-mnist"
+    copy_mnist(tiny_mnist, fashion_cache)
+
+    assert data_folder(dataset=FASHION_MNIST, download=False) == fashion_cache
+    with pytest.raises(DataError, match=re.escape(str(clean_env))):
+        data_folder(download=False)
+
+
+def test_fashion_mnist_nothing_found_names_its_variable(clean_env):
+    with pytest.raises(DataError) as excinfo:
+        data_folder(dataset=FASHION_MNIST, download=False)
+
+    message = str(excinfo.value)
+    assert message.startswith("Fashion-MNIST files not found") and FASHION_ENV in message
+    assert str(clean_env.parent / "fashion-mnist") in message
+
+
+def test_fashion_mnist_downloads_are_checked_against_its_own_checksums(
+    tiny_mnist, clean_env, mirror_server
+):
+    mirror_server.publish("fashion", tiny_mnist)
+
+    with pytest.raises(DownloadError, match="fails its checksum"):
+        data_folder(
+            dataset=FASHION_MNIST, mirrors=(mirror_server.mirror("fashion"),), progress=False
+        )
+
+    assert not (clean_env.parent / "fashion-mnist").exists() or not list(
+        (clean_env.parent / "fashion-mnist").iterdir()
+    )
+
+
 def test_explicit_dir_wins(tiny_mnist, clean_env, monkeypatch, tmp_path):
     monkeypatch.setenv(DATA_DIR_ENV, str(copy_mnist(tiny_mnist, tmp_path / "from-env")))
     copy_mnist(tiny_mnist, clean_env)
 
-    assert mnist_folder(tiny_mnist, download=False) == tiny_mnist
+    assert data_folder(tiny_mnist, download=False) == tiny_mnist
 
 
 def test_env_var_comes_before_the_cache(tiny_mnist, clean_env, monkeypatch):
     monkeypatch.setenv(DATA_DIR_ENV, str(tiny_mnist))
     copy_mnist(tiny_mnist, clean_env)
 
-    assert mnist_folder(download=False) == tiny_mnist
+    assert data_folder(download=False) == tiny_mnist
 
 
 def test_cache_dir_is_used(tiny_mnist, clean_env):
     copy_mnist(tiny_mnist, clean_env)
 
-    assert mnist_folder(download=False) == clean_env
+    assert data_folder(download=False) == clean_env
 
 
 def test_incomplete_env_dir_falls_back_to_the_cache(tiny_mnist, clean_env, monkeypatch, tmp_path):
@@ -76,7 +130,7 @@ def test_incomplete_env_dir_falls_back_to_the_cache(tiny_mnist, clean_env, monke
     monkeypatch.setenv(DATA_DIR_ENV, str(incomplete))
     copy_mnist(tiny_mnist, clean_env)
 
-    assert mnist_folder(download=False) == clean_env
+    assert data_folder(download=False) == clean_env
 
 
 @pytest.mark.parametrize("remove", [NAMES, [TRAIN_LABELS]], ids=["empty", "one-missing"])
@@ -89,14 +143,14 @@ def test_explicit_dir_missing_files_is_an_error_without_fallback(
     monkeypatch.setenv(DATA_DIR_ENV, str(tiny_mnist))  # complete, yet not used
 
     with pytest.raises(DataError, match=re.escape(f"missing in {explicit}: {remove[0]}")):
-        mnist_folder(explicit, download=False)
+        data_folder(explicit, download=False)
 
 
 def test_nothing_found_names_every_place_looked(clean_env, monkeypatch, tmp_path):
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "empty"))
 
     with pytest.raises(DataError) as excinfo:
-        mnist_folder(download=False)
+        data_folder(download=False)
 
     message = str(excinfo.value)
     assert str(tmp_path / "empty") in message and str(clean_env) in message
@@ -112,7 +166,7 @@ def test_download_fills_the_cache_with_verified_files(
 ):
     mirror_server.publish("good", tiny_mnist)
 
-    folder = mnist_folder(
+    folder = data_folder(
         mirrors=(mirror_server.mirror("good"),), checksums=tiny_mnist_checksums, progress=progress
     )
 
@@ -132,7 +186,7 @@ def test_download_fetches_only_the_missing_files(
     for name in (TRAIN_IMAGES, TRAIN_LABELS):
         (clean_env / f"{name}.gz").unlink()
 
-    mnist_folder(mirrors=(mirror_server.mirror("good"),), checksums=tiny_mnist_checksums)
+    data_folder(mirrors=(mirror_server.mirror("good"),), checksums=tiny_mnist_checksums)
 
     assert sorted(mirror_server.requests) == [
         f"/good/{TRAIN_IMAGES}.gz",
@@ -165,7 +219,7 @@ def test_a_bad_mirror_is_skipped_for_the_next(
     mirror_server.publish("good", tiny_mnist)
     mirrors = (mirror_server.mirror("bad"), mirror_server.mirror("good"))
 
-    mnist_folder(mirrors=mirrors, checksums=tiny_mnist_checksums, progress=False)
+    data_folder(mirrors=mirrors, checksums=tiny_mnist_checksums, progress=False)
 
     for name in NAMES:
         assert (clean_env / f"{name}.gz").read_bytes() == (tiny_mnist / f"{name}.gz").read_bytes()
@@ -184,7 +238,7 @@ def test_all_mirrors_failing_raises_download_error(
     mirrors = (f"http://127.0.0.1:{closed_port()}/", mirror_server.mirror("bad"))
 
     with pytest.raises(DownloadError, match=rf"{TRAIN_IMAGES}\.gz .*{reason}"):
-        mnist_folder(mirrors=mirrors, checksums=tiny_mnist_checksums, progress=False)
+        data_folder(mirrors=mirrors, checksums=tiny_mnist_checksums, progress=False)
 
     assert not clean_env.exists() or list(clean_env.iterdir()) == []
 
@@ -196,7 +250,7 @@ def test_a_study_split_is_normalised_in_the_study_dtype_and_seeded(tiny_mnist):
     source = DataSource(str(tiny_mnist), verify=False)
     settings = StudySettings(train_size=100, val_fraction=0.2, batch_size=20, dtype="float32")
     split = load_split(settings, 5, source)
-    again = study_split(read_mnist(source), settings, 5)
+    again = study_split(read_dataset(source), settings, 5)
     other = load_split(settings, 6, source)
 
     assert (len(split.x_train), len(split.x_val)) == (80, 20)
@@ -205,12 +259,25 @@ def test_a_study_split_is_normalised_in_the_study_dtype_and_seeded(tiny_mnist):
     assert not np.array_equal(split.t_train, other.t_train)
 
 
-def test_read_mnist_keeps_the_stored_pixels(tiny_mnist):
-    mnist = read_mnist(DataSource(str(tiny_mnist), verify=False))
+def test_read_dataset_keeps_the_stored_pixels(tiny_mnist):
+    mnist = read_dataset(DataSource(str(tiny_mnist), verify=False))
     assert mnist.x_train.dtype == np.uint8
     assert np.allclose(normalized(mnist.x_train[:3], "float64"), mnist.x_train[:3] / 255.0)
 
 
-def test_a_source_that_verifies_refuses_files_that_are_not_mnist(tiny_mnist):
-    with pytest.raises(DataError, match="checksum"):
-        read_mnist(DataSource(str(tiny_mnist), verify=True))
+@pytest.mark.parametrize("dataset", sorted(DATASETS))
+def test_a_source_that_verifies_refuses_files_that_are_not_the_dataset(tiny_mnist, dataset):
+    expected = DATASETS[dataset].checksums[TRAIN_IMAGES]
+    with pytest.raises(DataError, match=f"checksum.*expected {expected}"):
+        read_dataset(DataSource(str(tiny_mnist), verify=True), dataset)
+
+
+def test_a_study_split_reads_the_study_dataset(tiny_mnist, clean_env, monkeypatch):
+    monkeypatch.setenv(FASHION_ENV, str(tiny_mnist))  # only Fashion-MNIST can be found
+    settings = StudySettings(dataset="fashion-mnist", train_size=100, batch_size=20)
+
+    split = load_split(settings, 5, DataSource(verify=False, download=False))
+
+    assert (len(split.x_train), len(split.x_val)) == (80, 20)
+    with pytest.raises(DataError, match="^MNIST files not found"):
+        load_split(StudySettings(train_size=100, batch_size=20), 5, DataSource(download=False))

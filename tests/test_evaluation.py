@@ -6,7 +6,7 @@ import pytest
 
 from conftest import TINY_SEARCH
 from hpsearch import store, store_trials
-from hpsearch.data import DataSource, read_mnist, study_split
+from hpsearch.data import DataSource, read_dataset, study_split
 from hpsearch.database import open_store
 from hpsearch.evaluation import evaluate_best
 from hpsearch.settings import StudySettings
@@ -31,7 +31,7 @@ def test_evaluate_trains_the_best_trial_on_train_and_validation(searched, tiny_m
         stored = [e.id for e in study.evaluations]
     assert stored == [evaluation.id] and evaluation.trial_id == best.id
     # the same one-trial training, by hand: the same network and the same test accuracy
-    mnist = read_mnist(source)
+    mnist = read_dataset(source)
     split = study_split(mnist, settings, 0)
     x_train = np.concatenate([split.x_train, split.x_val])
     t_train = np.concatenate([split.t_train, split.t_val])

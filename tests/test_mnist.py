@@ -9,7 +9,14 @@ import pytest
 
 from conftest import MirrorServer, copy_mnist, rewrite_content
 from trainer.errors import DataError
-from trainer.mnist import LABELS_MAGIC, MNIST_FILES, MNIST_MD5, find_mnist, load_mnist
+from trainer.mnist import (
+    FASHION_MNIST_MD5,
+    LABELS_MAGIC,
+    MNIST_FILES,
+    MNIST_MD5,
+    find_mnist,
+    load_mnist,
+)
 
 NAMES = list(MNIST_FILES.values())
 TRAIN_IMAGES, TRAIN_LABELS = MNIST_FILES["train_images"], MNIST_FILES["train_labels"]
@@ -240,3 +247,21 @@ def test_real_mnist_matches_the_published_counts(real_mnist):
         1009,
     ]
     assert data.t_train[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+
+
+@pytest.mark.realdata
+def test_real_fashion_mnist_matches_its_published_checksums_and_counts(real_fashion_mnist):
+    data = load_mnist(
+        real_fashion_mnist, normalize=False, checksums=FASHION_MNIST_MD5, download=False
+    )
+
+    assert data.x_train.shape == (60000, 784) and data.x_test.shape == (10000, 784)
+    assert np.bincount(data.t_train).tolist() == [6000] * 10
+    assert np.bincount(data.t_test).tolist() == [1000] * 10
+    assert data.t_train[:10].tolist() == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
+
+
+@pytest.mark.realdata
+def test_real_fashion_mnist_is_not_mnist(real_fashion_mnist):
+    with pytest.raises(DataError, match="fails its checksum"):
+        load_mnist(real_fashion_mnist, normalize=False, checksums=MNIST_MD5, download=False)

@@ -1,5 +1,8 @@
 """The MNIST loader: read the four IDX files of a folder, downloading missing ones.
 
+Fashion-MNIST has MNIST's format and file names: the same functions read it, given
+its checksums (:data:`FASHION_MNIST_MD5`) and mirrors (:data:`FASHION_MNIST_MIRRORS`).
+
 The files are looked for in the given folder as ``NAME`` or ``NAME.gz``; with
 ``download=True``, the missing ones are fetched from the mirrors into that folder,
 reporting each download to an optional ``progress(description, done, total)``
@@ -45,6 +48,35 @@ MIRRORS: tuple[str, ...] = (
     "https://ossci-datasets.s3.amazonaws.com/mnist/",
     "https://storage.googleapis.com/cvdf-datasets/mnist/",
 )
+
+#: Fashion-MNIST (Zalando, MIT licence): MNIST's format and file names, clothing for digits.
+FASHION_MNIST_MD5: dict[str, str] = {
+    "train-images-idx3-ubyte": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+    "train-labels-idx1-ubyte": "9018921c3c673c538a1fc5bad174d6f9",
+    "t10k-images-idx3-ubyte": "8181f5470baa50b63fa0f6fddb340f0a",
+    "t10k-labels-idx1-ubyte": "15d484375f8d13e6eb1aabb0c3f46965",
+}
+
+FASHION_MNIST_MIRRORS: tuple[str, ...] = (
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",  # the publisher's own
+)
+
+
+@dataclass(frozen=True)
+class IdxDataset:
+    """A data set in MNIST's format: its name, the MD5 of each file's content, its mirrors."""
+
+    name: str
+    title: str
+    checksums: Mapping[str, str]
+    mirrors: tuple[str, ...]
+
+
+MNIST = IdxDataset("mnist", "MNIST", MNIST_MD5, MIRRORS)
+FASHION_MNIST = IdxDataset(
+    "fashion-mnist", "Fashion-MNIST", FASHION_MNIST_MD5, FASHION_MNIST_MIRRORS
+)
+DATASETS: dict[str, IdxDataset] = {dataset.name: dataset for dataset in (MNIST, FASHION_MNIST)}
 
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions (N, rows, cols)
 LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension (N,)

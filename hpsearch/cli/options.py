@@ -22,6 +22,9 @@ from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
 from hpsearch.space import SearchSpace, make_space
 
+DatasetName = Annotated[
+    str, typer.Option("--dataset", help="mnist or fashion-mnist (same format, harder).")
+]
 Trials = Annotated[int, typer.Option(min=1, help="Trials to sample per round (STEP1).")]
 Epochs = Annotated[int, typer.Option(min=1, help="Epochs per trial (STEP2).")]
 TrainSize = Annotated[str, typer.Option(help="Training samples before the split, or 'all'.")]
@@ -52,6 +55,7 @@ PrunerName = Annotated[
 class NewStudy:
     """A new study's options as typed on the command line, in ``--help``'s order."""
 
+    dataset: DatasetName = "mnist"
     trials: Trials = 100
     epochs: Epochs = 50
     train_size: TrainSize = "500"
@@ -71,6 +75,7 @@ class NewStudy:
 
     def settings(self) -> StudySettings:
         return StudySettings(
+            dataset=self.dataset.lower(),
             train_size=_train_size(self.train_size),
             val_fraction=self.val_fraction,
             epochs=self.epochs,
