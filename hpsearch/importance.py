@@ -1,0 +1,106 @@
+"""Which searched parameters matter: held-out permutation importance of a random forest.
+
+The method (Breiman's permutation importance, as scikit-learn implements it in
+``sklearn.inspection.permutation_importance``, measured on held-out trials):
+
+1. Each trial is a row of its parameter values (a categorical parameter, such as the
+   optimizer, as one column of choice codes) and its validation accuracy.
+2. The trials are split into ``folds`` groups. For each group, a random forest
+   (``sklearn.ensemble.RandomForestRegressor``) learns accuracy from parameters on
+   the other trials, and each parameter's column of the held-out group is shuffled
+   ``repeats`` times: the mean drop of the forest's R² on that group is the
+   parameter's importance there.
+3. A parameter's score is its mean drop over the groups, negatives counted as 0,
+   divided by the sum over parameters: the scores sum to 1. ``explained`` is the
+   forest's mean held-out R²: how much of the spread in accuracy the parameters
+   explain at all. When it is near or below 0, the scores say nothing.
+
+Trees split on order only, so a log-scaled parameter needs no transform, and
+shuffling a whole column measures a parameter however many choices it has (the
+forest's own impurity importances favour parameters with many distinct values).
+Everything is seeded: the same trials give the same scores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hpsearch.errors import UsageError
+
+#: Fewer completed trials than this give no importance.
+MIN_TRIALS = 10
+
+Value = float | int | str | bool
+
+
+@dataclass(frozen=True)
+class Importance:
+    """Each parameter's share of importance (descending), and how much is explained."""
+
+    scores: dict[str, float]
+    explained: float  # mean held-out R² of the forest
+    n_trials: int
+
+
+def _columns(rows: Sequence[Mapping[str, Value]], names: Sequence[str]) -> np.ndarray:
+    """(N, P) numbers: numeric values as they are, other values as codes of their sorted set."""
+    columns = []
+    for name in names:
+        values = [row[name] for row in rows]
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            columns.append(np.asarray(values, dtype=float))
+        else:
+            codes = {v: i for i, v in enumerate(sorted({str(v) for v in values}))}
+            columns.append(np.asarray([codes[str(v)] for v in values], dtype=float))
+    return np.column_stack(columns)  # (N trials, P parameters)
+
+
+def parameter_importance(
+    rows: Sequence[Mapping[str, Value]],
+    accuracies: Sequence[float],
+    *,
+    seed: int = 0,
+    folds: int = 5,
+    repeats: int = 10,
+    trees: int = 200,
+) -> Importance:
+    """The importance of each parameter of ``rows`` for ``accuracies`` (see the module)."""
+    from sklearn.ensemble import RandomForestRegressor  # imported only when asked
+    from sklearn.inspection import permutation_importance
+
+    if len(rows) != len(accuracies):
+        raise ValueError(f"{len(rows)} rows but {len(accuracies)} accuracies")
+    if len(rows) < MIN_TRIALS:
+        raise UsageError(
+            f"importance needs at least {MIN_TRIALS} completed trials, got {len(rows)}"
+        )
+    names = sorted(rows[0])
+    if not names:
+        raise UsageError("importance needs at least one searched parameter")
+    x = _columns(rows, names)
+    y = np.asarray(accuracies, dtype=float)
+    rng = np.random.default_rng(seed)
+    groups = np.array_split(rng.permutation(len(y)), min(folds, len(y) // 2))
+    drops, explained = [], []
+    for held_out in groups:
+        train = np.setdiff1d(np.arange(len(y)), held_out)
+        forest = RandomForestRegressor(
+            n_estimators=trees, min_samples_leaf=2, random_state=seed, n_jobs=1
+        ).fit(x[train], y[train])
+        if np.ptp(y[held_out]) == 0:  # R² is undefined on a group of equal accuracies
+            continue
+        explained.append(forest.score(x[held_out], y[held_out]))
+        result = permutation_importance(
+            forest, x[held_out], y[held_out], n_repeats=repeats, random_state=seed, n_jobs=1
+        )
+        drops.append(result.importances_mean)
+    if not drops:
+        raise UsageError("importance needs trials whose accuracies differ")
+    mean_drop = np.clip(np.mean(drops, axis=0), 0.0, None)
+    total = mean_drop.sum()
+    shares = mean_drop / total if total > 0 else np.zeros_like(mean_drop)
+    scores = dict(sorted(zip(names, shares.tolist()), key=lambda item: -item[1]))
+    return Importance(scores, float(np.mean(explained)), len(y))

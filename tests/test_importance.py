@@ -1,0 +1,89 @@
+import numpy as np
+import pytest
+
+from hpsearch.errors import UsageError
+from hpsearch.importance import MIN_TRIALS, parameter_importance
+
+
+def synthetic_trials(seed: int, n: int = 120):
+    """lr drives accuracy (a peak at 1e-2), weight decay and the optimizer are noise."""
+    rng = np.random.default_rng(seed)
+    rows, accuracies = [], []
+    for _ in range(n):
+        lr = 10 ** rng.uniform(-6, -1)
+        row = {
+            "lr": lr,
+            "weight_decay": 10 ** rng.uniform(-8, -4),
+            "optimizer": str(rng.choice(["sgd", "momentum", "adam"])),
+        }
+        rows.append(row)
+        accuracies.append(0.9 - 0.04 * (np.log10(lr) + 2) ** 2 + rng.normal(0, 0.01))
+    return rows, accuracies
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_parameter_that_drives_accuracy_ranks_first(seed):
+    rows, accuracies = synthetic_trials(seed)
+
+    result = parameter_importance(rows, accuracies, seed=seed)
+
+    assert list(result.scores)[0] == "lr"
+    assert result.scores["lr"] > 0.9  # the noise parameters share the rest
+    assert result.explained > 0.8
+    assert sum(result.scores.values()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_categorical_that_drives_accuracy_ranks_first(seed):
+    rng = np.random.default_rng(seed)
+    rows = [
+        {"optimizer": str(rng.choice(["sgd", "momentum", "adam"])), "lr": 10 ** rng.uniform(-4, -2)}
+        for _ in range(90)
+    ]
+    gain = {"sgd": 0.0, "momentum": 0.1, "adam": 0.2}
+    accuracies = [0.6 + gain[r["optimizer"]] + rng.normal(0, 0.01) for r in rows]
+
+    result = parameter_importance(rows, accuracies, seed=seed)
+
+    assert list(result.scores) == ["optimizer", "lr"]
+    assert result.scores["optimizer"] > 0.9
+
+
+def test_pure_noise_is_explained_by_nothing():
+    rng = np.random.default_rng(3)
+    rows = [{"lr": rng.uniform(), "weight_decay": rng.uniform()} for _ in range(80)]
+    accuracies = rng.normal(0.5, 0.05, size=80).tolist()
+
+    result = parameter_importance(rows, accuracies)
+
+    assert result.explained < 0.2
+
+
+def test_the_same_trials_give_the_same_scores():
+    rows, accuracies = synthetic_trials(4, n=40)
+
+    assert parameter_importance(rows, accuracies) == parameter_importance(rows, accuracies)
+
+
+def test_booleans_and_numbers_as_choices_are_columns_too():
+    rng = np.random.default_rng(5)
+    rows = [{"batchnorm": bool(rng.integers(2)), "batch_size": int(rng.choice([32, 64]))}
+            for _ in range(60)]  # fmt: skip
+    accuracies = [0.7 + 0.2 * r["batchnorm"] + rng.normal(0, 0.01) for r in rows]
+
+    assert list(parameter_importance(rows, accuracies).scores)[0] == "batchnorm"
+
+
+@pytest.mark.parametrize(
+    ("n", "accuracy", "message"),
+    [
+        (MIN_TRIALS - 1, None, f"at least {MIN_TRIALS} completed trials"),
+        (20, 0.5, "accuracies differ"),
+    ],
+)
+def test_too_little_to_go_on_is_a_usage_error(n, accuracy, message):
+    rows = [{"lr": float(i)} for i in range(n)]
+    accuracies = [accuracy if accuracy is not None else i / n for i in range(n)]
+
+    with pytest.raises(UsageError, match=message):
+        parameter_importance(rows, accuracies)
