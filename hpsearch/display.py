@@ -132,6 +132,23 @@ def crowding_note(crowded: dict[str, Any] | None) -> str | None:
     )
 
 
+def importance_table(importance: dict[str, Any]) -> Table:
+    explained = importance["explained_r2"]
+    table = Table(
+        title=f"Parameter importance ({importance['trials']} completed trials)",
+        caption=(
+            f"{importance['method']}; the parameters explain R\u00b2 = {explained:.2f} of the"
+            " validation accuracy" + ("" if explained > 0.1 else ": too little to rank them")
+        ),
+    )
+    table.add_column("parameter")
+    table.add_column("importance", justify="right")
+    table.add_column("")
+    for name, score in importance["scores"].items():
+        table.add_row(name, f"{score:.2f}", "\u2588" * round(score * 20))
+    return table
+
+
 def studies_table(studies: list[dict[str, Any]]) -> Table:
     table = Table(title="Studies", title_justify="left")
     table.add_column("name")

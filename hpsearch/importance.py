@@ -83,6 +83,7 @@ def parameter_importance(
     x = _columns(rows, names)
     y = np.asarray(accuracies, dtype=float)
     rng = np.random.default_rng(seed)
+    seed %= 2**32  # scikit-learn's random_state
     groups = np.array_split(rng.permutation(len(y)), min(folds, len(y) // 2))
     drops, explained = [], []
     for held_out in groups:
@@ -102,5 +103,5 @@ def parameter_importance(
     mean_drop = np.clip(np.mean(drops, axis=0), 0.0, None)
     total = mean_drop.sum()
     shares = mean_drop / total if total > 0 else np.zeros_like(mean_drop)
-    scores = dict(sorted(zip(names, shares.tolist()), key=lambda item: -item[1]))
+    scores = dict(sorted(zip(names, shares.tolist(), strict=True), key=lambda item: -item[1]))
     return Importance(scores, float(np.mean(explained)), len(y))

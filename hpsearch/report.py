@@ -94,8 +94,32 @@ def crowding(session: Session, study: Study, k: int = CROWD_TOP_K) -> dict[str, 
     return None
 
 
+def importance_report(
+    session: Session, study: Study, *, round_number: int | None = None
+) -> dict[str, Any]:
+    """Each searched parameter's importance over the completed trials (see
+    :mod:`hpsearch.importance`), with how much of the accuracy they explain."""
+    from hpsearch.importance import parameter_importance  # scikit-learn: only when asked
+
+    trials = store_trials.searched_trials(session, study, round_number=round_number)
+    result = parameter_importance(
+        [t.values for t in trials], [t.val_accuracy for t in trials], seed=study.seed
+    )
+    return {
+        "method": "held-out permutation importance of a random forest",
+        "trials": result.n_trials,
+        "explained_r2": result.explained,
+        "scores": result.scores,
+    }
+
+
 def study_report(
-    session: Session, study: Study, *, round_number: int | None = None, top: int = 10
+    session: Session,
+    study: Study,
+    *,
+    round_number: int | None = None,
+    top: int = 10,
+    importance: bool = False,
 ) -> dict[str, Any]:
     trials = store_trials.leaderboard(session, study, round_number=round_number, top=top)
     curves = store_trials.epoch_curves(session, [trial.id for trial in trials])
@@ -111,4 +135,8 @@ def study_report(
         ],
         "crowded": crowding(session, study),
         "evaluations": [evaluation_row(e) for e in study.evaluations],
-    }
+    } | (
+        {"importance": importance_report(session, study, round_number=round_number)}
+        if importance
+        else {}
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import Connection, Select, case, func, or_, select
 from sqlalchemy.orm import Session
@@ -169,3 +170,36 @@ def rung_bests(session: Store, round_id: int, epoch: int) -> dict[int, float]:
         .having(func.count() >= epoch)
     ).all()
     return {owner: value for owner, value in rows}
+
+
+@dataclass(frozen=True)
+class SearchedTrial:
+    """A completed trial's searched values (by parameter name) and final accuracy."""
+
+    round_number: int
+    number: int
+    values: dict[str, float | int | str | bool]
+    val_accuracy: float
+
+
+def searched_trials(
+    session: Session, study: Study, *, round_number: int | None = None
+) -> list[SearchedTrial]:
+    """The study's completed trials (of one round) with their searched values."""
+    query = (
+        select(Round.number, Trial.number, Trial.lr, Trial.weight_decay, Trial.val_accuracy)
+        .join(Round)
+        .where(
+            Round.study_id == study.id,
+            Trial.status == TrialStatus.COMPLETED,
+            Trial.val_accuracy.is_not(None),
+        )
+        .order_by(Round.number, Trial.number)
+    )
+    if round_number is not None:
+        query = query.where(Round.number == round_number)
+    return [
+        SearchedTrial(round_no, number, {"lr": lr, "weight_decay": decay}, accuracy)
+        for round_no, number, lr, decay, accuracy in session.execute(query)
+        if accuracy is not None  # the query asks for it: for the type checker
+    ]

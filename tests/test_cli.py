@@ -176,3 +176,22 @@ def test_a_fashion_mnist_study_reads_its_own_files(cli, db_path, tiny_mnist, mon
     assert report["study"]["dataset"] == "fashion-mnist"
     assert cli("evaluate", "fashion", "--no-verify").exit_code == 0  # its test set, too
     assert stored(db_path, "SELECT test_samples FROM evaluations") == [(100,)]
+
+
+def test_report_importance_prints_a_table_and_json(stored_study, monkeypatch):
+    from typer.testing import CliRunner
+
+    from hpsearch.cli import app
+
+    monkeypatch.setenv("HPSEARCH_DB", str(stored_study.db))
+    runner = CliRunner()
+
+    table = runner.invoke(app, ["report", "small", "--importance"])
+    data = json.loads(runner.invoke(app, ["report", "small", "--importance", "--json"]).stdout)
+    too_few = runner.invoke(app, ["report", "small", "--importance", "--round", "1"])
+
+    assert table.exit_code == 0, table.output
+    assert "Parameter importance (14 completed trials)" in table.stdout
+    assert set(data["importance"]["scores"]) == {"lr", "weight_decay"}
+    assert too_few.exit_code == 1
+    assert too_few.stderr.strip() == ("Error: importance needs at least 10 completed trials, got 5")

@@ -99,3 +99,20 @@ def test_crowding_ranks_the_top_k_as_narrowing_does(factory, round0):
         plan = search.plan_narrowing(session, study, 5)
         assert plan.narrowing.crowded == {"lr": ["high"]}
         assert crowding(session, study, k=5) == {"round": 0, "top_k": 5, "edges": {"lr": ["high"]}}
+
+
+def test_importance_report_ranks_the_searched_values_of_completed_trials(stored_study):
+    with stored_study.factory() as session:
+        study = store.get_study(session, "small")
+        report = study_report(session, study, importance=True)
+        plain = study_report(session, study)
+        searched = store_trials.searched_trials(session, study)
+        completed = list(session.scalars(store_trials.ranked()))
+
+    by_value = sorted((t.values["lr"], t.values["weight_decay"], t.val_accuracy) for t in searched)
+    assert by_value == sorted((t.lr, t.weight_decay, t.val_accuracy) for t in completed)
+    importance = report["importance"]
+    assert importance["trials"] == len(completed) == 14
+    assert set(importance["scores"]) == {"lr", "weight_decay"}
+    assert sum(importance["scores"].values()) == pytest.approx(1.0)
+    assert "importance" not in plain  # only when asked

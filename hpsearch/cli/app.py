@@ -18,7 +18,13 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hpsearch import store
 from hpsearch.database import reader
-from hpsearch.display import crowding_note, evaluations_table, leaderboard_table, rounds_table
+from hpsearch.display import (
+    crowding_note,
+    evaluations_table,
+    importance_table,
+    leaderboard_table,
+    rounds_table,
+)
 from hpsearch.errors import HpsearchError, Interrupted
 from hpsearch.report import study_report
 from trainer import TrainerError
@@ -136,10 +142,16 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 DEFAULT_WORKERS = os.cpu_count() or 1
 
 
-def print_report(factory, name: str, *, top: int = 10, round_number: int | None = None) -> None:
+def print_report(
+    factory, name: str, *, top: int = 10, round_number: int | None = None, importance: bool = False
+) -> None:
     with reader(factory)() as session:
         report = study_report(
-            session, store.get_study(session, name), round_number=round_number, top=top
+            session,
+            store.get_study(session, name),
+            round_number=round_number,
+            top=top,
+            importance=importance,
         )
     console.print(leaderboard_table(report))
     console.print(rounds_table(report))
@@ -147,3 +159,5 @@ def print_report(factory, name: str, *, top: int = 10, round_number: int | None 
         console.print(note, style="yellow", markup=False, soft_wrap=True)
     if report["evaluations"]:
         console.print(evaluations_table(report["evaluations"]))
+    if importance:
+        console.print(importance_table(report["importance"]))

@@ -24,6 +24,12 @@ def report(
         int | None, typer.Option("--round", min=0, help="Only this round.")
     ] = None,
     as_json: AsJson = False,
+    importance: Annotated[
+        bool,
+        typer.Option(
+            "--importance", help="Also rank the searched parameters by importance (see README)."
+        ),
+    ] = False,
     plot: Annotated[
         bool, typer.Option("--plot", help="Also write the figures of `hpsearch plot` (PNG).")
     ] = False,
@@ -32,6 +38,8 @@ def report(
 ) -> None:
     """Leaderboard of the best trials and a summary of each round.
 
+    With --importance, also ranks the searched parameters by how much they drive the
+    final validation accuracy of the completed trials (of --round, if given).
     With --plot, also draws the figures of the same trials (see `hpsearch plot`) and
     prints their paths (on stderr with --json).
     """
@@ -39,11 +47,15 @@ def report(
     if as_json:
         with factory() as session:
             data = study_report(
-                session, store.get_study(session, name), round_number=round_number, top=top
+                session,
+                store.get_study(session, name),
+                round_number=round_number,
+                top=top,
+                importance=importance,
             )
         typer.echo(json.dumps(data, indent=2))
     else:
-        print_report(factory, name, top=top, round_number=round_number)
+        print_report(factory, name, top=top, round_number=round_number, importance=importance)
     if plot:
         for path in write_figures(factory, name, plot_dir, top=top, round_number=round_number):
             typer.echo(str(path), err=as_json)
