@@ -9,8 +9,9 @@ runs the new round, until one of these holds (checked in this order):
    than ``min_improvement`` above the best of every earlier round;
 3. *no shrinking*: the next ranges would not be narrower, their total width in
    decades (lr + weight decay) above ``1 - min_shrink`` times the last round's,
-   and no edge was crowded (a crowded edge means the search is moving, not
-   converging).
+   no edge was crowded (a crowded edge means the search is moving, not
+   converging), and no other searched parameter narrowed (a choice dropped, or a
+   range's width fell by ``min_shrink``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy.orm import Session, sessionmaker
 
 from hpsearch import search, store, store_trials
+from hpsearch.domains import Choice, Domain, label
 from hpsearch.errors import UsageError
 from hpsearch.models import Study
 
@@ -110,9 +112,26 @@ def next_step(
     width = narrowing.old.lr.decades + narrowing.old.weight_decay.decades
     new = narrowing.narrowing.space
     next_width = new.lr.decades + new.weight_decay.decades
-    if no_shrinking(width, next_width, bool(narrowing.narrowing.crowded), plan.min_shrink):
+    others_shrank = shrank(narrowing.old.others, new.others, plan.min_shrink)
+    crowded = bool(narrowing.narrowing.crowded)
+    if not others_shrank and no_shrinking(width, next_width, crowded, plan.min_shrink):
         return f"the ranges stopped shrinking ({width:.2f} -> {next_width:.2f} decades)", None
     return None, narrowing
+
+
+def shrank(old: Sequence[Domain], new: Sequence[Domain], min_shrink: float) -> bool:
+    """Whether any of the other domains narrowed: a choice lost a choice, or a range's
+    width (in its own scale) fell by at least ``min_shrink``."""
+    for before, after in zip(old, new, strict=True):
+        if isinstance(before, Choice) and isinstance(after, Choice):
+            if len(after.choices) < len(before.choices):
+                return True
+        elif not isinstance(before, Choice) and not isinstance(after, Choice):
+            width = before.scaled(before.high) - before.scaled(before.low)
+            next_width = after.scaled(after.high) - after.scaled(after.low)
+            if width > 0 and next_width <= (1 - min_shrink) * width:
+                return True
+    return False
 
 
 def run_auto(
@@ -137,5 +156,5 @@ def run_auto(
             created = search.add_narrowed_round(session, study, narrowing, plan.pruner)
         assert created.round_id is not None  # add_narrowed_round creates the round
         space = created.narrowing.space
-        on_round(f"round {created.number}: lr {space.lr}, weight decay {space.weight_decay}")
+        on_round(f"round {created.number}: " + ", ".join(f"{label(d.name)} {d}" for d in space))
         run_round(created.round_id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files
@@ -75,6 +76,23 @@ def _sqlite_begin(connection) -> None:
     connection.connection.driver_connection.execute("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+#: The engines this process made and has not disposed of (see :func:`dispose_engines`).
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def dispose_engines() -> None:
+    """Close the pooled connections of every engine this process made.
+
+    A command calls it when it ends: a connection left in a pool would otherwise be
+    closed whenever the garbage collector gets to it, and an SQLite connection that
+    closes while later ones of the same process use the file (the next command, in
+    the same process) can make their reads fail with "disk I/O error".
+    """
+    for engine in list(_ENGINES):
+        engine.dispose()
+    _ENGINES.clear()
+
+
 def make_engine(url: str, *, read_only: bool = False) -> Engine:
     """An engine for ``url``; raises StoreError for a URL that cannot be used.
 
@@ -92,6 +110,7 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
             event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(parsed, pool_pre_ping=True)
+        _ENGINES.add(engine)
         if read_only:
             engine = engine.execution_options(**{READ_ONLY: True})
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:

@@ -17,7 +17,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from hpsearch.domains import Value, format_value, label
 from hpsearch.runner import RoundProgress
+from hpsearch.space import SearchSpace, TrialParams
 from hpsearch.status import TrialStatus
 
 COMPLETED = TrialStatus.COMPLETED.value  # the word, as a column and a key
@@ -47,7 +49,8 @@ def _range(bounds: Sequence[float]) -> str:
 
 def leaderboard_table(report: dict[str, Any]) -> Table:
     table = Table(title=f"Best trials of {report['study']['name']}", title_justify="left")
-    for header in ("rank", "trial", "round", "lr", "weight decay"):
+    others = report["searched"][2:]
+    for header in ("rank", "trial", "round", "lr", "weight decay", *map(label, others)):
         table.add_column(header, justify="right")
     table.add_column("val acc", justify="right", style="bold")
     table.add_column("best @epoch", justify="right")
@@ -61,6 +64,7 @@ def leaderboard_table(report: dict[str, Any]) -> Table:
             str(row["round"]),
             f"{row['lr']:.2e}",
             f"{row['weight_decay']:.2e}",
+            *(show_value(row[name]) for name in others),
             _acc(row["val_accuracy"]),
             f"{_acc(row['best_val_accuracy'])} @{row['best_epoch']}",
             _acc(row["train_accuracy"]),
@@ -77,6 +81,9 @@ def rounds_table(report: dict[str, Any]) -> Table:
     table.add_column("decades", justify="right")
     table.add_column("weight decay range")
     table.add_column("decades", justify="right")
+    others = any(row["domains"] for row in report["rounds"])
+    if others:
+        table.add_column("other domains")
     table.add_column("from (top-k)")
     table.add_column("trials")
     table.add_column("best val acc", justify="right", style="bold")
@@ -91,6 +98,7 @@ def rounds_table(report: dict[str, Any]) -> Table:
             f"{row['lr_decades']:.2f}",
             _range(row["weight_decay"]),
             f"{row['weight_decay_decades']:.2f}",
+            *(["\n".join(f"{label(n)} {d}" for n, d in row["domains"].items())] if others else []),
             parent,
             f"{row['trials']}: {statuses}",
             _acc(row["best_val_accuracy"]),
@@ -100,7 +108,12 @@ def rounds_table(report: dict[str, Any]) -> Table:
 
 def evaluations_table(rows: list[dict[str, Any]]) -> Table:
     table = Table(title="Test-set evaluations", title_justify="left")
-    for header in ("trial", "lr", "weight decay", "epochs", "trained on", "train acc"):
+    for header in ("trial", "lr", "weight decay"):
+        table.add_column(header, justify="right")
+    searched = any(row.get("searched") for row in rows)
+    if searched:
+        table.add_column("other settings")
+    for header in ("epochs", "trained on", "train acc"):
         table.add_column(header, justify="right")
     table.add_column("test acc", justify="right", style="bold")
     table.add_column("seconds", justify="right")
@@ -110,6 +123,11 @@ def evaluations_table(rows: list[dict[str, Any]]) -> Table:
             str(row["trial"]),
             f"{row['lr']:.2e}",
             f"{row['weight_decay']:.2e}",
+            *(
+                [", ".join(f"{label(k)} {show_value(v)}" for k, v in row["searched"].items())]
+                if searched
+                else []
+            ),
             str(row["epochs"]),
             str(row["train_samples"]),
             _acc(row["train_accuracy"]),
@@ -147,6 +165,33 @@ def importance_table(importance: dict[str, Any]) -> Table:
     for name, score in importance["scores"].items():
         table.add_row(name, f"{score:.2f}", "\u2588" * round(score * 20))
     return table
+
+
+def space_table(space: SearchSpace) -> Table:
+    """Each searched parameter's domain."""
+    table = Table(title="Search space")
+    for header in ("parameter", "kind", "domain"):
+        table.add_column(header)
+    for domain in space:
+        kind = f"{domain.kind}" + (" (log)" if getattr(domain, "log", False) else "")
+        table.add_row(label(domain.name), kind, str(domain))
+    return table
+
+
+def samples_table(space: SearchSpace, sampled: Sequence[TrialParams]) -> Table:
+    """The first trials a round of ``space`` would sample."""
+    table = Table(title=f"The first {len(sampled)} trials")
+    table.add_column("trial", justify="right")
+    for name in space.names:
+        table.add_column(label(name), justify="right")
+    for trial in sampled:
+        table.add_row(str(trial.number), *(show_value(trial.values[n]) for n in space.names))
+    return table
+
+
+def show_value(value: Value) -> str:
+    """A value as tables print it: floats to 3 significant digits."""
+    return f"{value:.3g}" if isinstance(value, float) else format_value(value)
 
 
 def studies_table(studies: list[dict[str, Any]]) -> Table:

@@ -33,7 +33,8 @@ def evaluate_best(factory: sessionmaker[Session], name: str, source: DataSource)
         if best is None:
             raise UsageError(f"study {name!r} has no completed trial to evaluate")
         settings = StudySettings.from_study(study)
-        trial = TrialSpec(best.id, best.lr, best.weight_decay, best.seed)
+        values = store_trials.trial_values(session, [best.id])[best.id]
+        trial = TrialSpec(best.id, best.lr, best.weight_decay, best.seed, values)
         study_id, study_seed = study.id, study.seed
     mnist = read_dataset(source, settings.dataset)
     split = study_split(mnist, settings, study_seed)

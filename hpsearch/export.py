@@ -1,6 +1,7 @@
 """A study's trials as flat rows (CSV) or nested records (JSON), for other tools.
 
-Rows: one per trial, by round and number, with :data:`TRIAL_COLUMNS`; with
+Rows: one per trial, by round and number, with :data:`TRIAL_COLUMNS` and a column
+per searched parameter other than lr and weight decay (after them); with
 ``epochs``, one per trial and epoch, with :data:`EPOCH_COLUMNS` added (a trial
 that ran no epoch keeps one row, its epoch columns empty). JSON holds the same
 values nested: ``{"study": {...}, "rounds": [{..., "trials": [{..., "epochs": [...]}]}]}``.
@@ -12,15 +13,17 @@ from __future__ import annotations
 import csv
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
 from sqlalchemy.orm import Session
 
-from hpsearch.models import EpochMetric, Study, Trial
+from hpsearch.domains import Value
+from hpsearch.models import EpochMetric, Round, Study, Trial
 from hpsearch.settings import StudySettings
-from hpsearch.store_trials import study_epochs, study_trials
+from hpsearch.store import searched_names
+from hpsearch.store_trials import study_epochs, study_trials, trial_values
 
 TRIAL_COLUMNS = (
     "study", "round", "trial", "number", "lr", "weight_decay", "seed", "status",
@@ -54,12 +57,24 @@ def study_record(study: Study) -> dict[str, Any]:
     }
 
 
-def trial_record(trial: Trial) -> dict[str, Any]:
-    """A trial's own values, without its study and round."""
+def columns(parameters: Sequence[str], *, epochs: bool = False) -> list[str]:
+    """The CSV columns: the trial's, with the other searched ``parameters`` after
+    ``weight_decay``, then the epoch's."""
+    at = TRIAL_COLUMNS.index("seed")
+    trial = [*TRIAL_COLUMNS[:at], *parameters, *TRIAL_COLUMNS[at:]]
+    return trial + list(EPOCH_COLUMNS) if epochs else trial
+
+
+def trial_record(trial: Trial, searched: Mapping[str, Value] | None = None) -> dict[str, Any]:
+    """A trial's own values, without its study and round; ``searched``: its values of
+    the searched parameters other than lr and weight decay, put after them."""
     seconds = None
     if trial.started_at is not None and trial.finished_at is not None:
         seconds = (trial.finished_at - trial.started_at).total_seconds()
     values = {name: getattr(trial, name) for name in _TRIAL_VALUES}
+    at = list(values).index("seed")
+    items = list(values.items())
+    values = dict(items[:at] + list((searched or {}).items()) + items[at:])
     return {
         "trial": trial.id,
         **values,
@@ -82,12 +97,26 @@ def _epoch_columns(metric: EpochMetric | None) -> dict[str, Any]:
     return {"epoch": values.pop("epoch"), **{f"epoch_{k}": v for k, v in values.items()}}
 
 
+def other_values(
+    session: Session, study: Study, trials: Sequence[Trial]
+) -> dict[int, dict[str, Value]]:
+    """Each trial's values of the searched parameters other than lr and weight decay."""
+    names = searched_names(study)
+    if not names:
+        return {}
+    values = trial_values(session, [trial.id for trial in trials])
+    return {t.id: {n: values[t.id][n] for n in names if n in values[t.id]} for t in trials}
+
+
 def export_rows(session: Session, study: Study, *, epochs: bool = False) -> list[dict[str, Any]]:
     """Flat rows: one per trial, or with ``epochs`` one per trial and epoch."""
     per_trial = study_epochs(session, study) if epochs else {}
     rows: list[dict[str, Any]] = []
-    for trial in study_trials(session, study):
-        row = {"study": study.name, "round": trial.round.number, **trial_record(trial)}
+    trials = study_trials(session, study)
+    searched = other_values(session, study, trials)
+    for trial in trials:
+        record = trial_record(trial, searched.get(trial.id))
+        row = {"study": study.name, "round": trial.round.number, **record}
         if epochs:
             metrics: Sequence[EpochMetric | None] = per_trial.get(trial.id) or [None]
             rows.extend(row | _epoch_columns(m) for m in metrics)
@@ -100,8 +129,10 @@ def export_json(session: Session, study: Study, *, epochs: bool = False) -> dict
     """The study's settings and its rounds, each with its trials (and their epochs)."""
     per_trial = study_epochs(session, study) if epochs else {}
     by_round: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for trial in study_trials(session, study):
-        record = trial_record(trial)
+    trials = study_trials(session, study)
+    searched = other_values(session, study, trials)
+    for trial in trials:
+        record = trial_record(trial, searched.get(trial.id))
         if epochs:
             record["epochs"] = [epoch_record(m) for m in per_trial.get(trial.id, [])]
         by_round[trial.round_id].append(record)
@@ -112,6 +143,7 @@ def export_json(session: Session, study: Study, *, epochs: bool = False) -> dict
                 "round": r.number,
                 "lr": [r.lr_low, r.lr_high],
                 "weight_decay": [r.weight_decay_low, r.weight_decay_high],
+                "domains": domain_records(r),
                 "n_trials": r.n_trials,
                 "narrowed_from": r.parent.number if r.parent else None,
                 "top_k": r.top_k,
@@ -123,10 +155,25 @@ def export_json(session: Session, study: Study, *, epochs: bool = False) -> dict
     }
 
 
-def write_csv(rows: list[dict[str, Any]], stream: TextIO, *, epochs: bool = False) -> None:
+def domain_records(round_: Round) -> dict[str, dict[str, Any]]:
+    """Each searched parameter's domain in a round, as ``round_domains`` holds it."""
+    return {
+        d.name: {"kind": d.kind, "log": d.log, "low": d.low, "high": d.high, "spec": d.spec}
+        | ({"choices": json.loads(d.choices)} if d.choices is not None else {})
+        for d in round_.domains
+    }
+
+
+def write_csv(
+    rows: list[dict[str, Any]],
+    stream: TextIO,
+    *,
+    epochs: bool = False,
+    parameters: Sequence[str] = (),
+) -> None:
     """Rows as CSV with a header; empty cells for missing values."""
-    columns = TRIAL_COLUMNS + EPOCH_COLUMNS if epochs else TRIAL_COLUMNS
-    writer = csv.DictWriter(stream, fieldnames=columns, lineterminator="\n")
+    fieldnames = columns(parameters, epochs=epochs)
+    writer = csv.DictWriter(stream, fieldnames=fieldnames, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
 

@@ -1,6 +1,7 @@
 """The store's tables, as SQLAlchemy 2.0 typed models.
 
     studies 1─n rounds 1─n trials 1─n epoch_metrics
+                   rounds 1─n round_domains    trials 1─n trial_params
     studies 1─n evaluations n─1 trials
 
 Times are UTC. A trial's ``status`` is a :class:`~hpsearch.status.TrialStatus` word.
@@ -93,6 +94,33 @@ class Round(Base):
     trials: Mapped[list[Trial]] = relationship(
         back_populates="round", order_by="Trial.number", cascade="all, delete-orphan"
     )
+    domains: Mapped[list[RoundDomain]] = relationship(
+        back_populates="round", order_by="RoundDomain.position", cascade="all, delete-orphan"
+    )
+
+
+class RoundDomain(Base):
+    """The domain one parameter of a round was sampled from (lr and weight decay too).
+
+    ``kind`` is ``float``, ``int`` or ``choice``; a range has ``low``, ``high`` and
+    ``log``; a choice has ``choices``, a JSON list.
+    """
+
+    __tablename__ = "round_domains"
+    __table_args__ = (UniqueConstraint("round_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    position: Mapped[int]  # the order of the space: lr, weight_decay, then as given
+    name: Mapped[str] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(String(10))
+    log: Mapped[bool | None]
+    low: Mapped[float | None]
+    high: Mapped[float | None]
+    choices: Mapped[str | None] = mapped_column(Text)
+    spec: Mapped[str] = mapped_column(String(500))  # as the CLI prints it
+
+    round: Mapped[Round] = relationship(back_populates="domains")
 
 
 class Trial(Base):
@@ -125,6 +153,28 @@ class Trial(Base):
     epochs: Mapped[list[EpochMetric]] = relationship(
         back_populates="trial", order_by="EpochMetric.epoch", cascade="all, delete-orphan"
     )
+    params: Mapped[list[TrialParam]] = relationship(
+        back_populates="trial", order_by="TrialParam.id", cascade="all, delete-orphan"
+    )
+
+
+class TrialParam(Base):
+    """One searched parameter's value in one trial (lr and weight decay too).
+
+    ``value_text`` is the value as written (``adam``, ``true``, ``0.001``);
+    ``value_num`` the same as a number, for numbers and booleans (1/0), else NULL.
+    """
+
+    __tablename__ = "trial_params"
+    __table_args__ = (UniqueConstraint("trial_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(50))
+    value_num: Mapped[float | None]
+    value_text: Mapped[str] = mapped_column(String(200))
+
+    trial: Mapped[Trial] = relationship(back_populates="params")
 
 
 class EpochMetric(Base):

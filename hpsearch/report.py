@@ -5,15 +5,19 @@ The same dictionaries are printed as rich tables for people and as JSON for scri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from hpsearch import liveness, queue, store, store_trials
-from hpsearch.export import study_record, trial_record
+from hpsearch.domains import Choice, label
+from hpsearch.export import other_values, study_record, trial_record
 from hpsearch.models import Evaluation, Round, Study, Trial
 from hpsearch.narrowing import crowded_edges
 from hpsearch.status import TrialStatus
+
+BOOK_NAMES = ("lr", "weight_decay")
 
 #: How many of the best trials ``report`` checks for crowding an edge of the ranges.
 CROWD_TOP_K = 5
@@ -47,6 +51,7 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
         "weight_decay": [space.weight_decay.low, space.weight_decay.high],
         "lr_decades": space.lr.decades,
         "weight_decay_decades": space.weight_decay.decades,
+        "domains": {domain.name: str(domain) for domain in space.others},
         "trials": round_.n_trials,
         "statuses": counts,
         "stale": sum(liveness.is_stale(trial) for trial in running),
@@ -58,15 +63,30 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
     }
 
 
-def trial_row(trial: Trial, rank: int, curve: list[float]) -> dict[str, Any]:
-    return {"rank": rank, "round": trial.round.number, **trial_record(trial), "val_curve": curve}
+def trial_row(
+    trial: Trial, rank: int, curve: list[float], searched: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    record = trial_record(trial, searched)
+    return {"rank": rank, "round": trial.round.number, **record, "val_curve": curve}
 
 
-def evaluation_row(evaluation: Evaluation) -> dict[str, Any]:
+def evaluation_rows(session: Session, evaluations: Sequence[Evaluation]) -> list[dict[str, Any]]:
+    """The evaluations, each with its trial's other searched values (its full settings)."""
+    values = store_trials.trial_values(session, [e.trial_id for e in evaluations])
+    return [
+        evaluation_row(e, {k: v for k, v in values[e.trial_id].items() if k not in BOOK_NAMES})
+        for e in evaluations
+    ]
+
+
+def evaluation_row(
+    evaluation: Evaluation, searched: dict[str, Any] | None = None
+) -> dict[str, Any]:
     return {
         "trial": evaluation.trial_id,
         "lr": evaluation.lr,
         "weight_decay": evaluation.weight_decay,
+        "searched": searched or {},
         "epochs": evaluation.epochs,
         "train_samples": evaluation.train_samples,
         "test_samples": evaluation.test_samples,
@@ -84,10 +104,13 @@ def crowding(session: Session, study: Study, k: int = CROWD_TOP_K) -> dict[str, 
     for round_ in reversed(study.rounds):
         top = store_trials.narrowing_top(session, round_.id, k)
         if top:
-            space = store.round_space(round_)
+            values = store_trials.trial_values(session, [t.id for t in top])
             edges = {
-                "lr": crowded_edges([t.lr for t in top], space.lr),
-                "weight decay": crowded_edges([t.weight_decay for t in top], space.weight_decay),
+                label(domain.name): crowded_edges(
+                    [float(values[t.id][domain.name]) for t in top], domain
+                )
+                for domain in store.round_space(round_)
+                if not isinstance(domain, Choice)
             }
             edges = {name: sides for name, sides in edges.items() if sides}
             return {"round": round_.number, "top_k": len(top), "edges": edges} if edges else None
@@ -123,18 +146,22 @@ def study_report(
 ) -> dict[str, Any]:
     trials = store_trials.leaderboard(session, study, round_number=round_number, top=top)
     curves = store_trials.epoch_curves(session, [trial.id for trial in trials])
+    searched = other_values(session, study, trials)
     rounds = study.rounds
     if round_number is not None:
         rounds = [store.get_round(session, study, round_number)]
     return {
         "study": study_record(study),
+        "searched": ["lr", "weight_decay", *store.searched_names(study)],
         "rounds": [round_summary(session, round_) for round_ in rounds],
         "leaderboard": [
-            trial_row(trial, rank, [row.val_accuracy for row in curves[trial.id]])
+            trial_row(
+                trial, rank, [row.val_accuracy for row in curves[trial.id]], searched.get(trial.id)
+            )
             for rank, trial in enumerate(trials, start=1)
         ],
         "crowded": crowding(session, study),
-        "evaluations": [evaluation_row(e) for e in study.evaluations],
+        "evaluations": evaluation_rows(session, study.evaluations),
     } | (
         {"importance": importance_report(session, study, round_number=round_number)}
         if importance

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hpsearch import liveness, queue, store, store_trials
 from hpsearch.data import DataSource, load_split
+from hpsearch.domains import Choice, IntRange
 from hpsearch.errors import Interrupted, RoundBusy, StudyExists, UsageError
 from hpsearch.models import Round, Study, Trial
 from hpsearch.narrowing import Narrowing, narrow
@@ -52,15 +53,22 @@ def check_start(
     n_trials: int,
     source: DataSource,
     pruner: str = "none",
+    space: SearchSpace | None = None,
 ) -> None:
     """Everything :func:`create` needs, checked before anything is written: the values,
-    and the data itself (it exists, verifies and fits the split)."""
+    and the data itself (it exists, verifies and fits the split, with the largest
+    batch size the space can draw)."""
     store.check_trials(n_trials)
     if not 0 <= seed <= MAX_SEED:
         raise UsageError(f"seed must be in [0, {MAX_SEED}] (a 64-bit integer), got {seed}")
     if not name.strip():
         raise UsageError("a study needs a name")
     make_pruner(pruner, settings.epochs)
+    batch = next((d for d in (space.others if space else ()) if d.name == "batch_size"), None)
+    if isinstance(batch, IntRange):
+        settings = replace(settings, batch_size=batch.high)
+    elif isinstance(batch, Choice):
+        settings = replace(settings, batch_size=max(int(c) for c in batch.choices))
     load_split(settings, seed, source)
 
 
@@ -100,7 +108,15 @@ def start(
     ``factory`` may also be a function that opens the store: it is called only once
     everything checked out, so a mistake leaves no database file behind.
     """
-    check_start(name, seed=seed, settings=settings, n_trials=n_trials, source=source, pruner=pruner)
+    check_start(
+        name,
+        seed=seed,
+        settings=settings,
+        n_trials=n_trials,
+        source=source,
+        pruner=pruner,
+        space=space,
+    )
     if not isinstance(factory, sessionmaker):
         factory = factory()
     return create(
@@ -156,9 +172,13 @@ def plan_narrowing(
             f"wait for it to end, or run `hpsearch resume {study.name}`"
         )
     top = store_trials.top_trials(session, parent, top_k)
-    pairs = [(trial.lr, trial.weight_decay) for trial in top]
+    values = store_trials.trial_values(session, [trial.id for trial in top])
     narrowing = narrow(
-        store.round_space(parent), pairs, margin=rule.margin, snap=rule.snap, expand=rule.expand
+        store.round_space(parent),
+        [values[trial.id] for trial in top],
+        margin=rule.margin,
+        snap=rule.snap,
+        expand=rule.expand,
     )
     return NarrowPlan(parent, top, narrowing, top_k, n_trials or parent.n_trials)
 

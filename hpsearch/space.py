@@ -1,92 +1,122 @@
-"""The search space: log-uniform ranges, and each trial's parameters and seed.
+"""The search space of a round, and each trial's values and training seed.
 
+A :class:`SearchSpace` holds the learning-rate and weight-decay ranges (always
+searched) and any other searched parameters' domains (:mod:`hpsearch.domains`).
 Every random draw derives from the study seed through ``numpy.random.SeedSequence``
 with a spawn key naming its purpose, so trial ``i`` of round ``r`` gets the same
-learning rate, weight decay and training seed however many workers run the round
-and in whatever order.
+values and training seed however many workers run the round and in whatever order.
+The learning rate and weight decay are the first and second draw of the trial's
+stream (as they always were); every other parameter draws from a stream of its
+own, keyed by its name, so adding or removing one parameter leaves the others'
+draws as they were.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from hpsearch.domains import Domain, FloatRange, Value, label
 from hpsearch.errors import UsageError
 
 _SPLIT, _PARAMS, _TRAINING = 0, 1, 2  # spawn-key purposes
 
-
-@dataclass(frozen=True)
-class LogRange:
-    """A range ``[low, high]`` sampled uniformly in log10 space."""
-
-    low: float
-    high: float
-    name: str = "range"
-
-    def __post_init__(self) -> None:
-        if not (math.isfinite(self.low) and math.isfinite(self.high)):
-            raise UsageError(f"{self.name} range must be finite, got [{self.low}, {self.high}]")
-        if self.low <= 0 or self.high <= 0:
-            raise UsageError(
-                f"{self.name} range [{self.low:g}, {self.high:g}] is sampled in log space: "
-                "both bounds must be > 0"
-            )
-        if self.low >= self.high:
-            raise UsageError(f"{self.name} range [{self.low:g}, {self.high:g}]: low must be < high")
-
-    @property
-    def decades(self) -> float:
-        """Width in powers of ten."""
-        return math.log10(self.high / self.low)
-
-    def sample(self, rng: np.random.Generator) -> float:
-        return float(10 ** rng.uniform(math.log10(self.low), math.log10(self.high)))
-
-    def __contains__(self, value: float) -> bool:
-        return self.low <= value <= self.high
-
-    def __str__(self) -> str:
-        return f"[{self.low:.3g}, {self.high:.3g}]"
+#: The ranges' old name, kept for callers: a log-uniform FloatRange.
+LogRange = FloatRange
 
 
 @dataclass(frozen=True)
 class SearchSpace:
-    lr: LogRange
-    weight_decay: LogRange
+    """The learning rate and weight decay ranges and the other searched domains."""
+
+    lr: FloatRange
+    weight_decay: FloatRange
+    others: tuple[Domain, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        names = [d.name for d in self.others]
+        for name in ("lr", "weight_decay"):
+            if name in names:
+                raise UsageError(
+                    f"{label(name)} is searched over a range (--search {name}=LOW:HIGH)"
+                )
+        if len(set(names)) != len(names):
+            twice = next(n for n in names if names.count(n) > 1)
+            raise UsageError(f"parameter {twice!r} is given twice")
+        if "hidden" in names and ({"hidden_size", "hidden_layers"} & set(names)):
+            raise UsageError("search hidden (shapes) or hidden_size/hidden_layers, not both")
+
+    def __iter__(self) -> Iterator[Domain]:
+        yield self.lr
+        yield self.weight_decay
+        yield from self.others
+
+    @property
+    def names(self) -> list[str]:
+        return [domain.name for domain in self]
 
 
 #: The book's ranges: lr 10^[-6, -2], weight decay 10^[-8, -4].
-BOOK_SPACE = SearchSpace(LogRange(1e-6, 1e-2, "lr"), LogRange(1e-8, 1e-4, "weight decay"))
+BOOK_SPACE = SearchSpace(FloatRange(1e-6, 1e-2, "lr"), FloatRange(1e-8, 1e-4, "weight_decay"))
 
 
-def make_space(lr: tuple[float, float], weight_decay: tuple[float, float]) -> SearchSpace:
-    return SearchSpace(LogRange(*lr, name="lr"), LogRange(*weight_decay, name="weight decay"))
+def make_space(
+    lr: tuple[float, float],
+    weight_decay: tuple[float, float],
+    searched: Mapping[str, Domain] | None = None,
+) -> SearchSpace:
+    """The space of ``--lr``, ``--weight-decay`` and the ``searched`` domains (which may
+    replace the two ranges)."""
+    searched = dict(searched or {})
+    lr_domain = searched.pop("lr", None) or FloatRange(*lr, name="lr")
+    decay_domain = searched.pop("weight_decay", None) or FloatRange(*weight_decay, "weight_decay")
+    for name, domain in (("lr", lr_domain), ("weight_decay", decay_domain)):
+        if not isinstance(domain, FloatRange):
+            raise UsageError(f"{label(name)} is searched over a range (--search {name}=LOW:HIGH)")
+    assert isinstance(lr_domain, FloatRange) and isinstance(decay_domain, FloatRange)
+    return SearchSpace(lr_domain, decay_domain, tuple(searched.values()))
 
 
 @dataclass(frozen=True)
 class TrialParams:
     number: int
-    lr: float
-    weight_decay: float
+    values: dict[str, Value]
     seed: int
+
+    @property
+    def lr(self) -> float:
+        return float(self.values["lr"])
+
+    @property
+    def weight_decay(self) -> float:
+        return float(self.values["weight_decay"])
 
 
 def _sequence(study_seed: int, *key: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(study_seed, spawn_key=key)
 
 
+def parameter_key(name: str) -> int:
+    """A parameter's own spawn key, from its name (stable across runs and machines)."""
+    return zlib.crc32(name.encode())
+
+
 def trial_params(
     study_seed: int, round_number: int, number: int, space: SearchSpace
 ) -> TrialParams:
-    """The sampled parameters and training seed of one trial."""
+    """The sampled values and training seed of one trial."""
     rng = np.random.default_rng(_sequence(study_seed, _PARAMS, round_number, number))
-    lr = space.lr.sample(rng)
-    weight_decay = space.weight_decay.sample(rng)
+    values: dict[str, Value] = {"lr": space.lr.sample(rng)}
+    values["weight_decay"] = space.weight_decay.sample(rng)
+    for domain in space.others:
+        key = parameter_key(domain.name)
+        own = np.random.default_rng(_sequence(study_seed, _PARAMS, round_number, number, key))
+        values[domain.name] = domain.sample(own)
     seed = int(_sequence(study_seed, _TRAINING, round_number, number).generate_state(1)[0])
-    return TrialParams(number=number, lr=lr, weight_decay=weight_decay, seed=seed)
+    return TrialParams(number=number, values=values, seed=seed)
 
 
 def split_seed(study_seed: int) -> np.random.SeedSequence:

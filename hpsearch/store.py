@@ -14,10 +14,11 @@ from collections import Counter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from hpsearch.domains import FloatRange, format_value, from_columns, value_number
 from hpsearch.errors import StudyExists, StudyNotFound, UsageError
-from hpsearch.models import Round, Study, Trial
+from hpsearch.models import Round, RoundDomain, Study, Trial, TrialParam
 from hpsearch.settings import StudySettings
-from hpsearch.space import LogRange, SearchSpace, trial_params
+from hpsearch.space import SearchSpace, trial_params
 from hpsearch.status import TrialStatus
 
 
@@ -51,11 +52,22 @@ def list_studies(session: Session) -> list[Study]:
     return list(session.scalars(select(Study).order_by(Study.created_at, Study.id)))
 
 
+def searched_names(study: Study) -> list[str]:
+    """The study's searched parameters other than lr and weight decay, in the space's order."""
+    first = study.rounds[0].domains if study.rounds else []
+    return [d.name for d in first if d.name not in ("lr", "weight_decay")]
+
+
 def round_space(round_: Round) -> SearchSpace:
-    return SearchSpace(
-        LogRange(round_.lr_low, round_.lr_high, "lr"),
-        LogRange(round_.weight_decay_low, round_.weight_decay_high, "weight decay"),
-    )
+    """The space a round was sampled from, as its ``round_domains`` rows hold it."""
+    domains = [
+        from_columns(d.name, d.kind, log=d.log, low=d.low, high=d.high, choices=d.choices)
+        for d in round_.domains
+    ]
+    lr, weight_decay, *others = domains
+    if not (isinstance(lr, FloatRange) and isinstance(weight_decay, FloatRange)):
+        raise ValueError(f"round {round_.id}: lr and weight decay must be ranges")
+    return SearchSpace(lr, weight_decay, tuple(others))
 
 
 def create_round(
@@ -84,11 +96,18 @@ def create_round(
         pruner=pruner,
     )
     session.add(round_)
+    for position, domain in enumerate(space):
+        round_.domains.append(
+            RoundDomain(position=position, name=domain.name, spec=str(domain), **domain.columns())
+        )
     for i in range(n_trials):
         params = trial_params(study.seed, number, i, space)
-        round_.trials.append(
-            Trial(number=i, lr=params.lr, weight_decay=params.weight_decay, seed=params.seed)
-        )
+        trial = Trial(number=i, lr=params.lr, weight_decay=params.weight_decay, seed=params.seed)
+        trial.params = [
+            TrialParam(name=name, value_num=value_number(value), value_text=format_value(value))
+            for name, value in params.values.items()
+        ]
+        round_.trials.append(trial)
     session.flush()
     return round_
 

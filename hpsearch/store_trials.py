@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from hpsearch.domains import Value
 from hpsearch.errors import UsageError
-from hpsearch.models import EpochMetric, Round, Study, Trial
+from hpsearch.models import EpochMetric, Round, Study, Trial, TrialParam
+from hpsearch.parameters import PARAMETERS
 from hpsearch.status import FINISHED, RANKED, TrialStatus
 
 #: What a pruner reads through: a Session, or the Connection a worker writes epochs with.
@@ -172,13 +174,39 @@ def rung_bests(session: Store, round_id: int, epoch: int) -> dict[int, float]:
     return {owner: value for owner, value in rows}
 
 
+def read_value(name: str, text: str) -> Value:
+    """A stored ``trial_params.value_text`` as the value it was."""
+    known = PARAMETERS.get(name)
+    return known.parse(text) if known else text
+
+
+def trial_values(session: Store, trial_ids: Sequence[int]) -> dict[int, dict[str, Value]]:
+    """The searched values of each trial, by trial id: lr and weight decay (from the
+    ``trials`` columns, which ``trial_params`` mirrors), then the others."""
+    values: dict[int, dict[str, Value]] = {}
+    for start in range(0, len(trial_ids), 500):  # bounded IN lists
+        chunk = trial_ids[start : start + 500]
+        for trial_id, lr, weight_decay in session.execute(
+            select(Trial.id, Trial.lr, Trial.weight_decay).where(Trial.id.in_(chunk))
+        ):
+            values[trial_id] = {"lr": lr, "weight_decay": weight_decay}
+        rows = session.execute(
+            select(TrialParam.trial_id, TrialParam.name, TrialParam.value_text)
+            .where(TrialParam.trial_id.in_(chunk), TrialParam.name.not_in(("lr", "weight_decay")))
+            .order_by(TrialParam.trial_id, TrialParam.id)
+        )
+        for trial_id, name, text in rows:
+            values[trial_id][name] = read_value(name, text)
+    return {trial_id: values[trial_id] for trial_id in trial_ids}
+
+
 @dataclass(frozen=True)
 class SearchedTrial:
     """A completed trial's searched values (by parameter name) and final accuracy."""
 
     round_number: int
     number: int
-    values: dict[str, float | int | str | bool]
+    values: dict[str, Value]
     val_accuracy: float
 
 
@@ -187,7 +215,7 @@ def searched_trials(
 ) -> list[SearchedTrial]:
     """The study's completed trials (of one round) with their searched values."""
     query = (
-        select(Round.number, Trial.number, Trial.lr, Trial.weight_decay, Trial.val_accuracy)
+        select(Trial.id, Round.number, Trial.number, Trial.val_accuracy)
         .join(Round)
         .where(
             Round.study_id == study.id,
@@ -198,8 +226,10 @@ def searched_trials(
     )
     if round_number is not None:
         query = query.where(Round.number == round_number)
+    rows = session.execute(query).all()
+    values = trial_values(session, [row[0] for row in rows])
     return [
-        SearchedTrial(round_no, number, {"lr": lr, "weight_decay": decay}, accuracy)
-        for round_no, number, lr, decay, accuracy in session.execute(query)
+        SearchedTrial(round_no, number, values[trial_id], accuracy)
+        for trial_id, round_no, number, accuracy in rows
         if accuracy is not None  # the query asks for it: for the type checker
     ]

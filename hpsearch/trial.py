@@ -7,10 +7,12 @@ same result.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from hpsearch.domains import Value
+from hpsearch.parameters import trial_setup
 from hpsearch.settings import StudySettings
 from trainer import MultiLayerNet, Split, Trainer, TrainingResult
 from trainer.training import EpochCallback
@@ -26,6 +28,12 @@ class TrialSpec:
     lr: float
     weight_decay: float
     seed: int
+    values: dict[str, Value] = field(default_factory=dict)  # every searched value
+
+    def setup(self, settings: StudySettings):
+        """The study's settings with this trial's values in place, and its optimizer's."""
+        values = {"lr": self.lr, "weight_decay": self.weight_decay} | self.values
+        return trial_setup(settings, values)
 
 
 def trial_trainer(
@@ -41,6 +49,8 @@ def trial_trainer(
 
     Without ``x_val`` no validation is measured (``evaluate``, on train + validation).
     """
+    setup = trial.setup(settings)
+    settings = setup.settings
     rng = np.random.default_rng(trial.seed)
     network: MultiLayerNet = settings.network(INPUT_SIZE, CLASSES, trial.weight_decay, rng)
     return Trainer(
@@ -52,7 +62,7 @@ def trial_trainer(
         epochs=settings.epochs,
         batch_size=settings.batch_size,
         optimizer=settings.optimizer,
-        optimizer_params={"lr": trial.lr},
+        optimizer_params=setup.optimizer_params,
         rng=rng,
         on_epoch=on_epoch,
     )

@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
 from threadpoolctl import threadpool_limits
 
-from hpsearch import queue
+from hpsearch import queue, store_trials
 from hpsearch.data import DataSource, load_split
 from hpsearch.database import make_engine
 from hpsearch.liveness import Heartbeat, worker_name
@@ -149,7 +149,8 @@ class Worker:
             )
             if trial is None:
                 return None
-            spec = TrialSpec(trial.id, trial.lr, trial.weight_decay, trial.seed)
+            values = store_trials.trial_values(session, [trial.id])[trial.id]
+            spec = TrialSpec(trial.id, trial.lr, trial.weight_decay, trial.seed, values)
             return Claim(spec, trial.attempt)
 
     def beat(self, claim: Claim) -> bool:

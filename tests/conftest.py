@@ -239,7 +239,9 @@ def stored_study(tmp_path: Path) -> StoredStudy:
         _store_results(session, round0, STORED_ROUND0_STATUSES, base=0.3)
         session.flush()
         top = store_trials.top_trials(session, round0, 3)
-        space = narrow(BOOK_SPACE, [(t.lr, t.weight_decay) for t in top]).space
+        space = narrow(
+            BOOK_SPACE, [{"lr": t.lr, "weight_decay": t.weight_decay} for t in top]
+        ).space
         round1 = store.create_round(session, study, space, 6, parent=round0, top_k=3)
         _store_results(session, round1, STORED_ROUND1_STATUSES, base=0.7)
     return StoredStudy(db=db, name="small", factory=factory)

@@ -100,12 +100,34 @@ START = ["start", "new", "--trials", "2", *TINY_SEARCH]
         ([*START, "--pruner", "magic"], "unknown pruner 'magic'"),
         ([*START, "--dropout", "1"], "dropout ratio must be in [0, 1)"),
         ([*START, "--dtype", "float16"], "dtype must be float32 or float64"),
+        ([*START, "--search", "colour=red"], "unknown parameter 'colour'"),
+        ([*START, "--search", "dropout=0:0.3", "--search", "dropout=0:0.2"], "given twice"),
+        ([*START, "--search", "hidden_size=64:16"], "low must be <= high"),
+        ([*START, "--search", "momentum=0.9:0.5"], "low must be < high"),
+        ([*START, "--search", "lr=0:1e-2"], "both bounds must be > 0"),
+        ([*START, "--search", "batch_size=0:64:log"], "both bounds must be >= 1"),
+        ([*START, "--search", "optimizer="], "empty choice"),
+        ([*START, "--search", "optimizer=sgd,adam,sgd"], "choice sgd is given twice"),
+        ([*START, "--search", "hidden_layers=1:2.5"], "'2.5' is not an integer bound"),
+        ([*START, "--search", "dropout=0.5:1"], "dropout must be in [0, 1), got 1"),
+        ([*START, "--search", "batch_size=0,32"], "batch size must be >= 1, got 0"),
+        ([*START, "--search", "batch_size=100,300"], "fewer than the batch size 300"),
+        ([*START, "--space", "no-such-file.toml"], "cannot read no-such-file.toml"),
     ],
 )
 def test_bad_values_give_one_line_and_change_nothing(env, args, message):
     db, _ = env
     before = dump(db)
     check(run(*args), message)
+    assert dump(db) == before
+
+
+def test_a_malformed_space_file_gives_one_line_and_changes_nothing(env, tmp_path):
+    db, _ = env
+    space = tmp_path / "space.toml"
+    space.write_text("[optimizer\nchoices = 1\n")
+    before = dump(db)
+    check(run(*START, "--space", space), f"{space} is not valid TOML")
     assert dump(db) == before
 
 

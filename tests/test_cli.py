@@ -86,8 +86,10 @@ WHEN_AND_WHO = {
     "rounds": {"created_at"},
     "trials": {"worker", "started_at", "heartbeat_at", "finished_at"},
     "epoch_metrics": {"seconds", "id"},  # ids number the writes in the order they came
+    "trial_params": set(),
+    "round_domains": set(),
 }
-ORDER = {"epoch_metrics": "trial_id, epoch"}
+ORDER = {"epoch_metrics": "trial_id, epoch", "trial_params": "trial_id, name"}
 
 
 def every_stored_value(db_path):
@@ -106,7 +108,9 @@ def every_stored_value(db_path):
 
 def test_results_do_not_depend_on_the_number_of_workers(cli, db_path, tmp_path):
     for db, workers in ((db_path, 1), (tmp_path / "other.db", 2)):
-        result = cli("start", "a", "--trials", "8", "--workers", workers, "--db", db, *TINY_SEARCH)
+        result = cli("start", "a", "--trials", "8", "--workers", workers, "--db", db,
+                     "--search", "optimizer=sgd,momentum,adam", "--search", "hidden_size=10:30",
+                     "--search", "dropout=0:0.3", *TINY_SEARCH)  # fmt: skip
         assert result.exit_code == 0, result.output
         result = cli("narrow", "a", "-k", "3", "--trials", "6", "--workers", workers, "--db", db,
                      "-q", "--no-verify")  # fmt: skip
@@ -121,6 +125,7 @@ def test_results_do_not_depend_on_the_number_of_workers(cli, db_path, tmp_path):
     assert "best_val_accuracy" in one["trials"][0] and "epochs_run" in one["trials"][0]
     assert "lr_low" in one["rounds"][0] and "weight_decay_high" in one["rounds"][0]
     assert len(one["epoch_metrics"][1]) == 14 * 3 and len(one["rounds"][1]) == 2
+    assert len(one["trial_params"][1]) == 14 * 5 and len(one["round_domains"][1]) == 2 * 5
 
 
 def test_dry_run_shows_ranges_and_changes_nothing(cli, db_path):

@@ -1,4 +1,6 @@
+import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 from alembic import command
@@ -155,3 +157,54 @@ def test_read_commands_answer_while_a_writer_holds_the_lock(
         writer.close()
     assert result.exit_code == 0, result.output
     assert "small" in result.stdout or "figures" in result.stdout
+
+
+RELEASE_DATA = Path(__file__).parent / "data"
+
+
+def assert_holds(before, after, where="") -> None:
+    """Every value of ``before`` is in ``after`` at the same place (``after`` may hold more)."""
+    if isinstance(before, dict):
+        for key, value in before.items():
+            assert key in after, f"{where}.{key} is gone"
+            assert_holds(value, after[key], f"{where}.{key}")
+    elif isinstance(before, list):
+        assert len(before) == len(after), where
+        for i, (old, new) in enumerate(zip(before, after, strict=True)):
+            assert_holds(old, new, f"{where}[{i}]")
+    else:
+        assert before == after, f"{where}: {before!r} became {after!r}"
+
+
+@pytest.mark.parametrize("study", ["book", "other"])
+def test_a_database_of_the_previous_release_upgrades_with_every_value(tmp_path, study):
+    """release-0003.sql was written by the release before searched parameters (see
+    tests/data/make_release_db.sh); its report and export were printed by that release."""
+    db = tmp_path / "release.db"
+    with sqlite3.connect(db) as connection:
+        connection.executescript((RELEASE_DATA / "release-0003.sql").read_text())
+    runner = CliRunner()
+
+    upgraded = runner.invoke(app, ["db", "upgrade", "--db", str(db)])
+    report = runner.invoke(app, ["report", study, "--json", "--db", str(db)])
+    export = runner.invoke(app, ["export", study, "--format", "json", "--epochs", "--db", str(db)])
+
+    assert upgraded.exit_code == 0, upgraded.output
+    before = json.loads((RELEASE_DATA / f"release-0003-{study}-report.json").read_text())
+    assert_holds(before, json.loads(report.stdout))
+    before = json.loads((RELEASE_DATA / f"release-0003-{study}-export.json").read_text())
+    assert_holds(before, json.loads(export.stdout))
+    with sqlite3.connect(db) as connection:
+        mirrored = connection.execute(
+            "SELECT count(*), sum(p.value_num = t.lr) FROM trials t"
+            " JOIN trial_params p ON p.trial_id = t.id AND p.name = 'lr'"
+        ).fetchone()
+        trials = connection.execute("SELECT count(*) FROM trials").fetchone()[0]
+        domains = connection.execute(
+            "SELECT count(*), sum(d.low = r.weight_decay_low AND d.high = r.weight_decay_high)"
+            " FROM rounds r JOIN round_domains d ON d.round_id = r.id"
+            " AND d.name = 'weight_decay' AND d.kind = 'float' AND d.log"
+        ).fetchone()
+        rounds = connection.execute("SELECT count(*) FROM rounds").fetchone()[0]
+    assert mirrored == (trials, trials) and trials == 17
+    assert domains == (rounds, rounds) and rounds == 3

@@ -2,8 +2,10 @@ import math
 
 import pytest
 
+from hpsearch.domains import Choice, IntRange
 from hpsearch.narrowing import EXPAND_DECADES, crowded_edges, narrow, narrow_range
-from hpsearch.space import BOOK_SPACE, LogRange
+from hpsearch.parameters import parse_spec
+from hpsearch.space import BOOK_SPACE, LogRange, make_space
 
 PARENT = LogRange(1e-6, 1e-2, "lr")
 
@@ -66,7 +68,69 @@ def test_expand_leaves_an_uncrowded_range_inside_its_parent():
 
 def test_narrow_both_parameters_and_report_crowding():
     top = [(8e-3, 1e-6), (9e-3, 1e-7), (7e-3, 5e-5)]
-    result = narrow(BOOK_SPACE, top)
+    result = narrow(BOOK_SPACE, [{"lr": lr, "weight_decay": wd} for lr, wd in top])
     assert result.space.lr.low == pytest.approx(7e-3 * 10**-0.1)
     assert result.space.weight_decay.high == pytest.approx(5e-5 * 10**0.1)
     assert result.crowded == {"lr": ["high"]}
+
+
+def _space(*specs: str):
+    return make_space((1e-6, 1e-2), (1e-8, 1e-4), {d.name: d for d in map(parse_spec, specs)})
+
+
+def _top(**columns):
+    n = len(next(iter(columns.values())))
+    base = [{"lr": 1e-3, "weight_decay": 1e-6} for _ in range(n)]
+    return [
+        row | {name: values[i] for name, values in columns.items()} for i, row in enumerate(base)
+    ]
+
+
+def test_a_choice_keeps_what_the_top_k_used_and_says_what_it_dropped():
+    result = narrow(
+        _space("optimizer=sgd,momentum,adagrad,adam"), _top(optimizer=["adam", "momentum", "adam"])
+    )
+
+    assert result.space.others == (Choice(("momentum", "adam"), "optimizer"),)
+    assert result.dropped == {"optimizer": ["sgd", "adagrad"]}
+
+
+def test_a_linear_range_widens_by_a_share_of_its_parent_and_clips_to_it():
+    result = narrow(_space("dropout=0:0.5"), _top(dropout=[0.2, 0.3, 0.25]))
+
+    (dropout,) = result.space.others
+    assert (dropout.low, dropout.high, dropout.log) == pytest.approx((0.15, 0.35, False))
+
+
+def test_a_linear_crowded_edge_expands_within_what_the_parameter_allows():
+    result = narrow(_space("dropout=0.5:0.9"), _top(dropout=[0.88, 0.89, 0.9]), expand=True)
+
+    (dropout,) = result.space.others
+    assert result.crowded == {"dropout": ["high"]}
+    assert dropout.high < 1.0 and dropout.high == pytest.approx(1.0)  # dropout < 1
+
+
+def test_an_integer_range_is_rounded_outward():
+    result = narrow(_space("hidden_layers=1:9"), _top(hidden_layers=[3, 4, 4]))
+
+    (layers,) = result.space.others
+    assert (layers.low, layers.high) == (2, 5)  # [3 - 0.8, 4 + 0.8] rounded outward
+    assert isinstance(layers, IntRange)
+
+
+def test_a_log_integer_range_narrows_in_decades():
+    result = narrow(_space("batch_size=10:1000:log"), _top(batch_size=[100, 100, 100]))
+
+    (batch,) = result.space.others
+    assert (batch.low, batch.high, batch.log) == (79, 126, True)  # 100 * 10**-0.1, 10**0.1
+
+
+def test_narrowing_leaves_the_book_ranges_as_they_were():
+    top = [{"lr": 8e-3, "weight_decay": 1e-6}, {"lr": 9e-3, "weight_decay": 1e-7}]
+    with_choice = narrow(_space("optimizer=sgd,adam"), [t | {"optimizer": "sgd"} for t in top])
+
+    plain = narrow(BOOK_SPACE, top)
+    assert (with_choice.space.lr, with_choice.space.weight_decay) == (
+        plain.space.lr,
+        plain.space.weight_decay,
+    )

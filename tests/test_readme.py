@@ -14,11 +14,20 @@ QUERIES = re.findall(r"```sql\n(.*?)```", README.read_text(), flags=re.DOTALL)
 
 @pytest.fixture
 def book_db(cli, db_path):
-    """A study named 'book', as in the README, with two rounds."""
+    """Studies named 'book' (two rounds) and 'opt' (three rounds, searching the optimizer
+    and the hidden layers), as in the README."""
     assert cli("start", "book", "--trials", "5", "--workers", "1", *TINY_SEARCH).exit_code == 0
     narrowed = cli("narrow", "book", "-k", "2", "--trials", "3", "--workers", "1", "-q",
                    "--no-verify")  # fmt: skip
     assert narrowed.exit_code == 0, narrowed.output
+    searched = cli("start", "opt", "--trials", "8", "--workers", "1", "--search",
+                   "optimizer=sgd,momentum,adam", "--search", "hidden_layers=1:3",
+                   *TINY_SEARCH)  # fmt: skip
+    assert searched.exit_code == 0, searched.output
+    for _ in range(2):
+        narrowed = cli("narrow", "opt", "-k", "4", "--trials", "4", "--workers", "1", "-q",
+                       "--no-verify")  # fmt: skip
+        assert narrowed.exit_code == 0, narrowed.output
     return db_path
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from hpsearch.errors import UsageError
+from hpsearch.parameters import parse_spec
 from hpsearch.space import BOOK_SPACE, LogRange, make_space, split_seed, trial_params
 
 
@@ -61,3 +62,45 @@ def test_split_seed_is_fixed_by_the_study_seed():
     b = np.random.default_rng(split_seed(3)).permutation(100)
     c = np.random.default_rng(split_seed(4)).permutation(100)
     assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def _space(*specs: str):
+    return make_space((1e-6, 1e-2), (1e-8, 1e-4), {d.name: d for d in map(parse_spec, specs)})
+
+
+def test_the_book_ranges_draw_as_the_first_two_draws_of_the_trial_stream():
+    # the draws every study made before other parameters could be searched
+    for number in range(5):
+        rng = np.random.default_rng(np.random.SeedSequence(11, spawn_key=(1, 2, number)))
+        lr, weight_decay = 10 ** rng.uniform(-6, -2), 10 ** rng.uniform(-8, -4)
+        params = trial_params(11, 2, number, BOOK_SPACE)
+        assert (params.lr, params.weight_decay) == (lr, weight_decay)
+
+
+def test_adding_or_removing_a_parameter_leaves_the_others_draws_alone():
+    small = _space("optimizer=sgd,adam")
+    large = _space("dropout=0:0.5", "optimizer=sgd,adam", "hidden_layers=1:5")
+    for number in range(20):
+        a, b = trial_params(3, 0, number, small), trial_params(3, 0, number, large)
+        plain = trial_params(3, 0, number, BOOK_SPACE)
+        assert a.values["optimizer"] == b.values["optimizer"]
+        assert (a.lr, a.weight_decay, a.seed) == (b.lr, b.weight_decay, b.seed)
+        assert (plain.lr, plain.weight_decay, plain.seed) == (b.lr, b.weight_decay, b.seed)
+
+
+def test_each_parameter_has_a_stream_of_its_own():
+    space = _space("dropout=0:0.5", "momentum=0:0.5")
+    pairs = [trial_params(0, 0, n, space).values for n in range(10)]
+    assert any(p["dropout"] != p["momentum"] for p in pairs)  # same domain, other draws
+
+
+@pytest.mark.parametrize(
+    ("specs", "message"),
+    [
+        (("optimizer=sgd", "hidden=6x100", "hidden_size=10:20"), "not both"),
+        (("lr=1e-3,1e-2",), "lr is searched over a range"),
+    ],
+)
+def test_spaces_that_cannot_be_searched_are_refused(specs, message):
+    with pytest.raises(UsageError, match=message):
+        _space(*specs)

@@ -17,7 +17,7 @@ from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
 from hpsearch import store
-from hpsearch.database import reader
+from hpsearch.database import dispose_engines, reader
 from hpsearch.display import (
     crowding_note,
     evaluations_table,
@@ -103,6 +103,8 @@ class Commands(typer.core.TyperGroup):
             raise fail(f"database: {getattr(exc, 'orig', None) or exc}") from None
         except KeyboardInterrupt:
             raise fail(str(Interrupted()), EXIT_INTERRUPTED) from None
+        finally:
+            dispose_engines()
 
 
 app = typer.Typer(

@@ -11,7 +11,7 @@ from hpsearch.data import DataSource
 from hpsearch.database import open_store
 from hpsearch.display import evaluations_table
 from hpsearch.evaluation import evaluate_best
-from hpsearch.report import evaluation_row
+from hpsearch.report import evaluation_rows
 from hpsearch.store import get_study
 
 
@@ -28,7 +28,7 @@ def evaluate(
     """Train the best trial's settings on train + validation and measure the test set once."""
     factory = open_store(db)
     with factory() as session:
-        stored = [evaluation_row(e) for e in get_study(session, name).evaluations]
+        stored = evaluation_rows(session, get_study(session, name).evaluations)
     if stored and not force:
         console.print(evaluations_table(stored))
         console.print(
@@ -37,5 +37,8 @@ def evaluate(
         )
         return
     console.print("Training the best trial's settings on train + validation ...")
-    evaluation = evaluate_best(factory, name, DataSource(data_dir=data_dir, verify=verify))
-    console.print(evaluations_table([*stored, evaluation_row(evaluation)]))
+    evaluate_best(factory, name, DataSource(data_dir=data_dir, verify=verify))
+    with factory() as session:
+        console.print(
+            evaluations_table(evaluation_rows(session, get_study(session, name).evaluations))
+        )

@@ -94,7 +94,8 @@ def export(
         study = store.get_study(session, name)
         if fmt is DataFormat.csv:
             rows = exporting.export_rows(session, study, epochs=epochs)
-            write = partial(exporting.write_csv, rows, epochs=epochs)
+            parameters = store.searched_names(study)
+            write = partial(exporting.write_csv, rows, epochs=epochs, parameters=parameters)
         else:
             write = partial(
                 exporting.write_json, exporting.export_json(session, study, epochs=epochs)

@@ -13,12 +13,15 @@ import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from hpsearch.cli.app import DEFAULT_WORKERS, DataDir, Db, Quiet, Verify, Workers
+from hpsearch.domains import Domain
 from hpsearch.errors import UsageError
+from hpsearch.parameters import parse_spec, read_space_file
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
 from hpsearch.space import SearchSpace, make_space
 
@@ -46,6 +49,16 @@ Batchnorm = Annotated[bool, typer.Option(help="Batch normalisation after each af
 Dropout = Annotated[float, typer.Option(help="Dropout ratio after each activation.")]
 Dtype = Annotated[str, typer.Option(help="float64 or float32.")]
 Seed = Annotated[int, typer.Option(min=0, help="Study seed: same seed, same trials.")]
+SearchSpecs = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--search",
+        help="Also search NAME=LOW:HIGH[:log|linear] or NAME=A,B,C (repeatable; see README).",
+    ),
+]
+SpaceFile = Annotated[
+    Path | None, typer.Option("--space", help="A TOML file of parameters to search (see README).")
+]
 PrunerName = Annotated[
     str, typer.Option("--pruner", help="Stop hopeless trials early: none, median or asha.")
 ]
@@ -62,6 +75,8 @@ class NewStudy:
     val_fraction: ValFraction = 0.2
     lr: LrRange = (1e-6, 1e-2)
     weight_decay: DecayRange = (1e-8, 1e-4)
+    search: SearchSpecs = None
+    space_file: SpaceFile = None
     hidden: Hidden = "6x100"
     activation: Activation = "relu"
     weight_init: WeightInit = "he"
@@ -90,7 +105,15 @@ class NewStudy:
         )
 
     def space(self) -> SearchSpace:
-        return make_space(self.lr, self.weight_decay)
+        domains = [parse_spec(spec) for spec in self.search or []]
+        if self.space_file is not None:
+            domains += read_space_file(self.space_file)
+        searched: dict[str, Domain] = {}
+        for domain in domains:
+            if domain.name in searched:
+                raise UsageError(f"parameter {domain.name!r} is given twice")
+            searched[domain.name] = domain
+        return make_space(self.lr, self.weight_decay, searched)
 
 
 def _train_size(value: str) -> int | None:

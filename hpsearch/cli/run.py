@@ -23,8 +23,10 @@ from hpsearch.cli.options import (
 )
 from hpsearch.data import DataSource
 from hpsearch.database import database_url, open_store
-from hpsearch.display import live_progress
+from hpsearch.display import live_progress, samples_table, space_table
+from hpsearch.domains import format_value, label
 from hpsearch.errors import HpsearchError, StoreError
+from hpsearch.space import trial_params
 
 
 def _options(run: Running, continue_with: str = "resume") -> search.RunOptions:
@@ -77,8 +79,22 @@ def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource):
 
 @app.command()
 @grouped
-def start(name: Name, study: NewStudy, run: Running) -> None:
+def start(
+    name: Name,
+    study: NewStudy,
+    run: Running,
+    dry_run: Annotated[
+        bool, typer.Option(help="Print the search space and a few sampled trials; run nothing.")
+    ] = False,
+) -> None:
     """STEP0-STEP2: create study NAME, sample its trials and train them all."""
+    if dry_run:
+        space = study.space()
+        study.settings()  # checked, as a real start would
+        console.print(space_table(space))
+        sampled = [trial_params(study.seed, 0, i, space) for i in range(min(5, study.trials))]
+        console.print(samples_table(space, sampled))
+        return
     options = _options(run)
     factory, round_id = _new_study(run.db, name, study, options.source)
     _run(factory, name, round_id, options, run.quiet)
@@ -109,8 +125,11 @@ def narrow(
     )
     old, new = plan.old, plan.narrowing.space
     console.print(f"Round {plan.parent.number} top-{top_k}: trials {[t.id for t in plan.top]}")
-    console.print(f"  lr            {old.lr} -> {new.lr}")
-    console.print(f"  weight decay  {old.weight_decay} -> {new.weight_decay}")
+    for before, after in zip(old, new, strict=True):
+        console.print(f"  {label(before.name):<13} {before} -> {after}", markup=False)
+    for parameter, dropped in plan.narrowing.dropped.items():
+        gone = ", ".join(format_value(value) for value in dropped)
+        console.print(f"  {parameter}: dropped {gone} (not among the top-{top_k})", markup=False)
     for parameter, edges in plan.narrowing.crowded.items():
         hint = (
             "the range was extended past it" if expand else "rerun with --expand to search past it"
