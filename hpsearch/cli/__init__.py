@@ -1,6 +1,13 @@
 """The ``hpsearch`` command line: the book's STEP0-STEP3 search, every result stored."""
 
-from hpsearch.cli import db, evaluate, figures, run, view  # noqa: F401  (registers the commands)
+from hpsearch.cli import (  # noqa: F401  (registers the commands)
+    dashboard,
+    db,
+    evaluate,
+    figures,
+    run,
+    view,
+)
 from hpsearch.cli.app import app
 
 

@@ -53,7 +53,7 @@ def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
 #: The order of ``hpsearch --help``: the book's procedure first.
 COMMAND_ORDER = (
     "start", "narrow", "resume", "auto", "worker", "report", "studies",
-    "plot", "export", "evaluate", "db",
+    "plot", "export", "evaluate", "dashboard", "db",
 )  # fmt: skip
 
 

@@ -1,0 +1,86 @@
+"""The dashboard's Flask application and the server it runs in.
+
+Flask (with Werkzeug's threaded WSGI server and Jinja templates) serves the pages;
+every request reads through a read-only session factory, so a page never takes the
+write lock that workers queue for, and no request can change the store. The server
+binds its socket itself, so a port in use is one error line at start.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, render_template
+from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.serving import make_server
+
+from hpsearch.database import masked, reader
+from hpsearch.errors import HpsearchError, StudyNotFound, UsageError
+
+FACTORY = "HPSEARCH_FACTORY"
+
+
+def create_app(factory: sessionmaker[Session]) -> Flask:
+    """The dashboard over the store ``factory`` opens (only ever read)."""
+    from hpsearch.dashboard.routes import pages
+
+    app = Flask(__name__)
+    app.config[FACTORY] = reader(factory)
+    app.config["DATABASE"] = masked(factory.kw["bind"].url)
+    app.register_blueprint(pages)
+    app.register_error_handler(StudyNotFound, _not_found)
+    app.register_error_handler(NotFound, _not_found)
+    app.register_error_handler(HpsearchError, _store_error)
+    return app
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A session of the request's store; it is rolled back, never committed."""
+    with current_app.config[FACTORY]() as session:
+        yield session
+
+
+def _not_found(exc: Exception) -> tuple[str, int]:
+    message = str(exc) if isinstance(exc, StudyNotFound) else "no such page"
+    if isinstance(exc, HTTPException) and exc.description != NotFound.description:
+        message = str(exc.description)  # a message of the dashboard's own (no such trial)
+    return render_template("error.html", title="Not found", message=message), 404
+
+
+def _store_error(exc: HpsearchError) -> tuple[str, int]:
+    return render_template("error.html", title="Error", message=str(exc)), 500
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket on ``host:port``; UsageError when it cannot be had."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    family, kind, proto, _name, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.bind(address)
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        reason = "port in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
+        raise UsageError(f"cannot listen on {host}:{port}: {reason}") from None
+    return sock
+
+
+def serve(app: Flask, sock: socket.socket) -> None:
+    """Answer requests on ``sock`` (from :func:`bind`) until interrupted."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per poll
+    host, port = sock.getsockname()[:2]
+    server = make_server(host, port, app, threaded=True, fd=sock.fileno())
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()

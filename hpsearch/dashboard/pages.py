@@ -1,0 +1,117 @@
+"""What each page of the dashboard shows, as plain data (served as JSON and CSV).
+
+The numbers are those of ``hpsearch report`` and ``hpsearch studies``: the same
+functions of :mod:`hpsearch.report` read them, and :mod:`hpsearch.store_progress`
+adds the counts a running search needs (epochs stored, epochs left, an ETA).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hpsearch import store, store_progress, store_trials
+from hpsearch.export import epoch_record, trial_record
+from hpsearch.models import Study, Trial
+from hpsearch.report import study_report, study_summary, trial_row
+from hpsearch.status import STATUSES
+
+#: The leaderboard's columns: every stored value of a trial, its rank and round first.
+LEADERBOARD_COLUMNS = (
+    "rank", "round", "trial", "number", "lr", "weight_decay", "seed", "status", "epochs_run",
+    "val_accuracy", "best_val_accuracy", "best_epoch", "train_accuracy", "started_at",
+    "finished_at", "seconds", "worker", "error",
+)  # fmt: skip
+EPOCH_COLUMNS = ("epoch", "train_accuracy", "val_accuracy", "train_loss", "val_loss", "seconds")
+#: Rows of the study page's leaderboard unless asked for more or fewer.
+DEFAULT_ROWS = 100
+#: Best trials of each study on the comparison page.
+COMPARE_BEST = 5
+
+
+def _statuses(session: Session, study: Study) -> dict[str, int]:
+    counts = store.study_status_counts(session, study)
+    return {status.value: counts.get(status, 0) for status in STATUSES}
+
+
+def studies_rows(session: Session) -> list[dict[str, Any]]:
+    """Every study: ``hpsearch studies``'s row, its trials by status and its evaluations."""
+    return [
+        {
+            **study_summary(session, study),
+            "statuses": _statuses(session, study),
+            "evaluations": len(study.evaluations),
+        }
+        for study in store.list_studies(session)
+    ]
+
+
+def _running_row(trial: Trial) -> dict[str, Any]:
+    return {"round": trial.round.number, **trial_record(trial)}
+
+
+def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> dict[str, Any]:
+    """``hpsearch report --json --top ROWS`` with the study's progress and running trials.
+
+    ``version`` changes whenever an epoch is stored or a trial changes status: the
+    page redraws its figures only then.
+    """
+    report = study_report(session, study, top=rows)
+    progress = store_progress.study_progress(session, study)
+    statuses = _statuses(session, study)
+    running = store_progress.running_trials(session, study)
+    return {
+        **report,
+        "statuses": statuses,
+        "progress": {
+            "done": sum(n for s, n in statuses.items() if s in _FINISHED_WORDS),
+            "running": statuses["running"],
+            "pending": statuses["pending"] + statuses["interrupted"],
+            "epochs_stored": progress.epochs_stored,
+            "epochs_left": progress.epochs_left,
+            "epoch_seconds": progress.epoch_seconds,
+            "eta_seconds": progress.eta_seconds,
+        },
+        "running": [_running_row(trial) for trial in running],
+        "version": "-".join(str(n) for n in (progress.epochs_stored, *statuses.values())),
+    }
+
+
+_FINISHED_WORDS = {status.value for status in STATUSES if status.is_finished}
+
+
+def trial_page(session: Session, trial: Trial) -> dict[str, Any]:
+    """A trial's stored values and every epoch it ran."""
+    epochs = store_trials.epoch_curves(session, [trial.id])[trial.id]
+    return {
+        "round": trial.round.number,
+        **trial_record(trial),
+        "epochs": [epoch_record(metric) for metric in epochs],
+    }
+
+
+def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, Any]]:
+    """Each study's summary and its best trials, as ``report`` ranks them."""
+    result = []
+    for study in studies:
+        best = store_trials.leaderboard(session, study, top=COMPARE_BEST)
+        result.append(
+            {
+                **study_summary(session, study),
+                "best": [trial_row(trial, rank, []) for rank, trial in enumerate(best, start=1)],
+            }
+        )
+    return result
+
+
+def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str]) -> str:
+    """``rows`` as CSV with a header of ``columns`` (other keys left out)."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()

@@ -1,0 +1,168 @@
+"""The dashboard's pages (HTML), their data (JSON), figures (SVG) and downloads (CSV).
+
+    /                                   studies; pick several to compare
+    /api/studies                        the same rows as JSON
+    /study/NAME                         a study, updated live from /api/study/NAME
+    /study/NAME/leaderboard.csv         the leaderboard shown (?rows=N)
+    /study/NAME/figure/KIND.svg         curves (?top=N), narrowing, history
+    /study/NAME/trial/ID                a trial and its epochs (/api/..., .csv, curve.svg)
+    /compare?study=A&study=B            several studies side by side (.csv, history.svg)
+
+Every route is a GET and reads through :func:`hpsearch.dashboard.app.reading`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from sqlalchemy.orm import Session
+
+from hpsearch import store, store_progress
+from hpsearch.dashboard import figures
+from hpsearch.dashboard.app import reading
+from hpsearch.dashboard.pages import (
+    DEFAULT_ROWS,
+    EPOCH_COLUMNS,
+    LEADERBOARD_COLUMNS,
+    compare_page,
+    csv_text,
+    studies_rows,
+    study_page,
+    trial_page,
+)
+from hpsearch.models import Study, Trial
+
+pages = Blueprint("pages", __name__)
+
+#: Panels of the curves grid unless asked for more or fewer (the book shows 20).
+DEFAULT_TOP = 10
+
+
+def _count(name: str, default: int, most: int = 10_000) -> int:
+    value = request.args.get(name, default, type=int)
+    return min(max(value if value is not None else default, 1), most)
+
+
+def _svg(content: bytes) -> Response:
+    return Response(content, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+def _csv(text: str, filename: str) -> Response:
+    disposition = f'attachment; filename="{filename}"'
+    return Response(text, mimetype="text/csv", headers={"Content-Disposition": disposition})
+
+
+def _trial(session: Session, study: Study, trial_id: int) -> Trial:
+    trial = store_progress.study_trial(session, study, trial_id)
+    if trial is None:
+        abort(404, f"study {study.name!r} has no trial {trial_id}")
+    return trial
+
+
+@pages.get("/")
+def index() -> str:
+    with reading() as session:
+        rows = studies_rows(session)
+    return render_template("studies.html", studies=rows, database=current_app.config["DATABASE"])
+
+
+@pages.get("/api/studies")
+def studies_json() -> Response:
+    with reading() as session:
+        return jsonify(studies_rows(session))
+
+
+@pages.get("/study/<name>")
+def study(name: str) -> str:
+    with reading() as session:
+        store.get_study(session, name)  # 404 for an unknown study
+    return render_template(
+        "study.html", name=name, rows=_count("rows", DEFAULT_ROWS), top=_count("top", DEFAULT_TOP)
+    )
+
+
+def _study_data(name: str) -> dict[str, Any]:
+    with reading() as session:
+        study = store.get_study(session, name)
+        return study_page(session, study, rows=_count("rows", DEFAULT_ROWS))
+
+
+def _trial_data(name: str, trial_id: int) -> dict[str, Any]:
+    with reading() as session:
+        return trial_page(session, _trial(session, store.get_study(session, name), trial_id))
+
+
+@pages.get("/api/study/<name>")
+def study_json(name: str) -> Response:
+    return jsonify(_study_data(name))
+
+
+@pages.get("/study/<name>/leaderboard.csv")
+def leaderboard_csv(name: str) -> Response:
+    data = _study_data(name)
+    return _csv(csv_text(data["leaderboard"], LEADERBOARD_COLUMNS), f"{name}-leaderboard.csv")
+
+
+@pages.get("/study/<name>/figure/<kind>.svg")
+def study_svg(name: str, kind: str) -> Response:
+    if kind not in figures.KINDS:
+        abort(404, f"no figure {kind!r}: one of {', '.join(figures.KINDS)}")
+    with reading() as session:
+        study = store.get_study(session, name)
+        return _svg(figures.study_figure(session, study, kind, top=_count("top", DEFAULT_TOP)))
+
+
+@pages.get("/study/<name>/trial/<int:trial_id>")
+def trial(name: str, trial_id: int) -> str:
+    data = _trial_data(name, trial_id)
+    return render_template("trial.html", name=name, trial=data, columns=EPOCH_COLUMNS)
+
+
+@pages.get("/api/study/<name>/trial/<int:trial_id>")
+def trial_json(name: str, trial_id: int) -> Response:
+    with reading() as session:
+        return jsonify(
+            trial_page(session, _trial(session, store.get_study(session, name), trial_id))
+        )
+
+
+@pages.get("/study/<name>/trial/<int:trial_id>/epochs.csv")
+def trial_csv(name: str, trial_id: int) -> Response:
+    data = _trial_data(name, trial_id)
+    return _csv(csv_text(data["epochs"], EPOCH_COLUMNS), f"{name}-trial{trial_id}-epochs.csv")
+
+
+@pages.get("/study/<name>/trial/<int:trial_id>/curve.svg")
+def trial_svg(name: str, trial_id: int) -> Response:
+    with reading() as session:
+        study = store.get_study(session, name)
+        return _svg(figures.trial_figure(session, study, _trial(session, study, trial_id)))
+
+
+def _compared(session: Session) -> list[Study]:
+    names = list(dict.fromkeys(request.args.getlist("study")))
+    if not names:
+        abort(404, "pick one or more studies to compare (?study=A&study=B)")
+    return [store.get_study(session, name) for name in names]
+
+
+@pages.get("/compare")
+def compare() -> str:
+    with reading() as session:
+        data = compare_page(session, _compared(session))
+    return render_template("compare.html", studies=data, names=[row["name"] for row in data])
+
+
+@pages.get("/compare.csv")
+def compare_csv() -> Response:
+    with reading() as session:
+        data = compare_page(session, _compared(session))
+    rows = [{"study": s["name"], **row} for s in data for row in s["best"]]
+    return _csv(csv_text(rows, ("study", *LEADERBOARD_COLUMNS)), "compare.csv")
+
+
+@pages.get("/compare/history.svg")
+def compare_svg() -> Response:
+    with reading() as session:
+        return _svg(figures.compare_figure(session, _compared(session)))

@@ -1,0 +1,139 @@
+// The study page: draws its tables from /api/study/NAME and polls it every few
+// seconds; the figures are reloaded only when an epoch or a status has changed.
+"use strict";
+
+const POLL_MS = 2000;
+const LEADERBOARD = [
+  "rank", "round", "trial", "number", "lr", "weight_decay", "seed", "status", "epochs_run",
+  "val_accuracy", "best_val_accuracy", "best_epoch", "train_accuracy", "started_at",
+  "finished_at", "seconds", "worker", "error",
+];
+const RUNNING = ["round", "trial", "number", "lr", "weight_decay", "epochs_run",
+  "val_accuracy", "best_val_accuracy", "started_at", "worker"];
+const EVALUATIONS = ["trial", "lr", "weight_decay", "epochs", "train_samples", "test_samples",
+  "train_accuracy", "test_accuracy", "status", "seconds", "created_at"];
+
+function fmt(value, key) {
+  if (value === null || value === undefined) return "-";
+  if (typeof value !== "number") return String(value);
+  if (key === "lr" || key.startsWith("weight_decay")) return value.toExponential(3);
+  if (key.endsWith("accuracy")) return value.toFixed(4);
+  if (key === "seconds" || key === "epoch_seconds") return value.toFixed(1);
+  return String(value);
+}
+
+function duration(seconds) {
+  if (seconds === null) return "-";
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
+  return h ? `${h} h ${m} min` : m ? `${m} min ${s % 60} s` : `${s} s`;
+}
+
+function settings(row) {
+  return ["trial", "round", "number", "lr", "weight_decay", "seed", "status", "epochs_run",
+    "val_accuracy"].map((k) => `${k}: ${fmt(row[k], k)}`).join("\n");
+}
+
+// Fill a table with columns and rows; a row links to its trial when `link` is given.
+function fill(table, columns, rows, link) {
+  const head = `<thead><tr>${columns.map((c) => `<th data-key="${c}">${c}</th>`).join("")}</tr></thead>`;
+  table.innerHTML = head + "<tbody></tbody>";
+  const body = table.tBodies[0];
+  for (const row of rows) {
+    const tr = body.insertRow();
+    for (const c of columns) {
+      const td = tr.insertCell();
+      td.textContent = fmt(row[c], c);
+      if (typeof row[c] === "number") td.className = "num";
+    }
+    if (link) {
+      tr.dataset.trial = row.trial;
+      tr.title = settings(row);
+      tr.addEventListener("click", () => { window.location = link + row.trial; });
+    }
+  }
+}
+
+const sorting = { key: null, up: false };
+
+function sorted(rows) {
+  if (!sorting.key) return rows;
+  const k = sorting.key, sign = sorting.up ? 1 : -1;
+  return [...rows].sort((a, b) => {
+    if (a[k] === b[k]) return 0;
+    if (a[k] === null) return 1;
+    if (b[k] === null) return -1;
+    return (a[k] < b[k] ? -1 : 1) * sign;
+  });
+}
+
+function drawLeaderboard(table, rows, link) {
+  fill(table, LEADERBOARD, sorted(rows), link);
+  for (const th of table.tHead.rows[0].cells) {
+    if (th.dataset.key === sorting.key) th.className = sorting.up ? "sorted up" : "sorted";
+    th.addEventListener("click", () => {
+      sorting.up = sorting.key === th.dataset.key ? !sorting.up : false;
+      sorting.key = th.dataset.key;
+      drawLeaderboard(table, rows, link);
+    });
+  }
+}
+
+function card(label, value) {
+  return `<div class="card" data-key="${label}">${label}<b>${value}</b></div>`;
+}
+
+function drawRounds(table, rounds) {
+  const rows = rounds.map((r) => ({
+    round: r.round,
+    lr: `${fmt(r.lr[0], "lr")} – ${fmt(r.lr[1], "lr")}`,
+    weight_decay: `${fmt(r.weight_decay[0], "lr")} – ${fmt(r.weight_decay[1], "lr")}`,
+    narrowed_from: r.narrowed_from === null ? "-" : `round ${r.narrowed_from} (top ${r.top_k})`,
+    trials: r.trials,
+    statuses: Object.entries(r.statuses).map(([s, n]) => `${s} ${n}`).join(", "),
+    best_val_accuracy: r.best_val_accuracy,
+  }));
+  fill(table, ["round", "lr", "weight_decay", "narrowed_from", "trials", "statuses",
+    "best_val_accuracy"], rows, null);
+}
+
+function start(root) {
+  const api = root.dataset.api, link = root.dataset.trial;
+  let version = null, rows = [];
+  async function poll() {
+    try {
+      const response = await fetch(api, { cache: "no-store" });
+      if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+      const data = await response.json();
+      const p = data.progress;
+      document.getElementById("progress").innerHTML = card("done", p.done) +
+        card("running", p.running) + card("pending", p.pending) +
+        card("epochs stored", p.epochs_stored) + card("epochs left", p.epochs_left) +
+        card("ETA", p.running ? duration(p.eta_seconds) : "no worker running") +
+        card("best val acc", fmt(data.leaderboard.length ? data.leaderboard[0].val_accuracy : null,
+          "val_accuracy"));
+      drawRounds(document.getElementById("rounds"), data.rounds);
+      fill(document.getElementById("running"), RUNNING, data.running, link);
+      fill(document.getElementById("evaluations"), EVALUATIONS, data.evaluations, null);
+      if (data.version !== version) {
+        version = data.version;
+        rows = data.leaderboard;
+        drawLeaderboard(document.getElementById("leaderboard"), rows, link);
+        for (const img of document.querySelectorAll("img.live")) {
+          const url = new URL(img.dataset.src, window.location.href);
+          url.searchParams.set("v", version);
+          img.src = url.toString();
+        }
+      }
+      document.getElementById("updated").textContent =
+        `updated ${new Date().toLocaleTimeString()} (every ${POLL_MS / 1000} s)`;
+    } catch (error) {
+      document.getElementById("updated").textContent = `cannot update: ${error.message}`;
+    }
+    setTimeout(poll, POLL_MS);
+  }
+  poll();
+}
+
+const root = document.getElementById("study");
+if (root) start(root);
