@@ -228,7 +228,7 @@ def translated(engine: Engine) -> Iterator[None]:
     except StoreError:
         raise
     except (SQLAlchemyError, sqlite3.Error) as exc:
-        reason = getattr(exc, "orig", None) or exc
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())  # one line
         raise StoreError(f"database {masked(engine.url)}: {reason}") from exc
 
 

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
-import threading
 
 import pytest
 
-from hpsearch import store, store_progress, store_trials
+from hpsearch import store, store_trials
 from hpsearch.dashboard import create_app
 from hpsearch.database import open_store
 from hpsearch.report import study_report
 from hpsearch.settings import StudySettings
-from hpsearch.status import TrialStatus
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, render_template
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.serving import make_server
@@ -36,6 +37,7 @@ def create_app(factory: sessionmaker[Session]) -> Flask:
     app.register_error_handler(StudyNotFound, _not_found)
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(HpsearchError, _store_error)
+    app.register_error_handler(SQLAlchemyError, _database_error)
     return app
 
 
@@ -55,6 +57,12 @@ def _not_found(exc: Exception) -> tuple[str, int]:
 
 def _store_error(exc: HpsearchError) -> tuple[str, int]:
     return render_template("error.html", title="Error", message=str(exc)), 500
+
+
+def _database_error(exc: SQLAlchemyError) -> tuple[str, int]:
+    reason = getattr(exc, "orig", None) or exc
+    message = f"database {current_app.config['DATABASE']}: {reason}"
+    return render_template("error.html", title="Error", message=message), 500
 
 
 def bind(host: str, port: int) -> socket.socket:
