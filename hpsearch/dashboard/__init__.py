@@ -7,6 +7,6 @@ figures   ``hpsearch plot``'s matplotlib figures served as SVG
 templates, static   Jinja pages and the one script that keeps the study page live
 """
 
-from hpsearch.dashboard.app import bind, create_app, serve
+from hpsearch.dashboard.app import bind, create_app, serve, server
 
-__all__ = ["bind", "create_app", "serve"]
+__all__ = ["bind", "create_app", "serve", "server"]

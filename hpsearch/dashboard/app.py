@@ -18,7 +18,7 @@ from flask import Flask, current_app, render_template
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException, NotFound
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from hpsearch.database import masked, reader
 from hpsearch.errors import HpsearchError, StudyNotFound, UsageError
@@ -83,12 +83,17 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(app: Flask, sock: socket.socket) -> None:
-    """Answer requests on ``sock`` (from :func:`bind`) until interrupted."""
+def server(app: Flask, sock: socket.socket) -> BaseWSGIServer:
+    """Werkzeug's threaded server for ``app`` on ``sock`` (from :func:`bind`)."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per poll
     host, port = sock.getsockname()[:2]
-    server = make_server(host, port, app, threaded=True, fd=sock.fileno())
+    return make_server(host, port, app, threaded=True, fd=sock.fileno())
+
+
+def serve(app: Flask, sock: socket.socket) -> None:
+    """Answer requests on ``sock`` until interrupted."""
+    running = server(app, sock)
     try:
-        server.serve_forever()
+        running.serve_forever()
     finally:
-        server.server_close()
+        running.server_close()
