@@ -130,7 +130,8 @@ def test_the_study_page_updates_live_while_a_search_runs(running_search, tmp_pat
             assert shown == sorted(completed, reverse=True)  # 0.72 ranks before 0.61
             assert _card(page, "epochs stored") == "7"  # 3 + 3 + 1
             assert _card(page, "running") == "1"
-            curves = page.get_attribute('img[alt="curves"]', "src")
+            page.wait_for_function("() => document.querySelector('img[alt=\"curves\"]').src")
+            curves = page.evaluate("document.querySelector('img[alt=\"curves\"]').src")
             page.evaluate("window.notReloaded = true")
 
             # the worker writes two more epochs and finishes its trial; another starts
@@ -147,7 +148,10 @@ def test_the_study_page_updates_live_while_a_search_runs(running_search, tmp_pat
             first = page.eval_on_selector("#leaderboard tbody tr", "row => row.dataset.trial")
             assert int(first) == running.id  # 0.9: the new best
             assert _card(page, "done") == "3"
-            assert page.get_attribute('img[alt="curves"]', "src") != curves
+            page.wait_for_function(  # the figures follow, at most every 10 s
+                f"""() => document.querySelector('img[alt="curves"]').src !== '{curves}'""",
+                timeout=30_000,
+            )
             assert page.evaluate("window.notReloaded") is True
         finally:
             browser.close()

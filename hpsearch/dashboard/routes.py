@@ -45,7 +45,9 @@ def _count(name: str, default: int, most: int = 10_000) -> int:
 
 
 def _svg(content: bytes) -> Response:
-    return Response(content, mimetype="image/svg+xml", headers={"Cache-Control": "no-store"})
+    # The study page asks for ?v=VERSION (the study's state): that answer never changes.
+    cache = "private, max-age=3600" if "v" in request.args else "no-store"
+    return Response(content, mimetype="image/svg+xml", headers={"Cache-Control": cache})
 
 
 def _csv(text: str, filename: str) -> Response:

@@ -1,8 +1,10 @@
 // The study page: draws its tables from /api/study/NAME and polls it every few
-// seconds; the figures are reloaded only when an epoch or a status has changed.
+// seconds; the figures are redrawn only when an epoch or a status has changed, and
+// at most every FIGURE_MS.
 "use strict";
 
 const POLL_MS = 2000;
+const FIGURE_MS = 10000; // figures are redrawn at most this often, when the study changed
 const LEADERBOARD = [
   "rank", "round", "trial", "number", "lr", "weight_decay", "seed", "status", "epochs_run",
   "val_accuracy", "best_val_accuracy", "best_epoch", "train_accuracy", "started_at",
@@ -97,9 +99,18 @@ function drawRounds(table, rounds) {
     "best_val_accuracy"], rows, null);
 }
 
+// Swap a figure for the one of `version` once that has loaded (no blank while drawing).
+function redraw(img, version) {
+  const url = new URL(img.dataset.src, window.location.href);
+  url.searchParams.set("v", version);
+  const next = new Image();
+  next.onload = () => { img.src = next.src; };
+  next.src = url.toString();
+}
+
 function start(root) {
   const api = root.dataset.api, link = root.dataset.trial;
-  let version = null, rows = [];
+  let version = null, rows = [], drawn = null, drawnAt = 0;
   async function poll() {
     try {
       const response = await fetch(api, { cache: "no-store" });
@@ -119,11 +130,11 @@ function start(root) {
         version = data.version;
         rows = data.leaderboard;
         drawLeaderboard(document.getElementById("leaderboard"), rows, link);
-        for (const img of document.querySelectorAll("img.live")) {
-          const url = new URL(img.dataset.src, window.location.href);
-          url.searchParams.set("v", version);
-          img.src = url.toString();
-        }
+      }
+      if (version !== drawn && Date.now() - drawnAt >= FIGURE_MS) {
+        drawn = version;
+        drawnAt = Date.now();
+        for (const img of document.querySelectorAll("img.live")) redraw(img, version);
       }
       document.getElementById("updated").textContent =
         `updated ${new Date().toLocaleTimeString()} (every ${POLL_MS / 1000} s)`;

@@ -1,0 +1,59 @@
+"""A study's progress summed in SQL: epochs stored and left, running trials, the ETA."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import epoch_metrics
+from hpsearch import queue, store, store_progress
+from hpsearch.settings import StudySettings
+from hpsearch.space import BOOK_SPACE
+from hpsearch.status import TrialStatus
+from hpsearch.store_progress import Progress
+
+
+@pytest.fixture
+def half_run(factory):
+    """Study "p" (4 epochs a trial), 3 trials: one completed, one running 2 epochs in,
+    one pending. Returns the running trial's id."""
+    with factory.begin() as session:
+        study = store.create_study(session, "p", 1, StudySettings(epochs=4))
+        round_id = store.create_round(session, study, BOOK_SPACE, 3).id
+    ids = []
+    for epochs in (4, 2):
+        with factory.begin() as session:
+            trial = queue.claim_trial(session, round_id, "test:1")
+            ids.append(trial.id)
+            for epoch in range(1, epochs + 1):
+                assert queue.record_epoch(session, trial.id, epoch_metrics(epoch), attempt=1)
+    with factory.begin() as session:
+        done = queue.Outcome(TrialStatus.COMPLETED, 4, final=epoch_metrics(4))
+        assert queue.finish_trial(session, ids[0], done)
+    return ids[1]
+
+
+def test_progress_counts_epochs_stored_and_left(factory, half_run):
+    with factory() as session:
+        progress = store_progress.study_progress(session, store.get_study(session, "p"))
+    assert progress.epochs_stored == 6  # 4 + 2
+    assert progress.epochs_left == 2 + 4  # the running trial's 2 more, the pending one's 4
+    assert progress.running == 1
+    assert progress.epoch_seconds == pytest.approx(0.01)  # epoch_metrics' time
+
+
+def test_eta_is_the_epochs_left_shared_by_the_running_workers():
+    assert Progress(10, 2.0, 30, 3).eta_seconds == pytest.approx(20.0)
+    assert Progress(10, 2.0, 30, 0).eta_seconds is None  # nothing runs
+    assert Progress(0, None, 30, 1).eta_seconds is None  # nothing timed yet
+
+
+def test_study_trial_is_only_a_trial_of_that_study(factory, half_run):
+    with factory.begin() as session:
+        other = store.create_study(session, "q", 2, StudySettings())
+        store.create_round(session, other, BOOK_SPACE, 1)
+    with factory() as session:
+        p, q = store.get_study(session, "p"), store.get_study(session, "q")
+        assert store_progress.study_trial(session, p, half_run).id == half_run
+        assert store_progress.study_trial(session, q, half_run) is None
+        assert [t.id for t in store_progress.running_trials(session, p)] == [half_run]
+        assert store_progress.running_trials(session, q) == []
