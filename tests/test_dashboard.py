@@ -8,6 +8,7 @@ import io
 
 import pytest
 
+from conftest import TINY_SEARCH
 from hpsearch import store, store_trials
 from hpsearch.dashboard import create_app
 from hpsearch.database import open_store
@@ -116,3 +117,21 @@ def test_compare_shows_each_studys_best_trials(client, stored_study):
     assert [(r["study"], int(r["trial"])) for r in rows] == [("small", t.id) for t in best]
     assert history.status_code == 200 and history.mimetype == "image/svg+xml"
     assert client.get("/compare").status_code == 404
+
+
+def test_other_searched_parameters_are_columns_of_the_leaderboard(cli, db_path):
+    started = cli("start", "wide", "--trials", "3", "--workers", "1",
+                  "--search", "batch_size=20,30", *TINY_SEARCH)  # fmt: skip
+    assert started.exit_code == 0, started.output
+    client = create_app(open_store(str(db_path), read_only=True)).test_client()
+    data = client.get("/api/study/wide").get_json()
+    rows = _csv_rows(client.get("/study/wide/leaderboard.csv"))
+    with open_store(str(db_path)).begin() as session:
+        ids = [row["trial"] for row in data["leaderboard"]]
+        values = store_trials.trial_values(session, ids)
+    columns = data["columns"]
+    assert columns.index("batch_size") == columns.index("weight_decay") + 1
+    assert list(rows[0])[: len(columns)] == columns
+    assert [int(r["batch_size"]) for r in rows] == [values[i]["batch_size"] for i in ids]
+    trial = client.get(f"/api/study/wide/trial/{ids[0]}").get_json()
+    assert trial["batch_size"] == values[ids[0]]["batch_size"]

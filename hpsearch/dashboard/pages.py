@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hpsearch import store, store_progress, store_trials
-from hpsearch.export import epoch_record, trial_record
+from hpsearch.export import epoch_record, other_values, trial_record
 from hpsearch.models import Study, Trial
 from hpsearch.report import study_report, study_summary, trial_row
 from hpsearch.status import STATUSES
 
-#: The leaderboard's columns: every stored value of a trial, its rank and round first.
+#: The leaderboard's columns: every stored value of a trial, its rank and round first;
+#: the study's other searched parameters go after lr and weight decay (see
+#: :func:`leaderboard_columns`).
 LEADERBOARD_COLUMNS = (
     "rank", "round", "trial", "number", "lr", "weight_decay", "seed", "status", "epochs_run",
     "val_accuracy", "best_val_accuracy", "best_epoch", "train_accuracy", "started_at",
@@ -31,6 +33,14 @@ EPOCH_COLUMNS = ("epoch", "train_accuracy", "val_accuracy", "train_loss", "val_l
 DEFAULT_ROWS = 100
 #: Best trials of each study on the comparison page.
 COMPARE_BEST = 5
+
+
+def leaderboard_columns(study: Study) -> list[str]:
+    """:data:`LEADERBOARD_COLUMNS` with the study's other searched parameters after
+    weight decay, as ``export`` orders them."""
+    at = LEADERBOARD_COLUMNS.index("seed")
+    others = store.searched_names(study)
+    return [*LEADERBOARD_COLUMNS[:at], *others, *LEADERBOARD_COLUMNS[at:]]
 
 
 def _statuses(session: Session, study: Study) -> dict[str, int]:
@@ -50,8 +60,10 @@ def studies_rows(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def _running_row(trial: Trial) -> dict[str, Any]:
-    return {"round": trial.round.number, **trial_record(trial)}
+def _records(session: Session, study: Study, trials: Sequence[Trial]) -> list[dict[str, Any]]:
+    """Each trial's round and stored values, its other searched parameters included."""
+    searched = other_values(session, study, trials)
+    return [{"round": t.round.number, **trial_record(t, searched.get(t.id))} for t in trials]
 
 
 def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> dict[str, Any]:
@@ -66,6 +78,7 @@ def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> d
     running = store_progress.running_trials(session, study)
     return {
         **report,
+        "columns": leaderboard_columns(study),
         "statuses": statuses,
         "progress": {
             "done": sum(n for s, n in statuses.items() if s in _FINISHED_WORDS),
@@ -76,7 +89,7 @@ def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> d
             "epoch_seconds": progress.epoch_seconds,
             "eta_seconds": progress.eta_seconds,
         },
-        "running": [_running_row(trial) for trial in running],
+        "running": _records(session, study, running),
         "version": "-".join(str(n) for n in (progress.epochs_stored, *statuses.values())),
     }
 
@@ -84,14 +97,11 @@ def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> d
 _FINISHED_WORDS = {status.value for status in STATUSES if status.is_finished}
 
 
-def trial_page(session: Session, trial: Trial) -> dict[str, Any]:
-    """A trial's stored values and every epoch it ran."""
+def trial_page(session: Session, study: Study, trial: Trial) -> dict[str, Any]:
+    """A trial's stored values (every searched parameter) and every epoch it ran."""
     epochs = store_trials.epoch_curves(session, [trial.id])[trial.id]
-    return {
-        "round": trial.round.number,
-        **trial_record(trial),
-        "epochs": [epoch_record(metric) for metric in epochs],
-    }
+    (record,) = _records(session, study, [trial])
+    return {**record, "epochs": [epoch_record(metric) for metric in epochs]}
 
 
 def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, Any]]:
@@ -99,12 +109,12 @@ def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, A
     result = []
     for study in studies:
         best = store_trials.leaderboard(session, study, top=COMPARE_BEST)
-        result.append(
-            {
-                **study_summary(session, study),
-                "best": [trial_row(trial, rank, []) for rank, trial in enumerate(best, start=1)],
-            }
-        )
+        searched = other_values(session, study, best)
+        rows = [
+            trial_row(trial, rank, [], searched.get(trial.id))
+            for rank, trial in enumerate(best, start=1)
+        ]
+        result.append({**study_summary(session, study), "best": rows})
     return result
 
 

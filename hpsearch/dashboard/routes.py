@@ -92,7 +92,8 @@ def _study_data(name: str) -> dict[str, Any]:
 
 def _trial_data(name: str, trial_id: int) -> dict[str, Any]:
     with reading() as session:
-        return trial_page(session, _trial(session, store.get_study(session, name), trial_id))
+        study = store.get_study(session, name)
+        return trial_page(session, study, _trial(session, study, trial_id))
 
 
 @pages.get("/api/study/<name>")
@@ -103,7 +104,7 @@ def study_json(name: str) -> Response:
 @pages.get("/study/<name>/leaderboard.csv")
 def leaderboard_csv(name: str) -> Response:
     data = _study_data(name)
-    return _csv(csv_text(data["leaderboard"], LEADERBOARD_COLUMNS), f"{name}-leaderboard.csv")
+    return _csv(csv_text(data["leaderboard"], data["columns"]), f"{name}-leaderboard.csv")
 
 
 @pages.get("/study/<name>/figure/<kind>.svg")
@@ -123,10 +124,7 @@ def trial(name: str, trial_id: int) -> str:
 
 @pages.get("/api/study/<name>/trial/<int:trial_id>")
 def trial_json(name: str, trial_id: int) -> Response:
-    with reading() as session:
-        return jsonify(
-            trial_page(session, _trial(session, store.get_study(session, name), trial_id))
-        )
+    return jsonify(_trial_data(name, trial_id))
 
 
 @pages.get("/study/<name>/trial/<int:trial_id>/epochs.csv")
@@ -161,7 +159,10 @@ def compare_csv() -> Response:
     with reading() as session:
         data = compare_page(session, _compared(session))
     rows = [{"study": s["name"], **row} for s in data for row in s["best"]]
-    return _csv(csv_text(rows, ("study", *LEADERBOARD_COLUMNS)), "compare.csv")
+    others = {key for row in rows for key in row} - {"study", "val_curve", *LEADERBOARD_COLUMNS}
+    at = LEADERBOARD_COLUMNS.index("seed")  # other searched parameters after weight decay
+    columns = ["study", *LEADERBOARD_COLUMNS[:at], *sorted(others), *LEADERBOARD_COLUMNS[at:]]
+    return _csv(csv_text(rows, columns), "compare.csv")
 
 
 @pages.get("/compare/history.svg")

@@ -5,11 +5,6 @@
 
 const POLL_MS = 2000;
 const FIGURE_MS = 10000; // figures are redrawn at most this often, when the study changed
-const LEADERBOARD = [
-  "rank", "round", "trial", "number", "lr", "weight_decay", "seed", "status", "epochs_run",
-  "val_accuracy", "best_val_accuracy", "best_epoch", "train_accuracy", "started_at",
-  "finished_at", "seconds", "worker", "error",
-];
 const RUNNING = ["round", "trial", "number", "lr", "weight_decay", "epochs_run",
   "val_accuracy", "best_val_accuracy", "started_at", "worker"];
 const EVALUATIONS = ["trial", "lr", "weight_decay", "epochs", "train_samples", "test_samples",
@@ -31,9 +26,12 @@ function duration(seconds) {
   return h ? `${h} h ${m} min` : m ? `${m} min ${s % 60} s` : `${s} s`;
 }
 
+// A trial's settings and outcome, for a row's tooltip: every column up to the status.
 function settings(row) {
-  return ["trial", "round", "number", "lr", "weight_decay", "seed", "status", "epochs_run",
-    "val_accuracy"].map((k) => `${k}: ${fmt(row[k], k)}`).join("\n");
+  const keys = Object.keys(row);
+  const end = keys.indexOf("epochs_run");
+  return keys.slice(0, end < 0 ? keys.length : end).concat(["val_accuracy"])
+    .filter((k) => k !== "val_curve").map((k) => `${k}: ${fmt(row[k], k)}`).join("\n");
 }
 
 // Fill a table with columns and rows; a row links to its trial when `link` is given.
@@ -69,14 +67,14 @@ function sorted(rows) {
   });
 }
 
-function drawLeaderboard(table, rows, link) {
-  fill(table, LEADERBOARD, sorted(rows), link);
+function drawLeaderboard(table, columns, rows, link) {
+  fill(table, columns, sorted(rows), link);
   for (const th of table.tHead.rows[0].cells) {
     if (th.dataset.key === sorting.key) th.className = sorting.up ? "sorted up" : "sorted";
     th.addEventListener("click", () => {
       sorting.up = sorting.key === th.dataset.key ? !sorting.up : false;
       sorting.key = th.dataset.key;
-      drawLeaderboard(table, rows, link);
+      drawLeaderboard(table, columns, rows, link);
     });
   }
 }
@@ -90,13 +88,14 @@ function drawRounds(table, rounds) {
     round: r.round,
     lr: `${fmt(r.lr[0], "lr")} – ${fmt(r.lr[1], "lr")}`,
     weight_decay: `${fmt(r.weight_decay[0], "lr")} – ${fmt(r.weight_decay[1], "lr")}`,
+    other_domains: Object.entries(r.domains || {}).map(([n, d]) => `${n} ${d}`).join("; ") || "-",
     narrowed_from: r.narrowed_from === null ? "-" : `round ${r.narrowed_from} (top ${r.top_k})`,
     trials: r.trials,
     statuses: Object.entries(r.statuses).map(([s, n]) => `${s} ${n}`).join(", "),
     best_val_accuracy: r.best_val_accuracy,
   }));
-  fill(table, ["round", "lr", "weight_decay", "narrowed_from", "trials", "statuses",
-    "best_val_accuracy"], rows, null);
+  fill(table, ["round", "lr", "weight_decay", "other_domains", "narrowed_from", "trials",
+    "statuses", "best_val_accuracy"], rows, null);
 }
 
 // Swap a figure for the one of `version` once that has loaded (no blank while drawing).
@@ -129,7 +128,7 @@ function start(root) {
       if (data.version !== version) {
         version = data.version;
         rows = data.leaderboard;
-        drawLeaderboard(document.getElementById("leaderboard"), rows, link);
+        drawLeaderboard(document.getElementById("leaderboard"), data.columns, rows, link);
       }
       if (version !== drawn && Date.now() - drawnAt >= FIGURE_MS) {
         drawn = version;
