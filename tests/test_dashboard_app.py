@@ -160,3 +160,14 @@ def test_an_error_page_hides_the_database_password():
     text = page.get_data(as_text=True)
     assert page.status_code == 500
     assert "hp:***@127.0.0.1:1/none" in text and "s3cret" not in text
+
+
+@pytest.mark.parametrize(
+    ("host", "local"),
+    [("127.0.0.1", True), ("localhost", True), ("::1", True), ("0.0.0.0", False),
+     ("example.org", False)],
+)  # fmt: skip
+def test_the_command_says_whether_others_can_reach_it(host, local):
+    from hpsearch.cli.dashboard import _loopback
+
+    assert _loopback(host) is local

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated
 
 import typer
@@ -11,6 +12,13 @@ from hpsearch.dashboard import bind, create_app, serve
 from hpsearch.database import masked, open_store
 
 LOCAL = "127.0.0.1"
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name
+        return False
 
 
 @app.command()
@@ -33,7 +41,7 @@ def dashboard(
     factory = open_store(db, read_only=True)
     sock = bind(host, port)
     url_host = f"[{host}]" if ":" in host else host
-    where = "this machine only" if host == LOCAL else "other machines too"
+    where = "this machine only" if _loopback(host) else "other machines too"
     typer.echo(f"Serving {masked(factory.kw['bind'].url)} read-only at http://{url_host}:{port}/")
     typer.echo(f"Listening on {host} ({where}); Ctrl-C stops it.")
     try:
