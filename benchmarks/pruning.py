@@ -5,8 +5,9 @@
 For each seed and each pruner (none, median, asha), runs round 0 of the book's
 search (100 trials x 50 epochs, 500 samples -> 400 / 100, lr 1e-6..1e-2, weight
 decay 1e-8..1e-4) into a fresh SQLite database and prints the trial-epochs run,
-their share of none's, the wall time, and the best final validation accuracy of
-a completed trial. Then, per pruner, the mean best and its difference from none
+their share of none's, the wall time, the share of the workers' time spent waiting
+for earlier trials (the pruners' order rule), and the best final validation
+accuracy of a completed trial. Then, per pruner, the mean best and its difference from none
 against the seed-to-seed spread of none's best (its sample standard deviation),
 which is how a difference is judged to be within noise.
 """
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from hpsearch import search, store
+from hpsearch import search, store, store_trials
 from hpsearch.data import DataSource
 from hpsearch.database import database_url, open_store
 from hpsearch.models import EpochMetric
@@ -29,7 +30,7 @@ from hpsearch.settings import StudySettings
 from hpsearch.space import BOOK_SPACE
 
 
-def run(pruner: str, seed: int, args, source: DataSource) -> tuple[int, float, float]:
+def run(pruner: str, seed: int, args, source: DataSource) -> tuple[int, float, float, float]:
     with tempfile.TemporaryDirectory() as folder:
         db = str(Path(folder) / "bench.db")
         factory = open_store(db, create=True)
@@ -40,9 +41,11 @@ def run(pruner: str, seed: int, args, source: DataSource) -> tuple[int, float, f
         options = search.RunOptions(db_url=database_url(db), workers=args.workers, source=source)
         summary = search.run(factory, "bench", round_id, options)
         with factory() as session:
-            epochs = session.scalar(select(func.count()).select_from(EpochMetric))
-            best = store.best_trial(session, store.get_study(session, "bench"))
-        return epochs, summary.seconds, best.val_accuracy if best else float("nan")
+            epochs = session.scalar(select(func.count()).select_from(EpochMetric)) or 0
+            best = store_trials.best_trial(session, store.get_study(session, "bench"))
+        waited = sum(w.wait_seconds for w in summary.workers)
+        share = waited / (args.workers * summary.seconds)
+        return epochs, summary.seconds, best.val_accuracy if best else float("nan"), share
 
 
 def main() -> None:
@@ -56,14 +59,18 @@ def main() -> None:
     source = DataSource(data_dir=args.data_dir)
     results: dict[str, list[tuple[int, float, float]]] = {p: [] for p in PRUNERS}
     print(
-        f"{'seed':>4} {'pruner':<7} {'trial-epochs':>12} {'share':>6} {'wall s':>7} {'best val':>9}"
+        f"{'seed':>4} {'pruner':<7} {'trial-epochs':>12} {'share':>6} {'wall s':>7}"
+        f" {'waiting':>8} {'best val':>9}"
     )
     for seed in args.seeds:
         for pruner in PRUNERS:
-            epochs, wall, best = run(pruner, seed, args, source)
+            epochs, wall, best, waiting = run(pruner, seed, args, source)
             results[pruner].append((epochs, wall, best))
             share = epochs / results["none"][-1][0]
-            print(f"{seed:>4} {pruner:<7} {epochs:>12} {share:>6.0%} {wall:>7.1f} {best:>9.3f}")
+            print(
+                f"{seed:>4} {pruner:<7} {epochs:>12} {share:>6.0%} {wall:>7.1f}"
+                f" {waiting:>8.1%} {best:>9.3f}"
+            )
     none_bests = [best for _, _, best in results["none"]]
     spread = statistics.stdev(none_bests) if len(none_bests) > 1 else float("nan")
     none_epochs = sum(epochs for epochs, _, _ in results["none"])

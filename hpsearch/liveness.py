@@ -15,6 +15,7 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from hpsearch.models import Trial, utcnow
 from hpsearch.status import TrialStatus
@@ -30,7 +31,20 @@ def worker_name(pid: int | None = None) -> str:
     return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}"
 
 
-def is_stale(trial: Trial, now: datetime | None = None) -> bool:
+class Claimed(Protocol):
+    """What staleness is judged from: a trial, or a row with the same columns."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def worker(self) -> str | None: ...
+    @property
+    def heartbeat_at(self) -> datetime | None: ...
+    @property
+    def started_at(self) -> datetime | None: ...
+
+
+def is_stale(trial: Trial | Claimed, now: datetime | None = None) -> bool:
     """A running trial whose worker is gone (see the module's docstring)."""
     if trial.status != TrialStatus.RUNNING:
         return False

@@ -1,23 +1,34 @@
-"""Early stopping of hopeless trials, decided from the database.
+"""Early stopping of hopeless trials, decided from the database, in the round's order.
 
 A worker asks its pruner right after it has stored an epoch; the pruner reads the
 round's stored epochs, so its decisions hold across worker processes and machines.
 Validation accuracy is higher-is-better; epochs are 1-based.
 
+**The order rule.** A decision for trial ``i`` at an epoch ``e`` is taken against
+the trials of the same round numbered below ``i``, and only them. If one of those is
+still running (or waiting to) and has not stored epoch ``e``, trial ``i`` waits until
+it has, or has ended earlier (pruned, diverged, failed): then it does not count. So a
+decision depends only on the trials before it, which are themselves decided the same
+way: a round with a pruner stores the same results with 1, 2 or 3 workers, and after
+an interrupted run is resumed. Workers claim trials in their order, so the trials a
+trial waits for are already running, and the lowest running trial never waits; with
+one worker nothing ever waits. A trial whose wait cannot end (a trial before it was
+interrupted, or its worker is gone) gives up: it is marked ``interrupted`` and
+``resume`` runs it again.
+
 ``median`` (defaults :data:`MEDIAN_WARMUP_EPOCHS` = 5, :data:`MEDIAN_MIN_TRIALS` = 5)
     After epoch ``e``, a trial stops when all of these hold:
 
     - ``e > warmup_epochs``: no decision in the first ``warmup_epochs`` epochs;
-    - at least ``min_trials`` trials of the round are completed or pruned;
+    - at least ``min_trials`` earlier trials of the round reached epoch ``e``;
     - its best validation accuracy so far is strictly below the median of the
-      validation accuracies *at epoch e* of the other trials of the round that
-      reached epoch ``e`` (no decision when none did).
+      validation accuracies *at epoch e* of those earlier trials.
 
 ``asha`` (defaults :data:`ASHA_MIN_EPOCHS` = 5, :data:`ASHA_ETA` = 3)
     Asynchronous successive halving. The rungs are the epochs
     ``min_epochs * eta**k`` below the study's epochs (50 epochs: 5, 15, 45). At a
-    rung, a trial is compared with every trial of the round that reached the rung,
-    itself included (``n`` trials): it continues if its value is among the top
+    rung, a trial is compared with the earlier trials of the round that reached the
+    rung, itself included (``n`` trials): it continues if its value is among the top
     ``n // eta`` (ties count in its favour) or, while ``n // eta`` is 0, if it is
     the best so far at the rung (as Optuna's ``SuccessiveHalvingPruner`` does);
     otherwise it stops. A trial's value at rung ``r`` is its best validation
@@ -26,10 +37,6 @@ Validation accuracy is higher-is-better; epochs are 1-based.
     epoch should not decide.
 
 ``none`` never stops a trial.
-
-With one worker a pruned search is reproducible. With several, which trials stop
-depends on the order in which trials reach each epoch, so it may differ slightly
-from run to run.
 """
 
 from __future__ import annotations
@@ -37,11 +44,14 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Protocol
 
 from hpsearch import store_trials
 from hpsearch.errors import UsageError
-from hpsearch.store_trials import Store
+from hpsearch.liveness import is_stale
+from hpsearch.status import TrialStatus
+from hpsearch.store_trials import RungRow, Store
 
 PRUNERS = ("none", "median", "asha")
 
@@ -115,23 +125,87 @@ def asha_stops(value: float, rung_values: Sequence[float], *, eta: int) -> bool:
 # --- the pruners, on the store -------------------------------------------------------------
 
 
+class Decision(Enum):
+    """A pruner's answer after an epoch."""
+
+    CONTINUE = "continue"
+    STOP = "stop"
+    WAIT = "wait"  # a trial before this one has not reached the epoch yet: ask again
+    GIVE_UP = "give up"  # a trial before this one will not reach it in this run
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """What the trials before a trial show at an epoch: the values of those that
+    reached it, or why the decision must wait (or cannot be taken in this run)."""
+
+    own_best: float
+    own_at_epoch: float | None
+    best: list[float]  # each earlier trial's best up to the epoch, of those that reached it
+    at_epoch: list[float]  # ... and its accuracy at the epoch
+    pending: bool  # an earlier trial still has to reach the epoch (or end)
+    lost: bool  # an earlier trial that has not reached it was interrupted or its worker died
+
+
+def earlier(rows: Sequence[RungRow], epoch: int) -> Earlier:
+    """Sort the rows of :func:`store_trials.rung_rows` (the trial itself last)."""
+    *before, own = rows
+    reached = [row for row in before if row.epochs >= epoch]
+    waiting = [
+        row for row in before if row.epochs < epoch and not TrialStatus(row.status).is_finished
+    ]
+    lost = any(
+        row.status == TrialStatus.INTERRUPTED
+        or (row.status == TrialStatus.RUNNING and is_stale(row))
+        for row in waiting
+    )
+    return Earlier(
+        own_best=own.best if own.best is not None else 0.0,
+        own_at_epoch=own.at_epoch,
+        best=[row.best for row in reached if row.best is not None],
+        at_epoch=[row.at_epoch for row in reached if row.at_epoch is not None],
+        pending=bool(waiting),
+        lost=lost,
+    )
+
+
 class Pruner(Protocol):
-    def should_stop(self, session: Store, trial_id: int, round_id: int, epoch: int) -> bool:
-        """Whether the trial stops after ``epoch``, which is already stored."""
+    def decides_at(self, epoch: int) -> bool:
+        """Whether the pruner may stop a trial after ``epoch`` (else it is not asked)."""
         ...
+
+    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
+        """Whether the trial goes on after ``epoch``, which is already stored."""
+        ...
+
+
+def _ordered(
+    session: Store, trial_id: int, round_id: int, epoch: int
+) -> tuple[Decision | None, Earlier]:
+    seen = earlier(store_trials.rung_rows(session, round_id, trial_id, epoch), epoch)
+    if seen.lost:
+        return Decision.GIVE_UP, seen
+    return (Decision.WAIT if seen.pending else None), seen
+
+
+def _stop(stops: bool) -> Decision:
+    return Decision.STOP if stops else Decision.CONTINUE
 
 
 @dataclass(frozen=True)
 class NoPruner:
     """Never stops a trial."""
 
-    def should_stop(self, session: Store, trial_id: int, round_id: int, epoch: int) -> bool:
+    def decides_at(self, epoch: int) -> bool:
         return False
+
+    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
+        return Decision.CONTINUE
 
 
 @dataclass(frozen=True)
 class MedianPruner:
-    """The median rule (see the module docstring); two queries after the warm-up."""
+    """The median rule (see the module docstring), against the earlier trials."""
 
     warmup_epochs: int = MEDIAN_WARMUP_EPOCHS
     min_trials: int = MEDIAN_MIN_TRIALS
@@ -140,21 +214,27 @@ class MedianPruner:
         if self.warmup_epochs < 0 or self.min_trials < 0:
             raise UsageError("median pruner: warm-up epochs and min trials must be >= 0")
 
-    def should_stop(self, session: Store, trial_id: int, round_id: int, epoch: int) -> bool:
-        if epoch <= self.warmup_epochs:
-            return False
-        finished = store_trials.finished_count(session, round_id)
-        if finished < self.min_trials:
-            return False
-        rows = store_trials.epoch_values(session, round_id, trial_id, epoch)
-        best = max((value for owner, value in rows if owner == trial_id), default=0.0)
-        others = [value for owner, value in rows if owner != trial_id]
-        return _median_decision(epoch, best, others, self.warmup_epochs, self.min_trials, finished)
+    def decides_at(self, epoch: int) -> bool:
+        return epoch > self.warmup_epochs
+
+    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
+        if not self.decides_at(epoch):
+            return Decision.CONTINUE
+        early, seen = _ordered(session, trial_id, round_id, epoch)
+        if early is not None:
+            return early
+        reached = len(seen.at_epoch)
+        return _stop(
+            _median_decision(
+                epoch, seen.own_best, seen.at_epoch, self.warmup_epochs, self.min_trials, reached
+            )
+        )
 
 
 @dataclass(frozen=True)
 class AshaPruner:
-    """Asynchronous successive halving (see the module docstring); one query per rung."""
+    """Successive halving at the rungs (see the module docstring), against the earlier
+    trials."""
 
     max_epochs: int
     min_epochs: int = ASHA_MIN_EPOCHS
@@ -167,13 +247,17 @@ class AshaPruner:
     def rungs(self) -> list[int]:
         return asha_rungs(self.max_epochs, min_epochs=self.min_epochs, eta=self.eta)
 
-    def should_stop(self, session: Store, trial_id: int, round_id: int, epoch: int) -> bool:
-        if epoch not in self.rungs:
-            return False
-        values = store_trials.rung_bests(session, round_id, epoch)
-        if trial_id not in values:
-            return False
-        return asha_stops(values[trial_id], list(values.values()), eta=self.eta)
+    def decides_at(self, epoch: int) -> bool:
+        return epoch in self.rungs
+
+    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
+        if not self.decides_at(epoch):
+            return Decision.CONTINUE
+        early, seen = _ordered(session, trial_id, round_id, epoch)
+        if early is not None:
+            return early
+        values = [*seen.best, seen.own_best]
+        return _stop(asha_stops(seen.own_best, values, eta=self.eta))
 
 
 def make_pruner(name: str, max_epochs: int) -> Pruner:

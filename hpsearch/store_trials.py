@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Connection, Select, case, func, or_, select
+from sqlalchemy import Connection, Select, case, func, select
 from sqlalchemy.orm import Session
 
 from hpsearch.domains import Value
@@ -139,39 +140,43 @@ def study_epochs(session: Session, study: Study) -> dict[int, list[EpochMetric]]
 # --- what a pruner reads of the round in progress ----------------------------------------
 
 
-def finished_count(session: Store, round_id: int) -> int:
-    """How many trials of the round are completed or pruned."""
-    count = select(func.count()).select_from(Trial)
-    return session.scalar(count.where(Trial.round_id == round_id, Trial.status.in_(RANKED))) or 0
+@dataclass(frozen=True)
+class RungRow:
+    """A trial of a round as a pruning decision at ``epoch`` sees it."""
+
+    trial_id: int
+    number: int
+    status: str
+    worker: str | None
+    heartbeat_at: datetime | None
+    started_at: datetime | None
+    epochs: int  # stored epochs up to ``epoch``
+    best: float | None  # best validation accuracy in epochs 1..epoch
+    at_epoch: float | None  # validation accuracy at ``epoch``
 
 
-def epoch_values(
-    session: Store, round_id: int, trial_id: int, epoch: int
-) -> list[tuple[int, float]]:
-    """(trial id, validation accuracy) of the trial's epochs up to ``epoch`` and of every
-    trial of the round at ``epoch``."""
+def rung_rows(session: Store, round_id: int, trial_id: int, epoch: int) -> list[RungRow]:
+    """The trial and every trial of the round before it (by number), as of ``epoch``."""
+    own_number = select(Trial.number).where(Trial.id == trial_id).scalar_subquery()
+    at_epoch = case((EpochMetric.epoch == epoch, EpochMetric.val_accuracy))
     rows = session.execute(
-        select(EpochMetric.trial_id, EpochMetric.val_accuracy)
-        .join(Trial, Trial.id == EpochMetric.trial_id)
-        .where(
-            Trial.round_id == round_id,
-            EpochMetric.epoch <= epoch,
-            or_(EpochMetric.trial_id == trial_id, EpochMetric.epoch == epoch),
-        )
+        select(
+            Trial.id,
+            Trial.number,
+            Trial.status,
+            Trial.worker,
+            Trial.heartbeat_at,
+            Trial.started_at,
+            func.count(EpochMetric.id),
+            func.max(EpochMetric.val_accuracy),
+            func.max(at_epoch),
+        )  # fmt: skip
+        .outerjoin(EpochMetric, (EpochMetric.trial_id == Trial.id) & (EpochMetric.epoch <= epoch))
+        .where(Trial.round_id == round_id, Trial.number <= own_number)
+        .group_by(Trial.id)
+        .order_by(Trial.number)
     ).all()
-    return [(owner, value) for owner, value in rows]
-
-
-def rung_bests(session: Store, round_id: int, epoch: int) -> dict[int, float]:
-    """Each trial of the round that reached ``epoch``: its best validation accuracy so far."""
-    rows = session.execute(
-        select(EpochMetric.trial_id, func.max(EpochMetric.val_accuracy))
-        .join(Trial, Trial.id == EpochMetric.trial_id)
-        .where(Trial.round_id == round_id, EpochMetric.epoch <= epoch)
-        .group_by(EpochMetric.trial_id)
-        .having(func.count() >= epoch)
-    ).all()
-    return {owner: value for owner, value in rows}
+    return [RungRow(*row) for row in rows]
 
 
 def read_value(name: str, text: str) -> Value:

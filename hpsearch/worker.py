@@ -27,7 +27,7 @@ from hpsearch.data import DataSource, load_split
 from hpsearch.database import make_engine
 from hpsearch.liveness import Heartbeat, worker_name
 from hpsearch.models import Round
-from hpsearch.pruning import Pruner, make_pruner
+from hpsearch.pruning import Decision, Pruner, make_pruner
 from hpsearch.settings import StudySettings
 from hpsearch.status import TrialStatus
 from hpsearch.trial import TrialSpec, train_trial
@@ -53,6 +53,14 @@ class TrialLost(Exception):
     """The worker's claim on its trial is gone: another worker took the trial over."""
 
 
+class WaitAbandoned(Exception):
+    """A pruning decision waited for a trial that will not go on in this run."""
+
+
+#: How long a pruning decision first sleeps while it waits, and at most (seconds).
+WAIT_FIRST, WAIT_MOST = 0.01, 0.2
+
+
 @dataclass
 class WorkerStats:
     """What a worker did, for the caller and for benchmarks."""
@@ -63,6 +71,7 @@ class WorkerStats:
     lost: int = 0  # trials taken over by another worker, left without a further write
     train_seconds: float = 0.0
     store_seconds: float = 0.0
+    wait_seconds: float = 0.0  # pruning decisions waiting for earlier trials
     errors: list[str] = field(default_factory=list)
 
 
@@ -101,6 +110,7 @@ class Worker:
         skip_locked: bool | None = None,
     ) -> None:
         self.engine = make_engine(db_url)
+        self.reader = make_engine(db_url, read_only=True)  # the pruner's reads
         self.factory: sessionmaker[Session] = sessionmaker(self.engine)
         self.connection: Connection | None = None  # epochs are written through it
         self.round_id = round_id
@@ -111,6 +121,7 @@ class Worker:
         self.stats = WorkerStats(worker=name or worker_name())
         self.heartbeat = Heartbeat()
         self.epochs_done = 0
+        self.abandoned = False  # gave up a trial: it stops claiming (``resume`` goes on)
         with self.factory.begin() as session:
             round_ = session.get_one(Round, round_id)
             study = round_.study
@@ -134,7 +145,9 @@ class Worker:
             if self.start_line is not None:
                 with contextlib.suppress(threading.BrokenBarrierError):
                     self.start_line.wait(START_WAIT_SECONDS)
-            while not self.stopping() and (claim := self.claim()) is not None:
+            while (
+                not self.stopping() and not self.abandoned and (claim := self.claim()) is not None
+            ):
                 self.heartbeat.own(partial(self.beat, claim))
                 try:
                     self.run_trial(split, claim)
@@ -168,11 +181,32 @@ class Worker:
         with self.connection.begin():
             if not self.epochs.write(trial_id, claim.attempt, metrics):
                 raise TrialLost  # leaving the block rolls nothing back: nothing was written
-            prune = self.pruner.should_stop(self.connection, trial_id, self.round_id, metrics.epoch)
         self.stats.store_seconds += time.perf_counter() - started
         self.stats.epochs += 1
         self.epochs_done = metrics.epoch
-        return self.stopping() or prune
+        return self.stopping() or self.prune(trial_id, metrics.epoch)
+
+    def prune(self, trial_id: int, epoch: int) -> bool:
+        """The pruner's decision after ``epoch``, waiting (in short read-only
+        transactions, no lock held) while a trial before this one has not reached it."""
+        if not self.pruner.decides_at(epoch):
+            return False
+        pause = WAIT_FIRST
+        started = time.perf_counter()
+        while True:
+            with self.reader.begin() as connection:
+                decision = self.pruner.decide(connection, trial_id, self.round_id, epoch)
+            if decision is not Decision.WAIT:
+                break
+            if self.stopping():
+                decision = Decision.GIVE_UP
+                break
+            time.sleep(pause)
+            pause = min(pause * 1.5, WAIT_MOST)
+        self.stats.wait_seconds += time.perf_counter() - started
+        if decision is Decision.GIVE_UP:
+            raise WaitAbandoned
+        return decision is Decision.STOP
 
     def finish(self, claim: Claim, outcome: queue.Outcome) -> bool:
         """Store how the trial ended, unless it was taken over; returns whether it did."""
@@ -190,6 +224,10 @@ class Worker:
             )
         except TrialLost:
             self.stats.lost += 1
+            return
+        except WaitAbandoned:  # a trial it waited for will not go on in this run
+            self.finish(claim, queue.Outcome(TrialStatus.INTERRUPTED, self.epochs_done))
+            self.abandoned = True
             return
         except Exception as exc:  # a bug or a resource error inside one trial
             message = f"{type(exc).__name__}: {exc}"

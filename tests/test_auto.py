@@ -61,6 +61,8 @@ def test_auto_end_to_end_then_continues_the_study(cli, db_path):
         unfinished = connection.execute(
             "SELECT count(*) FROM trials WHERE status IN ('pending', 'running')"
         ).fetchone()[0]
+        pruners = connection.execute("SELECT DISTINCT pruner FROM rounds").fetchall()
+    assert pruners == [("asha",)]  # auto prunes with asha unless told otherwise
     assert [r[:3] for r in rounds] == [(0, None, None), (1, 2, 0), (2, 2, 1)]
     assert rounds[0][3:5] == (1e-3, 1e-1)  # TINY_SEARCH's lr range ...
     assert rounds[1][3:5] != rounds[0][3:5]  # ... narrowed (or moved past a crowded edge)

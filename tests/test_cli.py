@@ -200,3 +200,25 @@ def test_report_importance_prints_a_table_and_json(stored_study, monkeypatch):
     assert set(data["importance"]["scores"]) == {"lr", "weight_decay"}
     assert too_few.exit_code == 1
     assert too_few.stderr.strip() == ("Error: importance needs at least 10 completed trials, got 5")
+
+
+#: A tiny search long enough for both pruners to decide (asha's rungs: 5 and 15).
+PRUNED_SEARCH = ["--trials", "12", "--epochs", "16", *TINY_SEARCH[2:]]
+
+
+@pytest.mark.parametrize("pruner", ["median", "asha"])
+def test_a_pruned_round_stores_the_same_results_with_one_two_or_three_workers(
+    cli, tmp_path, pruner
+):
+    stored_values = {}
+    for workers in (1, 2, 3):
+        db = tmp_path / f"{workers}.db"
+        result = cli("start", "p", "--workers", workers, "--db", db, "--pruner", pruner,
+                     *PRUNED_SEARCH)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        ran = stored(db, "SELECT count(DISTINCT worker) FROM trials")
+        assert ran == [(workers,)]  # every worker of the run ran trials
+        stored_values[workers] = every_stored_value(db)
+    pruned = stored(tmp_path / "1.db", "SELECT count(*) FROM trials WHERE status = 'pruned'")
+    assert pruned[0][0] >= 2  # the pruner did stop trials
+    assert stored_values[1] == stored_values[2] == stored_values[3]

@@ -71,6 +71,17 @@ def reference(tmp_path, tiny_mnist):
     return results(db)
 
 
+@pytest.fixture
+def pruned_reference(tmp_path, tiny_mnist):
+    """The same search with asha, never interrupted, with one worker."""
+    db = tmp_path / "pruned-reference.db"
+    one = [*SEARCH[:-1], "1"]  # --workers 1
+    process = hpsearch("start", "s", *one, "--pruner", "asha", db=db, data=tiny_mnist)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    return results(db)
+
+
 def finish_with_resume(db, data):
     process = hpsearch("resume", "s", "--workers", "2", "-q", "--no-verify", db=db, data=data)
     out, err = process.communicate(timeout=300)
@@ -186,3 +197,27 @@ def test_report_from_another_process_shows_a_search_in_progress(tmp_path, tiny_m
     statuses = json.loads(report.stdout)["rounds"][0]["statuses"]
     assert statuses.get("completed", 0) < 8  # read while the search went on: unfinished
     assert statuses.get("running", 0) + statuses.get("completed", 0) >= 1
+
+
+@pytest.mark.parametrize("victim", ["everything", "one worker"])
+def test_a_pruned_round_killed_and_resumed_matches_one_worker_never_interrupted(
+    tmp_path, tiny_mnist, pruned_reference, victim
+):
+    db = tmp_path / "s.db"
+    process = hpsearch("start", "s", *SEARCH, "--pruner", "asha", db=db, data=tiny_mnist,
+                       start_new_session=True)  # fmt: skip
+    wait_for_epochs(db, 30, process)
+    if victim == "everything":
+        os.killpg(process.pid, signal.SIGKILL)
+    else:
+        (worker,) = query(db, "SELECT worker FROM trials WHERE status = 'running' LIMIT 1")[0]
+        os.kill(int(worker.rpartition(":")[2]), signal.SIGKILL)
+    process.communicate(timeout=120)
+    assert (
+        query(db, "SELECT count(*) FROM trials WHERE status IN ('running', 'interrupted')")[0][0]
+        >= 1
+    )  # the run was cut short
+    finish_with_resume(db, tiny_mnist)
+    trials, epochs = results(db)
+    assert any(row[4] == "pruned" for row in trials)
+    assert (trials, epochs) == pruned_reference

@@ -3,7 +3,7 @@ import pickle
 import numpy as np
 import pytest
 
-from hpsearch import queue, store
+from hpsearch import liveness, queue, store
 from hpsearch.errors import UsageError
 from hpsearch.models import EpochMetric, Trial
 from hpsearch.pruning import (
@@ -13,6 +13,7 @@ from hpsearch.pruning import (
     MEDIAN_WARMUP_EPOCHS,
     PRUNERS,
     AshaPruner,
+    Decision,
     MedianPruner,
     NoPruner,
     asha_rungs,
@@ -222,59 +223,74 @@ def noisy_curves(seed, n, epochs):
     return curves
 
 
+FINISHED_MIX = [TrialStatus.COMPLETED, TrialStatus.PRUNED, TrialStatus.DIVERGED]
+
+
+def expected_decision(stops: bool) -> Decision:
+    return Decision.STOP if stops else Decision.CONTINUE
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_median_pruner_reads_the_rule_from_the_store(factory, seed):
-    curves = noisy_curves(seed, 12, 10)
-    statuses = [
-        TrialStatus.COMPLETED,
-        TrialStatus.PRUNED,
-        TrialStatus.DIVERGED,
-        TrialStatus.RUNNING,
-    ] * 3  # 6 completed or pruned
-    round_id, ids = store_round(factory, curves, statuses)
+def test_the_median_pruner_decides_against_the_earlier_trials_only(factory, seed):
+    curves = noisy_curves(seed, 24, 10)
+    round_id, ids = store_round(factory, curves, FINISHED_MIX * 8)
     pruner = MedianPruner()
     decisions = []
     with factory() as session:
         for i, (trial_id, curve) in enumerate(zip(ids, curves, strict=True)):
-            others = curves[:i] + curves[i + 1 :]
+            earlier = curves[:i]
             for epoch in range(1, len(curve) + 1):
-                expected = median_stops(
-                    curve[:epoch], others, warmup_epochs=5, min_trials=5, finished_trials=6
+                reached = sum(len(c) >= epoch for c in earlier)
+                stops = median_stops(
+                    curve[:epoch], earlier, warmup_epochs=5, min_trials=5, finished_trials=reached
                 )
-                assert pruner.should_stop(session, trial_id, round_id, epoch) is expected
-                decisions.append(expected)
+                assert pruner.decide(session, trial_id, round_id, epoch) is expected_decision(stops)
+                decisions.append(stops)
     assert True in decisions and False in decisions
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_the_asha_pruner_reads_the_rule_from_the_store(factory, seed):
+def test_the_asha_pruner_decides_against_the_earlier_trials_only(factory, seed):
     curves = noisy_curves(seed, 15, 50)
-    round_id, ids = store_round(factory, curves, [TrialStatus.RUNNING] * len(curves))
+    round_id, ids = store_round(factory, curves, [TrialStatus.COMPLETED] * len(curves))
     pruner = AshaPruner(50)
     decisions = []
     with factory() as session:
-        for trial_id, curve in zip(ids, curves, strict=True):
+        for i, (trial_id, curve) in enumerate(zip(ids, curves, strict=True)):
             for epoch in range(1, len(curve) + 1):
-                expected = False
+                stops = False
                 if epoch in (5, 15, 45):
-                    at_rung = [max(c[:epoch]) for c in curves if len(c) >= epoch]
-                    expected = asha_stops(max(curve[:epoch]), at_rung, eta=3)
-                assert pruner.should_stop(session, trial_id, round_id, epoch) is expected
-                decisions.append(expected)
+                    at_rung = [max(c[:epoch]) for c in curves[: i + 1] if len(c) >= epoch]
+                    stops = asha_stops(max(curve[:epoch]), at_rung, eta=3)
+                assert pruner.decide(session, trial_id, round_id, epoch) is expected_decision(stops)
+                decisions.append(stops)
     assert True in decisions and False in decisions
 
 
-def test_the_median_pruner_counts_only_completed_and_pruned_trials(factory):
-    curves = [[0.9] * 10] * 5 + [[0.1] * 10]
-    round_id, ids = store_round(
-        factory, curves, [TrialStatus.COMPLETED] * 4 + [TrialStatus.DIVERGED, TrialStatus.RUNNING]
-    )
+@pytest.mark.parametrize("pruner", [MedianPruner(), AshaPruner(10, min_epochs=6)])
+def test_a_decision_waits_for_an_earlier_running_trial_and_gives_up_on_a_lost_one(factory, pruner):
+    curves = [[0.9] * 10] * 5 + [[0.9] * 3] + [[0.1] * 10]
+    round_id, ids = store_round(factory, curves, [TrialStatus.COMPLETED] * 5 + [
+        TrialStatus.RUNNING, TrialStatus.RUNNING])  # fmt: skip
+    with factory.begin() as session:
+        running = session.get(Trial, ids[5])
+        running.worker = liveness.worker_name()  # this live process: not stale
     with factory() as session:
-        assert not MedianPruner().should_stop(session, ids[-1], round_id, 6)
-        session.get(Trial, ids[4]).status = TrialStatus.PRUNED
-        session.flush()
-        assert MedianPruner().should_stop(session, ids[-1], round_id, 6)
-        assert not MedianPruner().should_stop(session, ids[-1], round_id, 5)  # warm-up
+        assert pruner.decide(session, ids[-1], round_id, 6) is Decision.WAIT
+        assert pruner.decide(session, ids[5], round_id, 3) is Decision.CONTINUE  # lowest running
+    for status, decision in [
+        (TrialStatus.DIVERGED, Decision.STOP),  # ended earlier: no longer counted
+        (TrialStatus.INTERRUPTED, Decision.GIVE_UP),
+    ]:
+        with factory.begin() as session:
+            session.get(Trial, ids[5]).status = status
+        with factory() as session:
+            assert pruner.decide(session, ids[-1], round_id, 6) is decision
+    with factory.begin() as session:
+        trial = session.get(Trial, ids[5])
+        trial.status, trial.worker = TrialStatus.RUNNING, liveness.worker_name(2**22 + 7)
+    with factory() as session:  # its worker is gone: the wait could never end
+        assert pruner.decide(session, ids[-1], round_id, 6) is Decision.GIVE_UP
 
 
 def run_one_after_another(factory, curves, pruner):
@@ -290,7 +306,7 @@ def run_one_after_another(factory, curves, pruner):
         for epoch, val in enumerate(curve, start=1):
             with factory.begin() as session:
                 queue.record_epoch(session, trial.id, EpochMetrics(epoch, 1.0, val, 1.0, val, 0.1))
-                stop = pruner.should_stop(session, trial.id, round_id, epoch)
+                stop = pruner.decide(session, trial.id, round_id, epoch) is Decision.STOP
             if stop:
                 pruned[number], status = epoch, TrialStatus.PRUNED
                 break

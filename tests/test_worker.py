@@ -13,6 +13,7 @@ from hpsearch import worker as worker_module
 from hpsearch.data import DataSource
 from hpsearch.database import database_url
 from hpsearch.errors import RoundBusy
+from hpsearch.pruning import Decision
 from hpsearch.settings import StudySettings
 from hpsearch.space import make_space
 from hpsearch.status import TrialStatus
@@ -25,10 +26,13 @@ SETTINGS = StudySettings(train_size=300, epochs=3, batch_size=20, hidden=(20, 20
 class ExplodingPruner:
     """Raises inside the second trial, as a bug or a full disk would."""
 
-    def should_stop(self, session, trial_id, round_id, epoch):
+    def decides_at(self, epoch):
+        return True
+
+    def decide(self, session, trial_id, round_id, epoch):
         if trial_id == 2 and epoch == 2:
             raise RuntimeError("boom")
-        return False
+        return Decision.CONTINUE
 
 
 def test_an_exception_fails_one_trial_and_the_worker_goes_on(factory, db_path, tiny_mnist):
@@ -45,8 +49,9 @@ def test_an_exception_fails_one_trial_and_the_worker_goes_on(factory, db_path, t
             " WHERE trial_id = trials.id) FROM trials ORDER BY id"
         ).fetchall()
     assert rows[0][1] == TrialStatus.COMPLETED and rows[2][1] == TrialStatus.COMPLETED
-    # the failed trial keeps its message and the epoch it stored before failing
-    assert rows[1][1:] == (TrialStatus.FAILED, "RuntimeError: boom", 1, 1)
+    # the failed trial keeps its message and the epochs it stored before failing (the
+    # pruner is asked once epoch 2 is stored)
+    assert rows[1][1:] == (TrialStatus.FAILED, "RuntimeError: boom", 2, 2)
 
 
 def test_asha_prunes_through_the_cli_and_narrowing_still_works(cli, db_path):

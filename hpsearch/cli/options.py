@@ -171,6 +171,8 @@ def grouped(command: Callable[..., None]) -> Callable[..., None]:
 
 #: The new study options' defaults: the book's setting.
 DEFAULT_STUDY = NewStudy()
+#: ``auto``'s: the book's setting, its rounds pruned with asha.
+AUTO_STUDY = NewStudy(pruner="asha")
 #: Running with every default (a worker per CPU), and with one worker (``hpsearch worker``).
 DEFAULT_RUNNING = Running()
 ONE_WORKER = Running(workers=1)
