@@ -80,7 +80,10 @@ def main() -> None:
         wall = sum(w for _, w, _ in results[pruner])
         bests = [b for _, _, b in results[pruner]]
         gap = statistics.mean(bests) - statistics.mean(none_bests)
-        verdict = "within noise" if abs(gap) <= spread else "outside noise"
+        if len(none_bests) < 2:
+            verdict = "noise not measured: one seed"
+        else:
+            verdict = "within noise" if abs(gap) <= spread else "outside noise"
         print(
             f"{pruner:<7} trial-epochs {epochs / none_epochs:>5.0%} of none, wall {wall:>6.1f} s, "
             f"mean best {statistics.mean(bests):.3f} ({gap:+.3f}, {verdict})"
