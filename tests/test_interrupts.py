@@ -180,7 +180,9 @@ def test_ctrl_c_during_auto_says_how_to_go_on_and_auto_continues(tmp_path, tiny_
     out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
     assert "Continuing study 's'" in out and "Stopped:" in out
-    assert query(db, "SELECT count(*) FROM trials WHERE status != 'completed'") == [(0,)]
+    # every trial finished: completed, or pruned (auto prunes with asha)
+    unfinished = "SELECT count(*) FROM trials WHERE status NOT IN ('completed', 'pruned')"
+    assert query(db, unfinished) == [(0,)]
 
 
 def test_report_from_another_process_shows_a_search_in_progress(tmp_path, tiny_mnist):
