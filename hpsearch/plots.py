@@ -6,6 +6,8 @@
                final validation accuracy, each round's range a rectangle, and the
                top-k trials each narrowing started from ringed
     history    the best final validation accuracy so far against trial number
+    parameters, slices
+               every searched parameter (see :mod:`hpsearch.parameter_plots`)
 
 :func:`figure_data` reads what the figures need from the store into plain records;
 the figure functions take only those records.
@@ -14,14 +16,11 @@ the figure functions take only those records.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
@@ -32,9 +31,11 @@ from sqlalchemy.orm import Session
 from hpsearch import store, store_trials
 from hpsearch.errors import UsageError
 from hpsearch.models import Study, Trial
+from hpsearch.parameter_plots import parameters_figure, slices_figure
+from hpsearch.space import SearchSpace
 from hpsearch.status import TrialStatus
+from hpsearch.store_trials import SearchedTrial
 
-FORMATS = ("png", "svg", "pdf")
 DPI = 100
 COLUMNS = 5  # panels per row of the curves grid, as in the book
 PANEL_SIZE = (3.0, 2.4)  # inches
@@ -93,6 +94,8 @@ class FigureData:
     rounds: tuple[RoundRange, ...]
     top_k: tuple[TopK, ...]
     round_number: int | None = None  # the one round shown, if only one
+    space: SearchSpace | None = None  # the first round's, with every searched parameter
+    searched: tuple[SearchedTrial, ...] = ()  # the completed trials' values
 
 
 def _point(trial: Trial, curve: list | None = None) -> TrialPoint:
@@ -142,6 +145,8 @@ def figure_data(
         ),
         top_k=tuple(top_k),
         round_number=round_number,
+        space=store.round_space(rounds[0]),
+        searched=tuple(store_trials.searched_trials(session, study, round_number=round_number)),
     )
 
 
@@ -267,29 +272,10 @@ def history_figure(data: FigureData) -> Figure:
     return fig
 
 
-FIGURES = {"curves": curves_figure, "narrowing": narrowing_figure, "history": history_figure}
-
-
-def save_figures(data: FigureData, out_dir: str | Path, fmt: str = "png") -> list[Path]:
-    """Write the figures as ``<study>[-round<R>]-<kind>.<fmt>`` in ``out_dir``."""
-    if fmt not in FORMATS:
-        raise UsageError(f"figure format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    folder = Path(out_dir)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise UsageError(f"cannot write figures to {folder}: {exc.strerror or exc}") from None
-    stem = re.sub(r"[^\w.-]+", "_", data.study)
-    if data.round_number is not None:
-        stem += f"-round{data.round_number}"
-    paths = []
-    for kind, draw in FIGURES.items():
-        path = folder / f"{stem}-{kind}.{fmt}"
-        fig = draw(data)
-        FigureCanvasAgg(fig)
-        try:
-            fig.savefig(path, format=fmt, dpi=DPI)
-        except OSError as exc:  # a folder that exists but cannot be written
-            raise UsageError(f"cannot write figures to {folder}: {exc.strerror or exc}") from None
-        paths.append(path)
-    return paths
+FIGURES = {
+    "curves": curves_figure,
+    "narrowing": narrowing_figure,
+    "history": history_figure,
+    "parameters": parameters_figure,
+    "slices": slices_figure,
+}

@@ -6,7 +6,7 @@ import pytest
 from matplotlib.patches import Rectangle
 from typer.testing import CliRunner
 
-from hpsearch import plots, store, store_trials
+from hpsearch import figure_files, plots, store, store_trials
 from hpsearch.cli import app
 from hpsearch.errors import StudyNotFound, UsageError
 from hpsearch.settings import StudySettings
@@ -109,11 +109,13 @@ def test_the_history_figure_marks_the_rounds(stored_study, round_number):
 
 def test_save_figures_writes_pngs_of_the_figures_size(stored_study, tmp_path):
     data = data_of(stored_study)
-    paths = plots.save_figures(data, tmp_path / "figures")
+    paths = figure_files.save_figures(data, tmp_path / "figures")
     assert [p.name for p in paths] == [
         "small-curves.png",
         "small-narrowing.png",
         "small-history.png",
+        "small-parameters.png",
+        "small-slices.png",
     ]
     for path, draw in zip(paths, plots.FIGURES.values(), strict=True):
         width, height = draw(data).get_size_inches() * plots.DPI
@@ -122,16 +124,14 @@ def test_save_figures_writes_pngs_of_the_figures_size(stored_study, tmp_path):
 
 @pytest.mark.parametrize(("fmt", "magic"), [("svg", b"<?xml"), ("pdf", b"%PDF-")])
 def test_save_figures_writes_vector_formats(stored_study, tmp_path, fmt, magic):
-    paths = plots.save_figures(data_of(stored_study, 1), tmp_path, fmt)
-    assert [p.name for p in paths] == [
-        f"small-round1-{kind}.{fmt}" for kind in ("curves", "narrowing", "history")
-    ]
+    paths = figure_files.save_figures(data_of(stored_study, 1), tmp_path, fmt)
+    assert [p.name for p in paths] == [f"small-round1-{kind}.{fmt}" for kind in plots.FIGURES]
     assert all(p.read_bytes().startswith(magic) for p in paths)
 
 
 def test_save_figures_refuses_an_unknown_format(stored_study, tmp_path):
     with pytest.raises(UsageError, match="png, svg, pdf"):
-        plots.save_figures(data_of(stored_study), tmp_path, "gif")
+        figure_files.save_figures(data_of(stored_study), tmp_path, "gif")
 
 
 def test_a_study_without_finished_trials_cannot_be_plotted(stored_study):
@@ -153,10 +153,9 @@ def test_figure_data_refuses_an_unknown_study_or_round(stored_study, error, name
 @pytest.mark.parametrize(
     ("args", "names"),
     [
-        ([], ["small-curves.png", "small-narrowing.png", "small-history.png"]),
-        (["--round", "0", "--format", "svg", "--top", "3"], [
-            "small-round0-curves.svg", "small-round0-narrowing.svg", "small-round0-history.svg",
-        ]),
+        ([], [f"small-{kind}.png" for kind in plots.FIGURES]),
+        (["--round", "0", "--format", "svg", "--top", "3"],
+         [f"small-round0-{kind}.svg" for kind in plots.FIGURES]),
     ],
 )  # fmt: skip
 def test_plot_command_writes_the_figures_and_prints_their_paths(
@@ -194,14 +193,14 @@ def test_report_plot_writes_the_figures_beside_the_leaderboard(stored_study, tmp
     args += ["--plot-dir", str(tmp_path)]
     result = runner.invoke(app, args + (["--json"] if as_json else []))
     assert result.exit_code == 0, result.output
-    paths = [str(tmp_path / f"small-{kind}.png") for kind in ("curves", "narrowing", "history")]
+    paths = [str(tmp_path / f"small-{kind}.png") for kind in plots.FIGURES]
     assert all(Path(path).is_file() for path in paths)
     if as_json:  # stdout stays valid JSON; the paths go to stderr
         assert json.loads(result.stdout)["study"]["name"] == "small"
         assert result.stderr.split() == paths
     else:
         assert "Best trials of small" in result.stdout
-        assert result.stdout.split()[-3:] == paths
+        assert result.stdout.split()[-len(paths) :] == paths
 
 
 def test_the_figures_draw_from_plain_records_even_without_a_completed_trial():

@@ -39,12 +39,12 @@ def write_figures(
     round_number: int | None = None,
 ) -> list[Path]:
     """Draw the curves, narrowing and history figures of study ``name`` into ``out_dir``."""
-    from hpsearch import plots  # matplotlib takes most of a second to import: only here
+    from hpsearch import figure_files, plots  # matplotlib takes most of a second to import
 
     with factory() as session:
         study = store.get_study(session, name)
         data = plots.figure_data(session, study, round_number=round_number, top=top)
-    return plots.save_figures(data, out_dir, fmt)
+    return figure_files.save_figures(data, out_dir, fmt)
 
 
 @app.command()

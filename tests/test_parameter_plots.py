@@ -1,0 +1,74 @@
+import pytest
+from matplotlib.collections import PathCollection
+
+from hpsearch import plots, store, store_trials
+from hpsearch.database import open_store
+from hpsearch.parameter_plots import parameters_figure, slices_figure
+from hpsearch.parameters import parse_spec
+from hpsearch.settings import StudySettings
+from hpsearch.space import make_space
+from hpsearch.status import TrialStatus
+
+SPACE = ("optimizer=sgd,momentum,adam", "dropout=0:0.5", "hidden_layers=1:4")
+
+
+@pytest.fixture
+def searched(tmp_path):
+    """A study of 9 trials over lr, weight decay and three more parameters, 8 completed."""
+    factory = open_store(str(tmp_path / "p.db"), create=True)
+    space = make_space((1e-4, 1e-1), (1e-8, 1e-4), {d.name: d for d in map(parse_spec, SPACE)})
+    with factory.begin() as session:
+        study = store.create_study(session, "p", 3, StudySettings())
+        round_ = store.create_round(session, study, space, 9)
+        for i, trial in enumerate(round_.trials):
+            trial.status = TrialStatus.COMPLETED if i < 8 else TrialStatus.DIVERGED
+            trial.val_accuracy = 0.1 * i
+    with factory() as session:
+        return plots.figure_data(session, store.get_study(session, "p"))
+
+
+def test_parallel_coordinates_draw_a_line_per_completed_trial_and_an_axis_per_parameter(
+    searched,
+):
+    fig = parameters_figure(searched)
+
+    ax = fig.axes[0]
+    trial_lines = [line for line in ax.lines if len(line.get_xdata()) == 5]
+    assert len(trial_lines) == 8  # the diverged trial has no final accuracy to colour by
+    assert [t.get_text() for t in ax.get_xticklabels()] == [
+        "lr", "weight decay", "optimizer", "dropout", "hidden layers",
+    ]  # fmt: skip
+    labels = {text.get_text() for text in ax.texts}
+    assert {"sgd", "momentum", "adam"} <= labels  # a choice axis names its choices
+    assert all(0 <= y <= 1 for line in trial_lines for y in line.get_ydata())
+
+
+def test_slices_draw_a_panel_per_parameter_with_every_completed_trial(searched):
+    fig = slices_figure(searched)
+
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert [ax.get_xlabel() for ax in shown] == [
+        "lr", "weight decay", "optimizer", "dropout", "hidden layers",
+    ]  # fmt: skip
+    for ax in shown:
+        (points,) = [c for c in ax.collections if isinstance(c, PathCollection)]
+        assert len(points.get_offsets()) == 8
+    assert shown[0].get_xscale() == "log" and shown[3].get_xscale() == "linear"
+    optimizer = [t.get_text() for t in shown[2].get_xticklabels()]
+    assert optimizer == ["sgd", "momentum", "adam"]
+
+
+def test_the_values_drawn_are_the_stored_ones(searched, tmp_path):
+    with open_store(str(tmp_path / "p.db")).begin() as session:
+        stored = store_trials.searched_trials(session, store.get_study(session, "p"))
+    assert [t.values for t in searched.searched] == [t.values for t in stored]
+    slices = slices_figure(searched)
+    (points,) = [c for c in slices.axes[3].collections if isinstance(c, PathCollection)]
+    assert sorted(points.get_offsets()[:, 0]) == sorted(t.values["dropout"] for t in stored)
+
+
+def test_without_completed_trials_the_figures_say_so(searched):
+    empty = plots.FigureData(searched.study, (), (), (), (), space=searched.space, searched=())
+    for draw in (parameters_figure, slices_figure):
+        texts = [t.get_text() for ax in draw(empty).axes for t in ax.texts]
+        assert texts == ["no completed trial yet"]
