@@ -56,8 +56,27 @@ def value_number(value: Value) -> float | None:
     return None if isinstance(value, str) else float(value)
 
 
+class _Scaled:
+    """What a range shares: the space it is uniform in, and its ``round_domains`` row."""
+
+    low: Any
+    high: Any
+    log: bool
+    kind: ClassVar[DomainKind]
+
+    def scaled(self, value: float) -> float:
+        """``value`` in the space the domain is uniform in (log10, or as it is)."""
+        return math.log10(value) if self.log else value
+
+    def unscaled(self, x: float) -> float:
+        return 10**x if self.log else x
+
+    def columns(self) -> dict[str, Any]:
+        return {"kind": self.kind, "log": self.log, "low": self.low, "high": self.high}
+
+
 @dataclass(frozen=True)
-class FloatRange:
+class FloatRange(_Scaled):
     """A float in ``[low, high]``, uniform in log10 space (``log``) or linear space."""
 
     low: float
@@ -80,13 +99,6 @@ class FloatRange:
         """Width in powers of ten."""
         return math.log10(self.high / self.low)
 
-    def scaled(self, value: float) -> float:
-        """``value`` in the space the domain is uniform in (log10 or as it is)."""
-        return math.log10(value) if self.log else value
-
-    def unscaled(self, x: float) -> float:
-        return 10**x if self.log else x
-
     def sample(self, rng: np.random.Generator) -> float:
         drawn = rng.uniform(self.scaled(self.low), self.scaled(self.high))
         return float(self.unscaled(drawn))
@@ -97,12 +109,9 @@ class FloatRange:
     def __str__(self) -> str:
         return f"[{self.low:.3g}, {self.high:.3g}]" + ("" if self.log else " linear")
 
-    def columns(self) -> dict[str, Any]:
-        return {"kind": self.kind, "log": self.log, "low": self.low, "high": self.high}
-
 
 @dataclass(frozen=True)
-class IntRange:
+class IntRange(_Scaled):
     """An integer in ``[low, high]``, bounds included, log or linear."""
 
     low: int
@@ -120,12 +129,6 @@ class IntRange:
         if self.low > self.high:
             raise UsageError(f"{what}: low must be <= high")
 
-    def scaled(self, value: float) -> float:
-        return math.log10(value) if self.log else value
-
-    def unscaled(self, x: float) -> float:
-        return 10**x if self.log else x
-
     def sample(self, rng: np.random.Generator) -> int:
         if not self.log:
             return int(rng.integers(self.low, self.high + 1))
@@ -138,9 +141,6 @@ class IntRange:
 
     def __str__(self) -> str:
         return f"{self.low}..{self.high}" + (" log" if self.log else "")
-
-    def columns(self) -> dict[str, Any]:
-        return {"kind": self.kind, "log": self.log, "low": self.low, "high": self.high}
 
 
 @dataclass(frozen=True)

@@ -179,17 +179,25 @@ class Pruner(Protocol):
         ...
 
 
-def _ordered(
-    session: Store, trial_id: int, round_id: int, epoch: int
-) -> tuple[Decision | None, Earlier]:
-    seen = earlier(store_trials.rung_rows(session, round_id, trial_id, epoch), epoch)
-    if seen.lost:
-        return Decision.GIVE_UP, seen
-    return (Decision.WAIT if seen.pending else None), seen
+class _InOrder:
+    """A pruner that decides against the earlier trials of the round (the order rule)."""
 
+    def decides_at(self, epoch: int) -> bool:
+        raise NotImplementedError
 
-def _stop(stops: bool) -> Decision:
-    return Decision.STOP if stops else Decision.CONTINUE
+    def stops(self, seen: Earlier, epoch: int) -> bool:
+        """The rule, once every earlier trial has reached ``epoch`` or ended."""
+        raise NotImplementedError
+
+    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
+        if not self.decides_at(epoch):
+            return Decision.CONTINUE
+        seen = earlier(store_trials.rung_rows(session, round_id, trial_id, epoch), epoch)
+        if seen.lost:
+            return Decision.GIVE_UP
+        if seen.pending:
+            return Decision.WAIT
+        return Decision.STOP if self.stops(seen, epoch) else Decision.CONTINUE
 
 
 @dataclass(frozen=True)
@@ -204,7 +212,7 @@ class NoPruner:
 
 
 @dataclass(frozen=True)
-class MedianPruner:
+class MedianPruner(_InOrder):
     """The median rule (see the module docstring), against the earlier trials."""
 
     warmup_epochs: int = MEDIAN_WARMUP_EPOCHS
@@ -217,22 +225,15 @@ class MedianPruner:
     def decides_at(self, epoch: int) -> bool:
         return epoch > self.warmup_epochs
 
-    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
-        if not self.decides_at(epoch):
-            return Decision.CONTINUE
-        early, seen = _ordered(session, trial_id, round_id, epoch)
-        if early is not None:
-            return early
+    def stops(self, seen: Earlier, epoch: int) -> bool:
         reached = len(seen.at_epoch)
-        return _stop(
-            _median_decision(
-                epoch, seen.own_best, seen.at_epoch, self.warmup_epochs, self.min_trials, reached
-            )
+        return _median_decision(
+            epoch, seen.own_best, seen.at_epoch, self.warmup_epochs, self.min_trials, reached
         )
 
 
 @dataclass(frozen=True)
-class AshaPruner:
+class AshaPruner(_InOrder):
     """Successive halving at the rungs (see the module docstring), against the earlier
     trials."""
 
@@ -250,14 +251,8 @@ class AshaPruner:
     def decides_at(self, epoch: int) -> bool:
         return epoch in self.rungs
 
-    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
-        if not self.decides_at(epoch):
-            return Decision.CONTINUE
-        early, seen = _ordered(session, trial_id, round_id, epoch)
-        if early is not None:
-            return early
-        values = [*seen.best, seen.own_best]
-        return _stop(asha_stops(seen.own_best, values, eta=self.eta))
+    def stops(self, seen: Earlier, epoch: int) -> bool:
+        return asha_stops(seen.own_best, [*seen.best, seen.own_best], eta=self.eta)
 
 
 def make_pruner(name: str, max_epochs: int) -> Pruner:

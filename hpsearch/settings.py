@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
@@ -141,17 +141,5 @@ class StudySettings:
 
     @classmethod
     def from_study(cls, study) -> StudySettings:
-        return cls(
-            dataset=study.dataset,
-            train_size=study.train_size,
-            val_fraction=study.val_fraction,
-            epochs=study.epochs,
-            batch_size=study.batch_size,
-            hidden=study.hidden,
-            activation=study.activation,
-            weight_init=study.weight_init,
-            optimizer=study.optimizer,
-            batchnorm=study.batchnorm,
-            dropout=study.dropout,
-            dtype=study.dtype,
-        )
+        """The settings a ``studies`` row holds (its columns are named as the fields)."""
+        return cls(**{field.name: getattr(study, field.name) for field in fields(cls)})

@@ -144,17 +144,16 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 DEFAULT_WORKERS = os.cpu_count() or 1
 
 
+def read_report(factory, name: str, **options: Any) -> dict[str, Any]:
+    """Study NAME's report (see :func:`hpsearch.report.study_report` for the options)."""
+    with reader(factory)() as session:
+        return study_report(session, store.get_study(session, name), **options)
+
+
 def print_report(
     factory, name: str, *, top: int = 10, round_number: int | None = None, importance: bool = False
 ) -> None:
-    with reader(factory)() as session:
-        report = study_report(
-            session,
-            store.get_study(session, name),
-            round_number=round_number,
-            top=top,
-            importance=importance,
-        )
+    report = read_report(factory, name, top=top, round_number=round_number, importance=importance)
     console.print(leaderboard_table(report))
     console.print(rounds_table(report))
     if note := crowding_note(report["crowded"]):

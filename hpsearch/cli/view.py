@@ -9,11 +9,11 @@ from typing import Annotated
 import typer
 
 from hpsearch import store
-from hpsearch.cli.app import AsJson, Db, Name, app, console, print_report
+from hpsearch.cli.app import AsJson, Db, Name, app, console, print_report, read_report
 from hpsearch.cli.figures import write_figures
 from hpsearch.database import open_store
 from hpsearch.display import studies_table
-from hpsearch.report import study_report, study_summary
+from hpsearch.report import study_summary
 
 
 @app.command()
@@ -45,14 +45,7 @@ def report(
     """
     factory = open_store(db, read_only=True)
     if as_json:
-        with factory() as session:
-            data = study_report(
-                session,
-                store.get_study(session, name),
-                round_number=round_number,
-                top=top,
-                importance=importance,
-            )
+        data = read_report(factory, name, top=top, round_number=round_number, importance=importance)
         typer.echo(json.dumps(data, indent=2))
     else:
         print_report(factory, name, top=top, round_number=round_number, importance=importance)
