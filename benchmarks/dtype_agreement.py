@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hpsearch import search
-from hpsearch.store_trials import round_top
 from hpsearch.data import DataSource
 from hpsearch.database import database_url, open_store
 from hpsearch.settings import StudySettings
 from hpsearch.space import BOOK_SPACE
+from hpsearch.store_trials import round_top
 
 
 @dataclass(frozen=True)

@@ -6,24 +6,26 @@ per searched parameter other than lr and weight decay (after them); with
 that ran no epoch keeps one row, its epoch columns empty). JSON holds the same
 values nested: ``{"study": {...}, "rounds": [{..., "trials": [{..., "epochs": [...]}]}]}``.
 Times are UTC in ISO 8601; ``seconds`` is the trial's wall time, finished minus started.
+CSV rows stream from the store in batches: memory stays bounded, whatever the size.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TextIO
 
 from sqlalchemy.orm import Session
 
 from hpsearch.domains import Value
-from hpsearch.models import EpochMetric, Round, Study, Trial
+from hpsearch.models import Round, Study, Trial
 from hpsearch.settings import StudySettings
 from hpsearch.store import searched_names
-from hpsearch.store_trials import study_epochs, study_trials, trial_values
+from hpsearch.store_trials import TRIAL_ROW, epoch_rows, trial_rows, trial_values
 
 TRIAL_COLUMNS = (
     "study", "round", "trial", "number", "lr", "weight_decay", "seed", "status",
@@ -38,8 +40,10 @@ EPOCH_COLUMNS = (
 
 #: An epoch's stored values, named as in :class:`~hpsearch.models.EpochMetric`.
 _EPOCH_VALUES = ("epoch", *(column.removeprefix("epoch_") for column in EPOCH_COLUMNS[1:]))
-#: A trial's stored values as they are, in the order of :data:`TRIAL_COLUMNS`.
-_TRIAL_VALUES = TRIAL_COLUMNS[TRIAL_COLUMNS.index("number") : TRIAL_COLUMNS.index("started_at")]
+#: An epoch's CSV cells: an int and five floats, as csv.writer writes them (str = repr).
+_EPOCH_CELLS = "%d,%r,%r,%r,%r,%r\n"
+#: Trials whose other searched values are read at a time.
+_TRIAL_BATCH = 500
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -65,36 +69,32 @@ def columns(parameters: Sequence[str], *, epochs: bool = False) -> list[str]:
     return trial + list(EPOCH_COLUMNS) if epochs else trial
 
 
+def _trial_names(parameters: Sequence[str]) -> list[str]:
+    """The names of :func:`_trial_values`: the CSV trial columns from ``trial`` on."""
+    return columns(parameters)[2:]
+
+
+def _trial_values(row: Sequence[Any], searched: Sequence[Value | None] = ()) -> tuple[Any, ...]:
+    """A row of :func:`~hpsearch.store_trials.trial_rows` (and the trial's values of the
+    other searched parameters) as the values of :func:`_trial_names`."""
+    trial_id, number, lr, weight_decay, *values = row[2:]
+    *values, started_at, finished_at, worker, error = values
+    seconds = None
+    if started_at is not None and finished_at is not None:
+        seconds = (finished_at - started_at).total_seconds()
+    return (
+        trial_id, number, lr, weight_decay, *searched, *values,
+        _iso(started_at), _iso(finished_at), seconds, worker, error,
+    )  # fmt: skip
+
+
 def trial_record(trial: Trial, searched: Mapping[str, Value] | None = None) -> dict[str, Any]:
     """A trial's own values, without its study and round; ``searched``: its values of
     the searched parameters other than lr and weight decay, put after them."""
-    seconds = None
-    if trial.started_at is not None and trial.finished_at is not None:
-        seconds = (trial.finished_at - trial.started_at).total_seconds()
-    values = {name: getattr(trial, name) for name in _TRIAL_VALUES}
-    at = list(values).index("seed")
-    items = list(values.items())
-    values = dict(items[:at] + list((searched or {}).items()) + items[at:])
-    return {
-        "trial": trial.id,
-        **values,
-        "started_at": _iso(trial.started_at),
-        "finished_at": _iso(trial.finished_at),
-        "seconds": seconds,
-        "worker": trial.worker,
-        "error": trial.error,
-    }
-
-
-def epoch_record(metric: EpochMetric) -> dict[str, Any]:
-    return {name: getattr(metric, name) for name in _EPOCH_VALUES}
-
-
-def _epoch_columns(metric: EpochMetric | None) -> dict[str, Any]:
-    if metric is None:
-        return dict.fromkeys(EPOCH_COLUMNS)
-    values = epoch_record(metric)
-    return {"epoch": values.pop("epoch"), **{f"epoch_{k}": v for k, v in values.items()}}
+    searched = searched or {}
+    row = (None, None, trial.id, *(getattr(trial, column.key) for column in TRIAL_ROW))
+    names = _trial_names(list(searched))
+    return dict(zip(names, _trial_values(row, list(searched.values())), strict=True))
 
 
 def other_values(
@@ -108,34 +108,70 @@ def other_values(
     return {t.id: {n: values[t.id][n] for n in names if n in values[t.id]} for t in trials}
 
 
-def export_rows(session: Session, study: Study, *, epochs: bool = False) -> list[dict[str, Any]]:
-    """Flat rows: one per trial, or with ``epochs`` one per trial and epoch."""
-    per_trial = study_epochs(session, study) if epochs else {}
-    rows: list[dict[str, Any]] = []
-    trials = study_trials(session, study)
-    searched = other_values(session, study, trials)
-    for trial in trials:
-        record = trial_record(trial, searched.get(trial.id))
-        row = {"study": study.name, "round": trial.round.number, **record}
-        if epochs:
-            metrics: Sequence[EpochMetric | None] = per_trial.get(trial.id) or [None]
-            rows.extend(row | _epoch_columns(m) for m in metrics)
-        else:
-            rows.append(row)
-    return rows
+def _trials(session: Session, study: Study, names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    """Each trial's values (:func:`_trial_names`), its round's number first and id second,
+    read :data:`_TRIAL_BATCH` trials at a time with their other searched values."""
+    batch: list[Sequence[Any]] = []
+    rows = trial_rows(session, study)
+    while True:
+        batch = [row for _, row in zip(range(_TRIAL_BATCH), rows, strict=False)]
+        if not batch:
+            return
+        values = trial_values(session, [row[2] for row in batch]) if names else {}
+        for row in batch:
+            own = values.get(row[2], {})
+            yield (row[0], row[1], *_trial_values(row, [own.get(n) for n in names]))
+
+
+def _trials_with_epochs(
+    session: Session, study: Study, names: Sequence[str]
+) -> Iterator[tuple[tuple[Any, ...], list[Any]]]:
+    """Each trial (as :func:`_trials` gives it) with the value tuples of its epochs, both
+    read as streams in one order, so memory holds a batch of each and one trial's epochs."""
+    epochs = epoch_rows(session, study)
+    pending = next(epochs, None)
+    for trial in _trials(session, study, names):
+        own = []
+        while pending is not None and pending[0] == trial[2]:
+            own.append(pending[1:])
+            pending = next(epochs, None)
+        yield trial, own
+
+
+def export_rows(
+    session: Session, study: Study, *, epochs: bool = False
+) -> Iterator[tuple[Any, ...]]:
+    """Flat rows, values in the order of :func:`columns` (with :func:`searched_names`):
+    one per trial, or with ``epochs`` one per trial and epoch. A stream."""
+    names = searched_names(study)
+    if not epochs:
+        for trial in _trials(session, study, names):
+            yield (study.name, trial[0], *trial[2:])
+        return
+    no_epoch = (None,) * len(EPOCH_COLUMNS)
+    for trial, own in _trials_with_epochs(session, study, names):
+        row = (study.name, trial[0], *trial[2:])
+        if not own:
+            yield row + no_epoch
+        for values in own:
+            yield row + tuple(values)
 
 
 def export_json(session: Session, study: Study, *, epochs: bool = False) -> dict[str, Any]:
     """The study's settings and its rounds, each with its trials (and their epochs)."""
-    per_trial = study_epochs(session, study) if epochs else {}
+    names = searched_names(study)
+    trials = (
+        _trials_with_epochs(session, study, names)
+        if epochs
+        else ((trial, []) for trial in _trials(session, study, names))
+    )
     by_round: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    trials = study_trials(session, study)
-    searched = other_values(session, study, trials)
-    for trial in trials:
-        record = trial_record(trial, searched.get(trial.id))
+    keys = _trial_names(names)
+    for trial, own in trials:
+        record = dict(zip(keys, trial[2:], strict=True))
         if epochs:
-            record["epochs"] = [epoch_record(m) for m in per_trial.get(trial.id, [])]
-        by_round[trial.round_id].append(record)
+            record["epochs"] = [dict(zip(_EPOCH_VALUES, values, strict=True)) for values in own]
+        by_round[trial[1]].append(record)
     return {
         "study": study_record(study),
         "rounds": [
@@ -164,18 +200,30 @@ def domain_records(round_: Round) -> dict[str, dict[str, Any]]:
     }
 
 
-def write_csv(
-    rows: list[dict[str, Any]],
-    stream: TextIO,
-    *,
-    epochs: bool = False,
-    parameters: Sequence[str] = (),
-) -> None:
-    """Rows as CSV with a header; empty cells for missing values."""
-    fieldnames = columns(parameters, epochs=epochs)
-    writer = csv.DictWriter(stream, fieldnames=fieldnames, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
+def write_csv(session: Session, study: Study, stream: TextIO, *, epochs: bool = False) -> None:
+    """The rows of :func:`export_rows` as CSV with a header; empty cells for missing
+    values. A trial's own cells are formatted once for all its epochs."""
+    names = searched_names(study)
+    cells = io.StringIO()
+    writer = csv.writer(cells, lineterminator="\n")
+    writer.writerow(columns(names, epochs=epochs))
+    if not epochs:
+        writer.writerows(export_rows(session, study))
+        stream.write(cells.getvalue())
+        return
+    stream.write(cells.getvalue())
+    no_epoch = (None,) * len(EPOCH_COLUMNS)
+    for trial, own in _trials_with_epochs(session, study, names):
+        cells.seek(0)
+        cells.truncate()
+        writer.writerow((study.name, trial[0], *trial[2:], *no_epoch))
+        line = cells.getvalue()
+        if not own:
+            stream.write(line)
+            continue
+        prefix = line[: -len(EPOCH_COLUMNS)]  # up to the comma before the epoch cells
+        # epoch cells are numbers: what csv writes for them is their repr
+        stream.write("".join(prefix + _EPOCH_CELLS % tuple(values) for values in own))
 
 
 def write_json(data: dict[str, Any], stream: TextIO) -> None:

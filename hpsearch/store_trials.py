@@ -8,9 +8,10 @@ of a round or study is the first completed one by final validation accuracy.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Select, case, func, select
 from sqlalchemy.orm import Session
@@ -123,7 +124,8 @@ def study_trials(
 
 
 def study_epochs(session: Session, study: Study) -> dict[int, list[EpochMetric]]:
-    """Every stored epoch of the study, by trial id, each trial's by epoch."""
+    """Every stored epoch of the study, by trial id, each trial's by epoch (small studies:
+    a whole-study read streams with :func:`trial_rows` and :func:`epoch_rows` instead)."""
     query = (
         select(EpochMetric)
         .join(Trial)
@@ -135,6 +137,47 @@ def study_epochs(session: Session, study: Study) -> dict[int, list[EpochMetric]]
     for metric in session.scalars(query):
         by_trial[metric.trial_id].append(metric)
     return by_trial
+
+
+#: Rows fetched at a time by the streaming reads: memory stays bounded by it.
+BATCH_ROWS = 5000
+
+#: A trial's columns as :func:`trial_rows` gives them, after the round's number and id.
+TRIAL_ROW = (
+    Trial.number, Trial.lr, Trial.weight_decay, Trial.seed, Trial.status, Trial.epochs_run,
+    Trial.val_accuracy, Trial.best_val_accuracy, Trial.best_epoch, Trial.train_accuracy,
+    Trial.started_at, Trial.finished_at, Trial.worker, Trial.error,
+)  # fmt: skip
+#: An epoch's columns as :func:`epoch_rows` gives them, after its trial's id.
+EPOCH_ROW = (
+    EpochMetric.epoch, EpochMetric.train_accuracy, EpochMetric.val_accuracy,
+    EpochMetric.train_loss, EpochMetric.val_loss, EpochMetric.seconds,
+)  # fmt: skip
+
+
+def trial_rows(session: Session, study: Study) -> Iterator[Sequence[Any]]:
+    """The study's trials as plain rows ``(round number, round id, trial id, *TRIAL_ROW)``,
+    by round and number, fetched :data:`BATCH_ROWS` at a time."""
+    query = (
+        select(Round.number, Round.id, Trial.id, *TRIAL_ROW)
+        .join(Round)
+        .where(Round.study_id == study.id)
+        .order_by(Round.number, Trial.number)
+    )
+    yield from session.connection().execute(query.execution_options(yield_per=BATCH_ROWS))
+
+
+def epoch_rows(session: Session, study: Study) -> Iterator[Sequence[Any]]:
+    """The study's epochs as plain rows ``(trial id, *EPOCH_ROW)``, in the order of
+    :func:`trial_rows` and by epoch within a trial, fetched :data:`BATCH_ROWS` at a time."""
+    query = (
+        select(EpochMetric.trial_id, *EPOCH_ROW)
+        .join(Trial)
+        .join(Round)
+        .where(Round.study_id == study.id)
+        .order_by(Round.number, Trial.number, EpochMetric.epoch)
+    )
+    yield from session.connection().execute(query.execution_options(yield_per=BATCH_ROWS))
 
 
 # --- what a pruner reads of the round in progress ----------------------------------------

@@ -86,7 +86,8 @@ def test_the_stored_study_has_the_expected_shape(stored_study):
 def test_export_rows_hold_the_stored_values(stored_study, epochs):
     with stored_study.factory() as session:
         rows = export.export_rows(session, store.get_study(session, "small"), epochs=epochs)
-    assert rows == expected_rows(stored_study, epochs)
+        records = [dict(zip(export.columns([], epochs=epochs), row, strict=True)) for row in rows]
+    assert records == expected_rows(stored_study, epochs)
 
 
 @pytest.mark.parametrize(
@@ -158,3 +159,96 @@ def test_export_command_reports_mistakes(stored_study, args, code, message):
     assert result.exit_code == code
     assert message in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("epochs", [False, True])
+def test_streamed_csv_is_the_text_of_the_stored_rows_written_whole(stored_study, epochs):
+    """The streamed export writes exactly what a csv.DictWriter of every row, built in
+    memory from the ORM objects, writes."""
+    whole = io.StringIO()
+    writer = csv.DictWriter(
+        whole, fieldnames=export.columns([], epochs=epochs), lineterminator="\n"
+    )
+    writer.writeheader()
+    writer.writerows(expected_rows(stored_study, epochs))
+    result = runner.invoke(
+        app, ["export", "small", "--db", str(stored_study.db), *(["--epochs"] if epochs else [])]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout == whole.getvalue()
+    assert result.stdout.count("\n") == (1 + 9 * 5 + 2 * 2 + 1 + 5 * 5 + 3 if epochs else 1 + 18)
+
+
+def test_streamed_epochs_follow_the_trial_order_when_ids_do_not(stored_study):
+    """Trials whose ids run against their round and number still get their own epochs."""
+    with stored_study.factory.begin() as session:
+        trials = session.scalars(select(Trial).order_by(Trial.id)).all()
+        first, last = trials[0], trials[-1]
+        first.number, last.number = 1000, -1  # first now comes last in its round, and back
+    with stored_study.factory() as session:
+        rows = list(export.export_rows(session, store.get_study(session, "small"), epochs=True))
+    cols = export.columns([], epochs=True)
+    by_trial: dict[int, list[int | None]] = {}
+    for row in rows:
+        record = dict(zip(cols, row, strict=True))
+        by_trial.setdefault(record["trial"], []).append(record["epoch"])
+    stored = {trial.id: [m.epoch for m in metrics] or [None] for trial, metrics, _ in
+              stored_trials(stored_study)}  # fmt: skip
+    assert by_trial == stored
+
+
+def test_streamed_csv_with_other_searched_parameters_matches_the_whole_rows(tmp_path):
+    """With parameters searched besides lr and weight decay, the streamed CSV is the
+    text a DictWriter writes of every row built from the ORM objects."""
+    from datetime import datetime
+
+    from hpsearch.database import open_store
+    from hpsearch.parameters import parse_spec
+    from hpsearch.settings import StudySettings
+    from hpsearch.space import BOOK_SPACE, SearchSpace
+    from hpsearch.store_trials import study_epochs, study_trials
+
+    factory = open_store(str(tmp_path / "other.db"), create=True)
+    space = SearchSpace(
+        BOOK_SPACE.lr, BOOK_SPACE.weight_decay,
+        (parse_spec("dropout=0:0.3"), parse_spec("optimizer=sgd,adam")),
+    )  # fmt: skip
+    with factory.begin() as session:
+        study = store.create_study(session, "other", 3, StudySettings(epochs=2))
+        round0 = store.create_round(session, study, space, 5)
+        for trial in round0.trials[:3]:
+            trial.status, trial.epochs_run, trial.val_accuracy = "completed", 2, 0.25
+            trial.started_at = trial.finished_at = datetime(2026, 1, 1)
+            for epoch in (1, 2):
+                trial.epochs.append(
+                    EpochMetric(epoch=epoch, train_accuracy=0.1 * epoch, val_accuracy=0.2,
+                                train_loss=1.5, val_loss=1.0 / 3, seconds=0.01)
+                )  # fmt: skip
+    with factory() as session:
+        study = store.get_study(session, "other")
+        names = store.searched_names(study)
+        assert names == ["dropout", "optimizer"]
+        trials = study_trials(session, study)
+        searched = export.other_values(session, study, trials)
+        per_trial = study_epochs(session, study)
+        rows = []
+        for trial in trials:
+            row = {"study": "other", "round": 0, **export.trial_record(trial, searched[trial.id])}
+            for metric in per_trial.get(trial.id) or [None]:
+                values = expected_epoch(metric) if metric else dict.fromkeys(_EPOCH_NAMES)
+                epoch = {"epoch": values.pop("epoch")}
+                rows.append(row | epoch | {f"epoch_{k}": v for k, v in values.items()})
+    whole = io.StringIO()
+    writer = csv.DictWriter(whole, export.columns(names, epochs=True), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    result = runner.invoke(app, ["export", "other", "--db", str(tmp_path / "other.db"), "--epochs"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == whole.getvalue()
+    assert len(result.stdout.splitlines()) == 1 + 3 * 2 + 2
+    assert all(
+        row["optimizer"] in ("sgd", "adam") for row in csv.DictReader(io.StringIO(result.stdout))
+    )
+
+
+_EPOCH_NAMES = ("epoch", "train_accuracy", "val_accuracy", "train_loss", "val_loss", "seconds")

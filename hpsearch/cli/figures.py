@@ -90,22 +90,20 @@ def export(
     same values nested by round.
     """
     factory = open_store(db, read_only=True)
-    with factory() as session:
+    with factory() as session:  # rows stream from the store while they are written
         study = store.get_study(session, name)
         if fmt is DataFormat.csv:
-            rows = exporting.export_rows(session, study, epochs=epochs)
-            parameters = store.searched_names(study)
-            write = partial(exporting.write_csv, rows, epochs=epochs, parameters=parameters)
+            write = partial(exporting.write_csv, session, study, epochs=epochs)
         else:
             write = partial(
                 exporting.write_json, exporting.export_json(session, study, epochs=epochs)
             )
-    if out is None:
-        write(sys.stdout)
-        return
-    try:
-        with out.open("w", encoding="utf-8", newline="") as stream:
-            write(stream)
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+        if out is None:
+            write(sys.stdout)
+            return
+        try:
+            with out.open("w", encoding="utf-8", newline="") as stream:
+                write(stream)
+        except OSError as exc:
+            raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
     typer.echo(f"Wrote {out}")

@@ -1,0 +1,127 @@
+"""A large study: time and peak memory of `export` and `report` on it.
+
+    python benchmarks/store_scale.py [--trials 10000] [--epochs 50] [--db PATH]
+
+Builds a study of TRIALS finished trials x EPOCHS epochs in a fresh SQLite file with
+bulk inserts (no training), then runs, each in its own process, `hpsearch export
+--format csv --epochs` (to a file), `hpsearch export --format json --epochs` and
+`hpsearch report`, and prints each one's wall time and peak resident memory (the
+child's own maximum RSS from os.wait4) and CPU time. Targets for 10,000 x 50 (500,000 epoch
+rows): the CSV export under 3 s and 200 MB, the report under 1 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import insert, update
+
+from hpsearch import store
+from hpsearch.database import open_store
+from hpsearch.models import EpochMetric, Trial
+from hpsearch.settings import StudySettings
+from hpsearch.space import BOOK_SPACE
+from hpsearch.status import TrialStatus
+
+
+def build(db: Path, n_trials: int, n_epochs: int) -> float:
+    """Write the study "big"; return the seconds it took."""
+    began = time.perf_counter()
+    factory = open_store(str(db), create=True)
+    rng = np.random.default_rng(0)
+    start = datetime(2026, 1, 1)
+    with factory.begin() as session:
+        study = store.create_study(session, "big", 0, StudySettings(epochs=n_epochs))
+        round_ = store.create_round(session, study, BOOK_SPACE, n_trials)
+        trial_ids = [trial.id for trial in round_.trials]
+        session.expunge_all()
+        accuracy = rng.uniform(0.1, 0.9, size=(n_trials, n_epochs))
+        loss = rng.uniform(0.1, 2.3, size=(n_trials, n_epochs))
+        batch = []
+        for i, trial_id in enumerate(trial_ids):
+            batch += [
+                {
+                    "trial_id": trial_id, "epoch": e + 1, "train_accuracy": accuracy[i, e],
+                    "val_accuracy": accuracy[i, e] * 0.9, "train_loss": loss[i, e],
+                    "val_loss": loss[i, e] * 1.1, "seconds": 0.01,
+                }
+                for e in range(n_epochs)
+            ]  # fmt: skip
+            if len(batch) >= 50_000:
+                session.execute(insert(EpochMetric), batch)
+                batch = []
+        if batch:
+            session.execute(insert(EpochMetric), batch)
+        session.connection().execute(
+            update(Trial)
+            .where(Trial.round_id == round_.id)
+            .values(
+                status=TrialStatus.COMPLETED.value,
+                epochs_run=n_epochs,
+                val_accuracy=0.5,
+                best_val_accuracy=0.6,
+                best_epoch=n_epochs,
+                train_accuracy=0.7,
+                started_at=start,
+                finished_at=start + timedelta(seconds=3),
+                worker="bench:1",
+            )  # fmt: skip
+        )
+    return time.perf_counter() - began
+
+
+def measure(args: list[str]) -> tuple[float, float, float, int]:
+    """Run ``python -m hpsearch ARGS``; its wall and CPU seconds, peak RSS in MB, output
+    bytes. CPU time is the steadier figure on a machine shared with other work."""
+    began = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        process = subprocess.Popen([sys.executable, "-m", "hpsearch", *args], stdout=out)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.perf_counter() - began
+        if process.returncode != 0:
+            raise SystemExit(f"hpsearch {' '.join(args)} exited {process.returncode}")
+        size = out.seek(0, os.SEEK_END)
+    cpu = usage.ru_utime + usage.ru_stime
+    return wall, cpu, usage.ru_maxrss / 1024, size  # ru_maxrss is in KB on Linux
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=10_000)
+    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--db", type=Path, default=None, help="keep the study in this file")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        db = args.db or Path(folder) / "big.db"
+        if not db.exists():
+            seconds = build(db, args.trials, args.epochs)
+            print(f"built {args.trials} trials x {args.epochs} epochs in {seconds:.1f} s")
+        out = Path(folder) / "big.csv"
+        print(f"{args.trials * args.epochs} epoch rows")
+        print(f"{'command':<34} {'wall s':>7} {'cpu s':>6} {'peak MB':>8} {'output MB':>10}")
+        commands = {
+            "export --format csv --epochs": ["export", "big", "--db", str(db), "--epochs",
+                                             "--out", str(out)],
+            "export --format json --epochs": ["export", "big", "--db", str(db), "--epochs",
+                                              "--format", "json"],
+            "export --format csv": ["export", "big", "--db", str(db)],
+            "report": ["report", "big", "--db", str(db)],
+        }  # fmt: skip
+        for name, command in commands.items():
+            wall, cpu, peak, size = measure(command)
+            if name == "export --format csv --epochs":
+                size = out.stat().st_size
+            print(f"{name:<34} {wall:>7.2f} {cpu:>6.2f} {peak:>8.0f} {size / 1e6:>10.1f}")
+
+
+if __name__ == "__main__":
+    main()
