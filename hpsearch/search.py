@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hpsearch import liveness, queue, store, store_trials
-from hpsearch.data import DataSource, load_split
+from hpsearch.data import DataSource, check_split
 from hpsearch.domains import Choice, IntRange
 from hpsearch.errors import Interrupted, RoundBusy, StudyExists, UsageError
 from hpsearch.models import Round, Study, Trial
@@ -69,7 +69,7 @@ def check_start(
         settings = replace(settings, batch_size=batch.high)
     elif isinstance(batch, Choice):
         settings = replace(settings, batch_size=max(int(c) for c in batch.choices))
-    load_split(settings, seed, source)
+    check_split(settings, source)
 
 
 def create(

@@ -208,3 +208,11 @@ def test_a_database_of_the_previous_release_upgrades_with_every_value(tmp_path, 
         rounds = connection.execute("SELECT count(*) FROM rounds").fetchone()[0]
     assert mirrored == (trials, trials) and trials == 17
     assert domains == (rounds, rounds) and rounds == 3
+
+
+def test_the_head_revision_constant_is_alembics_head():
+    """A store at HEAD_REVISION opens without Alembic: the constant must name the newest
+    revision of hpsearch/migrations (update it with each new revision)."""
+    from hpsearch.database import HEAD_REVISION
+
+    assert head_revision() == HEAD_REVISION

@@ -1,0 +1,67 @@
+"""The fixed cost of a command: a one-trial one-epoch `start`, a `report`, the imports.
+
+    python benchmarks/startup.py [--data-dir DIR] [--repeat 5]
+
+Each command runs in its own process (`python -m hpsearch ...`) on a fresh SQLite
+store, REPEAT times; prints the median wall time and the median CPU time of the
+process and its children (os.wait4 for the command, whose workers are its
+children). `start` trains one trial of the book's setting for one epoch with one
+worker, so nearly all of it is the fixed cost: imports, opening the store, reading
+and checking MNIST, starting the worker. `report` runs on that small study.
+`import hpsearch.cli` is the import of the command line alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def timed(args: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (the process and its waited-for children) of one command."""
+    began = time.perf_counter()
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - began
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(args)} failed")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default="../shared/data/mnist")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    hpsearch = [sys.executable, "-m", "hpsearch"]
+    runs: dict[str, list[tuple[float, float]]] = {"start": [], "report": [], "import": []}
+    for _ in range(args.repeat):
+        with tempfile.TemporaryDirectory() as folder:
+            db = str(Path(folder) / "s.db")
+            runs["start"].append(
+                timed([*hpsearch, "start", "s", "--trials", "1", "--epochs", "1", "--workers",
+                       "1", "--db", db, "--data-dir", args.data_dir, "-q"])
+            )  # fmt: skip
+            runs["report"].append(timed([*hpsearch, "report", "s", "--db", db]))
+            runs["import"].append(timed([sys.executable, "-c", "import hpsearch.cli"]))
+    print(f"median of {args.repeat} runs")
+    print(f"{'command':<40} {'wall s':>7} {'cpu s':>7}")
+    names = {
+        "start": "start --trials 1 --epochs 1 --workers 1",
+        "report": "report (1 trial)",
+        "import": "python -c 'import hpsearch.cli'",
+    }
+    for key, name in names.items():
+        wall = statistics.median(w for w, _ in runs[key])
+        cpu = statistics.median(c for _, c in runs[key])
+        print(f"{name:<40} {wall:>7.2f} {cpu:>7.2f}")
+
+
+if __name__ == "__main__":
+    main()
