@@ -1,0 +1,151 @@
+"""The book's own search script against `hpsearch start` on the same work, in one run.
+
+    python benchmarks/book_comparison.py [--data-dir DIR] [--repeat 3] [--workers 2]
+
+Runs, REPEAT times and interleaved (book, new defaults, asha, old defaults, book, ...):
+
+- `../shared/reference/run-book-search.sh` (the book's ch06/hyperparameter_optimization.py,
+  100 trials x 50 epochs on 400 / 100; its own wall time, which leaves out building the
+  book's MNIST pickle, and its Best-1 validation accuracy);
+- `hpsearch start` with the defaults (100 trials x 50 epochs on 400 / 100);
+- the same with `--pruner asha`;
+- the same with the old defaults: `--dtype float64 --pruner none`.
+
+Every hpsearch run uses a fresh SQLite file, `--seed 0` and `--workers WORKERS`; its
+wall time is the whole command's (start-up, reading MNIST, the workers). Peak memory
+is the largest sum of the resident memory of the command and all its descendants,
+sampled every 50 ms from /proc. Prints each run, then the medians and each one's speed-up
+over the book's median. The best validation accuracy of an hpsearch run is read with
+`hpsearch report --json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "run-book-search.sh"
+
+
+@dataclass(frozen=True)
+class Run:
+    wall: float
+    peak_mb: float
+    best: float
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of ``root`` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+            statm = Path(f"/proc/{entry}/statm").read_text().split()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry))
+        rss[int(entry)] = int(statm[1]) * os.sysconf("SC_PAGE_SIZE")
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack += children.get(pid, [])
+    return total
+
+
+def measured(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+    """Run a command; its wall seconds, peak memory of its process tree (MB), stdout."""
+    began = time.perf_counter()
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
+    peak = 0
+    done = threading.Event()
+
+    def poll() -> None:
+        nonlocal peak
+        while not done.wait(0.05):
+            peak = max(peak, _tree_rss(process.pid))
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    out, _ = process.communicate()
+    done.set()
+    poller.join()
+    wall = time.perf_counter() - began
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} exited {process.returncode}:\n{out[-2000:]}")
+    return wall, peak / 1e6, out
+
+
+def book(trials: int) -> Run:
+    env = dict(os.environ, PYTHON=sys.executable)
+    _, peak, out = measured(["bash", str(REFERENCE), str(trials)], env)
+    wall = float(re.search(r"book script, \d+ trials: ([\d.]+) s wall", out)[1])  # type: ignore[index]
+    best = max(float(m) for m in re.findall(r"^Best-\d+\(val acc:([\d.]+)\)", out, re.M))
+    return Run(wall, peak, best)
+
+
+def hpsearch(options: list[str], args: argparse.Namespace) -> Run:
+    with tempfile.TemporaryDirectory() as folder:
+        db = str(Path(folder) / "book.db")
+        command = [sys.executable, "-m", "hpsearch"]
+        wall, peak, _ = measured(
+            [*command, "start", "book", "--db", db, "--data-dir", args.data_dir, "--seed", "0",
+             "--trials", str(args.trials), "--workers", str(args.workers), "-q", *options]
+        )  # fmt: skip
+        report = subprocess.run(
+            [*command, "report", "book", "--db", db, "--json", "--top", "1"],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        best = json.loads(report.stdout)["leaderboard"][0]["val_accuracy"]
+        return Run(wall, peak, best)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", default=str(REFERENCE.parents[1] / "data" / "mnist"))
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    setups = {
+        "book script": None,
+        "hpsearch, new defaults": [],
+        "hpsearch --pruner asha": ["--pruner", "asha"],
+        "hpsearch, old defaults (float64, no pruner)": ["--dtype", "float64", "--pruner", "none"],
+    }
+    runs: dict[str, list[Run]] = {name: [] for name in setups}
+    print(f"{args.trials} trials x 50 epochs on 400 / 100, hpsearch with {args.workers} workers")
+    print(f"{'run':<46} {'wall s':>7} {'peak MB':>8} {'best val':>9}")
+    for i in range(args.repeat):
+        for name, options in setups.items():
+            run = book(args.trials) if options is None else hpsearch(options, args)
+            runs[name].append(run)
+            print(
+                f"{name + f' #{i + 1}':<46} {run.wall:>7.1f} {run.peak_mb:>8.0f} {run.best:>9.2f}"
+            )
+    print(f"\nmedians of {args.repeat}")
+    print(f"{'run':<46} {'wall s':>7} {'speed-up':>9} {'peak MB':>8} {'best val':>9}")
+    book_wall = statistics.median(r.wall for r in runs["book script"])
+    for name, results in runs.items():
+        wall = statistics.median(r.wall for r in results)
+        peak = statistics.median(r.peak_mb for r in results)
+        best = statistics.median(r.best for r in results)
+        print(f"{name:<46} {wall:>7.1f} {book_wall / wall:>8.1f}x {peak:>8.0f} {best:>9.2f}")
+
+
+if __name__ == "__main__":
+    main()
