@@ -99,12 +99,21 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=10_000)
     parser.add_argument("--epochs", type=int, default=50)
     parser.add_argument("--db", type=Path, default=None, help="keep the study in this file")
+    parser.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.build_only:
+        seconds = build(args.db, args.trials, args.epochs)
+        print(f"built {args.trials} trials x {args.epochs} epochs in {seconds:.1f} s")
+        return
     with tempfile.TemporaryDirectory() as folder:
         db = args.db or Path(folder) / "big.db"
         if not db.exists():
-            seconds = build(db, args.trials, args.epochs)
-            print(f"built {args.trials} trials x {args.epochs} epochs in {seconds:.1f} s")
+            # in its own process: a child's peak RSS starts at its parent's at the fork
+            subprocess.run(
+                [sys.executable, __file__, "--build-only", "--db", str(db),
+                 "--trials", str(args.trials), "--epochs", str(args.epochs)],
+                check=True,
+            )  # fmt: skip
         out = Path(folder) / "big.csv"
         print(f"{args.trials * args.epochs} epoch rows")
         print(f"{'command':<34} {'wall s':>7} {'cpu s':>6} {'peak MB':>8} {'output MB':>10}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import sys
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -157,7 +158,8 @@ def alembic_config(engine: Engine | None = None) -> Config:
     """Alembic's configuration for the migrations shipped in ``hpsearch.migrations``."""
     from alembic.config import Config
 
-    config = Config()
+    # stdout now: Config's default is sys.stdout as it was when Alembic was imported
+    config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", str(files("hpsearch.migrations")))
     if engine is not None:
         config.attributes["engine"] = engine

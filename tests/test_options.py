@@ -21,8 +21,9 @@ def test_the_worker_command_defaults_to_one_worker():
     assert inspect.signature(run.resume).parameters["workers"].default == Running().workers
 
 
-def test_the_default_study_is_the_books_setting():
-    assert DEFAULT_STUDY.settings() == StudySettings()
+def test_the_default_study_is_the_books_setting_in_float32():
+    assert DEFAULT_STUDY.settings() == StudySettings(dtype="float32")
+    assert StudySettings().dtype == "float64"  # the library keeps the book's dtype
 
 
 def test_new_study_options_are_read_without_changing_them():
