@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from sqlalchemy.orm import Session
 
 from hpsearch.domains import Value
-from hpsearch.models import Round, Study, Trial
+from hpsearch.models import EpochMetric, Round, Study, Trial
 from hpsearch.settings import StudySettings
 from hpsearch.store import searched_names
 from hpsearch.store_trials import TRIAL_ROW, epoch_rows, trial_rows, trial_values
@@ -95,6 +95,11 @@ def trial_record(trial: Trial, searched: Mapping[str, Value] | None = None) -> d
     row = (None, None, trial.id, *(getattr(trial, column.key) for column in TRIAL_ROW))
     names = _trial_names(list(searched))
     return dict(zip(names, _trial_values(row, list(searched.values())), strict=True))
+
+
+def epoch_record(metric: EpochMetric) -> dict[str, Any]:
+    """An epoch's stored values, named as in :data:`_EPOCH_VALUES`."""
+    return {name: getattr(metric, name) for name in _EPOCH_VALUES}
 
 
 def other_values(
