@@ -187,7 +187,8 @@ def test_ctrl_c_during_auto_says_how_to_go_on_and_auto_continues(tmp_path, tiny_
 
 def test_report_from_another_process_shows_a_search_in_progress(tmp_path, tiny_mnist):
     db = tmp_path / "live.db"
-    process = hpsearch("start", "s", *SEARCH, db=db, data=tiny_mnist)
+    # 100 epochs a trial: the search outlasts the report's start-up, even in float32
+    process = hpsearch("start", "s", *SEARCH, "--epochs", "100", db=db, data=tiny_mnist)
     wait_for_epochs(db, 10, process)
     report = subprocess.run(
         [sys.executable, "-m", "hpsearch", "report", "s", "--json", "--db", str(db)],
