@@ -18,7 +18,7 @@ from hpsearch import store, store_progress, store_trials
 from hpsearch.export import epoch_record, other_values, trial_record
 from hpsearch.models import Study, Trial
 from hpsearch.report import study_report, study_summary, trial_row
-from hpsearch.status import STATUSES
+from hpsearch.status import STATUSES, TrialStatus
 
 #: The leaderboard's columns: every stored value of a trial, its rank and round first;
 #: the study's other searched parameters go after lr and weight decay (see
@@ -82,8 +82,8 @@ def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> d
         "statuses": statuses,
         "progress": {
             "done": sum(n for s, n in statuses.items() if s in _FINISHED_WORDS),
-            "running": statuses["running"],
-            "pending": statuses["pending"] + statuses["interrupted"],
+            "running": statuses[TrialStatus.RUNNING],
+            "pending": statuses[TrialStatus.PENDING] + statuses[TrialStatus.INTERRUPTED],
             "epochs_stored": progress.epochs_stored,
             "epochs_left": progress.epochs_left,
             "epoch_seconds": progress.epoch_seconds,
