@@ -85,28 +85,25 @@ def _holds_mnist(folder: Path) -> bool:
     )
 
 
-@pytest.fixture(scope="session")
-def real_mnist() -> Path:
-    """The folder of the real MNIST files: REAL_MNIST, else $HPSEARCH_DATA_DIR; skip if neither."""
-    candidates = [REAL_MNIST]
-    if env_dir := os.environ.get("HPSEARCH_DATA_DIR"):
+def _real_data(title: str, shared: Path, env: str) -> Path:
+    """The shared folder of a real data set, else the one its variable names; skip if neither."""
+    candidates = [shared]
+    if env_dir := os.environ.get(env):
         candidates.append(Path(env_dir))
     for folder in candidates:
         if _holds_mnist(folder):
             return folder
-    pytest.skip(f"real MNIST not found in {' or '.join(map(str, candidates))}")
+    pytest.skip(f"real {title} not found in {' or '.join(map(str, candidates))}")
+
+
+@pytest.fixture(scope="session")
+def real_mnist() -> Path:
+    return _real_data("MNIST", REAL_MNIST, "HPSEARCH_DATA_DIR")
 
 
 @pytest.fixture(scope="session")
 def real_fashion_mnist() -> Path:
-    """The real Fashion-MNIST files: REAL_FASHION_MNIST, else $HPSEARCH_FASHION_DATA_DIR."""
-    candidates = [REAL_FASHION_MNIST]
-    if env_dir := os.environ.get("HPSEARCH_FASHION_DATA_DIR"):
-        candidates.append(Path(env_dir))
-    for folder in candidates:
-        if _holds_mnist(folder):
-            return folder
-    pytest.skip(f"real Fashion-MNIST not found in {' or '.join(map(str, candidates))}")
+    return _real_data("Fashion-MNIST", REAL_FASHION_MNIST, "HPSEARCH_FASHION_DATA_DIR")
 
 
 # --- hpsearch: a migrated store and the CLI on tiny data ---------------------------------
