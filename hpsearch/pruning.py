@@ -24,9 +24,9 @@ interrupted, or its worker is gone) gives up: it is marked ``interrupted`` and
     - its best validation accuracy so far is strictly below the median of the
       validation accuracies *at epoch e* of those earlier trials.
 
-``asha`` (defaults :data:`ASHA_MIN_EPOCHS` = 5, :data:`ASHA_ETA` = 3)
+``asha`` (defaults :data:`ASHA_MIN_EPOCHS` = 2, :data:`ASHA_ETA` = 4)
     Asynchronous successive halving. The rungs are the epochs
-    ``min_epochs * eta**k`` below the study's epochs (50 epochs: 5, 15, 45). At a
+    ``min_epochs * eta**k`` below the study's epochs (50 epochs: 2, 8, 32). At a
     rung, a trial is compared with the earlier trials of the round that reached the
     rung, itself included (``n`` trials): it continues if its value is among the top
     ``n // eta`` (ties count in its favour) or, while ``n // eta`` is 0, if it is
@@ -57,8 +57,8 @@ PRUNERS = ("none", "median", "asha")
 
 MEDIAN_WARMUP_EPOCHS = 5
 MEDIAN_MIN_TRIALS = 5
-ASHA_MIN_EPOCHS = 5
-ASHA_ETA = 3
+ASHA_MIN_EPOCHS = 2
+ASHA_ETA = 4
 
 
 # --- the rules, on plain curves ------------------------------------------------------------

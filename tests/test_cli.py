@@ -202,7 +202,7 @@ def test_report_importance_prints_a_table_and_json(stored_study, monkeypatch):
     assert too_few.stderr.strip() == ("Error: importance needs at least 10 completed trials, got 5")
 
 
-#: A tiny search long enough for both pruners to decide (asha's rungs: 5 and 15).
+#: A tiny search long enough for both pruners to decide (asha's rungs: 2 and 8).
 PRUNED_SEARCH = ["--trials", "12", "--epochs", "16", *TINY_SEARCH[2:]]
 
 

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 import sqlite3
 
 import numpy as np
@@ -8,7 +9,7 @@ from conftest import TINY_SEARCH
 from hpsearch import store, store_trials
 from hpsearch.data import DataSource, read_dataset, study_split
 from hpsearch.database import open_store
-from hpsearch.evaluation import evaluate_best
+from hpsearch.evaluation import best_of, evaluate_best, retrain
 from hpsearch.settings import StudySettings
 from hpsearch.trial import TrialSpec, trial_trainer
 
@@ -42,6 +43,22 @@ def test_evaluate_trains_the_best_trial_on_train_and_validation(searched, tiny_m
     assert evaluation.train_accuracy == result.final.train_accuracy
     assert evaluation.test_accuracy == pytest.approx(test_accuracy)
     assert (evaluation.train_samples, evaluation.test_samples) == (300, 100)
+
+
+def test_retrain_is_evaluate_s_training_and_another_seed_trains_another_network(
+    searched, tiny_mnist
+):
+    source = DataSource(str(tiny_mnist), verify=False)
+    evaluation = evaluate_best(searched, "a", source)
+    with searched() as session:
+        study, trial = best_of(session, "a")
+        settings = StudySettings.from_study(study)
+    assert trial.id == evaluation.trial_id
+    again = retrain(settings, study.seed, trial, source)
+    assert again.test_accuracy == evaluation.test_accuracy
+    assert again.result.final.train_accuracy == evaluation.train_accuracy
+    other = retrain(settings, study.seed, replace(trial, seed=trial.seed + 1), source)
+    assert other.result.final.train_loss != again.result.final.train_loss
 
 
 def test_evaluate_end_to_end(cli, searched):

@@ -98,8 +98,8 @@ def test_median_makes_no_decision_when_no_other_trial_reached_the_epoch(others):
 
 
 def test_asha_defaults():
-    assert (ASHA_MIN_EPOCHS, ASHA_ETA) == (5, 3)
-    assert AshaPruner(50).rungs == [5, 15, 45]
+    assert (ASHA_MIN_EPOCHS, ASHA_ETA) == (2, 4)
+    assert AshaPruner(50).rungs == [2, 8, 32]
 
 
 @pytest.mark.parametrize(
@@ -253,7 +253,7 @@ def test_the_median_pruner_decides_against_the_earlier_trials_only(factory, seed
 def test_the_asha_pruner_decides_against_the_earlier_trials_only(factory, seed):
     curves = noisy_curves(seed, 15, 50)
     round_id, ids = store_round(factory, curves, [TrialStatus.COMPLETED] * len(curves))
-    pruner = AshaPruner(50)
+    pruner = AshaPruner(50, min_epochs=5, eta=3)
     decisions = []
     with factory() as session:
         for i, (trial_id, curve) in enumerate(zip(ids, curves, strict=True)):
@@ -325,7 +325,8 @@ def test_a_median_search_prunes_the_trials_below_the_median(factory):
 
 def test_an_asha_search_promotes_the_top_third_at_each_rung(factory):
     levels = [0.5, 0.4, 0.6, 0.55, 0.7, 0.65]
-    pruned = run_one_after_another(factory, [[level] * 50 for level in levels], AshaPruner(50))
+    pruner = AshaPruner(50, min_epochs=5, eta=3)
+    pruned = run_one_after_another(factory, [[level] * 50 for level in levels], pruner)
     # 1 and 3 are not the best of 2 and 4 trials at rung 5; 5 is second of 6 at
     # rung 5 (top 2 continue) but not the best of 4 at rung 15.
     assert pruned == {1: 5, 3: 5, 5: 15}

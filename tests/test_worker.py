@@ -67,8 +67,8 @@ def test_asha_prunes_through_the_cli_and_narrowing_still_works(cli, db_path):
         pruner = connection.execute("SELECT pruner FROM rounds").fetchone()[0]
     assert pruner == "asha"
     pruned = [r for r in rows if r[0] == TrialStatus.PRUNED]
-    assert pruned, rows  # some trials were stopped at a rung (5 or 15) ...
-    assert all(epochs in (5, 15) and stored == epochs for _, epochs, stored in pruned)
+    assert pruned, rows  # some trials were stopped at a rung (2 or 8) ...
+    assert all(epochs in (2, 8) and stored == epochs for _, epochs, stored in pruned)
     # ... and every completed one ran all 20 epochs
     assert all(r[1:] == (20, 20) for r in rows if r[0] == TrialStatus.COMPLETED)
     assert len(rows) == 8
