@@ -1,6 +1,6 @@
 import json
-from dataclasses import replace
 import sqlite3
+from dataclasses import replace
 
 import numpy as np
 import pytest
