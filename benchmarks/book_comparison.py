@@ -1,15 +1,20 @@
 """The book's own search script against `hpsearch start` on the same work, in one run.
 
     python benchmarks/book_comparison.py [--data-dir DIR] [--repeat 3] [--workers 2]
+                                         [--timing-asha REV]
 
-Runs, REPEAT times and interleaved (book, new defaults, asha, old defaults, book, ...):
+Runs, REPEAT times and interleaved (book, new defaults, none, old defaults, ..., book, ...):
 
 - `../shared/reference/run-book-search.sh` (the book's ch06/hyperparameter_optimization.py,
   100 trials x 50 epochs on 400 / 100; its own wall time, which leaves out building the
   book's MNIST pickle, and its Best-1 validation accuracy);
-- `hpsearch start` with the defaults (100 trials x 50 epochs on 400 / 100);
-- the same with `--pruner asha`;
-- the same with the old defaults: `--dtype float64 --pruner none`.
+- `hpsearch start` with the defaults (100 trials x 50 epochs on 400 / 100: float32,
+  asha in the round's order);
+- the same with `--pruner none`, every trial trained to the end;
+- the same with the old defaults: `--dtype float64 --pruner none`;
+- `hpsearch start --dtype float32 --pruner asha` of revision REV (default: the last one
+  whose asha decided by timing, against whichever trials had reached a rung), run from
+  a copy of that revision (`git archive`) with the same Python.
 
 Every hpsearch run uses a fresh SQLite file, `--seed 0` and `--workers WORKERS`; its
 wall time is the whole command's (start-up, reading MNIST, the workers). Peak memory
@@ -34,6 +39,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+#: The last revision whose asha decided by timing (the next one brought the order rule).
+TIMING_ASHA = "363a97414995dd7e83e0d0faf2ad21e37e5ed763"
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "run-book-search.sh"
 
 
@@ -98,17 +105,20 @@ def book(trials: int) -> Run:
     return Run(wall, peak, best)
 
 
-def hpsearch(options: list[str], args: argparse.Namespace) -> Run:
+def hpsearch(options: list[str], args: argparse.Namespace, code: Path | None = None) -> Run:
+    """``hpsearch start`` with ``options``, of this checkout or of the code in ``code``."""
+    env = None if code is None else dict(os.environ, PYTHONPATH=str(code))
     with tempfile.TemporaryDirectory() as folder:
         db = str(Path(folder) / "book.db")
         command = [sys.executable, "-m", "hpsearch"]
         wall, peak, _ = measured(
             [*command, "start", "book", "--db", db, "--data-dir", args.data_dir, "--seed", "0",
-             "--trials", str(args.trials), "--workers", str(args.workers), "-q", *options]
+             "--trials", str(args.trials), "--workers", str(args.workers), "-q", *options],
+            env,
         )  # fmt: skip
         report = subprocess.run(
             [*command, "report", "book", "--db", db, "--json", "--top", "1"],
-            capture_output=True, text=True, check=True,
+            capture_output=True, text=True, check=True, env=env,
         )  # fmt: skip
         best = json.loads(report.stdout)["leaderboard"][0]["val_accuracy"]
         return Run(wall, peak, best)
@@ -120,19 +130,36 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--timing-asha", default=TIMING_ASHA, metavar="REV")
     args = parser.parse_args()
-    setups = {
+    with tempfile.TemporaryDirectory() as folder:
+        compare(args, checkout(args.timing_asha, Path(folder)))
+
+
+def checkout(revision: str, folder: Path) -> Path:
+    """The files of ``revision`` of this repository, extracted into ``folder``."""
+    here = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(["git", "-C", str(here), "archive", revision],
+                             capture_output=True, check=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def compare(args: argparse.Namespace, old: Path) -> None:
+    setups: dict[str, tuple[list[str], Path | None] | None] = {
         "book script": None,
-        "hpsearch, new defaults": [],
-        "hpsearch --pruner asha": ["--pruner", "asha"],
-        "hpsearch, old defaults (float64, no pruner)": ["--dtype", "float64", "--pruner", "none"],
-    }
+        "hpsearch, new defaults (float32, asha)": ([], None),
+        "hpsearch --pruner none": (["--pruner", "none"], None),
+        "hpsearch, old defaults (float64, no pruner)": (
+            ["--dtype", "float64", "--pruner", "none"], None),
+        "timing-dependent asha (float32)": (["--dtype", "float32", "--pruner", "asha"], old),
+    }  # fmt: skip
     runs: dict[str, list[Run]] = {name: [] for name in setups}
     print(f"{args.trials} trials x 50 epochs on 400 / 100, hpsearch with {args.workers} workers")
     print(f"{'run':<46} {'wall s':>7} {'peak MB':>8} {'best val':>9}")
     for i in range(args.repeat):
-        for name, options in setups.items():
-            run = book(args.trials) if options is None else hpsearch(options, args)
+        for name, setup in setups.items():
+            run = book(args.trials) if setup is None else hpsearch(setup[0], args, setup[1])
             runs[name].append(run)
             print(
                 f"{name + f' #{i + 1}':<46} {run.wall:>7.1f} {run.peak_mb:>8.0f} {run.best:>9.2f}"

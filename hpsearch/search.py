@@ -216,15 +216,18 @@ def create_narrowed_round(
     n_trials: int | None = None,
     rule: Rule = None,
     *,
-    pruner: str = "none",
+    pruner: str | None = None,
     dry_run: bool = False,
 ) -> NarrowPlan:
     """STEP3: plan the narrowing and create its round in one transaction; returns the
-    plan with the new round's id (with ``dry_run``, the plan alone, nothing written)."""
+    plan with the new round's id (with ``dry_run``, the plan alone, nothing written).
+    The new round prunes as ``pruner`` says, else as the round it narrows did."""
     with creating_round(name), factory.begin() as session:
         study = store.get_study(session, name)
         plan = plan_narrowing(session, study, top_k, n_trials, rule)
-        return plan if dry_run else add_narrowed_round(session, study, plan, pruner)
+        if dry_run:
+            return plan
+        return add_narrowed_round(session, study, plan, pruner or plan.parent.pruner)
 
 
 def prepare_resume(factory: sessionmaker[Session], name: str) -> tuple[int, int]:

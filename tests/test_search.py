@@ -66,6 +66,20 @@ def test_a_dry_run_plans_without_writing_and_the_round_is_the_plan(factory, sour
         search.create_narrowed_round(factory, "s", 2)
 
 
+@pytest.mark.parametrize(
+    ("started", "given", "narrowed"),
+    [("asha", None, "asha"), ("none", None, "none"), ("asha", "none", "none"),
+     ("median", "asha", "asha")],
+)  # fmt: skip
+def test_a_narrowed_round_prunes_as_the_round_before_unless_told(
+    factory, source, started, given, narrowed
+):
+    finish_round(factory, start(factory, source, pruner=started))
+    plan = search.create_narrowed_round(factory, "s", 2, pruner=given)
+    with factory() as session:
+        assert session.get_one(store.Round, plan.round_id).pruner == narrowed
+
+
 def test_a_bad_margin_is_refused(factory, source):
     finish_round(factory, start(factory, source))
     with pytest.raises(UsageError, match="margin must be >= 0"):

@@ -62,6 +62,14 @@ SpaceFile = Annotated[
 PrunerName = Annotated[
     str, typer.Option("--pruner", help="Stop hopeless trials early: none, median or asha.")
 ]
+NarrowPruner = Annotated[
+    str | None,
+    typer.Option(
+        "--pruner",
+        help="Stop hopeless trials early: none, median or asha [default: as the last round]",
+        show_default=False,
+    ),
+]
 
 
 @dataclass(frozen=True)

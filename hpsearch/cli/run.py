@@ -16,8 +16,8 @@ from hpsearch.cli.options import (
     AUTO_STUDY,
     DEFAULT_RUNNING,
     ONE_WORKER,
+    NarrowPruner,
     NewStudy,
-    PrunerName,
     Running,
     grouped,
 )
@@ -114,7 +114,7 @@ def narrow(
         bool, typer.Option(help="Let a range grow past an edge its top-k crowd.")
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="Show old and new ranges, run nothing.")] = False,
-    pruner: PrunerName = "none",
+    pruner: NarrowPruner = None,
     run: Running = DEFAULT_RUNNING,
 ) -> None:
     """STEP3: narrow the ranges around the top-k trials of the last round and run a new one."""
