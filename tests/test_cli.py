@@ -34,7 +34,8 @@ def epoch_rows(db_path):
 
 
 def test_start_narrow_report_end_to_end_with_two_workers(cli, db_path):
-    result = cli("start", "demo", "--trials", "6", "--workers", "2", *TINY_SEARCH)
+    result = cli("start", "demo", "--trials", "6", "--workers", "2", "--pruner", "none",
+                 *TINY_SEARCH)  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "Best trials of demo" in result.stdout
     # every trial was claimed by a worker process, never by this one
@@ -110,7 +111,7 @@ def test_results_do_not_depend_on_the_number_of_workers(cli, db_path, tmp_path):
     for db, workers in ((db_path, 1), (tmp_path / "other.db", 2)):
         result = cli("start", "a", "--trials", "8", "--workers", workers, "--db", db,
                      "--search", "optimizer=sgd,momentum,adam", "--search", "hidden_size=10:30",
-                     "--search", "dropout=0:0.3", *TINY_SEARCH)  # fmt: skip
+                     "--search", "dropout=0:0.3", "--pruner", "none", *TINY_SEARCH)  # fmt: skip
         assert result.exit_code == 0, result.output
         result = cli("narrow", "a", "-k", "3", "--trials", "6", "--workers", workers, "--db", db,
                      "-q", "--no-verify")  # fmt: skip
@@ -172,7 +173,7 @@ def test_a_fashion_mnist_study_reads_its_own_files(cli, db_path, tiny_mnist, mon
     monkeypatch.setenv("HPSEARCH_FASHION_DATA_DIR", str(tiny_mnist))
 
     result = cli("start", "fashion", "--dataset", "fashion-mnist", "--trials", "2",
-                 "--workers", "1", *TINY_SEARCH)  # fmt: skip
+                 "--workers", "1", "--pruner", "none", *TINY_SEARCH)  # fmt: skip
 
     assert result.exit_code == 0, result.output
     assert stored(db_path, "SELECT dataset FROM studies") == [("fashion-mnist",)]

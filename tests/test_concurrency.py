@@ -124,7 +124,8 @@ main()
 
 
 def test_two_narrows_released_together_create_one_round(cli, db_path, tiny_mnist, tmp_path):
-    assert cli("start", "race", "--trials", "4", "--workers", "1", *TINY_SEARCH).exit_code == 0
+    assert cli("start", "race", "--trials", "4", "--workers", "1", "--pruner", "none",
+               *TINY_SEARCH).exit_code == 0  # fmt: skip
     go = tmp_path / "go"
     command = ["narrow", "race", "-k", "2", "--trials", "3", "--workers", "1", "-q",
                "--no-verify", "--db", str(db_path), "--data-dir", str(tiny_mnist)]  # fmt: skip

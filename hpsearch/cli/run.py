@@ -13,8 +13,8 @@ from hpsearch import search, store
 from hpsearch.auto import MIN_IMPROVEMENT, STORED_OPTIONS, AutoPlan, continued, remember, run_auto
 from hpsearch.cli.app import Name, app, console, errors, print_report
 from hpsearch.cli.options import (
-    AUTO_STUDY,
     DEFAULT_RUNNING,
+    DEFAULT_STUDY,
     ONE_WORKER,
     NarrowPruner,
     NewStudy,
@@ -177,7 +177,7 @@ def auto(
     min_improvement: Annotated[
         float, typer.Option(help="Stop when a round improves the best by less.")
     ] = MIN_IMPROVEMENT,
-    study: NewStudy = AUTO_STUDY,
+    study: NewStudy = DEFAULT_STUDY,
     run: Running = DEFAULT_RUNNING,
 ) -> None:
     """STEP0-STEP3 by itself: start NAME, then narrow (past crowded edges) until it stops.
