@@ -14,6 +14,9 @@ The method (Breiman's permutation importance, as scikit-learn implements it in
    divided by the sum over parameters: the scores sum to 1. ``explained`` is the
    forest's mean held-out R²: how much of the spread in accuracy the parameters
    explain at all. When it is near or below 0, the scores say nothing.
+   ``spread`` is the standard deviation of a parameter's drop over the groups, on
+   the scores' scale (divided by the same sum): how much its score moves with the
+   trials it is measured on.
 
 Trees split on order only, so a log-scaled parameter needs no transform, and
 shuffling a whole column measures a parameter however many choices it has (the
@@ -24,7 +27,7 @@ Everything is seeded: the same trials give the same scores.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -43,6 +46,7 @@ class Importance:
     scores: dict[str, float]
     explained: float  # mean held-out R² of the forest
     n_trials: int
+    spread: dict[str, float] = field(default_factory=dict)  # by parameter, see the module
 
 
 def _columns(rows: Sequence[Mapping[str, Value]], names: Sequence[str]) -> np.ndarray:
@@ -103,5 +107,7 @@ def parameter_importance(
     mean_drop = np.clip(np.mean(drops, axis=0), 0.0, None)
     total = mean_drop.sum()
     shares = mean_drop / total if total > 0 else np.zeros_like(mean_drop)
+    spread = np.std(drops, axis=0) / total if total > 0 else np.zeros_like(mean_drop)
     scores = dict(sorted(zip(names, shares.tolist(), strict=True), key=lambda item: -item[1]))
-    return Importance(scores, float(np.mean(explained)), len(y))
+    spreads = dict(zip(names, spread.tolist(), strict=True))
+    return Importance(scores, float(np.mean(explained)), len(y), {n: spreads[n] for n in scores})

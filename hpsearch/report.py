@@ -133,6 +133,7 @@ def importance_report(
         "trials": result.n_trials,
         "explained_r2": result.explained,
         "scores": result.scores,
+        "spread": result.spread,
     }
 
 

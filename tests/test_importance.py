@@ -49,6 +49,17 @@ def test_a_categorical_that_drives_accuracy_ranks_first(seed):
     assert result.scores["optimizer"] > 0.9
 
 
+def test_the_spread_says_how_much_a_score_moves_between_held_out_groups():
+    rows, accuracies = synthetic_trials(0, n=60)
+
+    result = parameter_importance(rows, accuracies)
+
+    assert list(result.spread) == list(result.scores)  # same parameters, same order
+    assert all(value >= 0 for value in result.spread.values())
+    assert result.spread["lr"] > 0  # five held-out groups never agree exactly
+    assert result.spread["lr"] < result.scores["lr"]  # on the scores' scale, not raw R²
+
+
 def test_pure_noise_is_explained_by_nothing():
     rng = np.random.default_rng(3)
     rows = [{"lr": rng.uniform(), "weight_decay": rng.uniform()} for _ in range(80)]
