@@ -4,17 +4,20 @@
                 line per completed trial, coloured by its final validation accuracy
     slices      one panel per searched parameter: final validation accuracy against
                 its value (log scale for a log range; a choice as a strip per choice)
+    importance  a bar per searched parameter, its importance score (largest on top),
+                with the score's spread over the held-out groups as an error bar
 
-Both draw from a :class:`~hpsearch.plots.FigureData`: its completed trials' values
-(``searched``) and the space of the first round shown, which says each parameter's
-kind and scale.
+The first two draw from a :class:`~hpsearch.plots.FigureData`: its completed trials'
+values (``searched``) and the space of the first round shown, which says each
+parameter's kind and scale. The third draws the scores of
+:func:`hpsearch.report.importance_report` (computed by :mod:`hpsearch.importance`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib import colormaps
@@ -132,4 +135,29 @@ def slices_figure(data: FigureData) -> Figure:
         ax.set_ylabel("validation accuracy")
     for ax in axes[len(domains) :]:
         ax.set_visible(False)
+    return fig
+
+
+def importance_figure(
+    study: str, importance: Mapping[str, Any], round_number: int | None = None
+) -> Figure:
+    """A horizontal bar per parameter of ``importance`` (``importance_report``'s record):
+    its score, largest on top, and its spread over the held-out groups as an error bar."""
+    scores: Mapping[str, float] = importance["scores"]
+    names = sorted(scores, key=lambda name: -scores[name])
+    spread = [importance["spread"][name] for name in names] if "spread" in importance else None
+    fig = Figure(figsize=(7.0, 1.6 + 0.45 * len(names)), dpi=DPI, layout="constrained")
+    where = "" if round_number is None else f", round {round_number}"
+    fig.suptitle(f"{study}{where}: parameter importance ({importance['trials']} completed trials)")
+    ax = fig.add_subplot()
+    places = np.arange(len(names))
+    ax.barh(places, [scores[name] for name in names], xerr=spread, color="C0", capsize=3)
+    ax.set_yticks(places, [label(name) for name in names])
+    ax.invert_yaxis()  # the most important on top
+    ax.set_xlim(left=0)
+    ax.set_xlabel(
+        f"share of the held-out R\u00b2 drop when shuffled "
+        f"(the parameters explain R\u00b2 = {importance['explained_r2']:.2f})"
+    )
+    ax.grid(axis="x", alpha=0.3)
     return fig

@@ -2,9 +2,9 @@
 
     curves     the book's grid: validation (solid) and train (dashed) accuracy per
                epoch of the best trials, one panel each
-    narrowing  lr against weight decay, log-log: every finished trial coloured by its
-               final validation accuracy, each round's range a rectangle, and the
-               top-k trials each narrowing started from ringed
+    narrowing  two numeric searched parameters (lr against weight decay unless asked
+               otherwise) of every finished trial, each round's domain a rectangle
+               (see :mod:`hpsearch.narrowing_plots`)
     history    the best final validation accuracy so far against trial number
     parameters, slices
                every searched parameter (see :mod:`hpsearch.parameter_plots`)
@@ -16,21 +16,20 @@ the figure functions take only those records.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from matplotlib import colormaps
-from matplotlib.cm import ScalarMappable
-from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Rectangle
 from sqlalchemy.orm import Session
 
 from hpsearch import store, store_trials
+from hpsearch.domains import Domain, Value
 from hpsearch.errors import UsageError
-from hpsearch.models import Study, Trial
+from hpsearch.models import Round, Study, Trial
+from hpsearch.narrowing_plots import DEFAULT_AXES, check_axes, narrowing_figure
 from hpsearch.parameter_plots import parameters_figure, slices_figure
 from hpsearch.space import SearchSpace
 from hpsearch.status import TrialStatus
@@ -40,17 +39,7 @@ DPI = 100
 COLUMNS = 5  # panels per row of the curves grid, as in the book
 PANEL_SIZE = (3.0, 2.4)  # inches
 
-#: How each status is drawn in the narrowing figure: marker, colour (None: by
-#: validation accuracy), size.
-MARKERS = {
-    TrialStatus.COMPLETED: ("o", None, 42),
-    TrialStatus.PRUNED: ("s", None, 38),
-    TrialStatus.DIVERGED: ("x", "tab:red", 45),
-    TrialStatus.FAILED: ("D", "0.35", 30),
-}
-# How a top-k trial, a round's range and a diverged or failed trial are drawn.
-RING: dict[str, Any] = {"s": 170, "facecolors": "none", "linewidths": 1.8, "zorder": 4}
-RANGE: dict[str, Any] = {"fill": False, "linewidth": 1.6, "linestyle": "--"}
+# How a diverged or failed trial is drawn in the history.
 LOST: dict[str, Any] = {"marker": "x", "color": "tab:red", "s": 30, "zorder": 3, "clip_on": False}
 
 
@@ -65,6 +54,7 @@ class TrialPoint:
     val_accuracy: float | None  # at the last epoch run
     val_curve: tuple[float, ...] = ()  # per epoch; filled in for the best trials only
     train_curve: tuple[float, ...] = ()
+    values: Mapping[str, Value] = field(default_factory=dict)  # every searched value
 
     def __post_init__(self) -> None:  # a plain word is taken for the status it names
         object.__setattr__(self, "status", TrialStatus(self.status))
@@ -75,6 +65,7 @@ class RoundRange:
     number: int
     lr: tuple[float, float]
     weight_decay: tuple[float, float]
+    domains: Mapping[str, Domain] = field(default_factory=dict)  # every searched one, by name
 
 
 @dataclass(frozen=True)
@@ -96,9 +87,12 @@ class FigureData:
     round_number: int | None = None  # the one round shown, if only one
     space: SearchSpace | None = None  # the first round's, with every searched parameter
     searched: tuple[SearchedTrial, ...] = ()  # the completed trials' values
+    axes: tuple[str, str] = DEFAULT_AXES  # the narrowing figure's x and y parameters
 
 
-def _point(trial: Trial, curve: list | None = None) -> TrialPoint:
+def _point(
+    trial: Trial, curve: list | None = None, values: Mapping[str, Value] | None = None
+) -> TrialPoint:
     curve = curve or []
     return TrialPoint(
         trial.id,
@@ -110,15 +104,35 @@ def _point(trial: Trial, curve: list | None = None) -> TrialPoint:
         trial.val_accuracy,
         tuple(row.val_accuracy for row in curve),
         tuple(row.train_accuracy for row in curve),
+        values or {},
     )
 
 
+def _round_range(round_: Round) -> RoundRange:
+    domains = {domain.name: domain for domain in store.round_space(round_)}
+    lr = (round_.lr_low, round_.lr_high)
+    weight_decay = (round_.weight_decay_low, round_.weight_decay_high)
+    return RoundRange(round_.number, lr, weight_decay, domains)
+
+
 def figure_data(
-    session: Session, study: Study, *, round_number: int | None = None, top: int = 20
+    session: Session,
+    study: Study,
+    *,
+    round_number: int | None = None,
+    top: int = 20,
+    axes: tuple[str, str] = DEFAULT_AXES,
 ) -> FigureData:
-    """The finished trials, rounds and narrowings of ``study`` (or of one round)."""
+    """The finished trials, rounds and narrowings of ``study`` (or of one round);
+    ``axes``: the narrowing figure's two parameters (see
+    :func:`hpsearch.narrowing_plots.check_axes`)."""
     if top < 1:
         raise UsageError(f"top must be >= 1, got {top}")
+    searched: dict[str, Domain] = {}  # the study's parameters, in the order they appear
+    for r in study.rounds:
+        for domain in store.round_space(r):
+            searched.setdefault(domain.name, domain)
+    check_axes(axes, searched, study.name)
     rounds = study.rounds
     if round_number is not None:
         rounds = [store.get_round(session, study, round_number)]
@@ -127,6 +141,7 @@ def figure_data(
     if not trials:
         where = "" if round_number is None else f" in round {round_number}"
         raise UsageError(f"study {study.name!r} has no finished trials{where} to plot")
+    values = store_trials.trial_values(session, [trial.id for trial in trials])
     best = store_trials.leaderboard(session, study, round_number=round_number, top=top)
     curves = store_trials.epoch_curves(session, [trial.id for trial in best])
     top_k = []
@@ -137,16 +152,18 @@ def figure_data(
             top_k.append(TopK(child.parent.number, child.number, ids))
     return FigureData(
         study=study.name,
-        trials=tuple(_point(trial) for trial in trials),
-        best=tuple(_point(trial, curves[trial.id]) for trial in best),
-        rounds=tuple(
-            RoundRange(r.number, (r.lr_low, r.lr_high), (r.weight_decay_low, r.weight_decay_high))
-            for r in rounds
-        ),
+        trials=tuple(_point(trial, values=values[trial.id]) for trial in trials),
+        best=tuple(_point(trial, curves[trial.id], values.get(trial.id)) for trial in best),
+        rounds=tuple(_round_range(r) for r in rounds),
         top_k=tuple(top_k),
         round_number=round_number,
         space=store.round_space(rounds[0]),
-        searched=tuple(store_trials.searched_trials(session, study, round_number=round_number)),
+        searched=tuple(
+            SearchedTrial(t.round.number, t.number, values[t.id], t.val_accuracy)
+            for t in trials
+            if t.status == TrialStatus.COMPLETED and t.val_accuracy is not None
+        ),
+        axes=axes,
     )
 
 
@@ -191,54 +208,6 @@ def curves_figure(data: FigureData) -> Figure:
             ax.set_xlabel("epoch", fontsize=9)
     handles = [Line2D([], [], color="C0"), Line2D([], [], color="C1", linestyle="--")]
     fig.legend(handles, ["validation", "train"], loc="outside upper right", ncols=2, fontsize=9)
-    return fig
-
-
-def _log_limits(values: list[float], pad: float = 0.25) -> tuple[float, float]:
-    return 10 ** (math.log10(min(values)) - pad), 10 ** (math.log10(max(values)) + pad)
-
-
-def narrowing_figure(data: FigureData) -> Figure:
-    """lr against weight decay (log-log) of every finished trial, with the rounds' ranges."""
-    fig = _figure(data, "sampled learning rates and weight decays", (9.5, 7.0))
-    ax = fig.add_subplot(xscale="log", yscale="log")
-    scores = [
-        t.val_accuracy for t in data.trials if t.status.is_ranked and t.val_accuracy is not None
-    ] or [0.0, 1.0]
-    norm = Normalize(min(scores), max(max(scores), min(scores) + 0.01))
-    cmap = colormaps["viridis"].with_extremes(bad="0.75")  # bad: no accuracy
-    for status, (marker, color, size) in MARKERS.items():
-        trials = [t for t in data.trials if t.status == status]
-        if not trials:
-            continue
-        style: dict[str, Any]  # keyword arguments of scatter
-        if color is None:
-            accuracies = [math.nan if t.val_accuracy is None else t.val_accuracy for t in trials]
-            style = {"c": accuracies, "cmap": cmap, "norm": norm, "edgecolors": "0.2"}
-        else:
-            style = {"c": color}
-        x, y = [t.weight_decay for t in trials], [t.lr for t in trials]
-        label = f"{status} ({len(trials)})"
-        ax.scatter(x, y, marker=marker, s=size, zorder=3, label=label, gid=status, **style)
-    by_id = {t.id: t for t in data.trials}
-    for top in data.top_k:
-        chosen = [by_id[i] for i in top.trial_ids if i in by_id]
-        x, y = [t.weight_decay for t in chosen], [t.lr for t in chosen]
-        label = f"top-{len(chosen)} of round {top.parent} \u2192 round {top.child}"
-        color = f"C{top.child % 10}"
-        ax.scatter(x, y, edgecolors=color, label=label, gid="top-k", **RING)
-    for r in data.rounds:
-        (x0, x1), (y0, y1) = r.weight_decay, r.lr
-        color = f"C{r.number % 10}"
-        label = f"round {r.number} range"
-        ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, edgecolor=color, label=label, **RANGE))
-    xs = [t.weight_decay for t in data.trials] + [v for r in data.rounds for v in r.weight_decay]
-    ys = [t.lr for t in data.trials] + [v for r in data.rounds for v in r.lr]
-    ax.set(xlim=_log_limits(xs), ylim=_log_limits(ys))
-    ax.set(xlabel="weight decay", ylabel="learning rate")
-    ax.grid(alpha=0.3)
-    fig.colorbar(ScalarMappable(norm, cmap), ax=ax, label="final validation accuracy")
-    fig.legend(loc="outside lower center", ncols=4, fontsize=9, frameon=False)
     return fig
 
 

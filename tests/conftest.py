@@ -244,6 +244,54 @@ def stored_study(tmp_path: Path) -> StoredStudy:
     return StoredStudy(db=db, name="small", factory=factory)
 
 
+SEARCHED_SPACE = ("optimizer=sgd,momentum,adam", "dropout=0:0.5", "hidden_layers=1:4")
+
+
+@pytest.fixture
+def searched_study(tmp_path: Path) -> StoredStudy:
+    """A study "wide" over lr, weight decay, optimizer, dropout and hidden layers.
+
+    Round 0: 10 trials, 8 completed, 1 diverged, 1 failed; round 1: 4 trials narrowed
+    from round 0's top 3, all completed. A completed trial's final validation accuracy
+    is 0.9 - dropout: dropout drives it, the other parameters do not.
+    """
+    from hpsearch import store, store_trials
+    from hpsearch.database import open_store
+    from hpsearch.narrowing import narrow
+    from hpsearch.parameters import parse_spec
+    from hpsearch.settings import StudySettings
+    from hpsearch.space import make_space
+
+    db = tmp_path / "wide.db"
+    factory = open_store(str(db), create=True)
+    domains = {d.name: d for d in map(parse_spec, SEARCHED_SPACE)}
+    space = make_space((1e-4, 1e-1), (1e-8, 1e-4), domains)
+    with factory.begin() as session:
+        study = store.create_study(session, "wide", 11, StudySettings())
+        round0 = store.create_round(session, study, space, 10)
+        statuses = ["completed"] * 8 + ["diverged", "failed"]
+        for trial, status in zip(round0.trials, statuses, strict=True):
+            _finish_searched(session, trial, status)
+        session.flush()
+        top = store_trials.top_trials(session, round0, 3)
+        values = store_trials.trial_values(session, [t.id for t in top])
+        narrowed = narrow(space, list(values.values())).space
+        round1 = store.create_round(session, study, narrowed, 4, parent=round0, top_k=3)
+        for trial in round1.trials:
+            _finish_searched(session, trial, "completed")
+    return StoredStudy(db=db, name="wide", factory=factory)
+
+
+def _finish_searched(session, trial, status: str) -> None:
+    from hpsearch import store_trials
+
+    session.flush()
+    dropout = float(store_trials.trial_values(session, [trial.id])[trial.id]["dropout"])
+    trial.status = status
+    trial.epochs_run = 1 if status == "completed" else 0
+    trial.val_accuracy = 0.9 - dropout if status == "completed" else None
+
+
 # MNIST folders and a local mirror (no network), for test_mnist and test_data
 
 

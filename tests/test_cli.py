@@ -203,6 +203,65 @@ def test_report_importance_prints_a_table_and_json(stored_study, monkeypatch):
     assert too_few.stderr.strip() == ("Error: importance needs at least 10 completed trials, got 5")
 
 
+def test_report_importance_plot_draws_the_scores_it_prints(searched_study, tmp_path):
+    from typer.testing import CliRunner
+
+    from hpsearch.cli import app
+
+    figure = tmp_path / "importance.svg"
+    args = ["report", "wide", "--db", str(searched_study.db), "--importance-plot", str(figure)]
+    result = CliRunner().invoke(app, [*args, "--json"])
+
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)["importance"]["scores"]  # implied --importance
+    assert list(scores)[0] == "dropout"  # it drives the accuracy of the stored trials
+    assert result.stderr.split() == [str(figure)]
+    text = figure.read_text()
+    assert text.startswith("<?xml")
+    places = [text.index(f"<!-- {name.replace('_', ' ')} -->") for name in scores]
+    assert places == sorted(places)  # the labels are drawn top down in the scores' order
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "message"),
+    [
+        ("importance.gif", [], "Error: cannot tell the image format of"),
+        ("missing/importance.png", [], "Error: cannot write"),
+        ("importance.png", ["--round", "1"], "Error: importance needs at least 10 completed"),
+    ],
+)
+def test_report_importance_plot_refuses_what_it_cannot_draw(
+    searched_study, tmp_path, name, extra, message
+):
+    from typer.testing import CliRunner
+
+    from hpsearch.cli import app
+
+    figure = tmp_path / name
+    args = ["report", "wide", "--db", str(searched_study.db), "--importance-plot", str(figure)]
+    result = CliRunner().invoke(app, [*args, *extra])
+
+    assert result.exit_code == 1
+    assert len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(message)
+    assert result.stdout == ""
+    assert list(tmp_path.rglob("importance.*")) == []
+
+
+def test_plot_writes_the_importance_figure_when_there_are_enough_trials(searched_study, tmp_path):
+    from typer.testing import CliRunner
+
+    from hpsearch.cli import app
+
+    args = ["plot", "wide", "--db", str(searched_study.db), "--out", str(tmp_path)]
+    result = CliRunner().invoke(app, [*args, "--format", "svg"])
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.split()[-1] == str(tmp_path / "wide-importance.svg")
+    assert (tmp_path / "wide-importance.svg").read_text().startswith("<?xml")
+    assert result.stderr == ""
+
+
 #: A tiny search long enough for both pruners to decide (asha's rungs: 2 and 8).
 PRUNED_SEARCH = ["--trials", "12", "--epochs", "16", *TINY_SEARCH[2:]]
 

@@ -1,9 +1,10 @@
 import pytest
 from matplotlib.collections import PathCollection
+from matplotlib.container import BarContainer
 
 from hpsearch import plots, store, store_trials
 from hpsearch.database import open_store
-from hpsearch.parameter_plots import parameters_figure, slices_figure
+from hpsearch.parameter_plots import importance_figure, parameters_figure, slices_figure
 from hpsearch.parameters import parse_spec
 from hpsearch.settings import StudySettings
 from hpsearch.space import make_space
@@ -72,3 +73,51 @@ def test_without_completed_trials_the_figures_say_so(searched):
     for draw in (parameters_figure, slices_figure):
         texts = [t.get_text() for ax in draw(empty).axes for t in ax.texts]
         assert texts == ["no completed trial yet"]
+
+
+IMPORTANCE = {
+    "method": "held-out permutation importance of a random forest",
+    "trials": 30,
+    "explained_r2": 0.71,
+    "scores": {"dropout": 0.6, "lr": 0.3, "weight_decay": 0.1},
+    "spread": {"dropout": 0.05, "lr": 0.2, "weight_decay": 0.01},
+}
+
+
+def bars(ax) -> tuple[list[str], list[float]]:
+    """The bars' labels and lengths, top to bottom."""
+    ticks = {round(t.get_position()[1]): t.get_text() for t in ax.get_yticklabels()}
+    drawn = sorted(ax.patches, key=lambda bar: -ax.transData.transform(bar.get_xy())[1])
+    return [ticks[round(b.get_y() + b.get_height() / 2)] for b in drawn], [
+        b.get_width() for b in drawn
+    ]
+
+
+@pytest.mark.parametrize(
+    "scores",
+    [
+        {"dropout": 0.6, "lr": 0.3, "weight_decay": 0.1},
+        {"weight_decay": 0.1, "lr": 0.3, "dropout": 0.6},  # the order given does not matter
+        {"lr": 0.7, "dropout": 0.2, "weight_decay": 0.1},
+    ],
+)
+def test_the_importance_bars_run_from_the_highest_score_down(scores):
+    fig = importance_figure("s", {**IMPORTANCE, "scores": scores})
+
+    names, lengths = bars(fig.axes[0])
+    ranked = sorted(scores, key=lambda name: -scores[name])
+    assert names == [n.replace("_", " ") for n in ranked]
+    assert lengths == pytest.approx([scores[n] for n in ranked])
+    assert "30 completed trials" in fig.texts[0].get_text()  # the suptitle
+
+
+def test_the_importance_spread_is_drawn_as_error_bars_when_there_is_one():
+    with_spread = importance_figure("s", IMPORTANCE).axes[0]
+    without = importance_figure("s", {k: v for k, v in IMPORTANCE.items() if k != "spread"})
+
+    (container,) = [c for c in with_spread.containers if isinstance(c, BarContainer)]
+    segments = container.errorbar.lines[2][0].get_segments()  # one per bar, top to bottom
+    widths = [abs(seg[1][0] - seg[0][0]) / 2 for seg in segments]
+    assert widths == pytest.approx([0.05, 0.2, 0.01])
+    (plain,) = [c for c in without.axes[0].containers if isinstance(c, BarContainer)]
+    assert plain.errorbar is None

@@ -6,7 +6,7 @@ import pytest
 from matplotlib.patches import Rectangle
 from typer.testing import CliRunner
 
-from hpsearch import figure_files, plots, store, store_trials
+from hpsearch import figure_files, narrowing_plots, plots, store, store_trials
 from hpsearch.cli import app
 from hpsearch.errors import StudyNotFound, UsageError
 from hpsearch.settings import StudySettings
@@ -89,7 +89,7 @@ def test_the_narrowing_figure_draws_every_finished_trial_and_each_round(stored_s
     fig = plots.narrowing_figure(data)
     ax = fig.axes[0]
     assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
-    drawn = {status: points(ax, status) for status in plots.MARKERS}
+    drawn = {status: points(ax, status) for status in narrowing_plots.MARKERS}
     assert {s: n for s, n in drawn.items() if n} == STATUSES[round_number]
     assert sum(drawn.values()) == FINISHED[round_number]
     assert len([p for p in ax.patches if isinstance(p, Rectangle)]) == len(data.rounds)
@@ -151,15 +151,16 @@ def test_figure_data_refuses_an_unknown_study_or_round(stored_study, error, name
 
 
 @pytest.mark.parametrize(
-    ("args", "names"),
+    ("args", "names", "skipped"),
     [
-        ([], [f"small-{kind}.png" for kind in plots.FIGURES]),
+        ([], [f"small-{kind}.png" for kind in [*plots.FIGURES, "importance"]], ""),
         (["--round", "0", "--format", "svg", "--top", "3"],
-         [f"small-round0-{kind}.svg" for kind in plots.FIGURES]),
+         [f"small-round0-{kind}.svg" for kind in plots.FIGURES],
+         "No small-round0-importance: importance needs at least 10 completed trials, got 9\n"),
     ],
 )  # fmt: skip
 def test_plot_command_writes_the_figures_and_prints_their_paths(
-    stored_study, tmp_path, args, names
+    stored_study, tmp_path, args, names, skipped
 ):
     out = tmp_path / "out"
     result = runner.invoke(
@@ -168,6 +169,7 @@ def test_plot_command_writes_the_figures_and_prints_their_paths(
     assert result.exit_code == 0, result.output
     assert result.stdout.split() == [str(out / name) for name in names]
     assert sorted(p.name for p in out.iterdir()) == sorted(names)
+    assert result.stderr == skipped
 
 
 @pytest.mark.parametrize(
@@ -193,7 +195,7 @@ def test_report_plot_writes_the_figures_beside_the_leaderboard(stored_study, tmp
     args += ["--plot-dir", str(tmp_path)]
     result = runner.invoke(app, args + (["--json"] if as_json else []))
     assert result.exit_code == 0, result.output
-    paths = [str(tmp_path / f"small-{kind}.png") for kind in plots.FIGURES]
+    paths = [str(tmp_path / f"small-{kind}.png") for kind in [*plots.FIGURES, "importance"]]
     assert all(Path(path).is_file() for path in paths)
     if as_json:  # stdout stays valid JSON; the paths go to stderr
         assert json.loads(result.stdout)["study"]["name"] == "small"

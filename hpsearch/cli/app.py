@@ -152,7 +152,8 @@ def read_report(factory, name: str, **options: Any) -> dict[str, Any]:
 
 def print_report(
     factory, name: str, *, top: int = 10, round_number: int | None = None, importance: bool = False
-) -> None:
+) -> dict[str, Any]:
+    """Print study NAME's report for people; returns what it printed."""
     report = read_report(factory, name, top=top, round_number=round_number, importance=importance)
     console.print(leaderboard_table(report))
     console.print(rounds_table(report))
@@ -162,3 +163,4 @@ def print_report(
         console.print(evaluations_table(report["evaluations"]))
     if importance:
         console.print(importance_table(report["importance"]))
+    return report

@@ -37,14 +37,29 @@ def write_figures(
     *,
     top: int = 20,
     round_number: int | None = None,
+    axes: tuple[str, str] = ("weight_decay", "lr"),
 ) -> list[Path]:
-    """Draw the curves, narrowing and history figures of study ``name`` into ``out_dir``."""
+    """Draw the figures of study ``name`` into ``out_dir``, the importance bars too when
+    the study has enough completed trials (else one line on stderr says why not)."""
     from hpsearch import figure_files, plots  # matplotlib takes most of a second to import
+    from hpsearch.report import importance_report
 
     with factory() as session:
         study = store.get_study(session, name)
-        data = plots.figure_data(session, study, round_number=round_number, top=top)
-    return figure_files.save_figures(data, out_dir, fmt)
+        data = plots.figure_data(session, study, round_number=round_number, top=top, axes=axes)
+        importance, skipped = None, None
+        if data.space is None or len(data.space.names) < 2:
+            skipped = "it needs more than one searched parameter"
+        else:
+            try:
+                importance = importance_report(session, study, round_number=round_number)
+            except UsageError as exc:  # too few completed trials, or all alike
+                skipped = str(exc)
+    figure_files.check_format(fmt)
+    paths = figure_files.save_figures(data, out_dir, fmt, importance)
+    if skipped:
+        typer.echo(f"No {figure_files.figure_name(data, 'importance')}: {skipped}", err=True)
+    return paths
 
 
 @app.command()
@@ -58,16 +73,27 @@ def plot(
     round_number: Annotated[
         int | None, typer.Option("--round", min=0, help="Only this round.")
     ] = None,
+    x: Annotated[
+        str, typer.Option("--x", help="Numeric searched parameter across the narrowing figure.")
+    ] = "weight_decay",
+    y: Annotated[
+        str, typer.Option("--y", help="Numeric searched parameter up the narrowing figure.")
+    ] = "lr",
     db: Db = None,
 ) -> None:
-    """Draw the figures of NAME: curves of the best trials, the narrowing, the history.
+    """Draw the figures of NAME: curves of the best trials, the narrowing, the history,
+    the searched parameters and their importance.
 
-    Writes NAME-curves (the book's grid of learning curves), NAME-narrowing (lr against
-    weight decay with each round's range) and NAME-history (the best validation accuracy
-    so far), NAME-roundR-... with --round, and prints their paths.
+    Writes NAME-curves (the book's grid of learning curves), NAME-narrowing (--y against
+    --x, by default lr against weight decay, with each round's range; NAME-narrowing-X-Y
+    for other parameters), NAME-history (the best validation accuracy so far),
+    NAME-parameters, NAME-slices and, with at least 10 completed trials, NAME-importance
+    (the scores of `report --importance`); NAME-roundR-... with --round. Prints their paths.
     """
     factory = open_store(db, read_only=True)
-    paths = write_figures(factory, name, out, fmt.value, top=top, round_number=round_number)
+    paths = write_figures(
+        factory, name, out, fmt.value, top=top, round_number=round_number, axes=(x, y)
+    )
     for path in paths:
         typer.echo(str(path))
 

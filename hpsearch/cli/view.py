@@ -34,21 +34,43 @@ def report(
         bool, typer.Option("--plot", help="Also write the figures of `hpsearch plot` (PNG).")
     ] = False,
     plot_dir: Annotated[Path, typer.Option(help="Folder for the --plot figures.")] = Path("."),
+    importance_plot: Annotated[
+        Path | None,
+        typer.Option(
+            "--importance-plot",
+            metavar="FILE",
+            help="Also draw the importance scores as bars into FILE (.png, .svg or .pdf); "
+            "implies --importance.",
+        ),
+    ] = None,
     db: Db = None,
 ) -> None:
     """Leaderboard of the best trials and a summary of each round.
 
     With --importance, also ranks the searched parameters by how much they drive the
     final validation accuracy of the completed trials (of --round, if given).
+    With --importance-plot FILE, also draws those scores as a bar chart into FILE.
     With --plot, also draws the figures of the same trials (see `hpsearch plot`) and
     prints their paths (on stderr with --json).
     """
+    fmt = None
+    if importance_plot is not None:  # matplotlib takes most of a second to import
+        from hpsearch.figure_files import file_format, save_figure
+        from hpsearch.parameter_plots import importance_figure
+
+        fmt = file_format(importance_plot)  # refused before anything is read or drawn
+        importance = True
     factory = open_store(db, read_only=True)
     if as_json:
         data = read_report(factory, name, top=top, round_number=round_number, importance=importance)
         typer.echo(json.dumps(data, indent=2))
     else:
-        print_report(factory, name, top=top, round_number=round_number, importance=importance)
+        data = print_report(
+            factory, name, top=top, round_number=round_number, importance=importance
+        )
+    if importance_plot is not None and fmt is not None:
+        fig = importance_figure(name, data["importance"], round_number)
+        typer.echo(str(save_figure(fig, importance_plot, fmt)), err=as_json)
     if plot:
         for path in write_figures(factory, name, plot_dir, top=top, round_number=round_number):
             typer.echo(str(path), err=as_json)
