@@ -6,7 +6,8 @@ per searched parameter other than lr and weight decay (after them); with
 that ran no epoch keeps one row, its epoch columns empty). JSON holds the same
 values nested: ``{"study": {...}, "rounds": [{..., "trials": [{..., "epochs": [...]}]}]}``.
 Times are UTC in ISO 8601; ``seconds`` is the trial's wall time, finished minus started.
-CSV rows stream from the store in batches: memory stays bounded, whatever the size.
+Both stream from the store in batches (the JSON document is written by
+:mod:`hpsearch.json_document`): memory stays bounded, whatever the size.
 """
 
 from __future__ import annotations
@@ -14,9 +15,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, TextIO
 
 from sqlalchemy.orm import Session
@@ -39,9 +41,10 @@ EPOCH_COLUMNS = (
 
 
 #: An epoch's stored values, named as in :class:`~hpsearch.models.EpochMetric`.
-_EPOCH_VALUES = ("epoch", *(column.removeprefix("epoch_") for column in EPOCH_COLUMNS[1:]))
-#: An epoch's CSV cells: an int and five floats, as csv.writer writes them (str = repr).
-_EPOCH_CELLS = "%d,%r,%r,%r,%r,%r\n"
+EPOCH_VALUES = ("epoch", *(column.removeprefix("epoch_") for column in EPOCH_COLUMNS[1:]))
+#: An epoch's CSV cells from a row of :func:`~hpsearch.store_trials.epoch_rows` (its
+#: trial id is written as nothing): an int and five floats, as csv.writer writes them.
+_EPOCH_CELLS = "%.0s%d,%r,%r,%r,%r,%r\n"
 #: Trials whose other searched values are read at a time.
 _TRIAL_BATCH = 500
 
@@ -69,14 +72,14 @@ def columns(parameters: Sequence[str], *, epochs: bool = False) -> list[str]:
     return trial + list(EPOCH_COLUMNS) if epochs else trial
 
 
-def _trial_names(parameters: Sequence[str]) -> list[str]:
+def trial_names(parameters: Sequence[str]) -> list[str]:
     """The names of :func:`_trial_values`: the CSV trial columns from ``trial`` on."""
     return columns(parameters)[2:]
 
 
 def _trial_values(row: Sequence[Any], searched: Sequence[Value | None] = ()) -> tuple[Any, ...]:
     """A row of :func:`~hpsearch.store_trials.trial_rows` (and the trial's values of the
-    other searched parameters) as the values of :func:`_trial_names`."""
+    other searched parameters) as the values of :func:`trial_names`."""
     trial_id, number, lr, weight_decay, *values = row[2:]
     *values, started_at, finished_at, worker, error = values
     seconds = None
@@ -93,13 +96,13 @@ def trial_record(trial: Trial, searched: Mapping[str, Value] | None = None) -> d
     the searched parameters other than lr and weight decay, put after them."""
     searched = searched or {}
     row = (None, None, trial.id, *(getattr(trial, column.key) for column in TRIAL_ROW))
-    names = _trial_names(list(searched))
+    names = trial_names(list(searched))
     return dict(zip(names, _trial_values(row, list(searched.values())), strict=True))
 
 
 def epoch_record(metric: EpochMetric) -> dict[str, Any]:
-    """An epoch's stored values, named as in :data:`_EPOCH_VALUES`."""
-    return {name: getattr(metric, name) for name in _EPOCH_VALUES}
+    """An epoch's stored values, named as in :data:`EPOCH_VALUES`."""
+    return {name: getattr(metric, name) for name in EPOCH_VALUES}
 
 
 def other_values(
@@ -114,7 +117,7 @@ def other_values(
 
 
 def _trials(session: Session, study: Study, names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
-    """Each trial's values (:func:`_trial_names`), its round's number first and id second,
+    """Each trial's values (:func:`trial_names`), its round's number first and id second,
     read :data:`_TRIAL_BATCH` trials at a time with their other searched values."""
     batch: list[Sequence[Any]] = []
     rows = trial_rows(session, study)
@@ -128,19 +131,25 @@ def _trials(session: Session, study: Study, names: Sequence[str]) -> Iterator[tu
             yield (row[0], row[1], *_trial_values(row, [own.get(n) for n in names]))
 
 
-def _trials_with_epochs(
-    session: Session, study: Study, names: Sequence[str]
-) -> Iterator[tuple[tuple[Any, ...], list[Any]]]:
-    """Each trial (as :func:`_trials` gives it) with the value tuples of its epochs, both
-    read as streams in one order, so memory holds a batch of each and one trial's epochs."""
-    epochs = epoch_rows(session, study)
-    pending = next(epochs, None)
+def trial_stream(
+    session: Session, study: Study, names: Sequence[str], *, epochs: bool = False
+) -> Iterator[tuple[tuple[Any, ...], Iterable[tuple[Any, ...]]]]:
+    """Each trial's values (:func:`trial_names`), its round's number first and id second,
+    with its epochs' rows (trial id first, then :data:`EPOCH_VALUES`; none without
+    ``epochs``). Trials and epochs are read as two streams in one order, so memory holds
+    a batch of each; a trial's epochs are to be read before the next trial is asked for."""
+    if not epochs:
+        for trial in _trials(session, study, names):
+            yield trial, ()
+        return
+    by_trial = groupby(epoch_rows(session, study), key=itemgetter(0))
+    pending = next(by_trial, None)
     for trial in _trials(session, study, names):
-        own = []
-        while pending is not None and pending[0] == trial[2]:
-            own.append(pending[1:])
-            pending = next(epochs, None)
-        yield trial, own
+        if pending is None or pending[0] != trial[2]:
+            yield trial, ()
+            continue
+        yield trial, pending[1]
+        pending = next(by_trial, None)
 
 
 def export_rows(
@@ -154,45 +163,22 @@ def export_rows(
             yield (study.name, trial[0], *trial[2:])
         return
     no_epoch = (None,) * len(EPOCH_COLUMNS)
-    for trial, own in _trials_with_epochs(session, study, names):
+    for trial, own in trial_stream(session, study, names, epochs=True):
         row = (study.name, trial[0], *trial[2:])
-        if not own:
-            yield row + no_epoch
-        for values in own:
-            yield row + tuple(values)
+        yield from [row + values[1:] for values in own] or [row + no_epoch]
 
 
-def export_json(session: Session, study: Study, *, epochs: bool = False) -> dict[str, Any]:
-    """The study's settings and its rounds, each with its trials (and their epochs)."""
-    names = searched_names(study)
-    trials = (
-        _trials_with_epochs(session, study, names)
-        if epochs
-        else ((trial, []) for trial in _trials(session, study, names))
-    )
-    by_round: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    keys = _trial_names(names)
-    for trial, own in trials:
-        record = dict(zip(keys, trial[2:], strict=True))
-        if epochs:
-            record["epochs"] = [dict(zip(_EPOCH_VALUES, values, strict=True)) for values in own]
-        by_round[trial[1]].append(record)
+def round_record(round_: Round) -> dict[str, Any]:
+    """A round's number, ranges, domains, size, parent and creation time."""
     return {
-        "study": study_record(study),
-        "rounds": [
-            {
-                "round": r.number,
-                "lr": [r.lr_low, r.lr_high],
-                "weight_decay": [r.weight_decay_low, r.weight_decay_high],
-                "domains": domain_records(r),
-                "n_trials": r.n_trials,
-                "narrowed_from": r.parent.number if r.parent else None,
-                "top_k": r.top_k,
-                "created_at": _iso(r.created_at),
-                "trials": by_round[r.id],
-            }
-            for r in study.rounds
-        ],
+        "round": round_.number,
+        "lr": [round_.lr_low, round_.lr_high],
+        "weight_decay": [round_.weight_decay_low, round_.weight_decay_high],
+        "domains": domain_records(round_),
+        "n_trials": round_.n_trials,
+        "narrowed_from": round_.parent.number if round_.parent else None,
+        "top_k": round_.top_k,
+        "created_at": _iso(round_.created_at),
     }
 
 
@@ -218,19 +204,11 @@ def write_csv(session: Session, study: Study, stream: TextIO, *, epochs: bool = 
         return
     stream.write(cells.getvalue())
     no_epoch = (None,) * len(EPOCH_COLUMNS)
-    for trial, own in _trials_with_epochs(session, study, names):
+    for trial, own in trial_stream(session, study, names, epochs=True):
         cells.seek(0)
         cells.truncate()
         writer.writerow((study.name, trial[0], *trial[2:], *no_epoch))
         line = cells.getvalue()
-        if not own:
-            stream.write(line)
-            continue
-        prefix = line[: -len(EPOCH_COLUMNS)]  # up to the comma before the epoch cells
-        # epoch cells are numbers: what csv writes for them is their repr
-        stream.write("".join(prefix + _EPOCH_CELLS % tuple(values) for values in own))
-
-
-def write_json(data: dict[str, Any], stream: TextIO) -> None:
-    json.dump(data, stream, indent=2)
-    stream.write("\n")
+        # up to the comma before the epoch cells, then the cells: numbers, whose CSV is repr
+        template = line[: -len(EPOCH_COLUMNS)].replace("%", "%%") + _EPOCH_CELLS
+        stream.write("".join(map(template.__mod__, own)) or line)

@@ -167,9 +167,10 @@ def trial_rows(session: Session, study: Study) -> Iterator[Sequence[Any]]:
     yield from session.connection().execute(query.execution_options(yield_per=BATCH_ROWS))
 
 
-def epoch_rows(session: Session, study: Study) -> Iterator[Sequence[Any]]:
-    """The study's epochs as plain rows ``(trial id, *EPOCH_ROW)``, in the order of
-    :func:`trial_rows` and by epoch within a trial, fetched :data:`BATCH_ROWS` at a time."""
+def epoch_rows(session: Session, study: Study) -> Iterator[tuple[Any, ...]]:
+    """The study's epochs as plain tuples ``(trial id, *EPOCH_ROW)``, in the order of
+    :func:`trial_rows` and by epoch within a trial: one query, streamed from the database
+    :data:`BATCH_ROWS` rows at a time."""
     query = (
         select(EpochMetric.trial_id, *EPOCH_ROW)
         .join(Trial)
@@ -177,7 +178,8 @@ def epoch_rows(session: Session, study: Study) -> Iterator[Sequence[Any]]:
         .where(Round.study_id == study.id)
         .order_by(Round.number, Trial.number, EpochMetric.epoch)
     )
-    yield from session.connection().execute(query.execution_options(yield_per=BATCH_ROWS))
+    query = query.execution_options(yield_per=BATCH_ROWS, stream_results=True)
+    yield from map(tuple, session.connection().execute(query))
 
 
 # --- what a pruner reads of the round in progress ----------------------------------------

@@ -12,7 +12,7 @@ import typer
 from sqlalchemy.orm import Session, sessionmaker
 
 from hpsearch import export as exporting
-from hpsearch import store
+from hpsearch import json_document, store
 from hpsearch.cli.app import Db, Name, app
 from hpsearch.database import open_store
 from hpsearch.errors import UsageError
@@ -118,12 +118,8 @@ def export(
     factory = open_store(db, read_only=True)
     with factory() as session:  # rows stream from the store while they are written
         study = store.get_study(session, name)
-        if fmt is DataFormat.csv:
-            write = partial(exporting.write_csv, session, study, epochs=epochs)
-        else:
-            write = partial(
-                exporting.write_json, exporting.export_json(session, study, epochs=epochs)
-            )
+        writer = exporting.write_csv if fmt is DataFormat.csv else json_document.write_json
+        write = partial(writer, session, study, epochs=epochs)
         if out is None:
             write(sys.stdout)
             return

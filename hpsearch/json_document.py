@@ -1,0 +1,107 @@
+"""The JSON export, written piece by piece as the store streams its rows.
+
+The text is exactly what ``json.dump(document, stream, indent=2)`` writes of the
+whole document (``{"study": {...}, "rounds": [{..., "trials": [{..., "epochs":
+[...]}]}]}``, see :mod:`hpsearch.export`), but memory holds one trial at a time: each
+part is dumped on its own and indented to its depth in the document, and an epoch,
+the bulk of the document, is written from a template (its floats as ``repr`` gives
+them, as json does for finite floats; a trial with an infinite value goes through
+json instead).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any, TextIO
+
+from sqlalchemy.orm import Session
+
+from hpsearch.export import EPOCH_VALUES, round_record, study_record, trial_names, trial_stream
+from hpsearch.models import Round, Study
+from hpsearch.store import searched_names
+
+_INDENT = "  "
+#: One epoch's object, six levels deep, from a row of trial id (written as nothing),
+#: epoch and five floats.
+_EPOCH = (
+    "%.0s{\n"
+    + ",\n".join(
+        f'{_INDENT * 7}"{name}": {"%d" if name == "epoch" else "%r"}' for name in EPOCH_VALUES
+    )
+    + f"\n{_INDENT * 6}}}"
+)
+#: What ``repr`` writes of a value that json writes otherwise (``Infinity``, ``NaN``, null).
+_NOT_JSON = ("inf", "nan", "None")
+
+
+def _dumps(value: Any, level: int) -> str:
+    """``value`` as json.dump writes it ``level`` levels deep in an indented document."""
+    return json.dumps(value, indent=2).replace("\n", "\n" + _INDENT * level)
+
+
+def _array(items: Iterable[Iterable[str]], level: int) -> Iterator[str]:
+    """The pieces of a JSON array ``level`` levels deep, each item given as the pieces
+    of its text one level deeper; ``[]`` when there is none."""
+    separator = "[\n" + _INDENT * (level + 1)
+    for item in items:
+        yield separator
+        yield from item
+        separator = ",\n" + _INDENT * (level + 1)
+    yield "[]" if separator.startswith("[") else "\n" + _INDENT * level + "]"
+
+
+def _epochs(rows: Iterable[tuple[Any, ...]]) -> str:
+    """A trial's epochs as the array of its ``"epochs"`` key, five levels deep."""
+    rows = list(rows)  # one trial's
+    if not rows:
+        return "[]"
+    inner = _INDENT * 6
+    text = f"[\n{inner}" + f",\n{inner}".join(map(_EPOCH.__mod__, rows)) + f"\n{_INDENT * 5}]"
+    if any(word in text for word in _NOT_JSON):
+        return _dumps([dict(zip(EPOCH_VALUES, row[1:], strict=True)) for row in rows], 5)
+    return text
+
+
+def _opened(record: dict[str, Any], level: int, key: str) -> tuple[str, str]:
+    """The text of ``record`` (``level`` deep) cut where a last ``key`` goes: the part up
+    to that key's value, and the closing brace."""
+    closing = "\n" + _INDENT * level + "}"
+    text = _dumps(record, level)
+    return f'{text[: -len(closing)]},\n{_INDENT * (level + 1)}"{key}": ', closing
+
+
+def document_pieces(session: Session, study: Study, *, epochs: bool = False) -> Iterator[str]:
+    """The export's text in pieces, a trial (with its epochs) at a time."""
+    names = searched_names(study)
+    keys = trial_names(names)
+    trials = trial_stream(session, study, names, epochs=epochs)
+    pending = next(trials, None)
+
+    def round_trials(round_id: int) -> Iterator[tuple[str, ...]]:
+        nonlocal pending
+        while pending is not None and pending[0][1] == round_id:
+            trial, own = pending
+            record = dict(zip(keys, trial[2:], strict=True))
+            if epochs:
+                head, closing = _opened(record, 4, "epochs")
+                yield (head, _epochs(own), closing)
+            else:
+                yield (_dumps(record, 4),)
+            pending = next(trials, None)
+
+    def round_pieces(round_: Round) -> Iterator[str]:
+        head, closing = _opened(round_record(round_), 2, "trials")
+        yield head
+        yield from _array(round_trials(round_.id), 3)
+        yield closing
+
+    yield '{\n  "study": ' + _dumps(study_record(study), 1) + ',\n  "rounds": '
+    yield from _array(map(round_pieces, study.rounds), 1)
+    yield "\n}\n"
+
+
+def write_json(session: Session, study: Study, stream: TextIO, *, epochs: bool = False) -> None:
+    """Write the JSON export of ``study`` (with each trial's ``epochs``) to ``stream``."""
+    for piece in document_pieces(session, study, epochs=epochs):
+        stream.write(piece)

@@ -1,0 +1,182 @@
+"""The JSON export is written piece by piece; its text is what ``json.dump(..., indent=2)``
+of the whole document, built in memory from the ORM objects, writes."""
+
+import io
+import json
+import math
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import STORED_EPOCHS
+from hpsearch import export, json_document, store
+from hpsearch.cli import app
+from hpsearch.database import open_store
+from hpsearch.models import EpochMetric
+from hpsearch.parameters import parse_spec
+from hpsearch.settings import StudySettings
+from hpsearch.space import BOOK_SPACE, SearchSpace
+from hpsearch.store_trials import study_epochs, study_trials
+
+runner = CliRunner()
+DATA = Path(__file__).parent / "data"
+
+
+def whole_document(factory, name: str, *, epochs: bool) -> str:
+    """The export as json.dump wrote it when the whole document was built first."""
+    with factory() as session:
+        study = store.get_study(session, name)
+        trials = study_trials(session, study)
+        searched = export.other_values(session, study, trials)
+        per_trial = study_epochs(session, study) if epochs else {}
+        rounds = []
+        for r in study.rounds:
+            records = []
+            for trial in (t for t in trials if t.round_id == r.id):
+                record = export.trial_record(trial, searched.get(trial.id))
+                if epochs:
+                    record["epochs"] = [export.epoch_record(m) for m in per_trial.get(trial.id, [])]
+                records.append(record)
+            rounds.append(
+                {
+                    "round": r.number,
+                    "lr": [r.lr_low, r.lr_high],
+                    "weight_decay": [r.weight_decay_low, r.weight_decay_high],
+                    "domains": export.domain_records(r),
+                    "n_trials": r.n_trials,
+                    "narrowed_from": r.parent.number if r.parent else None,
+                    "top_k": r.top_k,
+                    "created_at": r.created_at.isoformat(),
+                    "trials": records,
+                }
+            )
+        document = {"study": export.study_record(study), "rounds": rounds}
+    return json.dumps(document, indent=2) + "\n"
+
+
+def exported(db: Path, name: str, *args: str) -> str:
+    result = runner.invoke(app, ["export", name, "--db", str(db), "--format", "json", *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+@pytest.mark.parametrize("epochs", [False, True])
+def test_json_export_is_the_whole_document_as_json_dump_wrote_it(stored_study, epochs):
+    """Diverged, failed (no epoch) and pruned trials, two rounds, one narrowed."""
+    flag = ["--epochs"] if epochs else []
+    text = exported(stored_study.db, "small", *flag)
+    assert text == whole_document(stored_study.factory, "small", epochs=epochs)
+    statuses = [t["status"] for r in json.loads(text)["rounds"] for t in r["trials"]]
+    assert {"pruned", "failed", "diverged", "completed"} <= set(statuses)
+
+
+@pytest.mark.parametrize("study", ["book", "other"])
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+@pytest.mark.parametrize("epochs", [False, True])
+def test_exports_are_byte_equal_to_those_written_before_streaming(tmp_path, study, fmt, epochs):
+    """tests/data/exports/ holds the exports of the previous release's database, written
+    by hpsearch before the JSON export streamed (the CSV export already did)."""
+    db = tmp_path / "release.db"
+    with sqlite3.connect(db) as connection:
+        connection.executescript((DATA / "release-0003.sql").read_text())
+    assert runner.invoke(app, ["db", "upgrade", "--db", str(db)]).exit_code == 0
+    args = ["export", study, "--db", str(db), "--format", fmt, *(["--epochs"] if epochs else [])]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    golden = DATA / "exports" / f"{study}{'-epochs' if epochs else ''}.{fmt}"
+    assert result.stdout == golden.read_text()
+
+
+def other_study(tmp_path: Path, *, values: tuple[float, ...] = (0.25, 1.0 / 3)):
+    """A study searching dropout and the optimizer too: 3 of 5 trials ran 2 epochs."""
+    factory = open_store(str(tmp_path / "other.db"), create=True)
+    space = SearchSpace(
+        BOOK_SPACE.lr, BOOK_SPACE.weight_decay,
+        (parse_spec("dropout=0:0.3"), parse_spec("optimizer=sgd,adam")),
+    )  # fmt: skip
+    with factory.begin() as session:
+        study = store.create_study(session, "other", 3, StudySettings(epochs=2))
+        round0 = store.create_round(session, study, space, 5)
+        for trial in round0.trials[:3]:
+            trial.status, trial.epochs_run, trial.val_accuracy = "completed", 2, 0.25
+            trial.started_at = trial.finished_at = datetime(2026, 1, 1)
+            for epoch in (1, 2):
+                trial.epochs.append(
+                    EpochMetric(epoch=epoch, train_accuracy=values[0] * epoch,
+                                val_accuracy=0.2, train_loss=values[1], val_loss=1e-7,
+                                seconds=0.01)
+                )  # fmt: skip
+    return factory
+
+
+@pytest.mark.parametrize("epochs", [False, True])
+def test_json_export_with_other_searched_parameters_is_the_whole_document(tmp_path, epochs):
+    factory = other_study(tmp_path)
+    text = exported(tmp_path / "other.db", "other", *(["--epochs"] if epochs else []))
+    assert text == whole_document(factory, "other", epochs=epochs)
+    assert json.loads(text)["rounds"][0]["trials"][0]["optimizer"] in ("sgd", "adam")
+
+
+def test_epochs_that_json_writes_apart_are_written_as_json_dump_writes_them(tmp_path):
+    """An infinite loss is written `Infinity` as json.dump writes it, not Python's `inf`."""
+    factory = other_study(tmp_path, values=(0.5, math.inf))
+    text = exported(tmp_path / "other.db", "other", "--epochs")
+    assert '"train_loss": Infinity' in text
+    assert text == whole_document(factory, "other", epochs=True)
+
+
+@pytest.mark.parametrize("epochs", [False, True])
+def test_a_study_without_rounds_or_with_trials_not_run_exports_as_before(tmp_path, epochs):
+    factory = open_store(str(tmp_path / "empty.db"), create=True)
+    with factory.begin() as session:
+        store.create_study(session, "bare", 1, StudySettings(epochs=2))
+        other = store.create_study(session, "waiting", 2, StudySettings(epochs=2))
+        store.create_round(session, other, BOOK_SPACE, 3)
+    flag = ["--epochs"] if epochs else []
+    bare = exported(tmp_path / "empty.db", "bare", *flag)
+    assert bare == whole_document(factory, "bare", epochs=epochs)
+    assert json.loads(bare)["rounds"] == []
+    waiting = exported(tmp_path / "empty.db", "waiting", *flag)
+    assert waiting == whole_document(factory, "waiting", epochs=epochs)
+    assert len(json.loads(waiting)["rounds"][0]["trials"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("write", "written_epochs"),
+    [
+        (json_document.write_json, lambda text: text.count('"epoch": ')),
+        (export.write_csv, lambda text: max(text.count("\n") - 1, 0)),  # less the header
+    ],
+    ids=["json", "csv"],
+)
+def test_exports_write_each_trial_before_reading_the_next(
+    stored_study, monkeypatch, write, written_epochs
+):
+    """Memory holds one trial's epochs, not the study's: whenever the export writes,
+    the epoch rows read from the store and not written yet are at most one trial's
+    (and the one row read ahead to see where that trial ends)."""
+    read: list[int] = []
+    stored_rows = export.epoch_rows
+
+    def counted(session, study):
+        for row in stored_rows(session, study):
+            read.append(row[0])
+            yield row
+
+    monkeypatch.setattr(export, "epoch_rows", counted)
+    text = io.StringIO()
+    ahead: list[int] = []
+
+    class Stream:
+        def write(self, piece: str) -> None:
+            text.write(piece)
+            ahead.append(len(read) - written_epochs(text.getvalue()))
+
+    with stored_study.factory() as session:
+        write(session, store.get_study(session, "small"), Stream(), epochs=True)
+    assert len(read) == 9 * 5 + 2 * 2 + 5 * 5 + 3  # every stored epoch was read once
+    assert len(ahead) > 18  # written in pieces, at least one per trial
+    assert max(ahead) <= STORED_EPOCHS + 1
