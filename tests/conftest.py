@@ -292,6 +292,38 @@ def _finish_searched(session, trial, status: str) -> None:
     trial.val_accuracy = 0.9 - dropout if status == "completed" else None
 
 
+def other_study(db: Path, *, train_accuracy: float = 0.1, train_loss: float = 1.5):
+    """A study "other" in a new store at ``db`` that searches dropout and the optimizer
+    too: 5 trials, the first 3 completed with 2 epochs each. Returns the session factory."""
+    from datetime import datetime
+
+    from hpsearch import store
+    from hpsearch.database import open_store
+    from hpsearch.models import EpochMetric
+    from hpsearch.parameters import parse_spec
+    from hpsearch.settings import StudySettings
+    from hpsearch.space import BOOK_SPACE, SearchSpace
+
+    factory = open_store(str(db), create=True)
+    space = SearchSpace(
+        BOOK_SPACE.lr, BOOK_SPACE.weight_decay,
+        (parse_spec("dropout=0:0.3"), parse_spec("optimizer=sgd,adam")),
+    )  # fmt: skip
+    with factory.begin() as session:
+        study = store.create_study(session, "other", 3, StudySettings(epochs=2))
+        round0 = store.create_round(session, study, space, 5)
+        for trial in round0.trials[:3]:
+            trial.status, trial.epochs_run, trial.val_accuracy = "completed", 2, 0.25
+            trial.started_at = trial.finished_at = datetime(2026, 1, 1)
+            for epoch in (1, 2):
+                trial.epochs.append(
+                    EpochMetric(epoch=epoch, train_accuracy=train_accuracy * epoch,
+                                val_accuracy=0.2, train_loss=train_loss, val_loss=1.0 / 3,
+                                seconds=0.01)
+                )  # fmt: skip
+    return factory
+
+
 # MNIST folders and a local mirror (no network), for test_mnist and test_data
 
 

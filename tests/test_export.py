@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from conftest import other_study
 from hpsearch import export, store
 from hpsearch.cli import app
 from hpsearch.models import EpochMetric, Round, Trial
@@ -200,30 +201,9 @@ def test_streamed_epochs_follow_the_trial_order_when_ids_do_not(stored_study):
 def test_streamed_csv_with_other_searched_parameters_matches_the_whole_rows(tmp_path):
     """With parameters searched besides lr and weight decay, the streamed CSV is the
     text a DictWriter writes of every row built from the ORM objects."""
-    from datetime import datetime
-
-    from hpsearch.database import open_store
-    from hpsearch.parameters import parse_spec
-    from hpsearch.settings import StudySettings
-    from hpsearch.space import BOOK_SPACE, SearchSpace
     from hpsearch.store_trials import study_epochs, study_trials
 
-    factory = open_store(str(tmp_path / "other.db"), create=True)
-    space = SearchSpace(
-        BOOK_SPACE.lr, BOOK_SPACE.weight_decay,
-        (parse_spec("dropout=0:0.3"), parse_spec("optimizer=sgd,adam")),
-    )  # fmt: skip
-    with factory.begin() as session:
-        study = store.create_study(session, "other", 3, StudySettings(epochs=2))
-        round0 = store.create_round(session, study, space, 5)
-        for trial in round0.trials[:3]:
-            trial.status, trial.epochs_run, trial.val_accuracy = "completed", 2, 0.25
-            trial.started_at = trial.finished_at = datetime(2026, 1, 1)
-            for epoch in (1, 2):
-                trial.epochs.append(
-                    EpochMetric(epoch=epoch, train_accuracy=0.1 * epoch, val_accuracy=0.2,
-                                train_loss=1.5, val_loss=1.0 / 3, seconds=0.01)
-                )  # fmt: skip
+    factory = other_study(tmp_path / "other.db")
     with factory() as session:
         study = store.get_study(session, "other")
         names = store.searched_names(study)

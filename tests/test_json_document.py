@@ -5,20 +5,17 @@ import io
 import json
 import math
 import sqlite3
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from conftest import STORED_EPOCHS
+from conftest import STORED_EPOCHS, other_study
 from hpsearch import export, json_document, store
 from hpsearch.cli import app
 from hpsearch.database import open_store
-from hpsearch.models import EpochMetric
-from hpsearch.parameters import parse_spec
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE, SearchSpace
+from hpsearch.space import BOOK_SPACE
 from hpsearch.store_trials import study_epochs, study_trials
 
 runner = CliRunner()
@@ -90,31 +87,9 @@ def test_exports_are_byte_equal_to_those_written_before_streaming(tmp_path, stud
     assert result.stdout == golden.read_text()
 
 
-def other_study(tmp_path: Path, *, values: tuple[float, ...] = (0.25, 1.0 / 3)):
-    """A study searching dropout and the optimizer too: 3 of 5 trials ran 2 epochs."""
-    factory = open_store(str(tmp_path / "other.db"), create=True)
-    space = SearchSpace(
-        BOOK_SPACE.lr, BOOK_SPACE.weight_decay,
-        (parse_spec("dropout=0:0.3"), parse_spec("optimizer=sgd,adam")),
-    )  # fmt: skip
-    with factory.begin() as session:
-        study = store.create_study(session, "other", 3, StudySettings(epochs=2))
-        round0 = store.create_round(session, study, space, 5)
-        for trial in round0.trials[:3]:
-            trial.status, trial.epochs_run, trial.val_accuracy = "completed", 2, 0.25
-            trial.started_at = trial.finished_at = datetime(2026, 1, 1)
-            for epoch in (1, 2):
-                trial.epochs.append(
-                    EpochMetric(epoch=epoch, train_accuracy=values[0] * epoch,
-                                val_accuracy=0.2, train_loss=values[1], val_loss=1e-7,
-                                seconds=0.01)
-                )  # fmt: skip
-    return factory
-
-
 @pytest.mark.parametrize("epochs", [False, True])
 def test_json_export_with_other_searched_parameters_is_the_whole_document(tmp_path, epochs):
-    factory = other_study(tmp_path)
+    factory = other_study(tmp_path / "other.db")
     text = exported(tmp_path / "other.db", "other", *(["--epochs"] if epochs else []))
     assert text == whole_document(factory, "other", epochs=epochs)
     assert json.loads(text)["rounds"][0]["trials"][0]["optimizer"] in ("sgd", "adam")
@@ -122,7 +97,7 @@ def test_json_export_with_other_searched_parameters_is_the_whole_document(tmp_pa
 
 def test_epochs_that_json_writes_apart_are_written_as_json_dump_writes_them(tmp_path):
     """An infinite loss is written `Infinity` as json.dump writes it, not Python's `inf`."""
-    factory = other_study(tmp_path, values=(0.5, math.inf))
+    factory = other_study(tmp_path / "other.db", train_accuracy=0.5, train_loss=math.inf)
     text = exported(tmp_path / "other.db", "other", "--epochs")
     assert '"train_loss": Infinity' in text
     assert text == whole_document(factory, "other", epochs=True)
