@@ -5,14 +5,16 @@ whole document (``{"study": {...}, "rounds": [{..., "trials": [{..., "epochs":
 [...]}]}]}``, see :mod:`hpsearch.export`), but memory holds one trial at a time: each
 part is dumped on its own and indented to its depth in the document, and an epoch,
 the bulk of the document, is written from a template (its floats as ``repr`` gives
-them, as json does for finite floats; a trial with an infinite value goes through
-json instead).
+them, as json does for finite floats; a trial with a value that is not a finite number
+goes through json instead).
 """
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator
+from itertools import chain
 from typing import Any, TextIO
 
 from sqlalchemy.orm import Session
@@ -31,8 +33,6 @@ _EPOCH = (
     )
     + f"\n{_INDENT * 6}}}"
 )
-#: What ``repr`` writes of a value that json writes otherwise (``Infinity``, ``NaN``, null).
-_NOT_JSON = ("inf", "nan", "None")
 
 
 def _dumps(value: Any, level: int) -> str:
@@ -56,11 +56,19 @@ def _epochs(rows: Iterable[tuple[Any, ...]]) -> str:
     rows = list(rows)  # one trial's
     if not rows:
         return "[]"
-    inner = _INDENT * 6
-    text = f"[\n{inner}" + f",\n{inner}".join(map(_EPOCH.__mod__, rows)) + f"\n{_INDENT * 5}]"
-    if any(word in text for word in _NOT_JSON):
+    if not _finite(rows):  # json writes Infinity and NaN where repr writes inf and nan
         return _dumps([dict(zip(EPOCH_VALUES, row[1:], strict=True)) for row in rows], 5)
-    return text
+    inner = _INDENT * 6
+    return f"[\n{inner}" + f",\n{inner}".join(map(_EPOCH.__mod__, rows)) + f"\n{_INDENT * 5}]"
+
+
+def _finite(rows: list[tuple[Any, ...]]) -> bool:
+    """Whether every value of ``rows`` is a finite number (a sum overflowing to infinity
+    says no too, which only sends the rows the slower way)."""
+    try:
+        return math.isfinite(sum(chain.from_iterable(rows)))
+    except TypeError:  # a value that is not a number
+        return False
 
 
 def _opened(record: dict[str, Any], level: int, key: str) -> tuple[str, str]:
