@@ -79,23 +79,32 @@ def _opened(record: dict[str, Any], level: int, key: str) -> tuple[str, str]:
     return f'{text[: -len(closing)]},\n{_INDENT * (level + 1)}"{key}": ', closing
 
 
+def _value(value: Any) -> str:
+    """A trial's value as json.dumps writes it; ints and finite floats as ``repr``."""
+    kind = type(value)
+    if kind is int or (kind is float and math.isfinite(value)):
+        return repr(value)
+    return "null" if value is None else json.dumps(value)
+
+
 def document_pieces(session: Session, study: Study, *, epochs: bool = False) -> Iterator[str]:
     """The export's text in pieces, a trial (with its epochs) at a time."""
     names = searched_names(study)
-    keys = trial_names(names)
+    keys = [f"{_INDENT * 5}{json.dumps(key)}: " for key in trial_names(names)]
+    closing = "\n" + _INDENT * 4 + "}"
     trials = trial_stream(session, study, names, epochs=epochs)
     pending = next(trials, None)
 
     def round_trials(round_id: int) -> Iterator[tuple[str, ...]]:
+        """Each trial's object, four levels deep, written key by key as json.dumps would."""
         nonlocal pending
         while pending is not None and pending[0][1] == round_id:
             trial, own = pending
-            record = dict(zip(keys, trial[2:], strict=True))
+            text = "{\n" + ",\n".join(map(str.__add__, keys, map(_value, trial[2:])))
             if epochs:
-                head, closing = _opened(record, 4, "epochs")
-                yield (head, _epochs(own), closing)
+                yield (text, f',\n{_INDENT * 5}"epochs": ', _epochs(own), closing)
             else:
-                yield (_dumps(record, 4),)
+                yield (text, closing)
             pending = next(trials, None)
 
     def round_pieces(round_: Round) -> Iterator[str]:
