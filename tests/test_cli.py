@@ -153,6 +153,16 @@ def test_python_dash_m_runs_the_cli():
     assert "start" in out.stdout and "narrow" in out.stdout and "report" in out.stdout
 
 
+def test_the_command_line_loads_no_web_server_figures_or_downloads():
+    """Every command imports the whole command line: the dashboard's Flask, the figures'
+    matplotlib, scikit-learn and urllib's download code load only where they are used."""
+    heavy = ("flask", "werkzeug", "jinja2", "matplotlib", "sklearn", "http.client")
+    script = f"import sys, hpsearch.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
+
+
 def test_a_weight_init_standard_deviation_end_to_end(cli, db_path):
     args = [a if a != "1e-1" else "1" for a in TINY_SEARCH]  # std 0.01 learns slowly at lr 0.1
     result = cli("start", "std", "--trials", "2", "--workers", "1", "--weight-init", "0.01", *args)

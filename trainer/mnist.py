@@ -18,11 +18,9 @@ import gzip
 import hashlib
 import os
 import tempfile
-import urllib.request
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from http.client import HTTPException
 from pathlib import Path
 
 import numpy as np
@@ -230,6 +228,8 @@ def _download(
     progress: Progress | None,
 ) -> None:
     """Fetch ``name.gz`` into ``folder`` from the first mirror whose copy checks out."""
+    from http.client import HTTPException  # with urllib: loaded only to download
+
     reason = "no mirror given"
     for mirror in mirrors:
         url = f"{mirror}{name}.gz"
@@ -249,6 +249,8 @@ def _download(
 
 
 def _fetch(url: str, description: str, progress: Progress | None) -> bytes:
+    import urllib.request
+
     with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT) as response:
         total = int(response.headers.get("Content-Length") or 0) or None
         chunks, done = [], 0

@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from hpsearch.cli.app import Db, app, errors
-from hpsearch.dashboard import bind, create_app, serve
 from hpsearch.database import masked, open_store
 
 LOCAL = "127.0.0.1"
@@ -38,6 +37,9 @@ def dashboard(
     what is shown. It never writes to the database nor takes its write lock. It
     listens on 127.0.0.1 unless --host says otherwise. Stop it with Ctrl-C.
     """
+    # Flask and its friends load only for this command, not for every other one.
+    from hpsearch.dashboard import bind, create_app, serve
+
     factory = open_store(db, read_only=True)
     sock = bind(host, port)
     url_host = f"[{host}]" if ":" in host else host
