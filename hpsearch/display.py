@@ -153,10 +153,11 @@ def crowding_note(crowded: dict[str, Any] | None) -> str | None:
 def importance_table(importance: dict[str, Any]) -> Table:
     explained = importance["explained_r2"]
     table = Table(
-        title=f"Parameter importance ({importance['trials']} completed trials)",
+        title=f"Parameter importance ({importance['trials']} trials)",
         caption=(
-            f"{importance['method']}; the parameters explain R\u00b2 = {explained:.2f} of the"
-            " validation accuracy" + ("" if explained > 0.1 else ": too little to rank them")
+            f"{importance['method']}, over the completed and pruned trials; the parameters"
+            f" explain R\u00b2 = {explained:.2f} of their best validation accuracy"
+            + ("" if explained > 0.1 else ": too little to rank them")
         ),
     )
     table.add_column("parameter")

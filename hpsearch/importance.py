@@ -4,7 +4,8 @@ The method (Breiman's permutation importance, as scikit-learn implements it in
 ``sklearn.inspection.permutation_importance``, measured on held-out trials):
 
 1. Each trial is a row of its parameter values (a categorical parameter, such as the
-   optimizer, as one column of choice codes) and its validation accuracy.
+   optimizer, as one column of choice codes) and its validation accuracy (the report
+   gives each completed or pruned trial's best).
 2. The trials are split into ``folds`` groups. For each group, a random forest
    (``sklearn.ensemble.RandomForestRegressor``) learns accuracy from parameters on
    the other trials, and each parameter's column of the held-out group is shuffled
@@ -33,7 +34,7 @@ import numpy as np
 
 from hpsearch.errors import UsageError
 
-#: Fewer completed trials than this give no importance.
+#: Fewer trials than this give no importance.
 MIN_TRIALS = 10
 
 Value = float | int | str | bool
@@ -79,7 +80,7 @@ def parameter_importance(
         raise ValueError(f"{len(rows)} rows but {len(accuracies)} accuracies")
     if len(rows) < MIN_TRIALS:
         raise UsageError(
-            f"importance needs at least {MIN_TRIALS} completed trials, got {len(rows)}"
+            f"importance needs at least {MIN_TRIALS} completed or pruned trials, got {len(rows)}"
         )
     names = sorted(rows[0])
     if not names:

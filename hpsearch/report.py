@@ -117,16 +117,24 @@ def crowding(session: Session, study: Study, k: int = CROWD_TOP_K) -> dict[str, 
     return None
 
 
+#: The trials importance learns from: those that ran to the end or were pruned.
+IMPORTANCE_STATUSES = (TrialStatus.COMPLETED, TrialStatus.PRUNED)
+
+
 def importance_report(
     session: Session, study: Study, *, round_number: int | None = None
 ) -> dict[str, Any]:
-    """Each searched parameter's importance over the completed trials (see
-    :mod:`hpsearch.importance`), with how much of the accuracy they explain."""
+    """Each searched parameter's importance (see :mod:`hpsearch.importance`) over the
+    completed and pruned trials, each by the best validation accuracy it reached (a
+    pruned trial's is what it showed before it was stopped: searches that prune keep
+    few trials to the end), with how much of that accuracy they explain."""
     from hpsearch.importance import parameter_importance  # scikit-learn: only when asked
 
-    trials = store_trials.searched_trials(session, study, round_number=round_number)
+    trials = store_trials.searched_trials(
+        session, study, round_number=round_number, statuses=IMPORTANCE_STATUSES
+    )
     result = parameter_importance(
-        [t.values for t in trials], [t.val_accuracy for t in trials], seed=study.seed
+        [t.values for t in trials], [t.best_val_accuracy for t in trials], seed=study.seed
     )
     return {
         "method": "held-out permutation importance of a random forest",

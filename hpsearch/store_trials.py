@@ -252,24 +252,36 @@ def trial_values(session: Store, trial_ids: Sequence[int]) -> dict[int, dict[str
 
 @dataclass(frozen=True)
 class SearchedTrial:
-    """A completed trial's searched values (by parameter name) and final accuracy."""
+    """A trial's searched values (by parameter name), its final accuracy and the best
+    it reached."""
 
     round_number: int
     number: int
     values: dict[str, Value]
     val_accuracy: float
+    best_val_accuracy: float
 
 
 def searched_trials(
-    session: Session, study: Study, *, round_number: int | None = None
+    session: Session,
+    study: Study,
+    *,
+    round_number: int | None = None,
+    statuses: Sequence[TrialStatus] = (TrialStatus.COMPLETED,),
 ) -> list[SearchedTrial]:
-    """The study's completed trials (of one round) with their searched values."""
+    """The study's trials of ``statuses`` (of one round) with their searched values."""
     query = (
-        select(Trial.id, Round.number, Trial.number, Trial.val_accuracy)
+        select(
+            Trial.id,
+            Round.number,
+            Trial.number,
+            Trial.val_accuracy,
+            func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy),
+        )
         .join(Round)
         .where(
             Round.study_id == study.id,
-            Trial.status == TrialStatus.COMPLETED,
+            Trial.status.in_(statuses),
             Trial.val_accuracy.is_not(None),
         )
         .order_by(Round.number, Trial.number)
@@ -279,7 +291,7 @@ def searched_trials(
     rows = session.execute(query).all()
     values = trial_values(session, [row[0] for row in rows])
     return [
-        SearchedTrial(round_no, number, values[trial_id], accuracy)
-        for trial_id, round_no, number, accuracy in rows
-        if accuracy is not None  # the query asks for it: for the type checker
+        SearchedTrial(round_no, number, values[trial_id], accuracy, best)
+        for trial_id, round_no, number, accuracy, best in rows
+        if accuracy is not None and best is not None  # the query asks for it: for mypy
     ]

@@ -207,10 +207,12 @@ def test_report_importance_prints_a_table_and_json(stored_study, monkeypatch):
     too_few = runner.invoke(app, ["report", "small", "--importance", "--round", "1"])
 
     assert table.exit_code == 0, table.output
-    assert "Parameter importance (14 completed trials)" in table.stdout
+    assert "Parameter importance (15 trials)" in table.stdout
     assert set(data["importance"]["scores"]) == {"lr", "weight_decay"}
     assert too_few.exit_code == 1
-    assert too_few.stderr.strip() == ("Error: importance needs at least 10 completed trials, got 5")
+    assert too_few.stderr.strip() == (
+        "Error: importance needs at least 10 completed or pruned trials, got 6"
+    )
 
 
 def test_report_importance_plot_draws_the_scores_it_prints(searched_study, tmp_path):

@@ -88,7 +88,7 @@ def test_booleans_and_numbers_as_choices_are_columns_too():
 @pytest.mark.parametrize(
     ("n", "accuracy", "message"),
     [
-        (MIN_TRIALS - 1, None, f"at least {MIN_TRIALS} completed trials"),
+        (MIN_TRIALS - 1, None, f"at least {MIN_TRIALS} completed or pruned trials"),
         (20, 0.5, "accuracies differ"),
     ],
 )

@@ -3,8 +3,15 @@ import re
 import pytest
 
 from conftest import epoch_metrics
+from hpsearch import importance as importance_module
 from hpsearch import queue, search, store, store_trials
-from hpsearch.report import crowding, round_summary, study_report, study_summary
+from hpsearch.report import (
+    IMPORTANCE_STATUSES,
+    crowding,
+    round_summary,
+    study_report,
+    study_summary,
+)
 from hpsearch.status import TrialStatus
 
 
@@ -101,18 +108,38 @@ def test_crowding_ranks_the_top_k_as_narrowing_does(factory, round0):
         assert crowding(session, study, k=5) == {"round": 0, "top_k": 5, "edges": {"lr": ["high"]}}
 
 
-def test_importance_report_ranks_the_searched_values_of_completed_trials(stored_study):
+def test_importance_learns_from_completed_and_pruned_trials_by_their_best(
+    stored_study, monkeypatch
+):
+    learned = {}
+
+    def parameter_importance(rows, accuracies, *, seed):
+        learned["rows"], learned["accuracies"] = rows, accuracies
+        return real_importance(rows, accuracies, seed=seed)
+
+    real_importance = importance_module.parameter_importance
+    monkeypatch.setattr(importance_module, "parameter_importance", parameter_importance)
+    with stored_study.factory.begin() as session:  # a trial whose best is not its last
+        pruned_trial = session.scalars(store_trials.ranked([TrialStatus.PRUNED])).one()
+        pruned_trial.best_val_accuracy = pruned_trial.val_accuracy + 0.05
     with stored_study.factory() as session:
         study = store.get_study(session, "small")
         report = study_report(session, study, importance=True)
         plain = study_report(session, study)
         searched = store_trials.searched_trials(session, study)
-        completed = list(session.scalars(store_trials.ranked()))
+        finished = list(session.scalars(store_trials.ranked(IMPORTANCE_STATUSES)))
 
     by_value = sorted((t.values["lr"], t.values["weight_decay"], t.val_accuracy) for t in searched)
+    completed = [t for t in finished if t.status == TrialStatus.COMPLETED]
     assert by_value == sorted((t.lr, t.weight_decay, t.val_accuracy) for t in completed)
+    pruned = [t for t in finished if t.status == TrialStatus.PRUNED]
+    assert len(completed) == 14 and len(pruned) == 1
     importance = report["importance"]
-    assert importance["trials"] == len(completed) == 14
+    assert importance["trials"] == 15
+    lrs = [row["lr"] for row in learned["rows"]]
+    learned_pairs = sorted(zip(lrs, learned["accuracies"], strict=True))
+    assert learned_pairs == sorted((t.lr, t.best_val_accuracy) for t in finished)
+    assert any(t.best_val_accuracy != t.val_accuracy for t in finished)  # best, not final
     assert set(importance["scores"]) == {"lr", "weight_decay"}
     assert sum(importance["scores"].values()) == pytest.approx(1.0)
     assert "importance" not in plain  # only when asked

@@ -48,7 +48,7 @@ def report(
     """Leaderboard of the best trials and a summary of each round.
 
     With --importance, also ranks the searched parameters by how much they drive the
-    final validation accuracy of the completed trials (of --round, if given).
+    best validation accuracy of the completed and pruned trials (of --round, if given).
     With --importance-plot FILE, also draws those scores as a bar chart into FILE.
     With --plot, also draws the figures of the same trials (see `hpsearch plot`) and
     prints their paths (on stderr with --json).
