@@ -86,8 +86,8 @@ class Round(Base):
     n_trials: Mapped[int]
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
     top_k: Mapped[int | None]
-    pruner: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    pruner: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
 
     study: Mapped[Study] = relationship(back_populates="rounds")
     parent: Mapped[Round | None] = relationship(remote_side=[id])
@@ -141,13 +141,13 @@ class Trial(Base):
     heartbeat_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     epochs_run: Mapped[int] = mapped_column(default=0)
-    # Claims so far: a worker's writes are conditional on the attempt it claimed.
-    attempt: Mapped[int] = mapped_column(default=0, server_default="0")
     val_accuracy: Mapped[float | None]  # at the last epoch run
     best_val_accuracy: Mapped[float | None]
     best_epoch: Mapped[int | None]
     train_accuracy: Mapped[float | None]  # at the last epoch run
     error: Mapped[str | None] = mapped_column(Text)
+    # Claims so far: a worker's writes are conditional on the attempt it claimed.
+    attempt: Mapped[int] = mapped_column(default=0, server_default="0")
 
     round: Mapped[Round] = relationship(back_populates="trials")
     epochs: Mapped[list[EpochMetric]] = relationship(
@@ -184,8 +184,8 @@ class EpochMetric(Base):
     __tablename__ = "epoch_metrics"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    epoch: Mapped[int]
     trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    epoch: Mapped[int]
     train_accuracy: Mapped[float]
     val_accuracy: Mapped[float]
     train_loss: Mapped[float]

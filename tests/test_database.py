@@ -34,6 +34,50 @@ def test_empty_database_upgrades_to_head_and_matches_the_models(db_path):
     command.check(alembic_config(engine))
 
 
+def schema(engine):
+    """Everything the inspector sees of every table, and of SQLite's own record of it."""
+    seen = inspect(engine)
+    tables = {}
+    for table in sorted(seen.get_table_names()):
+        columns = [
+            (c["name"], str(c["type"]), c["nullable"], c["default"], c.get("autoincrement"))
+            for c in seen.get_columns(table)
+        ]
+        tables[table] = {
+            "columns": columns,
+            "primary key": seen.get_pk_constraint(table)["constrained_columns"],
+            "foreign keys": sorted(
+                (
+                    tuple(f["constrained_columns"]),
+                    f["referred_table"],
+                    tuple(f["referred_columns"]),
+                    tuple(sorted(f["options"].items())),
+                )
+                for f in seen.get_foreign_keys(table)
+            ),  # fmt: skip
+            "indexes": sorted(
+                (i["name"], tuple(i["column_names"]), bool(i["unique"]))
+                for i in seen.get_indexes(table)
+            ),
+            "unique": sorted(tuple(u["column_names"]) for u in seen.get_unique_constraints(table)),
+            "checks": sorted(c["sqltext"] for c in seen.get_check_constraints(table)),
+        }
+    return tables
+
+
+def test_a_new_store_has_the_schema_the_migrations_build(tmp_path):
+    created = make_engine(database_url(str(tmp_path / "created.db")))
+    check_schema(created, create=True)  # the models' tables, stamped at head
+    migrated = make_engine(database_url(str(tmp_path / "migrated.db")))
+    command.upgrade(alembic_config(migrated), "head")
+
+    assert current_revision(created) == current_revision(migrated) == head_revision()
+    assert set(schema(created)) == set(schema(migrated))
+    for table, described in schema(migrated).items():
+        assert schema(created)[table] == described, table
+    command.check(alembic_config(created))  # and Alembic finds nothing to migrate
+
+
 def test_upgrade_twice_is_a_no_op(db_path):
     engine = make_engine(database_url(str(db_path)))
     upgrade(engine)
