@@ -148,7 +148,9 @@ def importance_figure(
     spread = [importance["spread"][name] for name in names] if "spread" in importance else None
     fig = Figure(figsize=(7.0, 1.6 + 0.45 * len(names)), dpi=DPI, layout="constrained")
     where = "" if round_number is None else f", round {round_number}"
-    fig.suptitle(f"{study}{where}: parameter importance ({importance['trials']} completed trials)")
+    fig.suptitle(
+        f"{study}{where}: parameter importance ({importance['trials']} completed or pruned trials)"
+    )
     ax = fig.add_subplot()
     places = np.arange(len(names))
     ax.barh(places, [scores[name] for name in names], xerr=spread, color="C0", capsize=3)

@@ -159,7 +159,13 @@ def figure_data(
         round_number=round_number,
         space=store.round_space(rounds[0]),
         searched=tuple(
-            SearchedTrial(t.round.number, t.number, values[t.id], t.val_accuracy)
+            SearchedTrial(
+                t.round.number,
+                t.number,
+                values[t.id],
+                t.val_accuracy,
+                t.best_val_accuracy if t.best_val_accuracy is not None else t.val_accuracy,
+            )
             for t in trials
             if t.status == TrialStatus.COMPLETED and t.val_accuracy is not None
         ),

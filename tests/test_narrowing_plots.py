@@ -134,7 +134,7 @@ def test_plot_draws_the_chosen_pair_beside_the_other_figures(searched_study, tmp
     assert result.stdout.split() == [str(out / f"wide-round0-{name}.png") for name in names]
     assert sorted(p.name for p in out.iterdir()) == sorted(f"wide-round0-{n}.png" for n in names)
     assert result.stderr.strip() == (  # round 0 alone has too few for the importance
-        "No wide-round0-importance: importance needs at least 10 completed trials, got 8"
+        "No wide-round0-importance: importance needs at least 10 completed or pruned trials, got 8"
     )
 
 

@@ -108,7 +108,7 @@ def test_the_importance_bars_run_from_the_highest_score_down(scores):
     ranked = sorted(scores, key=lambda name: -scores[name])
     assert names == [n.replace("_", " ") for n in ranked]
     assert lengths == pytest.approx([scores[n] for n in ranked])
-    assert "30 completed trials" in fig.texts[0].get_text()  # the suptitle
+    assert "30 completed or pruned trials" in fig.texts[0].get_text()  # the suptitle
 
 
 def test_the_importance_spread_is_drawn_as_error_bars_when_there_is_one():

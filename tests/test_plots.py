@@ -156,7 +156,8 @@ def test_figure_data_refuses_an_unknown_study_or_round(stored_study, error, name
         ([], [f"small-{kind}.png" for kind in [*plots.FIGURES, "importance"]], ""),
         (["--round", "0", "--format", "svg", "--top", "3"],
          [f"small-round0-{kind}.svg" for kind in plots.FIGURES],
-         "No small-round0-importance: importance needs at least 10 completed trials, got 9\n"),
+         "No small-round0-importance: importance needs at least 10 completed or pruned"
+         " trials, got 9\n"),
     ],
 )  # fmt: skip
 def test_plot_command_writes_the_figures_and_prints_their_paths(

@@ -87,7 +87,7 @@ def plot(
     Writes NAME-curves (the book's grid of learning curves), NAME-narrowing (--y against
     --x, by default lr against weight decay, with each round's range; NAME-narrowing-X-Y
     for other parameters), NAME-history (the best validation accuracy so far),
-    NAME-parameters, NAME-slices and, with at least 10 completed trials, NAME-importance
+    NAME-parameters, NAME-slices and, with at least 10 completed or pruned trials, NAME-importance
     (the scores of `report --importance`); NAME-roundR-... with --round. Prints their paths.
     """
     factory = open_store(db, read_only=True)
