@@ -1,15 +1,17 @@
 """Figures of every searched parameter, on ``matplotlib.figure.Figure`` (no pyplot state).
 
     parameters  parallel coordinates: one vertical axis per searched parameter, one
-                line per completed trial, coloured by its final validation accuracy
-    slices      one panel per searched parameter: final validation accuracy against
-                its value (log scale for a log range; a choice as a strip per choice)
+                line per completed or pruned trial, coloured by the best validation
+                accuracy it reached
+    slices      one panel per searched parameter: that accuracy against its value
+                (log scale for a log range; a choice as a strip per choice)
     importance  a bar per searched parameter, its importance score (largest on top),
                 with the score's spread over the held-out groups as an error bar
 
-The first two draw from a :class:`~hpsearch.plots.FigureData`: its completed trials'
-values (``searched``) and the space of the first round shown, which says each
-parameter's kind and scale. The third draws the scores of
+The first two draw from a :class:`~hpsearch.plots.FigureData`: its completed and
+pruned trials' values (``searched``; a search that prunes keeps few trials to the end,
+and the pruned ones show where accuracy is low) and the space of the first round
+shown, which says each parameter's kind and scale. The third draws the scores of
 :func:`hpsearch.report.importance_report` (computed by :mod:`hpsearch.importance`).
 """
 
@@ -69,20 +71,20 @@ def _title(data: FigureData, what: str) -> str:
 
 
 def _nothing(fig: Figure) -> Figure:
-    fig.add_subplot().text(0.5, 0.5, "no completed trial yet", ha="center", va="center")
+    fig.add_subplot().text(0.5, 0.5, "no completed or pruned trial yet", ha="center", va="center")
     return fig
 
 
 def parameters_figure(data: FigureData) -> Figure:
-    """Parallel coordinates of the searched parameters, a line per completed trial."""
+    """Parallel coordinates of the searched parameters, a line per completed or pruned trial."""
     space, trials = data.space, data.searched
     names = space.names if space else []
     fig = Figure(figsize=(max(6.0, 1.6 * len(names) + 1.5), 4.8), dpi=DPI, layout="constrained")
-    fig.suptitle(_title(data, f"searched parameters of {len(trials)} completed trials"))
+    fig.suptitle(_title(data, f"searched parameters of {len(trials)} completed or pruned trials"))
     if space is None or not trials:
         return _nothing(fig)
     ax = fig.add_subplot()
-    accuracies = np.array([t.val_accuracy for t in trials])
+    accuracies = np.array([t.best_val_accuracy for t in trials])
     norm = Normalize(float(accuracies.min()), float(accuracies.max()) or 1.0)
     cmap = colormaps["viridis"]
     columns = [_position(d, [t.values[d.name] for t in trials]) for d in space]
@@ -99,23 +101,23 @@ def parameters_figure(data: FigureData) -> Figure:
     ax.set_yticks([])
     ax.set_xlim(-0.2, len(names) - 0.5)
     ax.set_ylim(-0.05, 1.05)
-    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="final validation accuracy")
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="best validation accuracy")
     return fig
 
 
 def slices_figure(data: FigureData) -> Figure:
-    """One panel per searched parameter: final validation accuracy against its value."""
+    """One panel per searched parameter: best validation accuracy against its value."""
     space, trials = data.space, data.searched
     domains = list(space) if space else []
     columns = min(COLUMNS, max(len(domains), 1))
     rows = math.ceil(max(len(domains), 1) / columns)
     size = (PANEL_SIZE[0] * columns, PANEL_SIZE[1] * rows + 0.6)
     fig = Figure(figsize=size, dpi=DPI, layout="constrained")
-    fig.suptitle(_title(data, "final validation accuracy by parameter"))
+    fig.suptitle(_title(data, "best validation accuracy by parameter, completed and pruned trials"))
     if not domains or not trials:
         return _nothing(fig)
     axes = fig.subplots(rows, columns, squeeze=False, sharey=True).ravel()
-    accuracies = [t.val_accuracy for t in trials]
+    accuracies = [t.best_val_accuracy for t in trials]
     jitter = np.random.default_rng(0).uniform(-0.15, 0.15, size=len(trials))  # fixed: same plot
     for ax, domain in zip(axes, domains, strict=False):
         values = [t.values[domain.name] for t in trials]
@@ -132,7 +134,7 @@ def slices_figure(data: FigureData) -> Figure:
         ax.set_xlabel(label(domain.name))
         ax.grid(alpha=0.3)
     for ax in axes[: len(domains) : columns]:
-        ax.set_ylabel("validation accuracy")
+        ax.set_ylabel("best validation accuracy")
     for ax in axes[len(domains) :]:
         ax.set_visible(False)
     return fig

@@ -42,6 +42,9 @@ PANEL_SIZE = (3.0, 2.4)  # inches
 # How a diverged or failed trial is drawn in the history.
 LOST: dict[str, Any] = {"marker": "x", "color": "tab:red", "s": 30, "zorder": 3, "clip_on": False}
 
+#: The trials the parameter figures show: those that ran to the end or were pruned.
+SEARCHED_STATUSES = (TrialStatus.COMPLETED, TrialStatus.PRUNED)
+
 
 @dataclass(frozen=True)
 class TrialPoint:
@@ -86,7 +89,7 @@ class FigureData:
     top_k: tuple[TopK, ...]
     round_number: int | None = None  # the one round shown, if only one
     space: SearchSpace | None = None  # the first round's, with every searched parameter
-    searched: tuple[SearchedTrial, ...] = ()  # the completed trials' values
+    searched: tuple[SearchedTrial, ...] = ()  # the completed and pruned trials' values
     axes: tuple[str, str] = DEFAULT_AXES  # the narrowing figure's x and y parameters
 
 
@@ -167,7 +170,7 @@ def figure_data(
                 t.best_val_accuracy if t.best_val_accuracy is not None else t.val_accuracy,
             )
             for t in trials
-            if t.status == TrialStatus.COMPLETED and t.val_accuracy is not None
+            if t.status in SEARCHED_STATUSES and t.val_accuracy is not None
         ),
         axes=axes,
     )

@@ -13,17 +13,22 @@ from hpsearch.status import TrialStatus
 SPACE = ("optimizer=sgd,momentum,adam", "dropout=0:0.5", "hidden_layers=1:4")
 
 
+STATUSES = [TrialStatus.COMPLETED] * 7 + [TrialStatus.PRUNED, TrialStatus.DIVERGED]
+
+
 @pytest.fixture
 def searched(tmp_path):
-    """A study of 9 trials over lr, weight decay and three more parameters, 8 completed."""
+    """A study of 9 trials over lr, weight decay and three more parameters: 7 completed,
+    1 pruned, 1 diverged."""
     factory = open_store(str(tmp_path / "p.db"), create=True)
     space = make_space((1e-4, 1e-1), (1e-8, 1e-4), {d.name: d for d in map(parse_spec, SPACE)})
     with factory.begin() as session:
         study = store.create_study(session, "p", 3, StudySettings())
         round_ = store.create_round(session, study, space, 9)
         for i, trial in enumerate(round_.trials):
-            trial.status = TrialStatus.COMPLETED if i < 8 else TrialStatus.DIVERGED
+            trial.status = STATUSES[i]
             trial.val_accuracy = 0.1 * i
+            trial.best_val_accuracy = 0.1 * i + 0.05
     with factory() as session:
         return plots.figure_data(session, store.get_study(session, "p"))
 
@@ -61,18 +66,22 @@ def test_slices_draw_a_panel_per_parameter_with_every_completed_trial(searched):
 
 def test_the_values_drawn_are_the_stored_ones(searched, tmp_path):
     with open_store(str(tmp_path / "p.db")).begin() as session:
-        stored = store_trials.searched_trials(session, store.get_study(session, "p"))
+        study = store.get_study(session, "p")
+        stored = store_trials.searched_trials(session, study, statuses=plots.SEARCHED_STATUSES)
     assert [t.values for t in searched.searched] == [t.values for t in stored]
+    assert len(stored) == 8  # the completed trials and the pruned one
     slices = slices_figure(searched)
     (points,) = [c for c in slices.axes[3].collections if isinstance(c, PathCollection)]
     assert sorted(points.get_offsets()[:, 0]) == sorted(t.values["dropout"] for t in stored)
+    drawn = sorted(map(tuple, points.get_offsets()))
+    assert drawn == sorted((t.values["dropout"], t.best_val_accuracy) for t in stored)  # best
 
 
 def test_without_completed_trials_the_figures_say_so(searched):
     empty = plots.FigureData(searched.study, (), (), (), (), space=searched.space, searched=())
     for draw in (parameters_figure, slices_figure):
         texts = [t.get_text() for ax in draw(empty).axes for t in ax.texts]
-        assert texts == ["no completed trial yet"]
+        assert texts == ["no completed or pruned trial yet"]
 
 
 IMPORTANCE = {
