@@ -14,8 +14,8 @@ QUERIES = re.findall(r"```sql\n(.*?)```", README.read_text(), flags=re.DOTALL)
 
 @pytest.fixture
 def book_db(cli, db_path):
-    """Studies named 'book' (two rounds) and 'opt' (three rounds, searching the optimizer
-    and the hidden layers), as in the README."""
+    """Studies named 'book' (two rounds), 'opt' (three rounds, searching the optimizer
+    and the hidden layers) and 'fashion' (optimizer and batch norm), as in the README."""
     assert cli("start", "book", "--trials", "5", "--workers", "1", *TINY_SEARCH).exit_code == 0
     narrowed = cli("narrow", "book", "-k", "2", "--trials", "3", "--workers", "1", "-q",
                    "--no-verify")  # fmt: skip
@@ -28,6 +28,10 @@ def book_db(cli, db_path):
         narrowed = cli("narrow", "opt", "-k", "4", "--trials", "4", "--workers", "1", "-q",
                        "--no-verify")  # fmt: skip
         assert narrowed.exit_code == 0, narrowed.output
+    searched = cli("start", "fashion", "--trials", "8", "--workers", "1", "--search",
+                   "optimizer=sgd,momentum,adam", "--search", "batchnorm=true,false",
+                   *TINY_SEARCH)  # fmt: skip
+    assert searched.exit_code == 0, searched.output
     return db_path
 
 
