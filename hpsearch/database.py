@@ -182,13 +182,23 @@ def head_revision() -> str:
     return head
 
 
+def _foreign(engine: Engine) -> StoreError:
+    return StoreError(f"database {masked(engine.url)} holds tables but is not an hpsearch store")
+
+
 def create_at_head(engine: Engine) -> None:
     """Create the models' tables in an empty database and stamp it with
     :data:`HEAD_REVISION`, in one transaction (no Alembic import: a new study starts
-    faster)."""
+    faster). On SQLite the transaction holds the write lock from its start, so of two
+    commands creating one store together, the second finds the first's."""
     from hpsearch.models import Base
 
     with engine.begin() as connection:
+        seen = inspect(connection)
+        if seen.has_table(VERSION_TABLE.name):
+            return  # another command created it meanwhile
+        if seen.get_table_names():
+            raise _foreign(engine)
         Base.metadata.create_all(connection)
         VERSION_TABLE.create(connection)
         connection.execute(VERSION_TABLE.insert().values(version_num=HEAD_REVISION))
@@ -240,15 +250,12 @@ def check_schema(engine: Engine, *, create: bool) -> None:
         if revision == HEAD_REVISION:
             return
         if revision is None:
-            tables = inspect(engine).get_table_names()
-            if tables:
-                raise StoreError(
-                    f"database {masked(engine.url)} holds tables but is not an hpsearch store"
-                )
-            if not create:
-                raise StoreError(f"database {masked(engine.url)} holds no hpsearch studies yet")
-            create_at_head(engine)
-            return
+            if create:
+                create_at_head(engine)
+                return
+            if inspect(engine).get_table_names():
+                raise _foreign(engine)
+            raise StoreError(f"database {masked(engine.url)} holds no hpsearch studies yet")
         head = head_revision()
         if revision == head:
             return

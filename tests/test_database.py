@@ -1,6 +1,8 @@
 import json
 import sqlite3
+import threading
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from alembic import command
@@ -260,3 +262,34 @@ def test_the_head_revision_constant_is_alembics_head():
     from hpsearch.database import HEAD_REVISION
 
     assert head_revision() == HEAD_REVISION
+
+
+def test_two_commands_creating_one_new_store_together_both_open_it(tmp_path):
+    url = database_url(str(tmp_path / "new.db"))
+    engines = [make_engine(url), make_engine(url)]
+    both_read = threading.Barrier(2)
+    real_revision = database.current_revision
+
+    def revision_then_wait(engine):
+        revision = real_revision(engine)
+        both_read.wait(timeout=30)  # both saw an empty database before either creates it
+        return revision
+
+    errors = []
+
+    def create(engine):
+        try:
+            check_schema(engine, create=True)
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever a racer met
+            errors.append(exc)
+
+    with mock.patch.object(database, "current_revision", revision_then_wait):
+        racers = [threading.Thread(target=create, args=(engine,)) for engine in engines]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join(timeout=60)
+    assert errors == []
+    with sqlite3.connect(tmp_path / "new.db") as connection:
+        versions = connection.execute("SELECT version_num FROM alembic_version").fetchall()
+    assert versions == [(database.HEAD_REVISION,)]
