@@ -42,9 +42,6 @@ PANEL_SIZE = (3.0, 2.4)  # inches
 # How a diverged or failed trial is drawn in the history.
 LOST: dict[str, Any] = {"marker": "x", "color": "tab:red", "s": 30, "zorder": 3, "clip_on": False}
 
-#: The trials the parameter figures show: those that ran to the end or were pruned.
-SEARCHED_STATUSES = (TrialStatus.COMPLETED, TrialStatus.PRUNED)
-
 
 @dataclass(frozen=True)
 class TrialPoint:
@@ -161,16 +158,10 @@ def figure_data(
         top_k=tuple(top_k),
         round_number=round_number,
         space=store.round_space(rounds[0]),
-        searched=tuple(
-            SearchedTrial(
-                t.round.number,
-                t.number,
-                values[t.id],
-                t.val_accuracy,
-                t.best_val_accuracy if t.best_val_accuracy is not None else t.val_accuracy,
-            )
+        searched=tuple(  # the trials read above, as store_trials.searched_trials gives them
+            store_trials.searched_trial(t, values[t.id])
             for t in trials
-            if t.status in SEARCHED_STATUSES and t.val_accuracy is not None
+            if t.status in store_trials.SEARCHED_STATUSES and t.val_accuracy is not None
         ),
         axes=axes,
     )

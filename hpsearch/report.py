@@ -117,10 +117,6 @@ def crowding(session: Session, study: Study, k: int = CROWD_TOP_K) -> dict[str, 
     return None
 
 
-#: The trials importance learns from: those that ran to the end or were pruned.
-IMPORTANCE_STATUSES = (TrialStatus.COMPLETED, TrialStatus.PRUNED)
-
-
 def importance_report(
     session: Session, study: Study, *, round_number: int | None = None
 ) -> dict[str, Any]:
@@ -130,9 +126,7 @@ def importance_report(
     few trials to the end), with how much of that accuracy they explain."""
     from hpsearch.importance import parameter_importance  # scikit-learn: only when asked
 
-    trials = store_trials.searched_trials(
-        session, study, round_number=round_number, statuses=IMPORTANCE_STATUSES
-    )
+    trials = store_trials.searched_trials(session, study, round_number=round_number)
     result = parameter_importance(
         [t.values for t in trials], [t.best_val_accuracy for t in trials], seed=study.seed
     )

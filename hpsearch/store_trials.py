@@ -250,6 +250,11 @@ def trial_values(session: Store, trial_ids: Sequence[int]) -> dict[int, dict[str
     return {trial_id: values[trial_id] for trial_id in trial_ids}
 
 
+#: The trials that show what their searched values are worth: those that ran to the end,
+#: and those pruned (by the best accuracy they reached before they were stopped).
+SEARCHED_STATUSES = (TrialStatus.COMPLETED, TrialStatus.PRUNED)
+
+
 @dataclass(frozen=True)
 class SearchedTrial:
     """A trial's searched values (by parameter name), its final accuracy and the best
@@ -267,7 +272,7 @@ def searched_trials(
     study: Study,
     *,
     round_number: int | None = None,
-    statuses: Sequence[TrialStatus] = (TrialStatus.COMPLETED,),
+    statuses: Sequence[TrialStatus] = SEARCHED_STATUSES,
 ) -> list[SearchedTrial]:
     """The study's trials of ``statuses`` (of one round) with their searched values."""
     query = (
@@ -295,3 +300,11 @@ def searched_trials(
         for trial_id, round_no, number, accuracy, best in rows
         if accuracy is not None and best is not None  # the query asks for it: for mypy
     ]
+
+
+def searched_trial(trial: Trial, values: dict[str, Value]) -> SearchedTrial:
+    """A trial already read, as :func:`searched_trials` gives it (best: its final
+    accuracy when it has no best)."""
+    assert trial.val_accuracy is not None, "only trials with an accuracy are searched"
+    best = trial.best_val_accuracy if trial.best_val_accuracy is not None else trial.val_accuracy
+    return SearchedTrial(trial.round.number, trial.number, values, trial.val_accuracy, best)

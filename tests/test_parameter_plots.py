@@ -67,7 +67,9 @@ def test_slices_draw_a_panel_per_parameter_with_every_completed_trial(searched):
 def test_the_values_drawn_are_the_stored_ones(searched, tmp_path):
     with open_store(str(tmp_path / "p.db")).begin() as session:
         study = store.get_study(session, "p")
-        stored = store_trials.searched_trials(session, study, statuses=plots.SEARCHED_STATUSES)
+        stored = store_trials.searched_trials(
+            session, study, statuses=store_trials.SEARCHED_STATUSES
+        )
     assert [t.values for t in searched.searched] == [t.values for t in stored]
     assert len(stored) == 8  # the completed trials and the pruned one
     slices = slices_figure(searched)

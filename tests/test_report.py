@@ -6,7 +6,6 @@ from conftest import epoch_metrics
 from hpsearch import importance as importance_module
 from hpsearch import queue, search, store, store_trials
 from hpsearch.report import (
-    IMPORTANCE_STATUSES,
     crowding,
     round_summary,
     study_report,
@@ -126,8 +125,8 @@ def test_importance_learns_from_completed_and_pruned_trials_by_their_best(
         study = store.get_study(session, "small")
         report = study_report(session, study, importance=True)
         plain = study_report(session, study)
-        searched = store_trials.searched_trials(session, study)
-        finished = list(session.scalars(store_trials.ranked(IMPORTANCE_STATUSES)))
+        searched = store_trials.searched_trials(session, study, statuses=[TrialStatus.COMPLETED])
+        finished = list(session.scalars(store_trials.ranked(store_trials.SEARCHED_STATUSES)))
 
     by_value = sorted((t.values["lr"], t.values["weight_decay"], t.val_accuracy) for t in searched)
     completed = [t for t in finished if t.status == TrialStatus.COMPLETED]
