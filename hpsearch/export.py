@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from hpsearch.domains import Value
 from hpsearch.models import EpochMetric, Round, Study, Trial
+from hpsearch.number_text import row_texts
 from hpsearch.settings import StudySettings
 from hpsearch.store import searched_names
 from hpsearch.store_trials import TRIAL_ROW, epoch_rows, trial_rows, trial_values
@@ -210,5 +211,10 @@ def write_csv(session: Session, study: Study, stream: TextIO, *, epochs: bool = 
         writer.writerow((study.name, trial[0], *trial[2:], *no_epoch))
         line = cells.getvalue()
         # up to the comma before the epoch cells, then the cells: numbers, whose CSV is repr
-        template = line[: -len(EPOCH_COLUMNS)].replace("%", "%%") + _EPOCH_CELLS
-        stream.write("".join(map(template.__mod__, own)) or line)
+        head = line[: -len(EPOCH_COLUMNS)]
+        rows = list(own)  # one trial's
+        if (texts := row_texts(rows)) is not None:
+            stream.write("".join(f"{head}{text}\n" for text in texts) or line)
+            continue
+        template = head.replace("%", "%%") + _EPOCH_CELLS
+        stream.write("".join(map(template.__mod__, rows)) or line)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from itertools import chain
 from typing import Any, TextIO
 
@@ -21,18 +22,34 @@ from sqlalchemy.orm import Session
 
 from hpsearch.export import EPOCH_VALUES, round_record, study_record, trial_names, trial_stream
 from hpsearch.models import Round, Study
+from hpsearch.number_text import row_texts
 from hpsearch.store import searched_names
 
 _INDENT = "  "
-#: One epoch's object, six levels deep, from a row of trial id (written as nothing),
-#: epoch and five floats.
-_EPOCH = (
-    "%.0s{\n"
-    + ",\n".join(
-        f'{_INDENT * 7}"{name}": {"%d" if name == "epoch" else "%r"}' for name in EPOCH_VALUES
+
+
+def _epoch_template(epoch: str, number: str) -> str:
+    """One epoch's object, six levels deep, with the conversion ``epoch`` for its epoch
+    and ``number`` for each of its five floats."""
+    lines = (
+        f'{_INDENT * 7}"{name}": {epoch if name == "epoch" else number}' for name in EPOCH_VALUES
     )
-    + f"\n{_INDENT * 6}}}"
-)
+    return "{\n" + ",\n".join(lines) + f"\n{_INDENT * 6}}}"
+
+
+#: An epoch's object from a row of trial id (written as nothing), epoch and five floats.
+_EPOCH = "%.0s" + _epoch_template("%d", "%r")
+
+
+@lru_cache(maxsize=16)
+def _epochs_template(count: int) -> str:
+    """The objects of ``count`` epochs, from their values already written as text."""
+    inner = _INDENT * 6
+    return (
+        f"[\n{inner}"
+        + f",\n{inner}".join([_epoch_template("%s", "%s")] * count)
+        + f"\n{_INDENT * 5}]"
+    )
 
 
 def _dumps(value: Any, level: int) -> str:
@@ -56,6 +73,8 @@ def _epochs(rows: Iterable[tuple[Any, ...]]) -> str:
     rows = list(rows)  # one trial's
     if not rows:
         return "[]"
+    if (texts := row_texts(rows)) is not None:
+        return _epochs_template(len(rows)) % tuple(",".join(texts).split(","))
     if not _finite(rows):  # json writes Infinity and NaN where repr writes inf and nan
         return _dumps([dict(zip(EPOCH_VALUES, row[1:], strict=True)) for row in rows], 5)
     inner = _INDENT * 6

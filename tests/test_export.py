@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+import math
 
 import pytest
 from sqlalchemy import select
@@ -198,12 +199,14 @@ def test_streamed_epochs_follow_the_trial_order_when_ids_do_not(stored_study):
     assert by_trial == stored
 
 
-def test_streamed_csv_with_other_searched_parameters_matches_the_whole_rows(tmp_path):
+@pytest.mark.parametrize("train_loss", [1.5, 5e-05, 1e-07, 1e16, math.inf])
+def test_streamed_csv_with_other_searched_parameters_matches_the_whole_rows(tmp_path, train_loss):
     """With parameters searched besides lr and weight decay, the streamed CSV is the
-    text a DictWriter writes of every row built from the ORM objects."""
+    text a DictWriter writes of every row built from the ORM objects; also with a loss
+    that repr writes with an exponent, or that is not finite."""
     from hpsearch.store_trials import study_epochs, study_trials
 
-    factory = other_study(tmp_path / "other.db")
+    factory = other_study(tmp_path / "other.db", train_loss=train_loss)
     with factory() as session:
         study = store.get_study(session, "other")
         names = store.searched_names(study)

@@ -95,11 +95,19 @@ def test_json_export_with_other_searched_parameters_is_the_whole_document(tmp_pa
     assert json.loads(text)["rounds"][0]["trials"][0]["optimizer"] in ("sgd", "adam")
 
 
-def test_epochs_that_json_writes_apart_are_written_as_json_dump_writes_them(tmp_path):
-    """An infinite loss is written `Infinity` as json.dump writes it, not Python's `inf`."""
-    factory = other_study(tmp_path / "other.db", train_accuracy=0.5, train_loss=math.inf)
+@pytest.mark.parametrize(
+    ("train_loss", "written"),
+    [(math.inf, "Infinity"), (-math.inf, "-Infinity"), (5e-05, "5e-05"), (1e-07, "1e-07"),
+     (1e16, "1e+16"), (2.5e-4, "0.00025")],
+)  # fmt: skip
+def test_epochs_that_json_writes_apart_are_written_as_json_dump_writes_them(
+    tmp_path, train_loss, written
+):
+    """An infinite loss is written `Infinity` as json.dump writes it, not Python's `inf`;
+    a loss written with an exponent has repr's exponent (`1e-07`, not `1e-7`)."""
+    factory = other_study(tmp_path / "other.db", train_accuracy=0.5, train_loss=train_loss)
     text = exported(tmp_path / "other.db", "other", "--epochs")
-    assert '"train_loss": Infinity' in text
+    assert f'"train_loss": {written},' in text
     assert text == whole_document(factory, "other", epochs=True)
 
 
