@@ -31,7 +31,14 @@ from hpsearch import verified
 from hpsearch.settings import StudySettings
 from hpsearch.space import split_seed
 from trainer import DataError, DownloadError, Mnist, Split, find_mnist, load_mnist, validation_split
-from trainer.mnist import DATASETS, FASHION_MNIST, MNIST, IdxDataset, missing_files
+from trainer.mnist import (
+    DATASETS,
+    FASHION_MNIST,
+    MNIST,
+    IdxDataset,
+    load_training_head,
+    missing_files,
+)
 
 DATA_DIR_ENV = "HPSEARCH_DATA_DIR"
 
@@ -156,10 +163,17 @@ def normalized(images: np.ndarray, dtype: str) -> np.ndarray:
 
 def study_split(mnist: Mnist, settings: StudySettings, study_seed: int) -> Split:
     """The study's train/validation split, normalised to [0, 1] in the study's dtype."""
-    settings.split_sizes(len(mnist.x_train))
+    return _drawn_split(mnist.x_train, mnist.t_train, len(mnist.x_train), settings, study_seed)
+
+
+def _drawn_split(
+    x: np.ndarray, t: np.ndarray, available: int, settings: StudySettings, study_seed: int
+) -> Split:
+    """The split of ``x`` and ``t``, the first (or all) of ``available`` training samples."""
+    settings.split_sizes(available)
     split = validation_split(
-        mnist.x_train,
-        mnist.t_train,
+        x,
+        t,
         val_fraction=settings.val_fraction,
         train_size=settings.train_size,
         seed=split_seed(study_seed),
@@ -173,5 +187,15 @@ def study_split(mnist: Mnist, settings: StudySettings, study_seed: int) -> Split
 
 
 def load_split(settings: StudySettings, study_seed: int, source: DataSource) -> Split:
-    """Read the study's data set and draw its split: what every worker does once."""
-    return study_split(read_dataset(source, settings.dataset), settings, study_seed)
+    """Read the study's data set and draw its split: what every worker does once.
+
+    The split takes the first ``train_size`` training samples (see
+    :func:`trainer.validation_split`): of files verified before, or with verification
+    off, only those are read, not the test set (a fraction of a second a worker, for the
+    book's 500 samples). Files not verified yet are read whole and verified first."""
+    dataset = DATASETS[settings.dataset]
+    folder = data_folder(source.data_dir, dataset=dataset, download=source.download, progress=False)
+    if source.verify and not verified.is_verified(folder, dataset.checksums):
+        return study_split(read_dataset(source, settings.dataset), settings, study_seed)
+    head = load_training_head(folder, settings.train_size)
+    return _drawn_split(head.x, head.t, head.available, settings, study_seed)

@@ -18,6 +18,7 @@ from hpsearch.data import (
     read_dataset,
     study_split,
 )
+from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings
 from trainer import load_mnist
 from trainer.errors import DataError, DownloadError
@@ -281,3 +282,43 @@ def test_a_study_split_reads_the_study_dataset(tiny_mnist, clean_env, monkeypatc
     assert (len(split.x_train), len(split.x_val)) == (80, 20)
     with pytest.raises(DataError, match="^MNIST files not found"):
         load_split(StudySettings(train_size=100, batch_size=20), 5, DataSource(download=False))
+
+
+def test_a_split_of_files_not_verified_reads_only_the_samples_it_takes(tiny_mnist, monkeypatch):
+    """With verification off, a worker reads the head of the training set, never the
+    whole data set, and draws the split it would draw from the whole."""
+    source = DataSource(str(tiny_mnist), verify=False)
+    settings = StudySettings(train_size=100, val_fraction=0.2, batch_size=20)
+    whole = study_split(read_dataset(source), settings, 5)
+
+    def whole_read(*args, **kwargs):
+        raise AssertionError("the whole data set was read")
+
+    monkeypatch.setattr("hpsearch.data.load_mnist", whole_read)
+    split = load_split(settings, 5, source)
+
+    for part in ("x_train", "t_train", "x_val", "t_val"):
+        np.testing.assert_array_equal(getattr(split, part), getattr(whole, part))
+    with pytest.raises(UsageError, match="train size 400 is larger than the 300 samples"):
+        load_split(StudySettings(train_size=400, batch_size=20), 5, source)
+
+
+def test_real_mnist_once_verified_is_read_only_as_far_as_the_split_goes(
+    real_mnist, monkeypatch, tmp_path
+):
+    """The first read verifies the whole data set; after that a worker reads the head
+    of the training set, and draws the same split as from the whole."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    source = DataSource(str(real_mnist))
+    settings = StudySettings()  # the book's 500 samples
+    first = load_split(settings, 3, source)  # reads everything, verifies, remembers
+
+    def whole_read(*args, **kwargs):
+        raise AssertionError("the whole data set was read")
+
+    monkeypatch.setattr("hpsearch.data.load_mnist", whole_read)
+    again = load_split(settings, 3, source)
+
+    for part in ("x_train", "t_train", "x_val", "t_val"):
+        np.testing.assert_array_equal(getattr(again, part), getattr(first, part))
+    assert (len(again.x_train), len(again.x_val)) == (400, 100)

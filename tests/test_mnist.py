@@ -16,6 +16,7 @@ from trainer.mnist import (
     MNIST_MD5,
     find_mnist,
     load_mnist,
+    load_training_head,
 )
 
 NAMES = list(MNIST_FILES.values())
@@ -177,6 +178,81 @@ def test_labels_outside_the_ten_classes_are_rejected(tiny_mnist):
 
     with pytest.raises(DataError, match="train labels hold a class >= 10"):
         load_mnist(tiny_mnist, checksums=None)
+
+
+# The head of the training set, read no further than it goes
+
+
+@pytest.mark.parametrize("compressed", [True, False], ids=["gz", "raw"])
+@pytest.mark.parametrize("count", [0, 1, 123, 300, 301, None])
+def test_the_training_head_is_the_first_samples_of_the_whole_set(
+    tiny_mnist, tiny_mnist_checksums, tmp_path, compressed, count
+):
+    folder = copy_mnist(tiny_mnist, tmp_path / "copy", compressed=compressed)
+    whole = load_mnist(folder, normalize=False, checksums=tiny_mnist_checksums)
+
+    head = load_training_head(folder, count)
+
+    n = 300 if count is None else min(count, 300)
+    assert head.available == 300
+    assert (head.x.dtype, head.x.shape, head.t.dtype) == (np.uint8, (n, 784), np.int64)
+    np.testing.assert_array_equal(head.x, whole.x_train[:n])
+    np.testing.assert_array_equal(head.t, whole.t_train[:n])
+
+
+def test_the_training_head_reads_no_further_than_it_goes(tiny_mnist):
+    """A gzipped file cut after 10 images (its header still says 300) gives its first 10:
+    the rest is never read. Asking for 11 finds the cut."""
+    rewrite_content(tiny_mnist, TRAIN_IMAGES, lambda content: content[: 16 + 10 * 784])
+
+    assert len(load_training_head(tiny_mnist, 10).x) == 10
+    with pytest.raises(DataError, match=rf"{TRAIN_IMAGES}\.gz is truncated: it ends within"):
+        load_training_head(tiny_mnist, 11)
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "message"),
+    [
+        (TRAIN_IMAGES, lambda c: b"\0\0\x08\x02" + c[4:], "has magic number 0x00000802"),
+        (TRAIN_LABELS, lambda c: c[:6], "is truncated: its header is 6 bytes"),
+        (
+            TRAIN_LABELS,
+            lambda c: LABELS_MAGIC.to_bytes(4, "big") + (299).to_bytes(4, "big") + c[8:-1],
+            "train set has 300 images but 299 labels",
+        ),
+        (TRAIN_LABELS, lambda c: b"\x0a".join([c[:8], c[9:]]), "labels hold a class >= 10"),
+    ],
+    ids=["magic", "header", "counts", "class"],
+)
+def test_the_training_head_checks_the_headers_and_labels(tiny_mnist, name, change, message):
+    rewrite_content(tiny_mnist, name, change)
+
+    with pytest.raises(DataError, match=message):
+        load_training_head(tiny_mnist, 5)
+
+
+def test_the_training_head_of_a_raw_file_checks_its_size(tiny_mnist, tmp_path):
+    folder = copy_mnist(tiny_mnist, tmp_path / "raw", compressed=False)
+    with (folder / TRAIN_LABELS).open("ab") as stream:
+        stream.write(b"\0")
+
+    with pytest.raises(DataError, match=rf"{TRAIN_LABELS} is malformed: expected 308 bytes"):
+        load_training_head(folder, 5)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda path: path.write_bytes(b"not gzip at all"), rf"{TRAIN_IMAGES}\.gz is not a valid"),
+        (lambda path: path.unlink(), rf"cannot read \S*{TRAIN_IMAGES}\.gz: "),
+    ],
+    ids=["not-gzip", "missing"],
+)
+def test_the_training_head_of_an_unreadable_file_is_a_data_error(tiny_mnist, change, message):
+    change(tiny_mnist / f"{TRAIN_IMAGES}.gz")
+
+    with pytest.raises(DataError, match=message):
+        load_training_head(tiny_mnist, 5)
 
 
 # Downloading, from a local HTTP server only

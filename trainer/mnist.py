@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import os
 import tempfile
 import zlib
@@ -155,6 +156,67 @@ def load_mnist(
     if one_hot_label:
         t_train, t_test = (np.eye(NUM_CLASSES, dtype=dtype)[t] for t in (t_train, t_test))
     return Mnist(x_train, t_train, x_test, t_test)
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingHead:
+    """The first images of the training set as stored (uint8, flattened to (N, 784)),
+    their int64 labels, and how many images the training files hold in all."""
+
+    x: np.ndarray
+    t: np.ndarray
+    available: int
+
+
+def load_training_head(folder: str | os.PathLike[str], count: int | None = None) -> TrainingHead:
+    """The first ``count`` training images and labels (all of them when None or when the
+    files hold fewer), reading and gunzipping no more of the two files than they take:
+    what a search needs of files it has verified before. Headers and lengths are
+    checked, checksums are not."""
+    folder = Path(folder).expanduser()
+    images, available = _read_head(
+        _locate(folder, MNIST_FILES["train_images"]), IMAGES_MAGIC, count
+    )
+    labels, labelled = _read_head(_locate(folder, MNIST_FILES["train_labels"]), LABELS_MAGIC, count)
+    if labelled != available:
+        raise DataError(f"MNIST train set has {available} images but {labelled} labels")
+    if labels.max(initial=0) >= NUM_CLASSES:
+        raise DataError(f"MNIST train labels hold a class >= {NUM_CLASSES}")
+    n, rows, cols = images.shape
+    return TrainingHead(images.reshape(n, rows * cols), labels.astype(np.int64), available)
+
+
+def _read_head(path: Path, magic: int, count: int | None) -> tuple[np.ndarray, int]:
+    """The first ``count`` items (all when None or when it holds fewer) of an IDX file as a
+    uint8 array, and how many items the file holds; no more of the file is read."""
+    ndim = magic & 0xFF
+    header_size = 4 + 4 * ndim
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as stream:
+            header = stream.read(header_size)
+            if len(header) < header_size:
+                raise DataError(f"{path} is truncated: its header is {len(header)} bytes")
+            found_magic = int.from_bytes(header[:4], "big")
+            if found_magic != magic:
+                raise DataError(
+                    f"{path} has magic number 0x{found_magic:08x}, expected 0x{magic:08x}"
+                )
+            shape = [int.from_bytes(header[at : at + 4], "big") for at in range(4, header_size, 4)]
+            available, item_size = shape[0], math.prod(shape[1:])
+            count = available if count is None else min(count, available)
+            body = stream.read(count * item_size)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise DataError(f"{path} is not a valid gzip file: {exc}") from exc
+    except OSError as exc:
+        raise DataError(f"cannot read {path}: {exc}") from exc
+    if len(body) < count * item_size:
+        raise DataError(f"{path} is truncated: it ends within its first {count} items")
+    expected = header_size + available * item_size
+    if path.suffix != ".gz" and (size := path.stat().st_size) != expected:
+        problem = "truncated" if size < expected else "malformed"
+        raise DataError(f"{path} is {problem}: expected {expected} bytes, got {size}")
+    return np.frombuffer(body, np.uint8).reshape(count, *shape[1:]), available
 
 
 def _locate(folder: Path, name: str) -> Path:
