@@ -1,54 +1,75 @@
 """hpsearch: the book's chapter-6 hyperparameter search as a service with a results store.
 
-The command line is :mod:`hpsearch.cli`; these are the pieces to use from Python.
+The command line is :mod:`hpsearch.cli`; these are the pieces to use from Python. Each
+is imported when it is first used (``hpsearch.start``, ``from hpsearch import start``),
+so that importing one module of the package does not import them all: a process that
+exports or reports does not load the trainer, and the ``hpsearch`` program can start
+its workers' server before it imports the command line.
 """
 
-from hpsearch.data import DataSource
-from hpsearch.database import open_store
-from hpsearch.errors import (
-    HpsearchError,
-    Interrupted,
-    RoundBusy,
-    SchemaAhead,
-    SchemaBehind,
-    StoreError,
-    StudyExists,
-    StudyNotFound,
-    UsageError,
-)
-from hpsearch.models import EpochMetric, Evaluation, Round, Study, Trial
-from hpsearch.search import NarrowRule, RunOptions, create, create_narrowed_round, run, start
-from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE, LogRange, SearchSpace, make_space
-from hpsearch.status import TrialStatus
+from __future__ import annotations
 
-__all__ = [
-    "BOOK_SPACE",
-    "DataSource",
-    "EpochMetric",
-    "Evaluation",
-    "HpsearchError",
-    "Interrupted",
-    "LogRange",
-    "NarrowRule",
-    "Round",
-    "RoundBusy",
-    "RunOptions",
-    "SchemaAhead",
-    "SchemaBehind",
-    "SearchSpace",
-    "StoreError",
-    "Study",
-    "StudyExists",
-    "StudyNotFound",
-    "StudySettings",
-    "Trial",
-    "TrialStatus",
-    "UsageError",
-    "create",
-    "create_narrowed_round",
-    "make_space",
-    "open_store",
-    "run",
-    "start",
-]
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the names, for type checkers (``X as X``: re-exported)
+    from hpsearch.data import DataSource as DataSource
+    from hpsearch.database import open_store as open_store
+    from hpsearch.errors import HpsearchError as HpsearchError
+    from hpsearch.errors import Interrupted as Interrupted
+    from hpsearch.errors import RoundBusy as RoundBusy
+    from hpsearch.errors import SchemaAhead as SchemaAhead
+    from hpsearch.errors import SchemaBehind as SchemaBehind
+    from hpsearch.errors import StoreError as StoreError
+    from hpsearch.errors import StudyExists as StudyExists
+    from hpsearch.errors import StudyNotFound as StudyNotFound
+    from hpsearch.errors import UsageError as UsageError
+    from hpsearch.models import EpochMetric as EpochMetric
+    from hpsearch.models import Evaluation as Evaluation
+    from hpsearch.models import Round as Round
+    from hpsearch.models import Study as Study
+    from hpsearch.models import Trial as Trial
+    from hpsearch.search import NarrowRule as NarrowRule
+    from hpsearch.search import RunOptions as RunOptions
+    from hpsearch.search import create as create
+    from hpsearch.search import create_narrowed_round as create_narrowed_round
+    from hpsearch.search import run as run
+    from hpsearch.search import start as start
+    from hpsearch.settings import StudySettings as StudySettings
+    from hpsearch.space import BOOK_SPACE as BOOK_SPACE
+    from hpsearch.space import LogRange as LogRange
+    from hpsearch.space import SearchSpace as SearchSpace
+    from hpsearch.space import make_space as make_space
+    from hpsearch.status import TrialStatus as TrialStatus
+
+#: Where each public name is defined.
+_HOMES = {
+    "hpsearch.data": ("DataSource",),
+    "hpsearch.database": ("open_store",),
+    "hpsearch.errors": (
+        "HpsearchError", "Interrupted", "RoundBusy", "SchemaAhead", "SchemaBehind",
+        "StoreError", "StudyExists", "StudyNotFound", "UsageError",
+    ),
+    "hpsearch.models": ("EpochMetric", "Evaluation", "Round", "Study", "Trial"),
+    "hpsearch.search": (
+        "NarrowRule", "RunOptions", "create", "create_narrowed_round", "run", "start",
+    ),
+    "hpsearch.settings": ("StudySettings",),
+    "hpsearch.space": ("BOOK_SPACE", "LogRange", "SearchSpace", "make_space"),
+    "hpsearch.status": ("TrialStatus",),
+}  # fmt: skip
+_HOME = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted(_HOME, key=str.casefold)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOME:
+        raise AttributeError(f"module 'hpsearch' has no attribute {name!r}")
+    value = getattr(import_module(_HOME[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -1,13 +1,18 @@
 """Running a round: N worker processes, a progress poll of the store, and Ctrl-C.
 
 The round's trials are already queued in the database; this starts ``workers``
-processes (spawned, so no engine or connection crosses a process boundary),
-each running a :class:`~hpsearch.worker.Worker`, and polls the store for
+processes, each running a :class:`~hpsearch.worker.Worker`, and polls the store for
 progress until they are done. The workers make their first claims together, once
 every one has loaded its data (a start line that a worker ending early opens).
 
-Ctrl-C (SIGINT) and SIGTERM reach only this process: the workers start with
-SIGINT ignored, so a Ctrl-C in the terminal cannot break one in the middle of a
+The workers are forked from a server that imported their modules once, or spawned
+(:mod:`hpsearch.worker_start`). Either way a worker starts with nothing of this
+process but its arguments: it opens its own engine, and it takes this process's
+working directory and environment as they are when the round starts (the server's
+are those of the moment it started).
+
+Ctrl-C (SIGINT) and SIGTERM reach only this process: the workers ignore SIGINT
+from their first line, so a Ctrl-C in the terminal cannot break one in the middle of a
 write. This process then sets a stop event; each worker finishes its current
 epoch, marks its trial ``interrupted`` (finished epochs kept) and exits, and
 the run raises :class:`~hpsearch.errors.Interrupted`. A second Ctrl-C stops
@@ -16,7 +21,6 @@ waiting and kills the workers; their trials are marked ``interrupted`` here.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import signal
 import time
@@ -25,7 +29,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpsearch import liveness, queue, store, store_trials
+from hpsearch import liveness, queue, store, store_trials, worker_start
 from hpsearch.data import DataSource
 from hpsearch.database import reader
 from hpsearch.errors import Interrupted
@@ -74,8 +78,23 @@ def read_progress(session: Session, round_id: int) -> RoundProgress:
     )
 
 
-def _worker_main(db_url: str, round_id: int, source: DataSource, stop, start_line, results) -> None:
-    """Entry point of a worker process: runs the worker and reports its stats."""
+def _worker_main(
+    db_url: str,
+    round_id: int,
+    source: DataSource,
+    stop,
+    start_line,
+    results,
+    place: tuple[str, dict[str, str]],
+) -> None:
+    """Entry point of a worker process: runs the worker and reports its stats.
+
+    ``place`` is the starting process's working directory and environment."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    folder, environment = place
+    os.chdir(folder)
+    os.environ.clear()
+    os.environ.update(environment)
     try:
         worker = Worker(db_url, round_id, source, stop=stop, start_line=start_line)
         stats = worker.run()
@@ -99,16 +118,18 @@ def run_round(
     on_progress: Callable[[RoundProgress], None] | None = None,
 ) -> RunSummary:
     """Run the pending trials of a round with ``workers`` processes."""
-    context = multiprocessing.get_context("spawn")
+    context = worker_start.context()
     results = context.SimpleQueue()
     stop = context.Event()
     start_line = context.Barrier(workers)  # the workers' first claims wait for every one
-    arguments = (db_url, round_id, source, stop, start_line, results)
+    place = (os.getcwd(), dict(os.environ))
+    arguments = (db_url, round_id, source, stop, start_line, results, place)
     processes = [context.Process(target=_worker_main, args=arguments) for _ in range(workers)]
     started = time.perf_counter()
     summary = RunSummary()
     reading = reader(factory)
-    # Children inherit an ignored SIGINT across exec; this process keeps handling it.
+    # Spawned children inherit an ignored SIGINT across exec (forked ones set it first
+    # thing); this process keeps handling it.
     previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         for process in processes:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from hpsearch import search, store
+from hpsearch import search, store, worker_start
 from hpsearch.auto import MIN_IMPROVEMENT, STORED_OPTIONS, AutoPlan, continued, remember, run_auto
 from hpsearch.cli.app import Name, app, console, errors, print_report
 from hpsearch.cli.options import (
@@ -30,6 +30,9 @@ from hpsearch.space import trial_params
 
 
 def _options(run: Running, continue_with: str = "resume") -> search.RunOptions:
+    """How the round will run; also starts the server its workers are forked from
+    (:func:`hpsearch.worker_start.prepare`), to load while the round is made ready."""
+    worker_start.prepare()
     return search.RunOptions(
         db_url=database_url(run.db),
         workers=run.workers,
@@ -118,6 +121,7 @@ def narrow(
     run: Running = DEFAULT_RUNNING,
 ) -> None:
     """STEP3: narrow the ranges around the top-k trials of the last round and run a new one."""
+    options = None if dry_run else _options(run)
     factory = open_store(run.db)
     rule = search.NarrowRule(margin=margin, snap=snap, expand=expand)
     plan = search.create_narrowed_round(
@@ -139,30 +143,32 @@ def narrow(
             f"better values may lie outside the range; {hint}[/]",
             soft_wrap=True,
         )
-    if plan.round_id is None:  # a dry run
+    if plan.round_id is None or options is None:  # a dry run
         return
-    _run(factory, name, plan.round_id, _options(run), run.quiet)
+    _run(factory, name, plan.round_id, options, run.quiet)
 
 
 @app.command()
 @grouped
 def resume(name: Name, run: Running) -> None:
     """Finish the last round: re-run stale and interrupted trials from scratch, run the rest."""
+    options = _options(run)
     factory = open_store(run.db)
     round_id, requeued = search.prepare_resume(factory, name)
     if requeued:
         console.print(f"Re-queued {requeued} stale or interrupted trial(s).")
-    _run(factory, name, round_id, _options(run), run.quiet)
+    _run(factory, name, round_id, options, run.quiet)
 
 
 @app.command()
 @grouped
 def worker(name: Name, run: Running = ONE_WORKER) -> None:
     """Join the last round of NAME as extra workers (e.g. from another machine)."""
+    options = _options(run)
     factory = open_store(run.db)
     with factory() as session:
         round_id = store.latest_round(session, store.get_study(session, name)).id
-    _run(factory, name, round_id, _options(run), run.quiet)
+    _run(factory, name, round_id, options, run.quiet)
 
 
 @app.command()
