@@ -53,6 +53,20 @@ def test_affine_gradients():
     np.testing.assert_allclose(layer.db, numerical_gradient(f, b, 1e-5), rtol=RTOL)
 
 
+def test_affine_parameter_backward_gives_the_same_gradients_without_an_input_gradient():
+    """A network's first layer computes dW and db only: bit for bit those of backward."""
+    r = rng()
+    x, dout = r.standard_normal((4, 5)), r.standard_normal((4, 3))
+    whole, first = (Affine(r.standard_normal((5, 3)), r.standard_normal(3)) for _ in range(2))
+    first.W, first.b = whole.W, whole.b
+    whole.forward(x)
+    whole.backward(dout)
+    first.forward(x)
+    assert first.parameter_backward(dout) is None
+    np.testing.assert_array_equal(first.dW, whole.dW)
+    np.testing.assert_array_equal(first.db, whole.db)
+
+
 def test_affine_flattens_images_and_restores_their_shape():
     r = rng()
     layer = Affine(r.standard_normal((12, 2)), np.zeros(2))

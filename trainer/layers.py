@@ -46,11 +46,17 @@ class Affine:
         return self.x @ self.W + self.b  # (N, fan_out)
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        assert self.x is not None, "backward before forward"
+        self.parameter_backward(dout)
         dx = dout @ self.W.T  # (N, fan_in)
+        return dx.reshape(self.original_shape)
+
+    def parameter_backward(self, dout: np.ndarray) -> None:
+        """The gradients of W and b alone: what a network's first layer needs, whose
+        input is the data, with no gradient to pass back (its ``dx`` would cost as much
+        as ``dW``, the largest product of the whole backward pass)."""
+        assert self.x is not None, "backward before forward"
         self.dW = self.x.T @ dout  # (fan_in, fan_out)
         self.db = dout.sum(axis=0)
-        return dx.reshape(self.original_shape)
 
 
 class Relu:

@@ -128,8 +128,10 @@ class MultiLayerNet:
         """One forward and one backward pass in training mode: the loss and every gradient."""
         loss = self.loss(x, t, train=True)
         dout = self.last_layer.backward(1.0)
-        for layer in reversed(self.layers):
+        first, *rest = self.layers  # the first is an Affine, whose input is the data
+        for layer in reversed(rest):
             dout = layer.backward(dout)
+        first.parameter_backward(dout)
         grads: dict[str, np.ndarray] = {}
         for i, affine in enumerate(self.affines, start=1):
             assert affine.dW is not None and affine.db is not None  # set by the backward pass
