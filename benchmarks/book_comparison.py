@@ -14,12 +14,15 @@ Runs, REPEAT times and interleaved (book, new defaults, none, old defaults, ...,
 - the same with the old defaults: `--dtype float64 --pruner none`;
 - `hpsearch start --dtype float32 --pruner asha` of revision REV (default: the last one
   whose asha decided by timing, against whichever trials had reached a rung), run from
-  a copy of that revision (`git archive`) with the same Python.
+  a copy of that revision (`git archive`) with the same Python, in that copy's folder
+  and with it on PYTHONPATH (checked: Python imports that copy, not this checkout).
 
 Every hpsearch run uses a fresh SQLite file, `--seed 0` and `--workers WORKERS`; its
 wall time is the whole command's (start-up, reading MNIST, the workers). Peak memory
-is the largest sum of the resident memory of the command and all its descendants,
-sampled every 50 ms from /proc. Prints each run, then the medians and each one's speed-up
+is the largest sum of the proportional set sizes (PSS: resident pages, each page shared
+by several processes divided among them, as forked workers share their server's) of the
+command and all its descendants, sampled every 50 ms from /proc/PID/smaps_rollup.
+Prints each run, then the medians and each one's speed-up
 over the book's median. The best validation accuracy of an hpsearch run is read with
 `hpsearch report --json`.
 """
@@ -51,40 +54,55 @@ class Run:
     best: float
 
 
-def _tree_rss(root: int) -> int:
-    """Resident bytes of ``root`` and all its descendants, from /proc."""
+def _pss(pid: str) -> int:
+    """The proportional set size of a process in bytes (its resident pages, each shared
+    one divided among the processes sharing it), or its resident size where the kernel
+    has no smaps_rollup."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+def _tree_memory(root: int) -> int:
+    """The memory of ``root`` and all its descendants (the sum of their PSS), from /proc."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             stat = Path(f"/proc/{entry}/stat").read_text()
-            statm = Path(f"/proc/{entry}/statm").read_text().split()
         except OSError:
             continue
         ppid = int(stat.rsplit(")", 1)[1].split()[1])
         children.setdefault(ppid, []).append(int(entry))
-        rss[int(entry)] = int(statm[1]) * os.sysconf("SC_PAGE_SIZE")
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        total += _pss(str(pid))
         stack += children.get(pid, [])
     return total
 
 
-def measured(args: list[str], env: dict[str, str] | None = None) -> tuple[float, float, str]:
+def measured(
+    args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+) -> tuple[float, float, str]:
     """Run a command; its wall seconds, peak memory of its process tree (MB), stdout."""
     began = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env, cwd=cwd)
     peak = 0
     done = threading.Event()
 
     def poll() -> None:
         nonlocal peak
         while not done.wait(0.05):
-            peak = max(peak, _tree_rss(process.pid))
+            peak = max(peak, _tree_memory(process.pid))
 
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
@@ -105,20 +123,32 @@ def book(trials: int) -> Run:
     return Run(wall, peak, best)
 
 
+def code_of(code: Path) -> tuple[dict[str, str], Path]:
+    """The environment and working directory that make ``python -m hpsearch`` import
+    ``code`` (``-m`` puts the working directory first on the path, before PYTHONPATH)."""
+    env, cwd = dict(os.environ, PYTHONPATH=str(code)), code
+    script = "import hpsearch, trainer; print(hpsearch.__file__, trainer.__file__)"
+    found = subprocess.run([sys.executable, "-c", script], env=env, cwd=cwd,
+                           check=True, capture_output=True, text=True).stdout.split()  # fmt: skip
+    if not all(Path(path).resolve().is_relative_to(code.resolve()) for path in found):
+        raise SystemExit(f"{code} is not what Python imports: {found}")
+    return env, cwd
+
+
 def hpsearch(options: list[str], args: argparse.Namespace, code: Path | None = None) -> Run:
     """``hpsearch start`` with ``options``, of this checkout or of the code in ``code``."""
-    env = None if code is None else dict(os.environ, PYTHONPATH=str(code))
+    env, cwd = code_of(code or Path(__file__).resolve().parents[1])
     with tempfile.TemporaryDirectory() as folder:
         db = str(Path(folder) / "book.db")
         command = [sys.executable, "-m", "hpsearch"]
         wall, peak, _ = measured(
             [*command, "start", "book", "--db", db, "--data-dir", args.data_dir, "--seed", "0",
              "--trials", str(args.trials), "--workers", str(args.workers), "-q", *options],
-            env,
+            env, cwd,
         )  # fmt: skip
         report = subprocess.run(
             [*command, "report", "book", "--db", db, "--json", "--top", "1"],
-            capture_output=True, text=True, check=True, env=env,
+            capture_output=True, text=True, check=True, env=env, cwd=cwd,
         )  # fmt: skip
         best = json.loads(report.stdout)["leaderboard"][0]["val_accuracy"]
         return Run(wall, peak, best)
@@ -172,6 +202,11 @@ def compare(args: argparse.Namespace, old: Path) -> None:
         peak = statistics.median(r.peak_mb for r in results)
         best = statistics.median(r.best for r in results)
         print(f"{name:<46} {wall:>7.1f} {book_wall / wall:>8.1f}x {peak:>8.0f} {best:>9.2f}")
+    print("\nspeed-up over the book script of the same repeat")
+    for name, results in list(runs.items())[1:]:
+        pairs = zip(runs["book script"], results, strict=True)
+        ratios = "  ".join(f"{book_run.wall / run.wall:5.1f}x" for book_run, run in pairs)
+        print(f"{name:<46} {ratios}")
 
 
 if __name__ == "__main__":
