@@ -18,21 +18,27 @@ Runs, REPEAT times and interleaved (book, new defaults, none, old defaults, ...,
   and with it on PYTHONPATH (checked: Python imports that copy, not this checkout).
 
 Every hpsearch run uses a fresh SQLite file, `--seed 0` and `--workers WORKERS`; its
-wall time is the whole command's (start-up, reading MNIST, the workers). Peak memory
-is the largest sum of the proportional set sizes (PSS: resident pages, each page shared
-by several processes divided among them, as forked workers share their server's) of the
-command and all its descendants, sampled every 50 ms from /proc/PID/smaps_rollup.
-Prints each run, then the medians and each one's speed-up
-over the book's median. The best validation accuracy of an hpsearch run is read with
-`hpsearch report --json`.
+wall time is the whole command's (start-up, reading MNIST, the workers). The timed runs
+are not sampled for memory (reading a process's PSS costs the kernel about 2 ms, which
+would slow the runs, and hpsearch's four processes more than the book's one); after
+them, one more run of each measures its peak memory: the largest sum of the
+proportional set sizes (PSS: resident pages, each page shared by several processes
+divided among them, as forked workers share their server's) of the command and all its
+descendants, sampled every 50 ms from /proc/PID/smaps_rollup. Prints each run, the
+peaks, then the medians, each one's speed-up over the book's median, and its speed-up
+in each repeat. The best validation accuracy of an hpsearch run is read with `hpsearch
+report --json`, and the epochs its trials trained (trial-epochs) from its store with
+SQL; the book's script trains 100 x 50.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -52,6 +58,7 @@ class Run:
     wall: float
     peak_mb: float
     best: float
+    epochs: int
 
 
 def _pss(pid: str) -> int:
@@ -91,9 +98,10 @@ def _tree_memory(root: int) -> int:
 
 
 def measured(
-    args: list[str], env: dict[str, str] | None = None, cwd: Path | None = None
+    args: list[str], env: dict[str, str] | None, cwd: Path | None, sample: bool
 ) -> tuple[float, float, str]:
-    """Run a command; its wall seconds, peak memory of its process tree (MB), stdout."""
+    """Run a command; its wall seconds, peak memory of its process tree (MB, 0 unless
+    ``sample``), stdout."""
     began = time.perf_counter()
     process = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=env, cwd=cwd)
     peak = 0
@@ -105,22 +113,24 @@ def measured(
             peak = max(peak, _tree_memory(process.pid))
 
     poller = threading.Thread(target=poll, daemon=True)
-    poller.start()
+    if sample:
+        poller.start()
     out, _ = process.communicate()
     done.set()
-    poller.join()
+    if sample:
+        poller.join()
     wall = time.perf_counter() - began
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(args)} exited {process.returncode}:\n{out[-2000:]}")
     return wall, peak / 1e6, out
 
 
-def book(trials: int) -> Run:
+def book(trials: int, sample: bool) -> Run:
     env = dict(os.environ, PYTHON=sys.executable)
-    _, peak, out = measured(["bash", str(REFERENCE), str(trials)], env)
+    _, peak, out = measured(["bash", str(REFERENCE), str(trials)], env, None, sample)
     wall = float(re.search(r"book script, \d+ trials: ([\d.]+) s wall", out)[1])  # type: ignore[index]
     best = max(float(m) for m in re.findall(r"^Best-\d+\(val acc:([\d.]+)\)", out, re.M))
-    return Run(wall, peak, best)
+    return Run(wall, peak, best, trials * 50)
 
 
 def code_of(code: Path) -> tuple[dict[str, str], Path]:
@@ -135,7 +145,7 @@ def code_of(code: Path) -> tuple[dict[str, str], Path]:
     return env, cwd
 
 
-def hpsearch(options: list[str], args: argparse.Namespace, code: Path | None = None) -> Run:
+def hpsearch(options: list[str], args: argparse.Namespace, code: Path | None, sample: bool) -> Run:
     """``hpsearch start`` with ``options``, of this checkout or of the code in ``code``."""
     env, cwd = code_of(code or Path(__file__).resolve().parents[1])
     with tempfile.TemporaryDirectory() as folder:
@@ -144,14 +154,16 @@ def hpsearch(options: list[str], args: argparse.Namespace, code: Path | None = N
         wall, peak, _ = measured(
             [*command, "start", "book", "--db", db, "--data-dir", args.data_dir, "--seed", "0",
              "--trials", str(args.trials), "--workers", str(args.workers), "-q", *options],
-            env, cwd,
+            env, cwd, sample,
         )  # fmt: skip
         report = subprocess.run(
             [*command, "report", "book", "--db", db, "--json", "--top", "1"],
             capture_output=True, text=True, check=True, env=env, cwd=cwd,
         )  # fmt: skip
         best = json.loads(report.stdout)["leaderboard"][0]["val_accuracy"]
-        return Run(wall, peak, best)
+        with contextlib.closing(sqlite3.connect(db)) as connection:
+            (epochs,) = connection.execute("SELECT sum(epochs_run) FROM trials").fetchone()
+        return Run(wall, peak, best, epochs)
 
 
 def main() -> None:
@@ -185,23 +197,31 @@ def compare(args: argparse.Namespace, old: Path) -> None:
         "timing-dependent asha (float32)": (["--dtype", "float32", "--pruner", "asha"], old),
     }  # fmt: skip
     runs: dict[str, list[Run]] = {name: [] for name in setups}
+
+    def execute(setup: tuple[list[str], Path | None] | None, sample: bool) -> Run:
+        if setup is None:
+            return book(args.trials, sample)
+        return hpsearch(setup[0], args, setup[1], sample)
+
     print(f"{args.trials} trials x 50 epochs on 400 / 100, hpsearch with {args.workers} workers")
-    print(f"{'run':<46} {'wall s':>7} {'peak MB':>8} {'best val':>9}")
+    print(f"{'run':<46} {'wall s':>7} {'best val':>9} {'epochs':>7}")
     for i in range(args.repeat):
         for name, setup in setups.items():
-            run = book(args.trials) if setup is None else hpsearch(setup[0], args, setup[1])
+            run = execute(setup, sample=False)
             runs[name].append(run)
-            print(
-                f"{name + f' #{i + 1}':<46} {run.wall:>7.1f} {run.peak_mb:>8.0f} {run.best:>9.2f}"
-            )
+            print(f"{name + f' #{i + 1}':<46} {run.wall:>7.1f} {run.best:>9.2f} {run.epochs:>7}")
+    print("\npeak memory: one more run of each, its process tree sampled every 50 ms")
+    peaks = {}
+    for name, setup in setups.items():
+        peaks[name] = execute(setup, sample=True).peak_mb
+        print(f"{name:<46} {peaks[name]:>7.0f} MB")
     print(f"\nmedians of {args.repeat}")
     print(f"{'run':<46} {'wall s':>7} {'speed-up':>9} {'peak MB':>8} {'best val':>9}")
     book_wall = statistics.median(r.wall for r in runs["book script"])
     for name, results in runs.items():
         wall = statistics.median(r.wall for r in results)
-        peak = statistics.median(r.peak_mb for r in results)
         best = statistics.median(r.best for r in results)
-        print(f"{name:<46} {wall:>7.1f} {book_wall / wall:>8.1f}x {peak:>8.0f} {best:>9.2f}")
+        print(f"{name:<46} {wall:>7.1f} {book_wall / wall:>8.1f}x {peaks[name]:>8.0f} {best:>9.2f}")
     print("\nspeed-up over the book script of the same repeat")
     for name, results in list(runs.items())[1:]:
         pairs = zip(runs["book script"], results, strict=True)

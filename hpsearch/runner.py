@@ -91,11 +91,11 @@ def _worker_main(
 
     ``place`` is the starting process's working directory and environment."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    folder, environment = place
-    os.chdir(folder)
-    os.environ.clear()
-    os.environ.update(environment)
     try:
+        folder, environment = place
+        os.chdir(folder)
+        os.environ.clear()
+        os.environ.update(environment)
         worker = Worker(db_url, round_id, source, stop=stop, start_line=start_line)
         stats = worker.run()
     except Exception as exc:  # reported to the parent, which prints one line
