@@ -284,21 +284,29 @@ def test_a_study_split_reads_the_study_dataset(tiny_mnist, clean_env, monkeypatc
         load_split(StudySettings(train_size=100, batch_size=20), 5, DataSource(download=False))
 
 
+def forbid_whole_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From now on, reading the whole data set fails the test."""
+
+    def whole_read(*args, **kwargs):
+        raise AssertionError("the whole data set was read")
+
+    monkeypatch.setattr("hpsearch.data.load_mnist", whole_read)
+
+
+def assert_same_split(split, other) -> None:
+    for part in ("x_train", "t_train", "x_val", "t_val"):
+        np.testing.assert_array_equal(getattr(split, part), getattr(other, part))
+
+
 def test_a_split_of_files_not_verified_reads_only_the_samples_it_takes(tiny_mnist, monkeypatch):
     """With verification off, a worker reads the head of the training set, never the
     whole data set, and draws the split it would draw from the whole."""
     source = DataSource(str(tiny_mnist), verify=False)
     settings = StudySettings(train_size=100, val_fraction=0.2, batch_size=20)
     whole = study_split(read_dataset(source), settings, 5)
+    forbid_whole_reads(monkeypatch)
 
-    def whole_read(*args, **kwargs):
-        raise AssertionError("the whole data set was read")
-
-    monkeypatch.setattr("hpsearch.data.load_mnist", whole_read)
-    split = load_split(settings, 5, source)
-
-    for part in ("x_train", "t_train", "x_val", "t_val"):
-        np.testing.assert_array_equal(getattr(split, part), getattr(whole, part))
+    assert_same_split(load_split(settings, 5, source), whole)
     with pytest.raises(UsageError, match="train size 400 is larger than the 300 samples"):
         load_split(StudySettings(train_size=400, batch_size=20), 5, source)
 
@@ -312,13 +320,9 @@ def test_real_mnist_once_verified_is_read_only_as_far_as_the_split_goes(
     source = DataSource(str(real_mnist))
     settings = StudySettings()  # the book's 500 samples
     first = load_split(settings, 3, source)  # reads everything, verifies, remembers
+    forbid_whole_reads(monkeypatch)
 
-    def whole_read(*args, **kwargs):
-        raise AssertionError("the whole data set was read")
-
-    monkeypatch.setattr("hpsearch.data.load_mnist", whole_read)
     again = load_split(settings, 3, source)
 
-    for part in ("x_train", "t_train", "x_val", "t_val"):
-        np.testing.assert_array_equal(getattr(again, part), getattr(first, part))
+    assert_same_split(again, first)
     assert (len(again.x_train), len(again.x_val)) == (400, 100)
