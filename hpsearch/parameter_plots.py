@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.cm import ScalarMappable
+from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
@@ -90,8 +91,16 @@ def parameters_figure(data: FigureData) -> Figure:
     columns = [_position(d, [t.values[d.name] for t in trials]) for d in space]
     ys = np.column_stack([places for places, _, _ in columns])  # (trials, parameters)
     xs = np.arange(len(names))
-    for row in np.argsort(accuracies):  # the best drawn last, on top
-        ax.plot(xs, ys[row], color=cmap(norm(accuracies[row])), linewidth=1.0, alpha=0.8)
+    order = np.argsort(accuracies)  # the best drawn last, on top
+    # one collection, not an artist per trial: a study of 10,000 trials draws in a second
+    lines = LineCollection(
+        [np.column_stack([xs, ys[row]]) for row in order],
+        colors=cmap(norm(accuracies[order])),
+        linewidths=1.0,
+        alpha=0.8,
+        gid="trials",
+    )
+    ax.add_collection(lines)
     for x, (_, ticks, places) in zip(xs.tolist(), columns, strict=True):
         ax.axvline(x, color="0.3", linewidth=0.8)
         for tick, place in zip(ticks, places, strict=True):

@@ -39,14 +39,18 @@ def test_parallel_coordinates_draw_a_line_per_completed_trial_and_an_axis_per_pa
     fig = parameters_figure(searched)
 
     ax = fig.axes[0]
-    trial_lines = [line for line in ax.lines if len(line.get_xdata()) == 5]
+    (lines,) = [c for c in ax.collections if c.get_gid() == "trials"]
+    trial_lines = lines.get_segments()
     assert len(trial_lines) == 8  # the diverged trial has no final accuracy to colour by
+    assert all(line[:, 0].tolist() == [0, 1, 2, 3, 4] for line in trial_lines)
     assert [t.get_text() for t in ax.get_xticklabels()] == [
         "lr", "weight decay", "optimizer", "dropout", "hidden layers",
     ]  # fmt: skip
     labels = {text.get_text() for text in ax.texts}
     assert {"sgd", "momentum", "adam"} <= labels  # a choice axis names its choices
-    assert all(0 <= y <= 1 for line in trial_lines for y in line.get_ydata())
+    assert all(0 <= y <= 1 for line in trial_lines for y in line[:, 1])
+    colors = lines.get_colors()  # by accuracy, the best drawn last: rising along the colormap
+    assert len(colors) == 8 and colors[0].tolist() != colors[-1].tolist()
 
 
 def test_slices_draw_a_panel_per_parameter_with_every_completed_trial(searched):
