@@ -12,9 +12,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from hpsearch.errors import UsageError
+from hpsearch.figure_frame import DPI
 from hpsearch.narrowing_plots import DEFAULT_AXES
 from hpsearch.parameter_plots import importance_figure
-from hpsearch.plots import DPI, FIGURES, FigureData
+from hpsearch.plots import FIGURES, FigureData
 
 FORMATS = ("png", "svg", "pdf")
 

@@ -26,13 +26,13 @@ from matplotlib.patches import Rectangle
 
 from hpsearch.domains import Choice, Domain, label
 from hpsearch.errors import UsageError
+from hpsearch.figure_frame import titled_figure
 from hpsearch.parameters import parameter
 from hpsearch.status import TrialStatus
 
 if TYPE_CHECKING:  # plots imports this module
     from hpsearch.plots import FigureData, RoundRange, TrialPoint
 
-DPI = 100
 #: The book's axes: weight decay across, the learning rate up.
 DEFAULT_AXES = ("weight_decay", "lr")
 #: How each status is drawn: marker, colour (None: by validation accuracy), size.
@@ -109,9 +109,7 @@ def narrowing_figure(data: FigureData) -> Figure:
     what = f"sampled {axis_label(y_name)} against {axis_label(x_name)}"
     if (x_name, y_name) == DEFAULT_AXES:
         what = "sampled learning rates and weight decays"
-    where = "" if data.round_number is None else f", round {data.round_number}"
-    fig = Figure(figsize=(9.5, 7.0), dpi=DPI, layout="constrained")
-    fig.suptitle(f"{data.study}{where}: {what}", fontsize=13)
+    fig = titled_figure(data.study, data.round_number, what, (9.5, 7.0))
     x_log, y_log = _is_log(data, x_name), _is_log(data, y_name)
     ax = fig.add_subplot(xscale="log" if x_log else "linear", yscale="log" if y_log else "linear")
     scores = [

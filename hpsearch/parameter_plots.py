@@ -29,11 +29,11 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from hpsearch.domains import Choice, Domain, Value, format_value, label
+from hpsearch.figure_frame import titled_figure
 
 if TYPE_CHECKING:  # plots imports this module
     from hpsearch.plots import FigureData
 
-DPI = 100
 PANEL_SIZE = (3.2, 2.6)  # inches, a slice panel
 COLUMNS = 4  # slice panels per row
 
@@ -66,9 +66,8 @@ def _position(domain: Domain, values: Sequence[Value]) -> tuple[np.ndarray, list
     return (scaled - low) / width, ticks, [(x - low) / width for x in ends]
 
 
-def _title(data: FigureData, what: str) -> str:
-    where = "" if data.round_number is None else f", round {data.round_number}"
-    return f"{data.study}{where}: {what}"
+def _figure(data: FigureData, what: str, size: tuple[float, float]) -> Figure:
+    return titled_figure(data.study, data.round_number, what, size)
 
 
 def _nothing(fig: Figure) -> Figure:
@@ -80,8 +79,8 @@ def parameters_figure(data: FigureData) -> Figure:
     """Parallel coordinates of the searched parameters, a line per completed or pruned trial."""
     space, trials = data.space, data.searched
     names = space.names if space else []
-    fig = Figure(figsize=(max(6.0, 1.6 * len(names) + 1.5), 4.8), dpi=DPI, layout="constrained")
-    fig.suptitle(_title(data, f"searched parameters of {len(trials)} completed or pruned trials"))
+    what = f"searched parameters of {len(trials)} completed or pruned trials"
+    fig = _figure(data, what, (max(6.0, 1.6 * len(names) + 1.5), 4.8))
     if space is None or not trials:
         return _nothing(fig)
     ax = fig.add_subplot()
@@ -121,8 +120,7 @@ def slices_figure(data: FigureData) -> Figure:
     columns = min(COLUMNS, max(len(domains), 1))
     rows = math.ceil(max(len(domains), 1) / columns)
     size = (PANEL_SIZE[0] * columns, PANEL_SIZE[1] * rows + 0.6)
-    fig = Figure(figsize=size, dpi=DPI, layout="constrained")
-    fig.suptitle(_title(data, "best validation accuracy by parameter, completed and pruned trials"))
+    fig = _figure(data, "best validation accuracy by parameter, completed and pruned trials", size)
     if not domains or not trials:
         return _nothing(fig)
     axes = fig.subplots(rows, columns, squeeze=False, sharey=True).ravel()
@@ -157,11 +155,8 @@ def importance_figure(
     scores: Mapping[str, float] = importance["scores"]
     names = sorted(scores, key=lambda name: -scores[name])
     spread = [importance["spread"][name] for name in names] if "spread" in importance else None
-    fig = Figure(figsize=(7.0, 1.6 + 0.45 * len(names)), dpi=DPI, layout="constrained")
-    where = "" if round_number is None else f", round {round_number}"
-    fig.suptitle(
-        f"{study}{where}: parameter importance ({importance['trials']} completed or pruned trials)"
-    )
+    what = f"parameter importance ({importance['trials']} completed or pruned trials)"
+    fig = titled_figure(study, round_number, what, (7.0, 1.6 + 0.45 * len(names)))
     ax = fig.add_subplot()
     places = np.arange(len(names))
     ax.barh(places, [scores[name] for name in names], xerr=spread, color="C0", capsize=3)

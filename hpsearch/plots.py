@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from hpsearch import store, store_trials
 from hpsearch.domains import Domain, Value
 from hpsearch.errors import UsageError
+from hpsearch.figure_frame import titled_figure
 from hpsearch.models import Round, Study, Trial
 from hpsearch.narrowing_plots import DEFAULT_AXES, check_axes, narrowing_figure
 from hpsearch.parameter_plots import parameters_figure, slices_figure
@@ -35,7 +36,6 @@ from hpsearch.space import SearchSpace
 from hpsearch.status import TrialStatus
 from hpsearch.store_trials import SearchedTrial
 
-DPI = 100
 COLUMNS = 5  # panels per row of the curves grid, as in the book
 PANEL_SIZE = (3.0, 2.4)  # inches
 
@@ -168,10 +168,7 @@ def figure_data(
 
 
 def _figure(data: FigureData, title: str, size: tuple[float, float]) -> Figure:
-    fig = Figure(figsize=size, dpi=DPI, layout="constrained")
-    where = "" if data.round_number is None else f", round {data.round_number}"
-    fig.suptitle(f"{data.study}{where}: {title}", fontsize=13)
-    return fig
+    return titled_figure(data.study, data.round_number, title, size)
 
 
 def curves_figure(data: FigureData) -> Figure:

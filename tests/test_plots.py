@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from hpsearch import figure_files, narrowing_plots, plots, store, store_trials
 from hpsearch.cli import app
 from hpsearch.errors import StudyNotFound, UsageError
+from hpsearch.figure_frame import DPI
 from hpsearch.settings import StudySettings
 from hpsearch.space import BOOK_SPACE
 
@@ -118,7 +119,7 @@ def test_save_figures_writes_pngs_of_the_figures_size(stored_study, tmp_path):
         "small-slices.png",
     ]
     for path, draw in zip(paths, plots.FIGURES.values(), strict=True):
-        width, height = draw(data).get_size_inches() * plots.DPI
+        width, height = draw(data).get_size_inches() * DPI
         assert png_size(path) == (round(width), round(height))
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from hpsearch import plots, store_trials
 from hpsearch.errors import UsageError
+from hpsearch.figure_frame import DPI
 from hpsearch.models import Study, Trial
 from hpsearch.plots import FigureData, TrialPoint
 
@@ -34,7 +35,7 @@ def svg(fig: Figure) -> bytes:
 
 
 def _note(text: str) -> Figure:
-    fig = Figure(figsize=(6, 1.2), dpi=plots.DPI)
+    fig = Figure(figsize=(6, 1.2), dpi=DPI)
     fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=12, color="0.4")
     return fig
 
@@ -70,7 +71,7 @@ def trial_figure(session: Session, study: Study, trial: Trial) -> bytes:
 
 def compare_figure(session: Session, studies: Sequence[Study]) -> bytes:
     """The best final validation accuracy so far of each study, trial by trial."""
-    fig = Figure(figsize=(10, 5), dpi=plots.DPI, layout="constrained")
+    fig = Figure(figsize=(10, 5), dpi=DPI, layout="constrained")
     fig.suptitle("best validation accuracy so far", fontsize=13)
     ax = fig.add_subplot()
     for i, study in enumerate(studies):
