@@ -108,8 +108,8 @@ def _point(
     )
 
 
-def _round_range(round_: Round) -> RoundRange:
-    domains = {domain.name: domain for domain in store.round_space(round_)}
+def _round_range(round_: Round, space: SearchSpace) -> RoundRange:
+    domains = {domain.name: domain for domain in space}
     lr = (round_.lr_low, round_.lr_high)
     weight_decay = (round_.weight_decay_low, round_.weight_decay_high)
     return RoundRange(round_.number, lr, weight_decay, domains)
@@ -128,9 +128,10 @@ def figure_data(
     :func:`hpsearch.narrowing_plots.check_axes`)."""
     if top < 1:
         raise UsageError(f"top must be >= 1, got {top}")
+    spaces = {r.id: store.round_space(r) for r in study.rounds}
     searched: dict[str, Domain] = {}  # the study's parameters, in the order they appear
-    for r in study.rounds:
-        for domain in store.round_space(r):
+    for space in spaces.values():
+        for domain in space:
             searched.setdefault(domain.name, domain)
     check_axes(axes, searched, study.name)
     rounds = study.rounds
@@ -154,10 +155,10 @@ def figure_data(
         study=study.name,
         trials=tuple(_point(trial, values=values[trial.id]) for trial in trials),
         best=tuple(_point(trial, curves[trial.id], values.get(trial.id)) for trial in best),
-        rounds=tuple(_round_range(r) for r in rounds),
+        rounds=tuple(_round_range(r, spaces[r.id]) for r in rounds),
         top_k=tuple(top_k),
         round_number=round_number,
-        space=store.round_space(rounds[0]),
+        space=spaces[rounds[0].id],
         searched=tuple(  # the trials read above, as store_trials.searched_trials gives them
             store_trials.searched_trial(t, values[t.id])
             for t in trials

@@ -44,6 +44,7 @@ def write_figures(
     from hpsearch import figure_files, plots  # matplotlib takes most of a second to import
     from hpsearch.report import importance_report
 
+    figure_files.check_format(fmt)  # before anything is read or computed
     with factory() as session:
         study = store.get_study(session, name)
         data = plots.figure_data(session, study, round_number=round_number, top=top, axes=axes)
@@ -55,7 +56,6 @@ def write_figures(
                 importance = importance_report(session, study, round_number=round_number)
             except UsageError as exc:  # too few completed trials, or all alike
                 skipped = str(exc)
-    figure_files.check_format(fmt)
     paths = figure_files.save_figures(data, out_dir, fmt, importance)
     if skipped:
         typer.echo(f"No {figure_files.figure_name(data, 'importance')}: {skipped}", err=True)
