@@ -4,9 +4,10 @@ The text is exactly what ``json.dump(document, stream, indent=2)`` writes of the
 whole document (``{"study": {...}, "rounds": [{..., "trials": [{..., "epochs":
 [...]}]}]}``, see :mod:`hpsearch.export`), but memory holds one trial at a time: each
 part is dumped on its own and indented to its depth in the document, and an epoch,
-the bulk of the document, is written from a template (its floats as ``repr`` gives
-them, as json does for finite floats; a trial with a value that is not a finite number
-goes through json instead).
+the bulk of the document, is written from a template with its numbers' text from
+:mod:`hpsearch.number_text` (what json writes of ints and finite floats; a trial with
+a number it leaves alone, such as an infinite loss or a float with an exponent, goes
+through json instead).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import json
 import math
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
-from itertools import chain
 from typing import Any, TextIO
 
 from sqlalchemy.orm import Session
@@ -28,28 +28,17 @@ from hpsearch.store import searched_names
 _INDENT = "  "
 
 
-def _epoch_template(epoch: str, number: str) -> str:
-    """One epoch's object, six levels deep, with the conversion ``epoch`` for its epoch
-    and ``number`` for each of its five floats."""
-    lines = (
-        f'{_INDENT * 7}"{name}": {epoch if name == "epoch" else number}' for name in EPOCH_VALUES
-    )
-    return "{\n" + ",\n".join(lines) + f"\n{_INDENT * 6}}}"
-
-
-#: An epoch's object from a row of trial id (written as nothing), epoch and five floats.
-_EPOCH = "%.0s" + _epoch_template("%d", "%r")
+#: One epoch's object, six levels deep, from the text of its six values.
+_EPOCH = (
+    "{\n" + ",\n".join(f'{_INDENT * 7}"{name}": %s' for name in EPOCH_VALUES) + f"\n{_INDENT * 6}}}"
+)
 
 
 @lru_cache(maxsize=16)
 def _epochs_template(count: int) -> str:
     """The objects of ``count`` epochs, from their values already written as text."""
     inner = _INDENT * 6
-    return (
-        f"[\n{inner}"
-        + f",\n{inner}".join([_epoch_template("%s", "%s")] * count)
-        + f"\n{_INDENT * 5}]"
-    )
+    return f"[\n{inner}" + f",\n{inner}".join([_EPOCH] * count) + f"\n{_INDENT * 5}]"
 
 
 def _dumps(value: Any, level: int) -> str:
@@ -75,19 +64,8 @@ def _epochs(rows: Iterable[tuple[Any, ...]]) -> str:
         return "[]"
     if (texts := row_texts(rows)) is not None:
         return _epochs_template(len(rows)) % tuple(",".join(texts).split(","))
-    if not _finite(rows):  # json writes Infinity and NaN where repr writes inf and nan
-        return _dumps([dict(zip(EPOCH_VALUES, row[1:], strict=True)) for row in rows], 5)
-    inner = _INDENT * 6
-    return f"[\n{inner}" + f",\n{inner}".join(map(_EPOCH.__mod__, rows)) + f"\n{_INDENT * 5}]"
-
-
-def _finite(rows: list[tuple[Any, ...]]) -> bool:
-    """Whether every value of ``rows`` is a finite number (a sum overflowing to infinity
-    says no too, which only sends the rows the slower way)."""
-    try:
-        return math.isfinite(sum(chain.from_iterable(rows)))
-    except TypeError:  # a value that is not a number
-        return False
+    # a number written otherwise than by repr (Infinity, 1e-07): as json writes it
+    return _dumps([dict(zip(EPOCH_VALUES, row[1:], strict=True)) for row in rows], 5)
 
 
 def _opened(record: dict[str, Any], level: int, key: str) -> tuple[str, str]:
