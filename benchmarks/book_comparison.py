@@ -133,16 +133,28 @@ def book(trials: int, sample: bool) -> Run:
     return Run(wall, peak, best, trials * 50)
 
 
-def code_of(code: Path) -> tuple[dict[str, str], Path]:
-    """The environment and working directory that make ``python -m hpsearch`` import
-    ``code`` (``-m`` puts the working directory first on the path, before PYTHONPATH)."""
-    env, cwd = dict(os.environ, PYTHONPATH=str(code)), code
+def environment(code: Path) -> dict[str, str]:
+    """This process's environment with ``code`` first on PYTHONPATH."""
+    return dict(os.environ, PYTHONPATH=str(code))
+
+
+def check_imports(code: Path, cwd: Path) -> None:
+    """Stops unless ``python -m hpsearch``, run in ``cwd`` with :func:`environment`,
+    imports ``code`` (``-m`` puts the working directory first on the path, before
+    PYTHONPATH)."""
     script = "import hpsearch, trainer; print(hpsearch.__file__, trainer.__file__)"
-    found = subprocess.run([sys.executable, "-c", script], env=env, cwd=cwd,
-                           check=True, capture_output=True, text=True).stdout.split()  # fmt: skip
+    found = subprocess.run(
+        [sys.executable, "-c", script],
+        env=environment(code), cwd=cwd, check=True, capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
     if not all(Path(path).resolve().is_relative_to(code.resolve()) for path in found):
         raise SystemExit(f"{code} is not what Python imports: {found}")
-    return env, cwd
+
+
+def code_of(code: Path) -> tuple[dict[str, str], Path]:
+    """The environment and working directory (its own folder) that run ``code``."""
+    check_imports(code, code)
+    return environment(code), code
 
 
 def hpsearch(options: list[str], args: argparse.Namespace, code: Path | None, sample: bool) -> Run:

@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from book_comparison import checkout
+from book_comparison import check_imports, checkout
 from sqlalchemy import insert, update
 
 from hpsearch import store
@@ -111,6 +111,7 @@ def main() -> None:
         if args.baseline:
             (Path(folder) / "baseline").mkdir()
             codes[args.baseline] = checkout(args.baseline, Path(folder) / "baseline")
+            check_imports(Path(folder) / "baseline", Path(folder))
         cli = [sys.executable, "-m", "hpsearch"]
         commands = {
             "report --json": [*cli, "report", "big", "--json", "--db", db],

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import resource
 import statistics
 import subprocess
@@ -40,7 +39,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from book_comparison import checkout
+from book_comparison import check_imports, checkout, environment
 
 #: The last revision before typed search spaces.
 BEFORE_TYPED_SPACES = "cf64a9b"
@@ -54,21 +53,6 @@ COMPARED = ("trial", "lr", "weight_decay", "seed", "status", "val_accuracy", "ep
 class Cost:
     wall: float
     cpu: float
-
-
-def environment(code: Path) -> dict[str, str]:
-    return dict(os.environ, PYTHONPATH=str(code))
-
-
-def check_imports(code: Path, cwd: Path) -> None:
-    """Stops unless ``python -m hpsearch`` with this environment imports ``code``."""
-    script = "import hpsearch, trainer; print(hpsearch.__file__, trainer.__file__)"
-    found = subprocess.run(
-        [sys.executable, "-c", script],
-        env=environment(code), cwd=cwd, check=True, capture_output=True, text=True,
-    ).stdout.split()  # fmt: skip
-    if not all(Path(path).resolve().is_relative_to(code.resolve()) for path in found):
-        raise SystemExit(f"{code} is not what Python imports: {found}")
 
 
 def timed(command: list[str], code: Path, cwd: Path) -> Cost:
