@@ -25,11 +25,11 @@ from sqlalchemy import insert, update
 
 from hpsearch import store
 from hpsearch.dashboard import create_app
-from hpsearch.database import open_store
-from hpsearch.models import EpochMetric, Trial
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE
-from hpsearch.status import TrialStatus
+from hpsearch.space.sampling import BOOK_SPACE
+from hpsearch.store.engine import open_store
+from hpsearch.store.models import EpochMetric, Trial
+from hpsearch.store.status import TrialStatus
 
 NAME = "large"
 PAGES = (

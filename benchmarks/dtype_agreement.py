@@ -22,12 +22,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from hpsearch import search
-from hpsearch.data import DataSource
-from hpsearch.database import database_url, open_store
+from hpsearch.data.datasets import DataSource
+from hpsearch.search import steps
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE
-from hpsearch.store_trials import round_top
+from hpsearch.space.sampling import BOOK_SPACE
+from hpsearch.store import round_top
+from hpsearch.store.engine import database_url, open_store
 
 
 @dataclass(frozen=True)
@@ -43,12 +43,12 @@ def run(dtype: str, seed: int, args: argparse.Namespace, source: DataSource) -> 
     with tempfile.TemporaryDirectory() as folder:
         db = str(Path(folder) / "bench.db")
         factory = open_store(db, create=True)
-        round_id = search.start(
+        round_id = steps.start(
             factory, "bench", seed=seed, settings=StudySettings(epochs=args.epochs, dtype=dtype),
             space=BOOK_SPACE, n_trials=args.trials, source=source, pruner="none",
         )  # fmt: skip
-        options = search.RunOptions(db_url=database_url(db), workers=args.workers, source=source)
-        summary = search.run(factory, "bench", round_id, options)
+        options = steps.RunOptions(db_url=database_url(db), workers=args.workers, source=source)
+        summary = steps.run(factory, "bench", round_id, options)
         with factory() as session:
             top = round_top(session, round_id, args.trials)
             best = top[0]

@@ -30,14 +30,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpsearch import search
-from hpsearch.data import DataSource
-from hpsearch.database import database_url, open_store
-from hpsearch.evaluation import best_of, retrain
-from hpsearch.models import EpochMetric, Trial
-from hpsearch.pruning import PRUNERS
+from hpsearch.data.datasets import DataSource
+from hpsearch.run.pruning import PRUNERS
+from hpsearch.search import steps
+from hpsearch.search.evaluation import best_of, retrain
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE
+from hpsearch.space.sampling import BOOK_SPACE
+from hpsearch.store.engine import database_url, open_store
+from hpsearch.store.models import EpochMetric, Trial
 
 
 @dataclass(frozen=True)
@@ -69,17 +69,17 @@ def run(pruner: str, seed: int, args: argparse.Namespace, source: DataSource) ->
     with tempfile.TemporaryDirectory() as folder:
         db = str(Path(folder) / "bench.db")
         factory = open_store(db, create=True)
-        options = search.RunOptions(db_url=database_url(db), workers=args.workers, source=source)
-        round_id = search.start(
+        options = steps.RunOptions(db_url=database_url(db), workers=args.workers, source=source)
+        round_id = steps.start(
             factory, "bench", seed=seed, settings=StudySettings(epochs=args.epochs),
             space=BOOK_SPACE, n_trials=args.trials, source=source, pruner=pruner,
         )  # fmt: skip
-        first = search.run(factory, "bench", round_id, options)
-        plan = search.create_narrowed_round(
+        first = steps.run(factory, "bench", round_id, options)
+        plan = steps.create_narrowed_round(
             factory, "bench", args.top_k, args.narrow_trials, pruner=pruner
         )
         assert plan.round_id is not None
-        second = search.run(factory, "bench", plan.round_id, options)
+        second = steps.run(factory, "bench", plan.round_id, options)
         with factory() as session:
             epochs = session.scalar(select(func.count()).select_from(EpochMetric)) or 0
         best_val, test = chosen_test_accuracy(factory, args.retrain, source)

@@ -34,12 +34,12 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import text
 
-from hpsearch import search
-from hpsearch.data import DataSource
-from hpsearch.database import open_store
+from hpsearch.data.datasets import DataSource
+from hpsearch.run.worker import Claim, Worker
+from hpsearch.search import steps
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE
-from hpsearch.worker import Claim, Worker
+from hpsearch.space.sampling import BOOK_SPACE
+from hpsearch.store.engine import open_store
 from trainer.mnist import IMAGES_MAGIC, LABELS_MAGIC, MNIST_FILES
 
 SETTINGS = StudySettings(train_size=40, val_fraction=0.2, batch_size=8, hidden=(10,))
@@ -118,7 +118,7 @@ def run_load(
     processes, check what they stored and time their claims."""
     factory = open_store(url, create=True)
     settings = StudySettings(**{**SETTINGS.__dict__, "epochs": epochs})
-    round_id = search.create(
+    round_id = steps.create(
         factory, "load", seed=0, settings=settings, space=BOOK_SPACE, n_trials=trials
     )
     context = multiprocessing.get_context("spawn")

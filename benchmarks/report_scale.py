@@ -33,13 +33,13 @@ from book_comparison import check_imports, checkout
 from sqlalchemy import insert, update
 
 from hpsearch import store
-from hpsearch.database import open_store
-from hpsearch.models import EpochMetric, Trial
-from hpsearch.parameters import parse_spec
-from hpsearch.report import study_report
+from hpsearch.report.summaries import study_report
 from hpsearch.settings import StudySettings
-from hpsearch.space import make_space
-from hpsearch.status import TrialStatus
+from hpsearch.space.parameters import parse_spec
+from hpsearch.space.sampling import make_space
+from hpsearch.store.engine import open_store
+from hpsearch.store.models import EpochMetric, Trial
+from hpsearch.store.status import TrialStatus
 
 SPACE = ("optimizer=sgd,momentum,adagrad,adam", "batch_size=32,64,128",
          "hidden_layers=2:6", "dropout=0:0.5")  # fmt: skip

@@ -15,18 +15,18 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from hpsearch import search
-from hpsearch.data import DataSource
-from hpsearch.database import database_url, open_store
+from hpsearch.data.datasets import DataSource
+from hpsearch.search import steps
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE
+from hpsearch.space.sampling import BOOK_SPACE
+from hpsearch.store.engine import database_url, open_store
 
 
 def run(workers: int, trials: int, epochs: int, source: DataSource) -> tuple[float, float]:
     with tempfile.TemporaryDirectory() as folder:
         db = str(Path(folder) / "bench.db")
         factory = open_store(db, create=True)
-        round_id = search.start(
+        round_id = steps.start(
             factory,
             "bench",
             seed=0,
@@ -35,8 +35,8 @@ def run(workers: int, trials: int, epochs: int, source: DataSource) -> tuple[flo
             n_trials=trials,
             source=source,
         )
-        options = search.RunOptions(db_url=database_url(db), workers=workers, source=source)
-        summary = search.run(factory, "bench", round_id, options)
+        options = steps.RunOptions(db_url=database_url(db), workers=workers, source=source)
+        summary = steps.run(factory, "bench", round_id, options)
         store_seconds = sum(w.store_seconds for w in summary.workers)
         busy_seconds = sum(w.train_seconds for w in summary.workers)
         return summary.seconds, store_seconds / busy_seconds

@@ -12,7 +12,7 @@ worker, so nearly all of it is the fixed cost: imports, opening the store, readi
 and checking MNIST, starting the worker. `report` runs on that small study.
 `import hpsearch.cli` is the import of the command line alone. The first `start` of
 each repeat runs with an empty cache folder, so MNIST's MD5 is checked as on a new
-machine (hpsearch.verified); the others find the files verified.
+machine (hpsearch.data.verified); the others find the files verified.
 """
 
 from __future__ import annotations

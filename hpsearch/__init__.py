@@ -13,8 +13,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names, for type checkers (``X as X``: re-exported)
-    from hpsearch.data import DataSource as DataSource
-    from hpsearch.database import open_store as open_store
+    from hpsearch.data.datasets import DataSource as DataSource
     from hpsearch.errors import HpsearchError as HpsearchError
     from hpsearch.errors import Interrupted as Interrupted
     from hpsearch.errors import RoundBusy as RoundBusy
@@ -24,39 +23,40 @@ if TYPE_CHECKING:  # the names, for type checkers (``X as X``: re-exported)
     from hpsearch.errors import StudyExists as StudyExists
     from hpsearch.errors import StudyNotFound as StudyNotFound
     from hpsearch.errors import UsageError as UsageError
-    from hpsearch.models import EpochMetric as EpochMetric
-    from hpsearch.models import Evaluation as Evaluation
-    from hpsearch.models import Round as Round
-    from hpsearch.models import Study as Study
-    from hpsearch.models import Trial as Trial
-    from hpsearch.search import NarrowRule as NarrowRule
-    from hpsearch.search import RunOptions as RunOptions
-    from hpsearch.search import create as create
-    from hpsearch.search import create_narrowed_round as create_narrowed_round
-    from hpsearch.search import run as run
-    from hpsearch.search import start as start
+    from hpsearch.search.steps import NarrowRule as NarrowRule
+    from hpsearch.search.steps import RunOptions as RunOptions
+    from hpsearch.search.steps import create as create
+    from hpsearch.search.steps import create_narrowed_round as create_narrowed_round
+    from hpsearch.search.steps import run as run
+    from hpsearch.search.steps import start as start
     from hpsearch.settings import StudySettings as StudySettings
-    from hpsearch.space import BOOK_SPACE as BOOK_SPACE
-    from hpsearch.space import LogRange as LogRange
-    from hpsearch.space import SearchSpace as SearchSpace
-    from hpsearch.space import make_space as make_space
-    from hpsearch.status import TrialStatus as TrialStatus
+    from hpsearch.space.sampling import BOOK_SPACE as BOOK_SPACE
+    from hpsearch.space.sampling import LogRange as LogRange
+    from hpsearch.space.sampling import SearchSpace as SearchSpace
+    from hpsearch.space.sampling import make_space as make_space
+    from hpsearch.store.engine import open_store as open_store
+    from hpsearch.store.models import EpochMetric as EpochMetric
+    from hpsearch.store.models import Evaluation as Evaluation
+    from hpsearch.store.models import Round as Round
+    from hpsearch.store.models import Study as Study
+    from hpsearch.store.models import Trial as Trial
+    from hpsearch.store.status import TrialStatus as TrialStatus
 
 #: Where each public name is defined.
 _HOMES = {
-    "hpsearch.data": ("DataSource",),
-    "hpsearch.database": ("open_store",),
+    "hpsearch.data.datasets": ("DataSource",),
+    "hpsearch.store.engine": ("open_store",),
     "hpsearch.errors": (
         "HpsearchError", "Interrupted", "RoundBusy", "SchemaAhead", "SchemaBehind",
         "StoreError", "StudyExists", "StudyNotFound", "UsageError",
     ),
-    "hpsearch.models": ("EpochMetric", "Evaluation", "Round", "Study", "Trial"),
-    "hpsearch.search": (
+    "hpsearch.store.models": ("EpochMetric", "Evaluation", "Round", "Study", "Trial"),
+    "hpsearch.search.steps": (
         "NarrowRule", "RunOptions", "create", "create_narrowed_round", "run", "start",
     ),
     "hpsearch.settings": ("StudySettings",),
-    "hpsearch.space": ("BOOK_SPACE", "LogRange", "SearchSpace", "make_space"),
-    "hpsearch.status": ("TrialStatus",),
+    "hpsearch.space.sampling": ("BOOK_SPACE", "LogRange", "SearchSpace", "make_space"),
+    "hpsearch.store.status": ("TrialStatus",),
 }  # fmt: skip
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
 

@@ -7,8 +7,8 @@ command line (run from the project root with ``alembic.ini``) uses
 
 from alembic import context
 
-from hpsearch.database import database_url, make_engine
-from hpsearch.models import Base
+from hpsearch.store.engine import database_url, make_engine
+from hpsearch.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -123,7 +123,7 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def factory(db_path: Path):
     """A session factory on a new database upgraded to the newest revision."""
-    from hpsearch.database import open_store
+    from hpsearch.store.engine import open_store
 
     return open_store(str(db_path), create=True)
 
@@ -140,7 +140,7 @@ def round0(factory) -> int:
     """The id of round 0 (six pending trials) of a new study "s" of seed 3."""
     from hpsearch import store
     from hpsearch.settings import StudySettings
-    from hpsearch.space import BOOK_SPACE
+    from hpsearch.space.sampling import BOOK_SPACE
 
     with factory.begin() as session:
         study = store.create_study(session, "s", 3, StudySettings())
@@ -184,7 +184,7 @@ STORED_EPOCHS = 5
 def _store_results(session, round_, statuses: dict[int, str], base: float) -> None:
     from datetime import datetime, timedelta
 
-    from hpsearch.models import EpochMetric
+    from hpsearch.store.models import EpochMetric
 
     start = datetime(2024, 5, 1, 12, 0, 0) + timedelta(hours=round_.number)
     for trial in round_.trials:
@@ -221,11 +221,11 @@ def stored_study(tmp_path: Path) -> StoredStudy:
     Round 0: 12 trials from the book's ranges, 9 completed, 2 diverged, 1 failed.
     Round 1: 6 trials narrowed from round 0's top 3, 5 completed, 1 pruned.
     """
-    from hpsearch import store, store_trials
-    from hpsearch.database import open_store
-    from hpsearch.narrowing import narrow
+    from hpsearch import store
     from hpsearch.settings import StudySettings
-    from hpsearch.space import BOOK_SPACE
+    from hpsearch.space.narrowing import narrow
+    from hpsearch.space.sampling import BOOK_SPACE
+    from hpsearch.store.engine import open_store
 
     db = tmp_path / "small.db"
     factory = open_store(str(db), create=True)
@@ -235,7 +235,7 @@ def stored_study(tmp_path: Path) -> StoredStudy:
         round0 = store.create_round(session, study, BOOK_SPACE, 12)
         _store_results(session, round0, STORED_ROUND0_STATUSES, base=0.3)
         session.flush()
-        top = store_trials.top_trials(session, round0, 3)
+        top = store.round_top(session, round0.id, 3, pruned=True)
         space = narrow(
             BOOK_SPACE, [{"lr": t.lr, "weight_decay": t.weight_decay} for t in top]
         ).space
@@ -255,12 +255,12 @@ def searched_study(tmp_path: Path) -> StoredStudy:
     from round 0's top 3, all completed. A completed trial's final validation accuracy
     is 0.9 - dropout: dropout drives it, the other parameters do not.
     """
-    from hpsearch import store, store_trials
-    from hpsearch.database import open_store
-    from hpsearch.narrowing import narrow
-    from hpsearch.parameters import parse_spec
+    from hpsearch import store
     from hpsearch.settings import StudySettings
-    from hpsearch.space import make_space
+    from hpsearch.space.narrowing import narrow
+    from hpsearch.space.parameters import parse_spec
+    from hpsearch.space.sampling import make_space
+    from hpsearch.store.engine import open_store
 
     db = tmp_path / "wide.db"
     factory = open_store(str(db), create=True)
@@ -273,8 +273,8 @@ def searched_study(tmp_path: Path) -> StoredStudy:
         for trial, status in zip(round0.trials, statuses, strict=True):
             _finish_searched(session, trial, status)
         session.flush()
-        top = store_trials.top_trials(session, round0, 3)
-        values = store_trials.trial_values(session, [t.id for t in top])
+        top = store.round_top(session, round0.id, 3, pruned=True)
+        values = store.trial_values(session, [t.id for t in top])
         narrowed = narrow(space, list(values.values())).space
         round1 = store.create_round(session, study, narrowed, 4, parent=round0, top_k=3)
         for trial in round1.trials:
@@ -283,10 +283,10 @@ def searched_study(tmp_path: Path) -> StoredStudy:
 
 
 def _finish_searched(session, trial, status: str) -> None:
-    from hpsearch import store_trials
+    from hpsearch import store
 
     session.flush()
-    dropout = float(store_trials.trial_values(session, [trial.id])[trial.id]["dropout"])
+    dropout = float(store.trial_values(session, [trial.id])[trial.id]["dropout"])
     trial.status = status
     trial.epochs_run = 1 if status == "completed" else 0
     trial.val_accuracy = 0.9 - dropout if status == "completed" else None
@@ -298,11 +298,11 @@ def other_study(db: Path, *, train_accuracy: float = 0.1, train_loss: float = 1.
     from datetime import datetime
 
     from hpsearch import store
-    from hpsearch.database import open_store
-    from hpsearch.models import EpochMetric
-    from hpsearch.parameters import parse_spec
     from hpsearch.settings import StudySettings
-    from hpsearch.space import BOOK_SPACE, SearchSpace
+    from hpsearch.space.parameters import parse_spec
+    from hpsearch.space.sampling import BOOK_SPACE, SearchSpace
+    from hpsearch.store.engine import open_store
+    from hpsearch.store.models import EpochMetric
 
     factory = open_store(str(db), create=True)
     space = SearchSpace(

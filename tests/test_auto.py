@@ -5,9 +5,9 @@ import sys
 import pytest
 
 from conftest import TINY_SEARCH
-from hpsearch.auto import AutoPlan, continued, no_improvement, no_shrinking
 from hpsearch.errors import UsageError
-from hpsearch.models import Study
+from hpsearch.search.auto import AutoPlan, continued, no_improvement, no_shrinking
+from hpsearch.store.models import Study
 
 
 @pytest.mark.parametrize(
@@ -76,12 +76,12 @@ def test_auto_end_to_end_then_continues_the_study(cli, db_path):
 
 
 def test_round_bests_are_each_rounds_best_completed_trial(stored_study):
-    from hpsearch import store, store_trials
-    from hpsearch.auto import round_bests
+    from hpsearch import store
+    from hpsearch.search.auto import round_bests
 
     with stored_study.factory() as session:
         study = store.get_study(session, "small")
-        expected = [store_trials.round_best(session, r.id).val_accuracy for r in study.rounds]
+        expected = [store.round_best(session, r.id).val_accuracy for r in study.rounds]
         assert round_bests(session, study) == expected
     assert len(expected) == 2 and expected[1] > expected[0]
 

@@ -12,13 +12,15 @@ import pytest
 from sqlalchemy import func, select
 
 from conftest import TINY_SEARCH
-from hpsearch import queue, search, store
-from hpsearch.database import open_store
+from hpsearch import store
 from hpsearch.errors import RoundBusy
-from hpsearch.models import EpochMetric, Trial
+from hpsearch.search import steps
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE
-from hpsearch.status import TrialStatus
+from hpsearch.space.sampling import BOOK_SPACE
+from hpsearch.store import queue
+from hpsearch.store.engine import open_store
+from hpsearch.store.models import EpochMetric, Trial
+from hpsearch.store.status import TrialStatus
 from queue_load import run_load, write_data
 from trainer import EpochMetrics
 
@@ -91,22 +93,22 @@ def finished_round(factory):
 
 
 def test_a_second_narrowing_of_the_same_round_is_refused(finished_round):
-    search.create_narrowed_round(finished_round, "c", 2, 3)
+    steps.create_narrowed_round(finished_round, "c", 2, 3)
     with pytest.raises(RoundBusy, match="round 1 of 'c' has 3 unfinished trials"):
-        search.create_narrowed_round(finished_round, "c", 2, 3)
+        steps.create_narrowed_round(finished_round, "c", 2, 3)
 
 
 def test_resume_is_refused_while_a_live_worker_runs_the_round(finished_round):
     factory = finished_round
-    search.create_narrowed_round(factory, "c", 2, 3)
+    steps.create_narrowed_round(factory, "c", 2, 3)
     with factory.begin() as session:
         round_ = store.latest_round(session, store.get_study(session, "c"))
         trial = queue.claim_trial(session, round_.id, f"{socket.gethostname()}:{os.getpid()}")
     with pytest.raises(RoundBusy, match="is being run by"):
-        search.prepare_resume(factory, "c")
+        steps.prepare_resume(factory, "c")
     with factory.begin() as session:  # the worker dies: its trial becomes stale
         session.get(Trial, trial.id).worker = f"{socket.gethostname()}:{2**22 + 7}"
-    assert search.prepare_resume(factory, "c")[1] == 1
+    assert steps.prepare_resume(factory, "c")[1] == 1
 
 
 #: A real `hpsearch` process that imports everything, says it is ready, then waits for

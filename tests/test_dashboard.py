@@ -9,11 +9,11 @@ import io
 import pytest
 
 from conftest import TINY_SEARCH
-from hpsearch import store, store_trials
+from hpsearch import store
 from hpsearch.dashboard import create_app
-from hpsearch.database import open_store
-from hpsearch.report import study_report
+from hpsearch.report.summaries import study_report
 from hpsearch.settings import StudySettings
+from hpsearch.store.engine import open_store
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_studies_page_and_json_count_trials_by_status(client, stored_study):
     with stored_study.factory() as session:
         study = store.get_study(session, "small")
         counts = store.study_status_counts(session, study)
-        best = store_trials.best_trial(session, study)
+        best = store.best_trial(session, study)
     assert page.status_code == 200 and "small" in page.get_data(as_text=True)
     (row,) = rows
     assert row["name"] == "small" and row["rounds"] == 2 and row["trials"] == 18
@@ -46,7 +46,7 @@ def test_study_json_is_the_report_with_progress(client, stored_study):
     with stored_study.factory() as session:
         study = store.get_study(session, "small")
         report = study_report(session, study, top=7)
-        epochs = sum(len(c) for c in store_trials.study_epochs(session, study).values())
+        epochs = sum(len(c) for c in store.study_epochs(session, study).values())
     assert data["leaderboard"] == report["leaderboard"]
     assert data["rounds"] == report["rounds"]
     assert [r["narrowed_from"] for r in data["rounds"]] == [None, 0]
@@ -77,7 +77,7 @@ def test_study_page_and_unknown_names_answer_404(client):
 def test_leaderboard_csv_holds_the_rows_shown(client, stored_study):
     rows = _csv_rows(client.get("/study/small/leaderboard.csv?rows=5"))
     with stored_study.factory() as session:
-        best = store_trials.leaderboard(session, store.get_study(session, "small"), top=5)
+        best = store.leaderboard(session, store.get_study(session, "small"), top=5)
     assert [int(r["trial"]) for r in rows] == [t.id for t in best]
     assert [float(r["val_accuracy"]) for r in rows] == [t.val_accuracy for t in best]
     assert {"lr", "weight_decay", "seed", "status", "best_epoch", "worker"} <= set(rows[0])
@@ -92,7 +92,7 @@ def test_study_figures_are_svg(client, kind):
 
 def test_trial_page_json_and_csv_hold_its_epochs(client, stored_study):
     with stored_study.factory() as session:
-        trial = store_trials.best_trial(session, store.get_study(session, "small"))
+        trial = store.best_trial(session, store.get_study(session, "small"))
         epochs = [(m.epoch, m.val_accuracy) for m in trial.epochs]
     page = client.get(f"/study/small/trial/{trial.id}")
     data = client.get(f"/api/study/small/trial/{trial.id}").get_json()
@@ -112,7 +112,7 @@ def test_compare_shows_each_studys_best_trials(client, stored_study):
     rows = _csv_rows(client.get("/compare.csv?study=small&study=other"))
     history = client.get("/compare/history.svg?study=small&study=other")
     with stored_study.factory() as session:
-        best = store_trials.leaderboard(session, store.get_study(session, "small"), top=5)
+        best = store.leaderboard(session, store.get_study(session, "small"), top=5)
     assert page.status_code == 200 and "other" in page.get_data(as_text=True)
     assert [(r["study"], int(r["trial"])) for r in rows] == [("small", t.id) for t in best]
     assert history.status_code == 200 and history.mimetype == "image/svg+xml"
@@ -128,7 +128,7 @@ def test_other_searched_parameters_are_columns_of_the_leaderboard(cli, db_path):
     rows = _csv_rows(client.get("/study/wide/leaderboard.csv"))
     with open_store(str(db_path)).begin() as session:
         ids = [row["trial"] for row in data["leaderboard"]]
-        values = store_trials.trial_values(session, ids)
+        values = store.trial_values(session, ids)
     columns = data["columns"]
     assert columns.index("batch_size") == columns.index("weight_decay") + 1
     assert list(rows[0])[: len(columns)] == columns

@@ -14,12 +14,12 @@ import urllib.request
 import pytest
 from sqlalchemy.orm import sessionmaker
 
-from hpsearch import store, store_trials
+from hpsearch import store
 from hpsearch.dashboard import bind, create_app
-from hpsearch.database import make_engine, open_store
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE
-from hpsearch.status import TrialStatus
+from hpsearch.space.sampling import BOOK_SPACE
+from hpsearch.store.engine import make_engine, open_store
+from hpsearch.store.status import TrialStatus
 from postgres_server import server_programs, temporary_server
 
 ENDPOINTS = (
@@ -56,7 +56,7 @@ def test_pages_answer_while_a_writer_holds_the_lock(stored_study):
     assert not reader.is_alive(), "a page waited for the write lock"
     assert {url: code for url, (code, _) in answers.items()} == dict.fromkeys(ENDPOINTS, 200)
     with stored_study.factory() as session:
-        best = store_trials.best_trial(session, store.get_study(session, "small"))
+        best = store.best_trial(session, store.get_study(session, "small"))
     assert f"{best.val_accuracy}".encode() in answers["/api/study/small"][1]
 
 

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 
 from conftest import epoch_metrics
-from hpsearch import queue, store
+from hpsearch import store
 from hpsearch.dashboard import bind, create_app, server
-from hpsearch.database import open_store
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE
-from hpsearch.status import TrialStatus
+from hpsearch.space.sampling import BOOK_SPACE
+from hpsearch.store import queue
+from hpsearch.store.engine import open_store
+from hpsearch.store.status import TrialStatus
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [

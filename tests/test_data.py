@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import closed_port, copy_mnist, rewrite_content
-from hpsearch.data import (
+from hpsearch.data.datasets import (
     DATA_DIR_ENV,
     DATA_DIR_ENVS,
     DataSource,
@@ -290,7 +290,7 @@ def forbid_whole_reads(monkeypatch: pytest.MonkeyPatch) -> None:
     def whole_read(*args, **kwargs):
         raise AssertionError("the whole data set was read")
 
-    monkeypatch.setattr("hpsearch.data.load_mnist", whole_read)
+    monkeypatch.setattr("hpsearch.data.datasets.load_mnist", whole_read)
 
 
 def assert_same_split(split, other) -> None:

@@ -9,9 +9,10 @@ from alembic import command
 from sqlalchemy import inspect, text
 from typer.testing import CliRunner
 
-from hpsearch import database
 from hpsearch.cli import app
-from hpsearch.database import (
+from hpsearch.errors import SchemaAhead, SchemaBehind, StoreError
+from hpsearch.store import engine as store_engine
+from hpsearch.store.engine import (
     alembic_config,
     check_schema,
     current_revision,
@@ -22,7 +23,6 @@ from hpsearch.database import (
     open_store,
     upgrade,
 )
-from hpsearch.errors import SchemaAhead, SchemaBehind, StoreError
 
 
 def test_empty_database_upgrades_to_head_and_matches_the_models(db_path):
@@ -191,7 +191,7 @@ def test_read_commands_answer_while_a_writer_holds_the_lock(
 ):
     # With no busy timeout, a reader that asked for the write lock would fail at once
     # with "database is locked" instead of waiting for the writer.
-    monkeypatch.setattr(database, "BUSY_TIMEOUT_SECONDS", 0)
+    monkeypatch.setattr(store_engine, "BUSY_TIMEOUT_SECONDS", 0)
     monkeypatch.chdir(tmp_path)
     writer = sqlite3.connect(stored_study.db, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
@@ -259,7 +259,7 @@ def test_a_database_of_the_previous_release_upgrades_with_every_value(tmp_path, 
 def test_the_head_revision_constant_is_alembics_head():
     """A store at HEAD_REVISION opens without Alembic: the constant must name the newest
     revision of hpsearch/migrations (update it with each new revision)."""
-    from hpsearch.database import HEAD_REVISION
+    from hpsearch.store.engine import HEAD_REVISION
 
     assert head_revision() == HEAD_REVISION
 
@@ -268,7 +268,7 @@ def test_two_commands_creating_one_new_store_together_both_open_it(tmp_path):
     url = database_url(str(tmp_path / "new.db"))
     engines = [make_engine(url), make_engine(url)]
     both_read = threading.Barrier(2)
-    real_revision = database.current_revision
+    real_revision = store_engine.current_revision
 
     def revision_then_wait(engine):
         revision = real_revision(engine)
@@ -283,7 +283,7 @@ def test_two_commands_creating_one_new_store_together_both_open_it(tmp_path):
         except Exception as exc:  # noqa: BLE001 - the test reports whatever a racer met
             errors.append(exc)
 
-    with mock.patch.object(database, "current_revision", revision_then_wait):
+    with mock.patch.object(store_engine, "current_revision", revision_then_wait):
         racers = [threading.Thread(target=create, args=(engine,)) for engine in engines]
         for racer in racers:
             racer.start()
@@ -292,4 +292,4 @@ def test_two_commands_creating_one_new_store_together_both_open_it(tmp_path):
     assert errors == []
     with sqlite3.connect(tmp_path / "new.db") as connection:
         versions = connection.execute("SELECT version_num FROM alembic_version").fetchall()
-    assert versions == [(database.HEAD_REVISION,)]
+    assert versions == [(store_engine.HEAD_REVISION,)]

@@ -3,7 +3,8 @@ import io
 from rich.console import Console
 
 from hpsearch import store
-from hpsearch.display import (
+from hpsearch.report.summaries import study_report, study_summary
+from hpsearch.report.tables import (
     crowding_note,
     evaluations_table,
     leaderboard_table,
@@ -11,7 +12,6 @@ from hpsearch.display import (
     sparkline,
     studies_table,
 )
-from hpsearch.report import study_report, study_summary
 
 
 def rendered(table) -> str:

@@ -3,8 +3,15 @@ import json
 import numpy as np
 import pytest
 
-from hpsearch.domains import Choice, DomainKind, FloatRange, IntRange, format_value, from_columns
 from hpsearch.errors import UsageError
+from hpsearch.space.domains import (
+    Choice,
+    DomainKind,
+    FloatRange,
+    IntRange,
+    format_value,
+    from_columns,
+)
 
 
 def test_a_linear_float_range_samples_uniformly():

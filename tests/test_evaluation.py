@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from conftest import TINY_SEARCH
-from hpsearch import store, store_trials
-from hpsearch.data import DataSource, read_dataset, study_split
-from hpsearch.database import open_store
-from hpsearch.evaluation import best_of, evaluate_best, retrain
+from hpsearch import store
+from hpsearch.data.datasets import DataSource, read_dataset, study_split
+from hpsearch.run.training import TrialSpec, trial_trainer
+from hpsearch.search.evaluation import best_of, evaluate_best, retrain
 from hpsearch.settings import StudySettings
-from hpsearch.trial import TrialSpec, trial_trainer
+from hpsearch.store.engine import open_store
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def test_evaluate_trains_the_best_trial_on_train_and_validation(searched, tiny_m
     evaluation = evaluate_best(searched, "a", source)
     with searched() as session:
         study = store.get_study(session, "a")
-        best = store_trials.best_trial(session, study)
+        best = store.best_trial(session, study)
         settings = StudySettings.from_study(study)
         stored = [e.id for e in study.evaluations]
     assert stored == [evaluation.id] and evaluation.trial_id == best.id

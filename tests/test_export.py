@@ -8,9 +8,10 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from conftest import other_study
-from hpsearch import export, store
+from hpsearch import store
 from hpsearch.cli import app
-from hpsearch.models import EpochMetric, Round, Trial
+from hpsearch.report import export
+from hpsearch.store.models import EpochMetric, Round, Trial
 
 runner = CliRunner()
 
@@ -204,7 +205,7 @@ def test_streamed_csv_with_other_searched_parameters_matches_the_whole_rows(tmp_
     """With parameters searched besides lr and weight decay, the streamed CSV is the
     text a DictWriter writes of every row built from the ORM objects; also with a loss
     that repr writes with an exponent, or that is not finite."""
-    from hpsearch.store_trials import study_epochs, study_trials
+    from hpsearch.store import study_epochs, study_trials
 
     factory = other_study(tmp_path / "other.db", train_loss=train_loss)
     with factory() as session:

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from hpsearch.errors import UsageError
-from hpsearch.importance import MIN_TRIALS, parameter_importance
+from hpsearch.report.importance import MIN_TRIALS, parameter_importance
 
 
 def synthetic_trials(seed: int, n: int = 120):

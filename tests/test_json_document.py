@@ -11,12 +11,13 @@ import pytest
 from typer.testing import CliRunner
 
 from conftest import STORED_EPOCHS, other_study
-from hpsearch import export, json_document, store
+from hpsearch import store
 from hpsearch.cli import app
-from hpsearch.database import open_store
+from hpsearch.report import export, json_export
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE
-from hpsearch.store_trials import study_epochs, study_trials
+from hpsearch.space.sampling import BOOK_SPACE
+from hpsearch.store import study_epochs, study_trials
+from hpsearch.store.engine import open_store
 
 runner = CliRunner()
 DATA = Path(__file__).parent / "data"
@@ -130,7 +131,7 @@ def test_a_study_without_rounds_or_with_trials_not_run_exports_as_before(tmp_pat
 @pytest.mark.parametrize(
     ("write", "written_epochs"),
     [
-        (json_document.write_json, lambda text: text.count('"epoch": ')),
+        (json_export.write_json, lambda text: text.count('"epoch": ')),
         (export.write_csv, lambda text: max(text.count("\n") - 1, 0)),  # less the header
     ],
     ids=["json", "csv"],

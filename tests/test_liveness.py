@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from hpsearch import liveness
-from hpsearch.liveness import Heartbeat, is_stale, worker_name
-from hpsearch.models import Trial, utcnow
-from hpsearch.status import TrialStatus
+from hpsearch.store import liveness
+from hpsearch.store.liveness import Heartbeat, is_stale, worker_name
+from hpsearch.store.models import Trial, utcnow
+from hpsearch.store.status import TrialStatus
 
 HERE = socket.gethostname()
 DEAD_PID = 2**22 + 12345  # above the default pid_max: no such process

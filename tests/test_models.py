@@ -1,6 +1,6 @@
 from hpsearch import store
-from hpsearch.models import Study, Trial
-from hpsearch.status import TrialStatus
+from hpsearch.store.models import Study, Trial
+from hpsearch.store.status import TrialStatus
 
 
 def test_a_new_trial_is_pending_and_a_study_reads_its_hidden_sizes(factory, round0):

@@ -2,10 +2,10 @@ import math
 
 import pytest
 
-from hpsearch.domains import Choice, IntRange
-from hpsearch.narrowing import EXPAND_DECADES, crowded_edges, narrow, narrow_range
-from hpsearch.parameters import parse_spec
-from hpsearch.space import BOOK_SPACE, LogRange, make_space
+from hpsearch.space.domains import Choice, IntRange
+from hpsearch.space.narrowing import EXPAND_DECADES, crowded_edges, narrow, narrow_range
+from hpsearch.space.parameters import parse_spec
+from hpsearch.space.sampling import BOOK_SPACE, LogRange, make_space
 
 PARENT = LogRange(1e-6, 1e-2, "lr")
 

@@ -3,11 +3,12 @@ import pytest
 from matplotlib.patches import Rectangle
 from typer.testing import CliRunner
 
-from hpsearch import plots, store, store_trials
+from hpsearch import store
 from hpsearch.cli import app
-from hpsearch.domains import FloatRange, IntRange
 from hpsearch.errors import UsageError
-from hpsearch.narrowing_plots import MARKERS, narrowing_figure
+from hpsearch.plots import figures
+from hpsearch.plots.narrowing import MARKERS, narrowing_figure
+from hpsearch.space.domains import FloatRange, IntRange
 
 # tests/conftest.py's searched_study "wide": 14 finished trials in two rounds (12
 # completed, 1 diverged, 1 failed) over lr, weight decay, optimizer, dropout, hidden layers.
@@ -15,10 +16,10 @@ FINISHED = 14
 runner = CliRunner()
 
 
-def data_of(stored, axes, round_number=None) -> plots.FigureData:
+def data_of(stored, axes, round_number=None) -> figures.FigureData:
     with stored.factory() as session:
         study = store.get_study(session, stored.name)
-        return plots.figure_data(session, study, round_number=round_number, axes=axes)
+        return figures.figure_data(session, study, round_number=round_number, axes=axes)
 
 
 def drawn_points(ax) -> list[tuple[float, float]]:
@@ -54,7 +55,7 @@ def test_the_scatter_shows_the_chosen_parameters_of_every_finished_trial(
     assert (ax.get_xlabel(), ax.get_ylabel()) == labels
     assert (ax.get_xscale(), ax.get_yscale()) == scales
     with searched_study.factory() as session:
-        values = store_trials.trial_values(session, [t.id for t in data.trials])
+        values = store.trial_values(session, [t.id for t in data.trials])
     stored = sorted((float(v[axes[0]]), float(v[axes[1]])) for v in values.values())
     assert len(stored) == FINISHED
     assert np.array(sorted(drawn_points(ax))) == pytest.approx(np.array(stored))
@@ -93,16 +94,16 @@ def test_a_round_that_did_not_search_a_parameter_draws_no_rectangle():
     dropout = FloatRange(0.0, 0.5, "dropout", False)
     lr = FloatRange(1e-4, 1e-1, "lr")
     trials = tuple(
-        plots.TrialPoint(
+        figures.TrialPoint(
             i, i // 2, i, 1e-3, 1e-6, "completed", 0.5, values={"lr": 1e-3, "dropout": 0.1 * i}
         )
         for i in range(4)
     )
     rounds = (
-        plots.RoundRange(0, (1e-4, 1e-1), (1e-8, 1e-4), {"lr": lr, "dropout": dropout}),
-        plots.RoundRange(1, (1e-4, 1e-1), (1e-8, 1e-4), {"lr": lr}),  # dropout fixed
+        figures.RoundRange(0, (1e-4, 1e-1), (1e-8, 1e-4), {"lr": lr, "dropout": dropout}),
+        figures.RoundRange(1, (1e-4, 1e-1), (1e-8, 1e-4), {"lr": lr}),  # dropout fixed
     )
-    data = plots.FigureData("fixed", trials, (), rounds, (), axes=("dropout", "lr"))
+    data = figures.FigureData("fixed", trials, (), rounds, (), axes=("dropout", "lr"))
 
     ax = narrowing_figure(data).axes[0]
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import numpy as np
 import pytest
 
-from hpsearch.number_text import row_texts
+from hpsearch.report.number_text import row_texts
 
 
 def repr_texts(rows):

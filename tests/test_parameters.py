@@ -1,15 +1,15 @@
 import pytest
 
-from hpsearch.domains import Choice, FloatRange, IntRange
 from hpsearch.errors import UsageError
-from hpsearch.parameters import (
+from hpsearch.settings import StudySettings
+from hpsearch.space.domains import Choice, FloatRange, IntRange
+from hpsearch.space.parameters import (
     PARAMETERS,
     parse_spec,
     read_space_file,
     toml_domain,
     trial_setup,
 )
-from hpsearch.settings import StudySettings
 
 
 @pytest.mark.parametrize(

@@ -6,12 +6,13 @@ import pytest
 from matplotlib.patches import Rectangle
 from typer.testing import CliRunner
 
-from hpsearch import figure_files, narrowing_plots, plots, store, store_trials
+from hpsearch import store
 from hpsearch.cli import app
 from hpsearch.errors import StudyNotFound, UsageError
-from hpsearch.figure_frame import DPI
+from hpsearch.plots import figures, files, narrowing
+from hpsearch.plots.frame import DPI
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE
+from hpsearch.space.sampling import BOOK_SPACE
 
 # The stored study (tests/conftest.py): round 0 has 12 trials (9 completed, 2 diverged,
 # 1 failed), round 1 has 6 (5 completed, 1 pruned), narrowed from round 0's top 3.
@@ -26,10 +27,10 @@ STATUSES = {
 runner = CliRunner()
 
 
-def data_of(stored, round_number=None, top=20) -> plots.FigureData:
+def data_of(stored, round_number=None, top=20) -> figures.FigureData:
     with stored.factory() as session:
         study = store.get_study(session, stored.name)
-        return plots.figure_data(session, study, round_number=round_number, top=top)
+        return figures.figure_data(session, study, round_number=round_number, top=top)
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -56,7 +57,7 @@ def test_figure_data_holds_the_finished_trials_by_round_and_number(stored_study,
 def test_the_best_trials_come_in_leaderboard_order_with_their_curves(stored_study):
     data = data_of(stored_study, top=4)
     with stored_study.factory() as session:
-        board = store_trials.leaderboard(session, store.get_study(session, "small"), top=4)
+        board = store.leaderboard(session, store.get_study(session, "small"), top=4)
         expected = [(t.id, t.val_accuracy, t.epochs_run) for t in board]
     assert [(t.id, t.val_accuracy, len(t.val_curve)) for t in data.best] == expected
     assert all(len(t.train_curve) == len(t.val_curve) for t in data.best)
@@ -66,8 +67,8 @@ def test_the_top_k_are_the_trials_the_narrowing_used(stored_study):
     data = data_of(stored_study)
     with stored_study.factory() as session:
         round0 = store.get_round(session, store.get_study(session, "small"), 0)
-        used = tuple(t.id for t in store_trials.top_trials(session, round0, 3))
-    assert data.top_k == (plots.TopK(parent=0, child=1, trial_ids=used),)
+        used = tuple(t.id for t in store.round_top(session, round0.id, 3, pruned=True))
+    assert data.top_k == (figures.TopK(parent=0, child=1, trial_ids=used),)
     assert data_of(stored_study, 0).top_k == data.top_k  # round 0 holds them
     assert data_of(stored_study, 1).top_k == ()  # round 1 was not narrowed from
 
@@ -76,7 +77,7 @@ def test_the_top_k_are_the_trials_the_narrowing_used(stored_study):
     ("round_number", "top"), [(None, 20), (None, 4), (None, 1), (0, 20), (1, 5)]
 )
 def test_the_curves_figure_has_one_panel_per_best_trial(stored_study, round_number, top):
-    fig = plots.curves_figure(data_of(stored_study, round_number, top))
+    fig = figures.curves_figure(data_of(stored_study, round_number, top))
     panels = fig.axes
     assert len(panels) == min(top, RANKED[round_number])
     assert all(ax.get_ylim() == (0, 1) for ax in panels)
@@ -87,10 +88,10 @@ def test_the_curves_figure_has_one_panel_per_best_trial(stored_study, round_numb
 @pytest.mark.parametrize("round_number", [None, 0, 1])
 def test_the_narrowing_figure_draws_every_finished_trial_and_each_round(stored_study, round_number):
     data = data_of(stored_study, round_number)
-    fig = plots.narrowing_figure(data)
+    fig = figures.narrowing_figure(data)
     ax = fig.axes[0]
     assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
-    drawn = {status: points(ax, status) for status in narrowing_plots.MARKERS}
+    drawn = {status: points(ax, status) for status in narrowing.MARKERS}
     assert {s: n for s, n in drawn.items() if n} == STATUSES[round_number]
     assert sum(drawn.values()) == FINISHED[round_number]
     assert len([p for p in ax.patches if isinstance(p, Rectangle)]) == len(data.rounds)
@@ -101,7 +102,7 @@ def test_the_narrowing_figure_draws_every_finished_trial_and_each_round(stored_s
 @pytest.mark.parametrize("round_number", [None, 0, 1])
 def test_the_history_figure_marks_the_rounds(stored_study, round_number):
     data = data_of(stored_study, round_number)
-    ax = plots.history_figure(data).axes[0]
+    ax = figures.history_figure(data).axes[0]
     assert len([p for p in ax.patches if p.get_gid() == "round"]) == len(data.rounds)
     best_so_far = ax.lines[0].get_ydata()
     assert len(best_so_far) == FINISHED[round_number]
@@ -110,7 +111,7 @@ def test_the_history_figure_marks_the_rounds(stored_study, round_number):
 
 def test_save_figures_writes_pngs_of_the_figures_size(stored_study, tmp_path):
     data = data_of(stored_study)
-    paths = figure_files.save_figures(data, tmp_path / "figures")
+    paths = files.save_figures(data, tmp_path / "figures")
     assert [p.name for p in paths] == [
         "small-curves.png",
         "small-narrowing.png",
@@ -118,21 +119,21 @@ def test_save_figures_writes_pngs_of_the_figures_size(stored_study, tmp_path):
         "small-parameters.png",
         "small-slices.png",
     ]
-    for path, draw in zip(paths, plots.FIGURES.values(), strict=True):
+    for path, draw in zip(paths, figures.FIGURES.values(), strict=True):
         width, height = draw(data).get_size_inches() * DPI
         assert png_size(path) == (round(width), round(height))
 
 
 @pytest.mark.parametrize(("fmt", "magic"), [("svg", b"<?xml"), ("pdf", b"%PDF-")])
 def test_save_figures_writes_vector_formats(stored_study, tmp_path, fmt, magic):
-    paths = figure_files.save_figures(data_of(stored_study, 1), tmp_path, fmt)
-    assert [p.name for p in paths] == [f"small-round1-{kind}.{fmt}" for kind in plots.FIGURES]
+    paths = files.save_figures(data_of(stored_study, 1), tmp_path, fmt)
+    assert [p.name for p in paths] == [f"small-round1-{kind}.{fmt}" for kind in figures.FIGURES]
     assert all(p.read_bytes().startswith(magic) for p in paths)
 
 
 def test_save_figures_refuses_an_unknown_format(stored_study, tmp_path):
     with pytest.raises(UsageError, match="png, svg, pdf"):
-        figure_files.save_figures(data_of(stored_study), tmp_path, "gif")
+        files.save_figures(data_of(stored_study), tmp_path, "gif")
 
 
 def test_a_study_without_finished_trials_cannot_be_plotted(stored_study):
@@ -140,7 +141,7 @@ def test_a_study_without_finished_trials_cannot_be_plotted(stored_study):
         study = store.create_study(session, "fresh", 1, StudySettings())
         store.create_round(session, study, BOOK_SPACE, 3)
     with pytest.raises(UsageError, match="no finished trials"), stored_study.factory() as session:
-        plots.figure_data(session, store.get_study(session, "fresh"))
+        figures.figure_data(session, store.get_study(session, "fresh"))
 
 
 @pytest.mark.parametrize(
@@ -148,15 +149,15 @@ def test_a_study_without_finished_trials_cannot_be_plotted(stored_study):
 )
 def test_figure_data_refuses_an_unknown_study_or_round(stored_study, error, name, round_number):
     with pytest.raises(error), stored_study.factory() as session:
-        plots.figure_data(session, store.get_study(session, name), round_number=round_number)
+        figures.figure_data(session, store.get_study(session, name), round_number=round_number)
 
 
 @pytest.mark.parametrize(
     ("args", "names", "skipped"),
     [
-        ([], [f"small-{kind}.png" for kind in [*plots.FIGURES, "importance"]], ""),
+        ([], [f"small-{kind}.png" for kind in [*figures.FIGURES, "importance"]], ""),
         (["--round", "0", "--format", "svg", "--top", "3"],
-         [f"small-round0-{kind}.svg" for kind in plots.FIGURES],
+         [f"small-round0-{kind}.svg" for kind in figures.FIGURES],
          "No small-round0-importance: importance needs at least 10 completed or pruned"
          " trials, got 9\n"),
     ],
@@ -197,7 +198,7 @@ def test_report_plot_writes_the_figures_beside_the_leaderboard(stored_study, tmp
     args += ["--plot-dir", str(tmp_path)]
     result = runner.invoke(app, args + (["--json"] if as_json else []))
     assert result.exit_code == 0, result.output
-    paths = [str(tmp_path / f"small-{kind}.png") for kind in [*plots.FIGURES, "importance"]]
+    paths = [str(tmp_path / f"small-{kind}.png") for kind in [*figures.FIGURES, "importance"]]
     assert all(Path(path).is_file() for path in paths)
     if as_json:  # stdout stays valid JSON; the paths go to stderr
         assert json.loads(result.stdout)["study"]["name"] == "small"
@@ -209,15 +210,15 @@ def test_report_plot_writes_the_figures_beside_the_leaderboard(stored_study, tmp
 
 def test_the_figures_draw_from_plain_records_even_without_a_completed_trial():
     lost = [
-        plots.TrialPoint(i, 0, i, 10.0**-i, 1e-6, status, None)
+        figures.TrialPoint(i, 0, i, 10.0**-i, 1e-6, status, None)
         for i, status in enumerate(["diverged", "diverged", "failed"], start=1)
     ]
-    data = plots.FigureData(
-        "lost", tuple(lost), (), (plots.RoundRange(0, (1e-4, 1.0), (1e-8, 1e-4)),), ()
+    data = figures.FigureData(
+        "lost", tuple(lost), (), (figures.RoundRange(0, (1e-4, 1.0), (1e-8, 1e-4)),), ()
     )
-    curves = plots.curves_figure(data)
+    curves = figures.curves_figure(data)
     assert [text.get_text() for text in curves.axes[0].texts] == ["no completed trials"]
-    ax = plots.narrowing_figure(data).axes[0]
+    ax = figures.narrowing_figure(data).axes[0]
     assert (points(ax, "diverged"), points(ax, "failed"), points(ax, "completed")) == (2, 1, 0)
-    history = plots.history_figure(data).axes[0]
+    history = figures.history_figure(data).axes[0]
     assert all(value != value for value in history.lines[0].get_ydata())  # no best: NaN

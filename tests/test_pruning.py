@@ -3,10 +3,9 @@ import pickle
 import numpy as np
 import pytest
 
-from hpsearch import liveness, queue, store
+from hpsearch import store
 from hpsearch.errors import UsageError
-from hpsearch.models import EpochMetric, Trial
-from hpsearch.pruning import (
+from hpsearch.run.pruning import (
     ASHA_ETA,
     ASHA_MIN_EPOCHS,
     MEDIAN_MIN_TRIALS,
@@ -22,8 +21,10 @@ from hpsearch.pruning import (
     median_stops,
 )
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE
-from hpsearch.status import TrialStatus
+from hpsearch.space.sampling import BOOK_SPACE
+from hpsearch.store import liveness, queue
+from hpsearch.store.models import EpochMetric, Trial
+from hpsearch.store.status import TrialStatus
 from trainer import EpochMetrics
 
 # --- median, on hand-made curves ------------------------------------------------------------

@@ -3,10 +3,10 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from conftest import epoch_metrics
-from hpsearch import queue
-from hpsearch.liveness import worker_name
-from hpsearch.models import EpochMetric, Trial
-from hpsearch.status import TrialStatus
+from hpsearch.store import queue
+from hpsearch.store.liveness import worker_name
+from hpsearch.store.models import EpochMetric, Trial
+from hpsearch.store.status import TrialStatus
 
 
 def test_claims_hand_out_each_trial_once(factory, round0):

@@ -3,21 +3,23 @@ import re
 import pytest
 
 from conftest import epoch_metrics
-from hpsearch import importance as importance_module
-from hpsearch import queue, search, store, store_trials
-from hpsearch.report import (
+from hpsearch import store
+from hpsearch.report import importance as importance_module
+from hpsearch.report.summaries import (
     crowding,
     round_summary,
     study_report,
     study_summary,
 )
-from hpsearch.status import TrialStatus
+from hpsearch.search import steps
+from hpsearch.store import queue
+from hpsearch.store.status import TrialStatus
 
 
 def test_study_summary_counts_completed_trials_and_the_best(stored_study):
     with stored_study.factory() as session:
         summary = study_summary(session, store.get_study(session, "small"))
-        best = store_trials.best_trial(session, store.get_study(session, "small"))
+        best = store.best_trial(session, store.get_study(session, "small"))
     assert (summary["name"], summary["rounds"], summary["trials"]) == ("small", 2, 18)
     assert summary["completed"] == 18 - 3 - 1  # two diverged and one failed, one pruned
     assert summary["best_val_accuracy"] == best.val_accuracy
@@ -32,7 +34,7 @@ def test_round_summary_counts_statuses_and_stale_trials(stored_study):
     with stored_study.factory() as session:
         round1 = store.get_round(session, store.get_study(session, "small"), 1)
         summary = round_summary(session, round1)
-        best = store_trials.round_best(session, round1.id)
+        best = store.round_best(session, round1.id)
     assert summary["statuses"] == {"completed": 4, "pruned": 1, "running": 1}
     assert summary["stale"] == 1
     assert (summary["narrowed_from"], summary["top_k"]) == (0, 3)
@@ -56,7 +58,7 @@ def crowded(stored_study):
     with stored_study.factory.begin() as session:
         study = store.get_study(session, stored_study.name)
         round_ = store.latest_round(session, study)
-        for trial in store_trials.top_trials(session, round_, 3):
+        for trial in store.round_top(session, round_.id, 3, pruned=True):
             trial.lr = round_.lr_high * 0.95
     return stored_study
 
@@ -102,7 +104,7 @@ def test_crowding_ranks_the_top_k_as_narrowing_does(factory, round0):
             queue.finish_trial(session, trial.id, queue.Outcome(status, 3, final, final))
     with factory() as session:
         study = store.get_study(session, "s")
-        plan = search.plan_narrowing(session, study, 5)
+        plan = steps.plan_narrowing(session, study, 5)
         assert plan.narrowing.crowded == {"lr": ["high"]}
         assert crowding(session, study, k=5) == {"round": 0, "top_k": 5, "edges": {"lr": ["high"]}}
 
@@ -119,14 +121,14 @@ def test_importance_learns_from_completed_and_pruned_trials_by_their_best(
     real_importance = importance_module.parameter_importance
     monkeypatch.setattr(importance_module, "parameter_importance", parameter_importance)
     with stored_study.factory.begin() as session:  # a trial whose best is not its last
-        pruned_trial = session.scalars(store_trials.ranked([TrialStatus.PRUNED])).one()
+        pruned_trial = session.scalars(store.ranked([TrialStatus.PRUNED])).one()
         pruned_trial.best_val_accuracy = pruned_trial.val_accuracy + 0.05
     with stored_study.factory() as session:
         study = store.get_study(session, "small")
         report = study_report(session, study, importance=True)
         plain = study_report(session, study)
-        searched = store_trials.searched_trials(session, study, statuses=[TrialStatus.COMPLETED])
-        finished = list(session.scalars(store_trials.ranked(store_trials.SEARCHED_STATUSES)))
+        searched = store.searched_trials(session, study, statuses=[TrialStatus.COMPLETED])
+        finished = list(session.scalars(store.ranked(store.SEARCHED_STATUSES)))
 
     by_value = sorted((t.values["lr"], t.values["weight_decay"], t.val_accuracy) for t in searched)
     completed = [t for t in finished if t.status == TrialStatus.COMPLETED]

@@ -1,7 +1,7 @@
 from conftest import epoch_metrics
-from hpsearch import queue
-from hpsearch.runner import RoundProgress, read_progress
-from hpsearch.status import TrialStatus
+from hpsearch.run.runner import RoundProgress, read_progress
+from hpsearch.store import queue
+from hpsearch.store.status import TrialStatus
 
 
 def test_progress_counts_the_stored_epochs_of_running_trials(factory, round0):

@@ -1,11 +1,14 @@
 import pytest
 
-from hpsearch import queue, search, store
-from hpsearch.data import DataSource
+from hpsearch import store
+from hpsearch.data.datasets import DataSource
 from hpsearch.errors import RoundBusy, StudyExists, UsageError
+from hpsearch.search import steps
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE
-from hpsearch.status import TrialStatus
+from hpsearch.space.sampling import BOOK_SPACE
+from hpsearch.store import queue
+from hpsearch.store.models import Round
+from hpsearch.store.status import TrialStatus
 from trainer import EpochMetrics
 
 SETTINGS = StudySettings(train_size=100, epochs=2, batch_size=20, hidden=(8,))
@@ -13,7 +16,7 @@ SETTINGS = StudySettings(train_size=100, epochs=2, batch_size=20, hidden=(8,))
 
 def start(factory, source, name="s", **values):
     options = {"seed": 1, "settings": SETTINGS, "space": BOOK_SPACE, "n_trials": 3}
-    return search.start(factory, name, source=source, **options | values)
+    return steps.start(factory, name, source=source, **options | values)
 
 
 @pytest.fixture
@@ -52,18 +55,18 @@ def finish_round(factory, round_id):
 
 def test_a_dry_run_plans_without_writing_and_the_round_is_the_plan(factory, source):
     finish_round(factory, start(factory, source))
-    rule = search.NarrowRule(margin=0.2)
-    dry = search.create_narrowed_round(factory, "s", 2, rule=rule, dry_run=True)
+    rule = steps.NarrowRule(margin=0.2)
+    dry = steps.create_narrowed_round(factory, "s", 2, rule=rule, dry_run=True)
     assert dry.round_id is None and dry.n_trials == 3 and dry.number == 1
     with factory() as session:
         assert len(store.get_study(session, "s").rounds) == 1
-    made = search.create_narrowed_round(factory, "s", 2, 5, rule)
+    made = steps.create_narrowed_round(factory, "s", 2, 5, rule)
     with factory() as session:
-        round_ = session.get(store.Round, made.round_id)
+        round_ = session.get(Round, made.round_id)
         assert store.round_space(round_) == made.narrowing.space == dry.narrowing.space
         assert (round_.number, round_.n_trials, round_.top_k) == (1, 5, 2)
     with pytest.raises(RoundBusy, match="unfinished trials"):
-        search.create_narrowed_round(factory, "s", 2)
+        steps.create_narrowed_round(factory, "s", 2)
 
 
 @pytest.mark.parametrize(
@@ -75,15 +78,15 @@ def test_a_narrowed_round_prunes_as_the_round_before_unless_told(
     factory, source, started, given, narrowed
 ):
     finish_round(factory, start(factory, source, pruner=started))
-    plan = search.create_narrowed_round(factory, "s", 2, pruner=given)
+    plan = steps.create_narrowed_round(factory, "s", 2, pruner=given)
     with factory() as session:
-        assert session.get_one(store.Round, plan.round_id).pruner == narrowed
+        assert session.get_one(Round, plan.round_id).pruner == narrowed
 
 
 def test_a_bad_margin_is_refused(factory, source):
     finish_round(factory, start(factory, source))
     with pytest.raises(UsageError, match="margin must be >= 0"):
-        search.create_narrowed_round(factory, "s", 2, rule=search.NarrowRule(margin=-1))
+        steps.create_narrowed_round(factory, "s", 2, rule=steps.NarrowRule(margin=-1))
 
 
 def test_resume_requeues_interrupted_trials_from_scratch(factory, source):
@@ -91,7 +94,7 @@ def test_resume_requeues_interrupted_trials_from_scratch(factory, source):
     with factory.begin() as session:
         trial = queue.claim_trial(session, round_id, queue.worker_name())
         queue.mark_interrupted(session, [trial.id])
-    assert search.prepare_resume(factory, "s") == (round_id, 1)
+    assert steps.prepare_resume(factory, "s") == (round_id, 1)
     with factory() as session:
         assert store.unfinished_count(session, round_id) == 3
         assert store.status_counts(session, round_id) == {"pending": 3}

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from hpsearch.errors import UsageError
-from hpsearch.parameters import parse_spec
-from hpsearch.space import BOOK_SPACE, LogRange, make_space, split_seed, trial_params
+from hpsearch.space.parameters import parse_spec
+from hpsearch.space.sampling import BOOK_SPACE, LogRange, make_space, split_seed, trial_params
 
 
 def test_samples_are_log_uniform_within_the_range():

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from hpsearch.status import FINISHED, RANKED, RERUNNABLE, UNFINISHED, TrialStatus
+from hpsearch.store.status import FINISHED, RANKED, RERUNNABLE, UNFINISHED, TrialStatus
 
 
 def test_a_status_is_its_word_in_sql_json_and_text():

@@ -3,12 +3,13 @@ from unittest import mock
 import pytest
 from sqlalchemy import select
 
-from hpsearch import queue, store
+from hpsearch import store
 from hpsearch.errors import StudyExists, StudyNotFound, UsageError
-from hpsearch.models import Trial
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE, trial_params
-from hpsearch.status import TrialStatus
+from hpsearch.space.sampling import BOOK_SPACE, trial_params
+from hpsearch.store import queue, studies
+from hpsearch.store.models import Round, Trial
+from hpsearch.store.status import TrialStatus
 
 
 def test_a_round_holds_its_sampled_trials_pending(factory, round0):
@@ -67,7 +68,7 @@ def test_status_counts_of_a_round_and_of_a_study(factory, round0):
 
 def test_round_space_is_the_stored_ranges(factory, round0):
     with factory() as session:
-        round_ = session.get(store.Round, round0)
+        round_ = session.get(Round, round0)
         assert store.round_space(round_) == BOOK_SPACE
 
 
@@ -75,6 +76,6 @@ def test_check_trials_is_the_one_trials_rule():
     store.check_trials(1)
     with pytest.raises(UsageError, match="trials must be >= 1, got 0"):
         store.check_trials(0)
-    patched = mock.patch.object(store, "check_trials", side_effect=UsageError("checked"))
+    patched = mock.patch.object(studies, "check_trials", side_effect=UsageError("checked"))
     with patched, pytest.raises(UsageError, match="checked"):
         store.create_round(mock.Mock(), mock.Mock(), BOOK_SPACE, 3)

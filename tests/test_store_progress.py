@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from conftest import epoch_metrics
-from hpsearch import queue, store, store_progress
+from hpsearch import store
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE
-from hpsearch.status import TrialStatus
-from hpsearch.store_progress import Progress
+from hpsearch.space.sampling import BOOK_SPACE
+from hpsearch.store import progress, queue
+from hpsearch.store.progress import Progress
+from hpsearch.store.status import TrialStatus
 
 
 @pytest.fixture
@@ -34,11 +35,11 @@ def half_run(factory):
 
 def test_progress_counts_epochs_stored_and_left(factory, half_run):
     with factory() as session:
-        progress = store_progress.study_progress(session, store.get_study(session, "p"))
-    assert progress.epochs_stored == 6  # 4 + 2
-    assert progress.epochs_left == 2 + 4  # the running trial's 2 more, the pending one's 4
-    assert progress.running == 1
-    assert progress.epoch_seconds == pytest.approx(0.01)  # epoch_metrics' time
+        so_far = progress.study_progress(session, store.get_study(session, "p"))
+    assert so_far.epochs_stored == 6  # 4 + 2
+    assert so_far.epochs_left == 2 + 4  # the running trial's 2 more, the pending one's 4
+    assert so_far.running == 1
+    assert so_far.epoch_seconds == pytest.approx(0.01)  # epoch_metrics' time
 
 
 def test_eta_is_the_epochs_left_shared_by_the_running_workers():
@@ -53,7 +54,7 @@ def test_study_trial_is_only_a_trial_of_that_study(factory, half_run):
         store.create_round(session, other, BOOK_SPACE, 1)
     with factory() as session:
         p, q = store.get_study(session, "p"), store.get_study(session, "q")
-        assert store_progress.study_trial(session, p, half_run).id == half_run
-        assert store_progress.study_trial(session, q, half_run) is None
-        assert [t.id for t in store_progress.running_trials(session, p)] == [half_run]
-        assert store_progress.running_trials(session, q) == []
+        assert progress.study_trial(session, p, half_run).id == half_run
+        assert progress.study_trial(session, q, half_run) is None
+        assert [t.id for t in progress.running_trials(session, p)] == [half_run]
+        assert progress.running_trials(session, q) == []

@@ -1,8 +1,8 @@
 import numpy as np
 
-from hpsearch.data import DataSource, load_split
+from hpsearch.data.datasets import DataSource, load_split
+from hpsearch.run.training import CLASSES, INPUT_SIZE, TrialSpec, train_trial, trial_trainer
 from hpsearch.settings import StudySettings
-from hpsearch.trial import CLASSES, INPUT_SIZE, TrialSpec, train_trial, trial_trainer
 
 SETTINGS = StudySettings(train_size=200, epochs=2, batch_size=20, hidden=(16,))
 TRIAL = TrialSpec(id=1, lr=0.05, weight_decay=1e-6, seed=11)

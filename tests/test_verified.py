@@ -3,8 +3,8 @@ from dataclasses import replace
 
 import pytest
 
-from hpsearch import verified
-from hpsearch.data import DataSource, check_split, read_dataset
+from hpsearch.data import verified
+from hpsearch.data.datasets import DataSource, check_split, read_dataset
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings
 from trainer import DataError
@@ -53,7 +53,7 @@ def test_real_mnist_is_verified_once_then_only_its_header_is_read(real_mnist, mo
     def no_reading(*args, **kwargs):
         raise AssertionError("the data was read again")
 
-    monkeypatch.setattr("hpsearch.data.load_mnist", no_reading)
+    monkeypatch.setattr("hpsearch.data.datasets.load_mnist", no_reading)
     check_split(StudySettings(), source)  # the header alone
     with pytest.raises(UsageError):
         check_split(replace(StudySettings(), train_size=70_000), source)

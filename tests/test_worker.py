@@ -6,16 +6,18 @@ import time
 from datetime import timedelta
 
 from conftest import TINY_SEARCH
-from hpsearch import liveness, queue, search, store
-from hpsearch import worker as worker_module
-from hpsearch.data import DataSource
-from hpsearch.database import database_url
+from hpsearch import store
+from hpsearch.data.datasets import DataSource
 from hpsearch.errors import RoundBusy
-from hpsearch.pruning import Decision
+from hpsearch.run import worker as worker_module
+from hpsearch.run.pruning import Decision
+from hpsearch.run.worker import Worker
+from hpsearch.search import steps
 from hpsearch.settings import StudySettings
-from hpsearch.space import make_space
-from hpsearch.status import TrialStatus
-from hpsearch.worker import Worker
+from hpsearch.space.sampling import make_space
+from hpsearch.store import liveness, queue
+from hpsearch.store.engine import database_url
+from hpsearch.store.status import TrialStatus
 from trainer import EpochMetrics, TrainingResult
 
 SETTINGS = StudySettings(train_size=300, epochs=3, batch_size=20, hidden=(20, 20))
@@ -81,7 +83,7 @@ def one_trial_round(factory) -> int:
 
 
 def fake_training(epochs, val, before_epoch=lambda epoch: None):
-    """A stand-in for hpsearch.trial.train_trial: ``before_epoch`` is the epoch's work."""
+    """A stand-in for hpsearch.run.training.train_trial: ``before_epoch`` is the epoch's work."""
 
     def train(settings, split, trial, on_epoch):
         history = []
@@ -125,7 +127,7 @@ def test_epochs_longer_than_the_stale_limit_keep_the_trial_owned(
             checks += bool(running)
         if running:
             try:
-                search.prepare_resume(factory, "long")
+                steps.prepare_resume(factory, "long")
             except RoundBusy as exc:
                 assert "is being run by elsewhere:1" in str(exc)
             else:  # the trial ended between the two reads (the last asserts check it was

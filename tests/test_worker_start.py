@@ -11,12 +11,14 @@ from multiprocessing.context import ForkServerContext
 import pytest
 
 import hpsearch
-from hpsearch import launch, search, store, worker_start
-from hpsearch.data import DataSource
-from hpsearch.database import open_store
+from hpsearch import launch, store
+from hpsearch.data.datasets import DataSource
+from hpsearch.run import start_method
+from hpsearch.search import steps
 from hpsearch.settings import StudySettings
-from hpsearch.space import BOOK_SPACE
-from hpsearch.status import TrialStatus
+from hpsearch.space.sampling import BOOK_SPACE
+from hpsearch.store.engine import open_store
+from hpsearch.store.status import TrialStatus
 
 SETTINGS = StudySettings(train_size=100, epochs=2, batch_size=20, hidden=(8,))
 
@@ -30,20 +32,20 @@ def test_workers_take_the_folder_and_environment_of_the_run_not_of_their_server(
     only through the variable. Each worker reads the data and opens the store before
     the start line, so two workers ending without an error both found them."""
     monkeypatch.delenv("HPSEARCH_DATA_DIR", raising=False)
-    worker_start.prepare()
-    assert isinstance(worker_start.context(), ForkServerContext)
+    start_method.prepare()
+    assert isinstance(start_method.context(), ForkServerContext)
     data = shutil.copytree(tiny_mnist, tmp_path / "data-set-after-the-server")
     monkeypatch.setenv("HPSEARCH_DATA_DIR", str(data))
     (tmp_path / "run").mkdir()
     monkeypatch.chdir(tmp_path / "run")
     factory = open_store("relative.db", create=True)
     source = DataSource(verify=False, download=False)  # the variable, or nothing
-    round_id = search.start(
+    round_id = steps.start(
         factory, "s", seed=1, settings=SETTINGS, space=BOOK_SPACE, n_trials=6, source=source
     )
-    options = search.RunOptions("sqlite:///relative.db", workers=2, source=source)
+    options = steps.RunOptions("sqlite:///relative.db", workers=2, source=source)
 
-    summary = search.run(factory, "s", round_id, options)
+    summary = steps.run(factory, "s", round_id, options)
 
     assert summary.failed_workers == 0, summary.workers
     assert len(summary.workers) == 2 and not any(stats.errors for stats in summary.workers)
@@ -75,7 +77,7 @@ def test_the_program_starts_the_server_first_for_commands_that_run_trials(
 ):
     calls: list[str] = []
     monkeypatch.setattr(sys, "argv", ["hpsearch", *args])
-    monkeypatch.setattr(worker_start, "prepare", lambda: calls.append("server"))
+    monkeypatch.setattr(start_method, "prepare", lambda: calls.append("server"))
     monkeypatch.setattr("hpsearch.cli.main", lambda: calls.append("command line"))
 
     launch.main()
@@ -84,12 +86,14 @@ def test_the_program_starts_the_server_first_for_commands_that_run_trials(
 
 
 def test_every_public_name_is_the_object_of_its_module():
-    from hpsearch import errors, models, space, status
+    from hpsearch import errors
+    from hpsearch.space import sampling
+    from hpsearch.store import models, status
 
     assert len(hpsearch.__all__) == 28
     assert all(getattr(hpsearch, name) is not None for name in hpsearch.__all__)
     assert set(hpsearch.__all__) <= set(dir(hpsearch))
-    assert hpsearch.start is search.start and hpsearch.BOOK_SPACE is space.BOOK_SPACE
+    assert hpsearch.start is steps.start and hpsearch.BOOK_SPACE is sampling.BOOK_SPACE
     assert hpsearch.Trial is models.Trial and hpsearch.UsageError is errors.UsageError
     assert hpsearch.TrialStatus is status.TrialStatus
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):

@@ -4,7 +4,7 @@ from hpsearch.cli import (  # noqa: F401  (registers the commands)
     dashboard,
     db,
     evaluate,
-    figures,
+    export,
     run,
     view,
 )

@@ -17,16 +17,16 @@ from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
 from hpsearch import store
-from hpsearch.database import dispose_engines, reader
-from hpsearch.display import (
+from hpsearch.errors import HpsearchError, Interrupted
+from hpsearch.report.summaries import study_report
+from hpsearch.report.tables import (
     crowding_note,
     evaluations_table,
     importance_table,
     leaderboard_table,
     rounds_table,
 )
-from hpsearch.errors import HpsearchError, Interrupted
-from hpsearch.report import study_report
+from hpsearch.store.engine import dispose_engines, reader
 from trainer import TrainerError
 
 if TYPE_CHECKING:
@@ -145,7 +145,7 @@ DEFAULT_WORKERS = os.cpu_count() or 1
 
 
 def read_report(factory, name: str, **options: Any) -> dict[str, Any]:
-    """Study NAME's report (see :func:`hpsearch.report.study_report` for the options)."""
+    """Study NAME's report (see :func:`hpsearch.report.summaries.study_report` for the options)."""
     with reader(factory)() as session:
         return study_report(session, store.get_study(session, name), **options)
 

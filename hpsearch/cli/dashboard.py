@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from hpsearch.cli.app import Db, app, errors
-from hpsearch.database import masked, open_store
+from hpsearch.store.engine import masked, open_store
 
 LOCAL = "127.0.0.1"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hpsearch.cli.app import Db, console, db_app
-from hpsearch.database import database_url, make_engine, masked, upgrade
+from hpsearch.store.engine import database_url, make_engine, masked, upgrade
 
 
 @db_app.command("upgrade")

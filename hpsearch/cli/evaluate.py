@@ -7,12 +7,12 @@ from typing import Annotated
 import typer
 
 from hpsearch.cli.app import DataDir, Db, Name, Verify, app, console
-from hpsearch.data import DataSource
-from hpsearch.database import open_store
-from hpsearch.display import evaluations_table
-from hpsearch.evaluation import evaluate_best
-from hpsearch.report import evaluation_rows
+from hpsearch.data.datasets import DataSource
+from hpsearch.report.summaries import evaluation_rows
+from hpsearch.report.tables import evaluations_table
+from hpsearch.search.evaluation import evaluate_best
 from hpsearch.store import get_study
+from hpsearch.store.engine import open_store
 
 
 @app.command()

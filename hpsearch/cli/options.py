@@ -19,11 +19,11 @@ from typing import Annotated, Any
 import typer
 
 from hpsearch.cli.app import DEFAULT_WORKERS, DataDir, Db, Quiet, Verify, Workers
-from hpsearch.domains import Domain
 from hpsearch.errors import UsageError
-from hpsearch.parameters import parse_spec, read_space_file
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
-from hpsearch.space import SearchSpace, make_space
+from hpsearch.space.domains import Domain
+from hpsearch.space.parameters import parse_spec, read_space_file
+from hpsearch.space.sampling import SearchSpace, make_space
 
 DatasetName = Annotated[
     str, typer.Option("--dataset", help="mnist or fashion-mnist (same format, harder).")

@@ -9,8 +9,7 @@ from typing import Annotated
 
 import typer
 
-from hpsearch import search, store, worker_start
-from hpsearch.auto import MIN_IMPROVEMENT, STORED_OPTIONS, AutoPlan, continued, remember, run_auto
+from hpsearch import store
 from hpsearch.cli.app import Name, app, console, errors, print_report
 from hpsearch.cli.options import (
     DEFAULT_RUNNING,
@@ -21,19 +20,30 @@ from hpsearch.cli.options import (
     Running,
     grouped,
 )
-from hpsearch.data import DataSource
-from hpsearch.database import database_url, open_store
-from hpsearch.display import live_progress, samples_table, space_table
-from hpsearch.domains import format_value, label
+from hpsearch.data.datasets import DataSource
 from hpsearch.errors import HpsearchError, StoreError
-from hpsearch.space import trial_params
+from hpsearch.report.tables import live_progress, samples_table, space_table
+from hpsearch.run import start_method
+from hpsearch.search import steps
+from hpsearch.search.auto import (
+    MIN_IMPROVEMENT,
+    STORED_OPTIONS,
+    AutoPlan,
+    continued,
+    remember,
+    run_auto,
+)
+from hpsearch.space.domains import format_value, label
+from hpsearch.space.sampling import trial_params
+from hpsearch.store.engine import database_url, open_store
+from hpsearch.store.models import Round
 
 
-def _options(run: Running, continue_with: str = "resume") -> search.RunOptions:
+def _options(run: Running, continue_with: str = "resume") -> steps.RunOptions:
     """How the round will run; also starts the server its workers are forked from
-    (:func:`hpsearch.worker_start.prepare`), to load while the round is made ready."""
-    worker_start.prepare()
-    return search.RunOptions(
+    (:func:`hpsearch.run.start_method.prepare`), to load while the round is made ready."""
+    start_method.prepare()
+    return steps.RunOptions(
         db_url=database_url(run.db),
         workers=run.workers,
         source=DataSource(data_dir=run.data_dir, verify=run.verify),
@@ -41,15 +51,15 @@ def _options(run: Running, continue_with: str = "resume") -> search.RunOptions:
     )
 
 
-def _run(factory, name: str, round_id: int, options: search.RunOptions, quiet: bool) -> None:
+def _run(factory, name: str, round_id: int, options: steps.RunOptions, quiet: bool) -> None:
     """Run the round with a live display, print the leaderboard, and fail if it is unfinished."""
     with factory() as session:
-        number = session.get_one(store.Round, round_id).number
+        number = session.get_one(Round, round_id).number
     if quiet:
-        summary = search.run(factory, name, round_id, options)
+        summary = steps.run(factory, name, round_id, options)
     else:
         with live_progress(console, f"{name} round {number}") as update:
-            summary = search.run(factory, name, round_id, replace(options, on_progress=update))
+            summary = steps.run(factory, name, round_id, replace(options, on_progress=update))
     for stats in summary.workers:
         for error in stats.errors:
             errors.print(f"worker {stats.worker}: {error.strip().splitlines()[-1]}", markup=False)
@@ -64,10 +74,10 @@ def _run(factory, name: str, round_id: int, options: search.RunOptions, quiet: b
 
 def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource):
     """Check everything, then open (or create) the store and create study NAME and its
-    round 0 (:func:`hpsearch.search.start`); returns the store and the round's id. A
+    round 0 (:func:`hpsearch.search.steps.start`); returns the store and the round's id. A
     mistake leaves no file behind."""
     opener = functools.cache(functools.partial(open_store, db, create=True))
-    round_id = search.start(
+    round_id = steps.start(
         opener,
         name,
         seed=study.seed,
@@ -123,8 +133,8 @@ def narrow(
     """STEP3: narrow the ranges around the top-k trials of the last round and run a new one."""
     options = None if dry_run else _options(run)
     factory = open_store(run.db)
-    rule = search.NarrowRule(margin=margin, snap=snap, expand=expand)
-    plan = search.create_narrowed_round(
+    rule = steps.NarrowRule(margin=margin, snap=snap, expand=expand)
+    plan = steps.create_narrowed_round(
         factory, name, top_k, trials, rule, pruner=pruner, dry_run=dry_run
     )
     old, new = plan.old, plan.narrowing.space
@@ -154,7 +164,7 @@ def resume(name: Name, run: Running) -> None:
     """Finish the last round: re-run stale and interrupted trials from scratch, run the rest."""
     options = _options(run)
     factory = open_store(run.db)
-    round_id, requeued = search.prepare_resume(factory, name)
+    round_id, requeued = steps.prepare_resume(factory, name)
     if requeued:
         console.print(f"Re-queued {requeued} stale or interrupted trial(s).")
     _run(factory, name, round_id, options, run.quiet)
@@ -215,7 +225,7 @@ def auto(
             f"at most, top-{plan.top_k}, {plan.trials} trials, pruner {plan.pruner}, "
             f"min improvement {plan.min_improvement}."
         )
-        round_id, _ = search.prepare_resume(factory, name)
+        round_id, _ = steps.prepare_resume(factory, name)
     else:
         factory, round_id = _new_study(run.db, name, study, options.source)
         with factory.begin() as session:

@@ -10,10 +10,10 @@ import typer
 
 from hpsearch import store
 from hpsearch.cli.app import AsJson, Db, Name, app, console, print_report, read_report
-from hpsearch.cli.figures import write_figures
-from hpsearch.database import open_store
-from hpsearch.display import studies_table
-from hpsearch.report import study_summary
+from hpsearch.cli.export import write_figures
+from hpsearch.report.summaries import study_summary
+from hpsearch.report.tables import studies_table
+from hpsearch.store.engine import open_store
 
 
 @app.command()
@@ -55,8 +55,8 @@ def report(
     """
     fmt = None
     if importance_plot is not None:  # matplotlib takes most of a second to import
-        from hpsearch.figure_files import file_format, save_figure
-        from hpsearch.parameter_plots import importance_figure
+        from hpsearch.plots.files import file_format, save_figure
+        from hpsearch.plots.parameters import importance_figure
 
         fmt = file_format(importance_plot)  # refused before anything is read or drawn
         importance = True

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from hpsearch.database import masked, reader
 from hpsearch.errors import HpsearchError, StudyNotFound, UsageError
+from hpsearch.store.engine import masked, reader
 
 FACTORY = "HPSEARCH_FACTORY"
 

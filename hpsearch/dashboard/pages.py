@@ -1,7 +1,7 @@
 """What each page of the dashboard shows, as plain data (served as JSON and CSV).
 
 The numbers are those of ``hpsearch report`` and ``hpsearch studies``: the same
-functions of :mod:`hpsearch.report` read them, and :mod:`hpsearch.store_progress`
+functions of :mod:`hpsearch.report.summaries` read them, and :mod:`hpsearch.store.progress`
 adds the counts a running search needs (epochs stored, epochs left, an ETA).
 """
 
@@ -14,11 +14,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from hpsearch import store, store_progress, store_trials
-from hpsearch.export import epoch_record, other_values, trial_record
-from hpsearch.models import Study, Trial
-from hpsearch.report import study_report, study_summary, trial_row
-from hpsearch.status import STATUSES, TrialStatus
+from hpsearch import store
+from hpsearch.report.export import epoch_record, other_values, trial_record
+from hpsearch.report.summaries import study_report, study_summary, trial_row
+from hpsearch.store import progress
+from hpsearch.store.models import Study, Trial
+from hpsearch.store.status import STATUSES, TrialStatus
 
 #: The leaderboard's columns: every stored value of a trial, its rank and round first;
 #: the study's other searched parameters go after lr and weight decay (see
@@ -73,9 +74,9 @@ def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> d
     page redraws its figures only then.
     """
     report = study_report(session, study, top=rows)
-    progress = store_progress.study_progress(session, study)
+    so_far = progress.study_progress(session, study)
     statuses = _statuses(session, study)
-    running = store_progress.running_trials(session, study)
+    running = progress.running_trials(session, study)
     return {
         **report,
         "columns": leaderboard_columns(study),
@@ -84,13 +85,13 @@ def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> d
             "done": sum(n for s, n in statuses.items() if s in _FINISHED_WORDS),
             "running": statuses[TrialStatus.RUNNING],
             "pending": statuses[TrialStatus.PENDING] + statuses[TrialStatus.INTERRUPTED],
-            "epochs_stored": progress.epochs_stored,
-            "epochs_left": progress.epochs_left,
-            "epoch_seconds": progress.epoch_seconds,
-            "eta_seconds": progress.eta_seconds,
+            "epochs_stored": so_far.epochs_stored,
+            "epochs_left": so_far.epochs_left,
+            "epoch_seconds": so_far.epoch_seconds,
+            "eta_seconds": so_far.eta_seconds,
         },
         "running": _records(session, study, running),
-        "version": "-".join(str(n) for n in (progress.epochs_stored, *statuses.values())),
+        "version": "-".join(str(n) for n in (so_far.epochs_stored, *statuses.values())),
     }
 
 
@@ -99,7 +100,7 @@ _FINISHED_WORDS = {status.value for status in STATUSES if status.is_finished}
 
 def trial_page(session: Session, study: Study, trial: Trial) -> dict[str, Any]:
     """A trial's stored values (every searched parameter) and every epoch it ran."""
-    epochs = store_trials.epoch_curves(session, [trial.id])[trial.id]
+    epochs = store.epoch_curves(session, [trial.id])[trial.id]
     (record,) = _records(session, study, [trial])
     return {**record, "epochs": [epoch_record(metric) for metric in epochs]}
 
@@ -108,7 +109,7 @@ def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, A
     """Each study's summary and its best trials, as ``report`` ranks them."""
     result = []
     for study in studies:
-        best = store_trials.leaderboard(session, study, top=COMPARE_BEST)
+        best = store.leaderboard(session, study, top=COMPARE_BEST)
         searched = other_values(session, study, best)
         rows = [
             trial_row(trial, rank, [], searched.get(trial.id))

@@ -18,8 +18,8 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from sqlalchemy.orm import Session
 
-from hpsearch import store, store_progress
-from hpsearch.dashboard import figures
+from hpsearch import store
+from hpsearch.dashboard import charts
 from hpsearch.dashboard.app import reading
 from hpsearch.dashboard.pages import (
     DEFAULT_ROWS,
@@ -31,7 +31,8 @@ from hpsearch.dashboard.pages import (
     study_page,
     trial_page,
 )
-from hpsearch.models import Study, Trial
+from hpsearch.store import progress
+from hpsearch.store.models import Study, Trial
 
 pages = Blueprint("pages", __name__)
 
@@ -56,7 +57,7 @@ def _csv(text: str, filename: str) -> Response:
 
 
 def _trial(session: Session, study: Study, trial_id: int) -> Trial:
-    trial = store_progress.study_trial(session, study, trial_id)
+    trial = progress.study_trial(session, study, trial_id)
     if trial is None:
         abort(404, f"study {study.name!r} has no trial {trial_id}")
     return trial
@@ -109,11 +110,11 @@ def leaderboard_csv(name: str) -> Response:
 
 @pages.get("/study/<name>/figure/<kind>.svg")
 def study_svg(name: str, kind: str) -> Response:
-    if kind not in figures.KINDS:
-        abort(404, f"no figure {kind!r}: one of {', '.join(figures.KINDS)}")
+    if kind not in charts.KINDS:
+        abort(404, f"no figure {kind!r}: one of {', '.join(charts.KINDS)}")
     with reading() as session:
         study = store.get_study(session, name)
-        return _svg(figures.study_figure(session, study, kind, top=_count("top", DEFAULT_TOP)))
+        return _svg(charts.study_figure(session, study, kind, top=_count("top", DEFAULT_TOP)))
 
 
 @pages.get("/study/<name>/trial/<int:trial_id>")
@@ -137,7 +138,7 @@ def trial_csv(name: str, trial_id: int) -> Response:
 def trial_svg(name: str, trial_id: int) -> Response:
     with reading() as session:
         study = store.get_study(session, name)
-        return _svg(figures.trial_figure(session, study, _trial(session, study, trial_id)))
+        return _svg(charts.trial_figure(session, study, _trial(session, study, trial_id)))
 
 
 def _compared(session: Session) -> list[Study]:
@@ -168,4 +169,4 @@ def compare_csv() -> Response:
 @pages.get("/compare/history.svg")
 def compare_svg() -> Response:
     with reading() as session:
-        return _svg(figures.compare_figure(session, _compared(session)))
+        return _svg(charts.compare_figure(session, _compared(session)))

@@ -1,0 +1,132 @@
+"""The commands that take a study out of the store: plot (figures) and export (CSV, JSON)."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from functools import partial
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.orm import Session, sessionmaker
+
+from hpsearch import store
+from hpsearch.cli.app import Db, Name, app
+from hpsearch.errors import UsageError
+from hpsearch.report import export as exporting
+from hpsearch.report import json_export
+from hpsearch.store.engine import open_store
+
+
+class ImageFormat(str, Enum):
+    png = "png"
+    svg = "svg"
+    pdf = "pdf"
+
+
+class DataFormat(str, Enum):
+    csv = "csv"
+    json = "json"
+
+
+def write_figures(
+    factory: sessionmaker[Session],
+    name: str,
+    out_dir: Path,
+    fmt: str = "png",
+    *,
+    top: int = 20,
+    round_number: int | None = None,
+    axes: tuple[str, str] = ("weight_decay", "lr"),
+) -> list[Path]:
+    """Draw the figures of study ``name`` into ``out_dir``, the importance bars too when
+    the study has enough completed trials (else one line on stderr says why not)."""
+    from hpsearch.plots import figures, files  # matplotlib takes most of a second to import
+    from hpsearch.report.summaries import importance_report
+
+    files.check_format(fmt)  # before anything is read or computed
+    with factory() as session:
+        study = store.get_study(session, name)
+        data = figures.figure_data(session, study, round_number=round_number, top=top, axes=axes)
+        importance, skipped = None, None
+        if data.space is None or len(data.space.names) < 2:
+            skipped = "it needs more than one searched parameter"
+        else:
+            try:
+                importance = importance_report(session, study, round_number=round_number)
+            except UsageError as exc:  # too few completed trials, or all alike
+                skipped = str(exc)
+    paths = files.save_figures(data, out_dir, fmt, importance)
+    if skipped:
+        typer.echo(f"No {files.figure_name(data, 'importance')}: {skipped}", err=True)
+    return paths
+
+
+@app.command()
+def plot(
+    name: Name,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the figures (created if missing).")
+    ] = Path("."),
+    fmt: Annotated[ImageFormat, typer.Option("--format", help="Image format.")] = ImageFormat.png,
+    top: Annotated[int, typer.Option(min=1, help="Trials in the curves grid.")] = 20,
+    round_number: Annotated[
+        int | None, typer.Option("--round", min=0, help="Only this round.")
+    ] = None,
+    x: Annotated[
+        str, typer.Option("--x", help="Numeric searched parameter across the narrowing figure.")
+    ] = "weight_decay",
+    y: Annotated[
+        str, typer.Option("--y", help="Numeric searched parameter up the narrowing figure.")
+    ] = "lr",
+    db: Db = None,
+) -> None:
+    """Draw the figures of NAME: curves of the best trials, the narrowing, the history,
+    the searched parameters and their importance.
+
+    Writes NAME-curves (the book's grid of learning curves), NAME-narrowing (--y against
+    --x, by default lr against weight decay, with each round's range; NAME-narrowing-X-Y
+    for other parameters), NAME-history (the best validation accuracy so far),
+    NAME-parameters, NAME-slices and, with at least 10 completed or pruned trials, NAME-importance
+    (the scores of `report --importance`); NAME-roundR-... with --round. Prints their paths.
+    """
+    factory = open_store(db, read_only=True)
+    paths = write_figures(
+        factory, name, out, fmt.value, top=top, round_number=round_number, axes=(x, y)
+    )
+    for path in paths:
+        typer.echo(str(path))
+
+
+@app.command()
+def export(
+    name: Name,
+    fmt: Annotated[DataFormat, typer.Option("--format", help="Output format.")] = DataFormat.csv,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="File to write (default: standard output).")
+    ] = None,
+    epochs: Annotated[
+        bool, typer.Option("--epochs", help="One row per trial and epoch (JSON: nested).")
+    ] = False,
+    db: Db = None,
+) -> None:
+    """Export NAME's trials: round, parameters, status, accuracies and timings.
+
+    CSV has one row per trial (per trial and epoch with --epochs); JSON holds the
+    same values nested by round.
+    """
+    factory = open_store(db, read_only=True)
+    with factory() as session:  # rows stream from the store while they are written
+        study = store.get_study(session, name)
+        writer = exporting.write_csv if fmt is DataFormat.csv else json_export.write_json
+        write = partial(writer, session, study, epochs=epochs)
+        if out is None:
+            write(sys.stdout)
+            return
+        try:
+            with out.open("w", encoding="utf-8", newline="") as stream:
+                write(stream)
+        except OSError as exc:
+            raise UsageError(f"cannot write {out}: {exc.strerror or exc}") from None
+    typer.echo(f"Wrote {out}")

@@ -1,0 +1,94 @@
+"""The dashboard's charts: the figures of ``hpsearch plot`` served as SVG.
+
+The study page shows :mod:`hpsearch.plots.figures`' own figures (the same numbers as
+``report`` and ``plot``); a trial's page shows its curves as one panel of the
+book's grid, and the comparison page draws the best-so-far history of several
+studies on one axes.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from sqlalchemy.orm import Session
+
+from hpsearch import store
+from hpsearch.errors import UsageError
+from hpsearch.plots import figures
+from hpsearch.plots.figures import FigureData, TrialPoint
+from hpsearch.plots.frame import DPI
+from hpsearch.store.models import Study, Trial
+
+KINDS = tuple(figures.FIGURES)
+
+
+def svg(fig: Figure) -> bytes:
+    """The figure as an SVG document."""
+    FigureCanvasAgg(fig)
+    out = io.BytesIO()
+    fig.savefig(out, format="svg")
+    return out.getvalue()
+
+
+def _note(text: str) -> Figure:
+    fig = Figure(figsize=(6, 1.2), dpi=DPI)
+    fig.text(0.5, 0.5, text, ha="center", va="center", fontsize=12, color="0.4")
+    return fig
+
+
+def study_figure(session: Session, study: Study, kind: str, *, top: int) -> bytes:
+    """One of ``hpsearch plot``'s figures of ``study``; a note while nothing has finished."""
+    try:
+        data = figures.figure_data(session, study, top=top)
+    except UsageError as exc:
+        return svg(_note(str(exc)))
+    return svg(figures.FIGURES[kind](data))
+
+
+def trial_figure(session: Session, study: Study, trial: Trial) -> bytes:
+    """The trial's validation and train accuracy per epoch, one panel of the curves grid."""
+    curve = store.epoch_curves(session, [trial.id])[trial.id]
+    if not curve:
+        return svg(_note(f"trial {trial.id} has no epochs yet"))
+    point = TrialPoint(
+        trial.id,
+        trial.round.number,
+        trial.number,
+        trial.lr,
+        trial.weight_decay,
+        trial.status,  # type: ignore[arg-type]  # a plain word, taken for its status
+        curve[-1].val_accuracy,
+        tuple(row.val_accuracy for row in curve),
+        tuple(row.train_accuracy for row in curve),
+    )
+    data = FigureData(f"{study.name}, trial {trial.id}", (point,), (point,), (), ())
+    return svg(figures.curves_figure(data))
+
+
+def compare_figure(session: Session, studies: Sequence[Study]) -> bytes:
+    """The best final validation accuracy so far of each study, trial by trial."""
+    fig = Figure(figsize=(10, 5), dpi=DPI, layout="constrained")
+    fig.suptitle("best validation accuracy so far", fontsize=13)
+    ax = fig.add_subplot()
+    for i, study in enumerate(studies):
+        try:
+            data = figures.figure_data(session, study)
+        except UsageError:
+            continue  # nothing finished yet
+        scores = [
+            t.val_accuracy if t.status.is_ranked and t.val_accuracy is not None else math.nan
+            for t in data.trials
+        ]
+        best = np.fmax.accumulate(np.array(scores, dtype=float))  # running max, NaN skipped
+        numbers = range(1, len(scores) + 1)
+        ax.plot(numbers, best, drawstyle="steps-post", color=f"C{i % 10}", label=study.name)
+    ax.set(ylim=(0, 1), xlabel="trial (in round order)", ylabel="validation accuracy")
+    ax.grid(alpha=0.3)
+    if ax.lines:
+        ax.legend(loc="lower right", fontsize=9)
+    return svg(fig)

@@ -1,0 +1,11 @@
+"""Running trials: worker processes, one trial's training, and pruning.
+
+    start_method  how worker processes start: forked from a server that imported them once
+    runner     a round's N workers, the progress poll, and Ctrl-C
+    worker     one process that claims trials from the queue and trains them
+    training   one trial's training, the study's network with a trial's values
+    pruning    early stopping of hopeless trials, decided from the store in round order
+
+May import: :mod:`hpsearch.data`, :mod:`hpsearch.store`, :mod:`hpsearch.space`,
+:mod:`hpsearch.settings`, :mod:`hpsearch.errors` and :mod:`trainer`.
+"""

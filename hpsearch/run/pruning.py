@@ -1,0 +1,266 @@
+"""Early stopping of hopeless trials, decided from the database, in the round's order.
+
+A worker asks its pruner right after it has stored an epoch; the pruner reads the
+round's stored epochs, so its decisions hold across worker processes and machines.
+Validation accuracy is higher-is-better; epochs are 1-based.
+
+**The order rule.** A decision for trial ``i`` at an epoch ``e`` is taken against
+the trials of the same round numbered below ``i``, and only them. If one of those is
+still running (or waiting to) and has not stored epoch ``e``, trial ``i`` waits until
+it has, or has ended earlier (pruned, diverged, failed): then it does not count. So a
+decision depends only on the trials before it, which are themselves decided the same
+way: a round with a pruner stores the same results with 1, 2 or 3 workers, and after
+an interrupted run is resumed. Workers claim trials in their order, so the trials a
+trial waits for are already running, and the lowest running trial never waits; with
+one worker nothing ever waits. A trial whose wait cannot end (a trial before it was
+interrupted, or its worker is gone) gives up: it is marked ``interrupted`` and
+``resume`` runs it again.
+
+``median`` (defaults :data:`MEDIAN_WARMUP_EPOCHS` = 5, :data:`MEDIAN_MIN_TRIALS` = 5)
+    After epoch ``e``, a trial stops when all of these hold:
+
+    - ``e > warmup_epochs``: no decision in the first ``warmup_epochs`` epochs;
+    - at least ``min_trials`` earlier trials of the round reached epoch ``e``;
+    - its best validation accuracy so far is strictly below the median of the
+      validation accuracies *at epoch e* of those earlier trials.
+
+``asha`` (defaults :data:`ASHA_MIN_EPOCHS` = 2, :data:`ASHA_ETA` = 4)
+    Asynchronous successive halving. The rungs are the epochs
+    ``min_epochs * eta**k`` below the study's epochs (50 epochs: 2, 8, 32). At a
+    rung, a trial is compared with the earlier trials of the round that reached the
+    rung, itself included (``n`` trials): it continues if its value is among the top
+    ``n // eta`` (ties count in its favour) or, while ``n // eta`` is 0, if it is
+    the best so far at the rung (as Optuna's ``SuccessiveHalvingPruner`` does);
+    otherwise it stops. A trial's value at rung ``r`` is its best validation
+    accuracy in epochs ``1..r``, not the one at epoch ``r``: with small
+    validation sets the accuracy jitters from epoch to epoch, and one unlucky
+    epoch should not decide.
+
+``none`` never stops a trial.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
+
+from hpsearch import store
+from hpsearch.errors import UsageError
+from hpsearch.store import RungRow, Store
+from hpsearch.store.liveness import is_stale
+from hpsearch.store.status import TrialStatus
+
+PRUNERS = ("none", "median", "asha")
+
+MEDIAN_WARMUP_EPOCHS = 5
+MEDIAN_MIN_TRIALS = 5
+ASHA_MIN_EPOCHS = 2
+ASHA_ETA = 4
+
+
+# --- the rules, on plain curves ------------------------------------------------------------
+
+
+def median_stops(
+    curve: Sequence[float],
+    others: Sequence[Sequence[float]],
+    *,
+    warmup_epochs: int,
+    min_trials: int,
+    finished_trials: int,
+) -> bool:
+    """Whether the median rule stops a trial after epoch ``len(curve)``.
+
+    ``curve[i]`` is the validation accuracy after epoch ``i + 1``; ``others`` are the
+    curves of the round's other trials; ``finished_trials`` counts completed or
+    pruned trials.
+    """
+    epoch = len(curve)
+    at_epoch = [other[epoch - 1] for other in others if len(other) >= epoch]
+    return _median_decision(
+        epoch, max(curve, default=0.0), at_epoch, warmup_epochs, min_trials, finished_trials
+    )
+
+
+def _median_decision(
+    epoch: int,
+    best: float,
+    others_at_epoch: Sequence[float],
+    warmup_epochs: int,
+    min_trials: int,
+    finished_trials: int,
+) -> bool:
+    if epoch <= warmup_epochs or finished_trials < min_trials or not others_at_epoch:
+        return False
+    return best < statistics.median(others_at_epoch)
+
+
+def asha_rungs(max_epochs: int, *, min_epochs: int, eta: int) -> list[int]:
+    """The rung epochs ``min_epochs * eta**k`` that are below ``max_epochs``."""
+    if min_epochs < 1 or eta < 2:
+        raise UsageError(f"ASHA needs min epochs >= 1 and eta >= 2, got {min_epochs} and {eta}")
+    rungs = []
+    rung = min_epochs
+    while rung < max_epochs:
+        rungs.append(rung)
+        rung *= eta
+    return rungs
+
+
+def asha_stops(value: float, rung_values: Sequence[float], *, eta: int) -> bool:
+    """Whether successive halving stops a trial of ``value`` at a rung.
+
+    ``rung_values`` holds the values of every trial that reached the rung, this
+    trial's included. The trial continues if fewer than ``max(n // eta, 1)`` values
+    beat it strictly.
+    """
+    promoted = max(len(rung_values) // eta, 1)
+    threshold = sorted(rung_values, reverse=True)[promoted - 1]
+    return value < threshold
+
+
+# --- the pruners, on the store -------------------------------------------------------------
+
+
+class Decision(Enum):
+    """A pruner's answer after an epoch."""
+
+    CONTINUE = "continue"
+    STOP = "stop"
+    WAIT = "wait"  # a trial before this one has not reached the epoch yet: ask again
+    GIVE_UP = "give up"  # a trial before this one will not reach it in this run
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """What the trials before a trial show at an epoch: the values of those that
+    reached it, or why the decision must wait (or cannot be taken in this run)."""
+
+    own_best: float
+    own_at_epoch: float | None
+    best: list[float]  # each earlier trial's best up to the epoch, of those that reached it
+    at_epoch: list[float]  # ... and its accuracy at the epoch
+    pending: bool  # an earlier trial still has to reach the epoch (or end)
+    lost: bool  # an earlier trial that has not reached it was interrupted or its worker died
+
+
+def earlier(rows: Sequence[RungRow], epoch: int) -> Earlier:
+    """Sort the rows of :func:`store.rung_rows` (the trial itself last)."""
+    *before, own = rows
+    reached = [row for row in before if row.epochs >= epoch]
+    waiting = [
+        row for row in before if row.epochs < epoch and not TrialStatus(row.status).is_finished
+    ]
+    lost = any(
+        row.status == TrialStatus.INTERRUPTED
+        or (row.status == TrialStatus.RUNNING and is_stale(row))
+        for row in waiting
+    )
+    return Earlier(
+        own_best=own.best if own.best is not None else 0.0,
+        own_at_epoch=own.at_epoch,
+        best=[row.best for row in reached if row.best is not None],
+        at_epoch=[row.at_epoch for row in reached if row.at_epoch is not None],
+        pending=bool(waiting),
+        lost=lost,
+    )
+
+
+class Pruner(Protocol):
+    def decides_at(self, epoch: int) -> bool:
+        """Whether the pruner may stop a trial after ``epoch`` (else it is not asked)."""
+        ...
+
+    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
+        """Whether the trial goes on after ``epoch``, which is already stored."""
+        ...
+
+
+class _InOrder:
+    """A pruner that decides against the earlier trials of the round (the order rule)."""
+
+    def decides_at(self, epoch: int) -> bool:
+        raise NotImplementedError
+
+    def stops(self, seen: Earlier, epoch: int) -> bool:
+        """The rule, once every earlier trial has reached ``epoch`` or ended."""
+        raise NotImplementedError
+
+    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
+        if not self.decides_at(epoch):
+            return Decision.CONTINUE
+        seen = earlier(store.rung_rows(session, round_id, trial_id, epoch), epoch)
+        if seen.lost:
+            return Decision.GIVE_UP
+        if seen.pending:
+            return Decision.WAIT
+        return Decision.STOP if self.stops(seen, epoch) else Decision.CONTINUE
+
+
+@dataclass(frozen=True)
+class NoPruner:
+    """Never stops a trial."""
+
+    def decides_at(self, epoch: int) -> bool:
+        return False
+
+    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
+        return Decision.CONTINUE
+
+
+@dataclass(frozen=True)
+class MedianPruner(_InOrder):
+    """The median rule (see the module docstring), against the earlier trials."""
+
+    warmup_epochs: int = MEDIAN_WARMUP_EPOCHS
+    min_trials: int = MEDIAN_MIN_TRIALS
+
+    def __post_init__(self) -> None:
+        if self.warmup_epochs < 0 or self.min_trials < 0:
+            raise UsageError("median pruner: warm-up epochs and min trials must be >= 0")
+
+    def decides_at(self, epoch: int) -> bool:
+        return epoch > self.warmup_epochs
+
+    def stops(self, seen: Earlier, epoch: int) -> bool:
+        reached = len(seen.at_epoch)
+        return _median_decision(
+            epoch, seen.own_best, seen.at_epoch, self.warmup_epochs, self.min_trials, reached
+        )
+
+
+@dataclass(frozen=True)
+class AshaPruner(_InOrder):
+    """Successive halving at the rungs (see the module docstring), against the earlier
+    trials."""
+
+    max_epochs: int
+    min_epochs: int = ASHA_MIN_EPOCHS
+    eta: int = ASHA_ETA
+
+    def __post_init__(self) -> None:
+        asha_rungs(self.max_epochs, min_epochs=self.min_epochs, eta=self.eta)  # validates
+
+    @property
+    def rungs(self) -> list[int]:
+        return asha_rungs(self.max_epochs, min_epochs=self.min_epochs, eta=self.eta)
+
+    def decides_at(self, epoch: int) -> bool:
+        return epoch in self.rungs
+
+    def stops(self, seen: Earlier, epoch: int) -> bool:
+        return asha_stops(seen.own_best, [*seen.best, seen.own_best], eta=self.eta)
+
+
+def make_pruner(name: str, max_epochs: int) -> Pruner:
+    """The pruner called ``name`` (one of :data:`PRUNERS`) with its default settings."""
+    if name == "none":
+        return NoPruner()
+    if name == "median":
+        return MedianPruner()
+    if name == "asha":
+        return AshaPruner(max_epochs)
+    raise UsageError(f"unknown pruner {name!r}: choose one of {', '.join(PRUNERS)}")

@@ -1,0 +1,79 @@
+"""One trial's training: the study's network, trained from scratch with a trial's values.
+
+Used by the worker for every trial of a round and by ``evaluate`` for the best
+trial's settings on train + validation: same settings and seed, same network,
+same result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hpsearch.settings import StudySettings
+from hpsearch.space.domains import Value
+from hpsearch.space.parameters import trial_setup
+from trainer import MultiLayerNet, Split, Trainer, TrainingResult
+from trainer.training import EpochCallback
+
+INPUT_SIZE, CLASSES = 784, 10
+
+
+@dataclass(frozen=True)
+class TrialSpec:
+    """A trial's values, as plain values a worker process can hold."""
+
+    id: int
+    lr: float
+    weight_decay: float
+    seed: int
+    values: dict[str, Value] = field(default_factory=dict)  # every searched value
+
+    def setup(self, settings: StudySettings):
+        """The study's settings with this trial's values in place, and its optimizer's."""
+        values = {"lr": self.lr, "weight_decay": self.weight_decay} | self.values
+        return trial_setup(settings, values)
+
+
+def trial_trainer(
+    settings: StudySettings,
+    trial: TrialSpec,
+    x_train: np.ndarray,
+    t_train: np.ndarray,
+    x_val: np.ndarray | None = None,
+    t_val: np.ndarray | None = None,
+    on_epoch: EpochCallback | None = None,
+) -> Trainer:
+    """The Trainer of one trial, its network freshly initialised from the trial's seed.
+
+    Without ``x_val`` no validation is measured (``evaluate``, on train + validation).
+    """
+    setup = trial.setup(settings)
+    settings = setup.settings
+    rng = np.random.default_rng(trial.seed)
+    network: MultiLayerNet = settings.network(INPUT_SIZE, CLASSES, trial.weight_decay, rng)
+    return Trainer(
+        network,
+        x_train,
+        t_train,
+        x_val,
+        t_val,
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        optimizer=settings.optimizer,
+        optimizer_params=setup.optimizer_params,
+        rng=rng,
+        on_epoch=on_epoch,
+    )
+
+
+def train_trial(
+    settings: StudySettings,
+    split: Split,
+    trial: TrialSpec,
+    on_epoch: EpochCallback | None = None,
+) -> TrainingResult:
+    """Train one trial from scratch: same settings and seed, same result."""
+    x_train, t_train, x_val, t_val = split.x_train, split.t_train, split.x_val, split.t_val
+    return trial_trainer(settings, trial, x_train, t_train, x_val, t_val, on_epoch).train()

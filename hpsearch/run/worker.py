@@ -1,0 +1,250 @@
+"""The worker: one process that claims trials of a round from the queue and trains them.
+
+A worker limits BLAS to one thread (so N workers use N cores without
+oversubscription), loads the study's split once (:mod:`hpsearch.data.datasets`), then
+claims trials (:mod:`hpsearch.store.queue`) and trains each (:mod:`hpsearch.run.training`)
+until the round has none pending. Each epoch is written when it ends, and the
+round's pruner may stop a trial after it. Everything it receives is plain,
+picklable values; it opens its own engine. Only :mod:`hpsearch.run.runner` starts it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import traceback
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Protocol
+
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session, sessionmaker
+from threadpoolctl import threadpool_limits
+
+from hpsearch import store
+from hpsearch.data.datasets import DataSource, load_split
+from hpsearch.run.pruning import Decision, Pruner, make_pruner
+from hpsearch.run.training import TrialSpec, train_trial
+from hpsearch.settings import StudySettings
+from hpsearch.store import queue
+from hpsearch.store.engine import make_engine
+from hpsearch.store.liveness import Heartbeat, worker_name
+from hpsearch.store.models import Round
+from hpsearch.store.status import TrialStatus
+from trainer import EpochMetrics, Split
+from trainer.training import STOPPED
+
+
+class StopFlag(Protocol):
+    def is_set(self) -> bool: ...
+
+
+class StartLine(Protocol):
+    """Where the workers of one run wait for each other (a ``multiprocessing.Barrier``)."""
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+
+#: How long a worker waits at the start line for the others to load their data.
+START_WAIT_SECONDS = 300.0
+
+
+class TrialLost(Exception):
+    """The worker's claim on its trial is gone: another worker took the trial over."""
+
+
+class WaitAbandoned(Exception):
+    """A pruning decision waited for a trial that will not go on in this run."""
+
+
+#: How long a pruning decision first sleeps while it waits, and at most (seconds).
+WAIT_FIRST, WAIT_MOST = 0.01, 0.2
+
+
+@dataclass
+class WorkerStats:
+    """What a worker did, for the caller and for benchmarks."""
+
+    worker: str = ""
+    trials: int = 0
+    epochs: int = 0
+    lost: int = 0  # trials taken over by another worker, left without a further write
+    train_seconds: float = 0.0
+    store_seconds: float = 0.0
+    wait_seconds: float = 0.0  # pruning decisions waiting for earlier trials
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claimed trial: its values and the attempt every write is conditional on."""
+
+    spec: TrialSpec
+    attempt: int
+
+
+class Worker:
+    """Claims and runs the trials of one round until none is pending.
+
+    ``stop`` (a ``multiprocessing.Event``) asks the worker to stop after the
+    current epoch: the trial is marked ``interrupted`` with its finished epochs
+    kept. The round's pruner (or ``pruner``, for tests) may stop a hopeless
+    trial after any epoch (``pruned``). With ``start_line``, the worker waits
+    there, data loaded, for the other workers of its run before its first claim,
+    so that they share the round from its first trial. A heartbeat thread
+    (:class:`~hpsearch.store.liveness.Heartbeat`) refreshes the owned trial's heartbeat
+    whatever the length of an epoch; when the trial turns out to be taken over,
+    the worker stops training it and writes nothing more to it.
+    """
+
+    def __init__(
+        self,
+        db_url: str,
+        round_id: int,
+        source: DataSource,
+        *,
+        stop: StopFlag | None = None,
+        pruner: Pruner | None = None,
+        start_line: StartLine | None = None,
+        name: str | None = None,
+        skip_locked: bool | None = None,
+    ) -> None:
+        self.engine = make_engine(db_url)
+        self.reader = make_engine(db_url, read_only=True)  # the pruner's reads
+        self.factory: sessionmaker[Session] = sessionmaker(self.engine)
+        self.connection: Connection | None = None  # epochs are written through it
+        self.round_id = round_id
+        self.source = source
+        self.stop = stop
+        self.start_line = start_line
+        self.skip_locked = skip_locked  # how to claim (see queue.claim_trial); None: its default
+        self.stats = WorkerStats(worker=name or worker_name())
+        self.heartbeat = Heartbeat()
+        self.epochs_done = 0
+        self.abandoned = False  # gave up a trial: it stops claiming (``resume`` goes on)
+        with self.factory.begin() as session:
+            round_ = session.get_one(Round, round_id)
+            study = round_.study
+            self.settings = StudySettings.from_study(study)
+            self.study_seed = study.seed
+            self.pruner = pruner or make_pruner(round_.pruner, study.epochs)
+
+    def stopping(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
+    def run(self) -> WorkerStats:
+        # Epochs go through one long-lived Connection (see queue.EpochWriter): a
+        # Session per epoch costs more than the write itself.
+        with (
+            threadpool_limits(limits=1),
+            self.engine.connect() as self.connection,
+            self.heartbeat,
+        ):
+            self.epochs = queue.EpochWriter(self.connection)
+            split = load_split(self.settings, self.study_seed, self.source)
+            if self.start_line is not None:
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    self.start_line.wait(START_WAIT_SECONDS)
+            while (
+                not self.stopping() and not self.abandoned and (claim := self.claim()) is not None
+            ):
+                self.heartbeat.own(partial(self.beat, claim))
+                try:
+                    self.run_trial(split, claim)
+                finally:
+                    self.heartbeat.release()
+        return self.stats
+
+    def claim(self) -> Claim | None:
+        with self.factory.begin() as session:
+            trial = queue.claim_trial(
+                session, self.round_id, self.stats.worker, skip_locked=self.skip_locked
+            )
+            if trial is None:
+                return None
+            values = store.trial_values(session, [trial.id])[trial.id]
+            spec = TrialSpec(trial.id, trial.lr, trial.weight_decay, trial.seed, values)
+            return Claim(spec, trial.attempt)
+
+    def beat(self, claim: Claim) -> bool:
+        """The heartbeat thread's write, on a connection of its own."""
+        with self.engine.begin() as connection:
+            return queue.beat(connection, claim.spec.id, claim.attempt)
+
+    def on_epoch(self, claim: Claim, metrics: EpochMetrics) -> bool:
+        """Store the epoch; True stops the trial (asked to stop, or pruned)."""
+        if self.heartbeat.lost.is_set():
+            raise TrialLost
+        started = time.perf_counter()
+        assert self.connection is not None  # on_epoch runs inside run(), which opens it
+        trial_id = claim.spec.id
+        with self.connection.begin():
+            if not self.epochs.write(trial_id, claim.attempt, metrics):
+                raise TrialLost  # leaving the block rolls nothing back: nothing was written
+        self.stats.store_seconds += time.perf_counter() - started
+        self.stats.epochs += 1
+        self.epochs_done = metrics.epoch
+        return self.stopping() or self.prune(trial_id, metrics.epoch)
+
+    def prune(self, trial_id: int, epoch: int) -> bool:
+        """The pruner's decision after ``epoch``, waiting (in short read-only
+        transactions, no lock held) while a trial before this one has not reached it."""
+        if not self.pruner.decides_at(epoch):
+            return False
+        pause = WAIT_FIRST
+        started = time.perf_counter()
+        while True:
+            with self.reader.begin() as connection:
+                decision = self.pruner.decide(connection, trial_id, self.round_id, epoch)
+            if decision is not Decision.WAIT:
+                break
+            if self.stopping():
+                decision = Decision.GIVE_UP
+                break
+            time.sleep(pause)
+            pause = min(pause * 1.5, WAIT_MOST)
+        self.stats.wait_seconds += time.perf_counter() - started
+        if decision is Decision.GIVE_UP:
+            raise WaitAbandoned
+        return decision is Decision.STOP
+
+    def finish(self, claim: Claim, outcome: queue.Outcome) -> bool:
+        """Store how the trial ended, unless it was taken over; returns whether it did."""
+        with self.factory.begin() as session:
+            stored = queue.finish_trial(session, claim.spec.id, outcome, attempt=claim.attempt)
+        self.stats.lost += not stored
+        return stored
+
+    def run_trial(self, split: Split, claim: Claim) -> None:
+        started = time.perf_counter()
+        self.epochs_done = 0
+        try:
+            result = train_trial(
+                self.settings, split, claim.spec, lambda metrics: self.on_epoch(claim, metrics)
+            )
+        except TrialLost:
+            self.stats.lost += 1
+            return
+        except WaitAbandoned:  # a trial it waited for will not go on in this run
+            self.finish(claim, queue.Outcome(TrialStatus.INTERRUPTED, self.epochs_done))
+            self.abandoned = True
+            return
+        except Exception as exc:  # a bug or a resource error inside one trial
+            message = f"{type(exc).__name__}: {exc}"
+            self.stats.errors.append(traceback.format_exc())
+            self.finish(claim, queue.Outcome(TrialStatus.FAILED, self.epochs_done, error=message))
+            return
+        finally:
+            self.stats.train_seconds += time.perf_counter() - started
+        if result.status == STOPPED and self.stopping():
+            self.finish(claim, queue.Outcome(TrialStatus.INTERRUPTED, self.epochs_done))
+            return
+        status = TrialStatus.of_outcome(result.status)
+        error = None
+        if status == TrialStatus.DIVERGED:
+            error = f"loss became non-finite in epoch {result.last_epoch}"
+        # epochs run: as many as stored, not the diverged one
+        outcome = queue.Outcome(status, len(result.history), result.final, result.best, error)
+        if self.finish(claim, outcome):
+            self.stats.trials += 1

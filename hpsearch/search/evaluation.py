@@ -1,0 +1,96 @@
+"""``hpsearch evaluate``: the book's last step, the one look at the test set.
+
+The best completed trial's settings (learning rate, weight decay, training seed)
+are trained on the study's whole training split, training and validation samples
+together, for the study's number of epochs, by the same one-trial training the
+worker uses (:mod:`hpsearch.run.training`); the test set is then measured once. Each
+evaluation is stored; asking again shows the stored one unless forced.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.orm import Session, sessionmaker
+from threadpoolctl import threadpool_limits
+
+from hpsearch import store
+from hpsearch.data.datasets import DataSource, normalized, read_dataset, study_split
+from hpsearch.errors import UsageError
+from hpsearch.run.training import TrialSpec, trial_trainer
+from hpsearch.settings import StudySettings
+from hpsearch.store import get_study
+from hpsearch.store.models import Evaluation, Study
+from trainer.training import COMPLETED, TrainingResult
+
+
+@dataclass(frozen=True)
+class Retrained:
+    """One training of a trial's settings on train + validation, and its test accuracy."""
+
+    result: TrainingResult
+    test_accuracy: float | None  # None: the training did not complete
+    train_samples: int
+    test_samples: int
+    seconds: float
+
+
+def best_of(session: Session, name: str) -> tuple[Study, TrialSpec]:
+    """The study and its best completed trial, as the worker would run it."""
+    study = get_study(session, name)
+    best = store.best_trial(session, study)
+    if best is None:
+        raise UsageError(f"study {name!r} has no completed trial to evaluate")
+    values = store.trial_values(session, [best.id])[best.id]
+    return study, TrialSpec(best.id, best.lr, best.weight_decay, best.seed, values)
+
+
+def retrain(
+    settings: StudySettings, study_seed: int, trial: TrialSpec, source: DataSource
+) -> Retrained:
+    """Train ``trial`` on the study's training and validation samples together for the
+    study's epochs, then measure the test set once."""
+    mnist = read_dataset(source, settings.dataset)
+    split = study_split(mnist, settings, study_seed)
+    x_test = normalized(mnist.x_test, settings.dtype)
+    x_train = np.concatenate([split.x_train, split.x_val])  # (N_train + N_val, 784)
+    t_train = np.concatenate([split.t_train, split.t_val])
+    trainer = trial_trainer(settings, trial, x_train, t_train)
+    started = time.perf_counter()
+    with threadpool_limits(limits=1):
+        result = trainer.train()
+        test_accuracy = None
+        if result.status == COMPLETED:
+            _, test_accuracy = trainer.network.evaluate(x_test, mnist.t_test)  # the one look
+    seconds = time.perf_counter() - started
+    return Retrained(result, test_accuracy, len(x_train), len(mnist.x_test), seconds)
+
+
+def evaluate_best(factory: sessionmaker[Session], name: str, source: DataSource) -> Evaluation:
+    """Train the best trial's settings on train + validation, measure the test set, and
+    store the evaluation."""
+    with factory() as session:
+        study, trial = best_of(session, name)
+        settings = StudySettings.from_study(study)
+        study_id, study_seed = study.id, study.seed
+    retrained = retrain(settings, study_seed, trial, source)
+    result = retrained.result
+    evaluation = Evaluation(
+        study_id=study_id,
+        trial_id=trial.id,
+        lr=trial.lr,
+        weight_decay=trial.weight_decay,
+        epochs=settings.epochs,
+        seed=trial.seed,
+        train_samples=retrained.train_samples,
+        test_samples=retrained.test_samples,
+        train_accuracy=result.final.train_accuracy if result.final else None,
+        test_accuracy=retrained.test_accuracy,
+        status=result.status,
+        seconds=retrained.seconds,
+    )
+    with factory.begin() as session:
+        session.add(evaluation)
+    return evaluation

@@ -1,0 +1,12 @@
+"""The search space: what a study searches, how trials are sampled, how rounds narrow.
+
+    domains     the kinds of domain a parameter is searched over (float, int, choice)
+    parameters  the parameters a study can search, and how a trial's values become
+                its network and optimizer
+    sampling    a round's search space, and each trial's values and training seed
+    narrowing   the book's STEP3: new domains from the best trials of a round
+
+Pure: plain values in, plain values out; no database, no processes.
+
+May import: :mod:`hpsearch.settings`, :mod:`hpsearch.errors` and NumPy.
+"""

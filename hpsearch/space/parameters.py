@@ -1,0 +1,257 @@
+"""The parameters a study can search, how a domain of each is written, and how a
+trial's values become its network and optimizer.
+
+A domain is written ``NAME=SPEC`` (``--search``) or in a TOML table (``--space``):
+
+    lr=1e-4:1e-1          a range LOW:HIGH, in the parameter's usual scale
+    dropout=0:0.5:linear  ... or with the scale said (``log`` or ``linear``)
+    hidden_layers=2:6     an integer range, bounds included
+    optimizer=sgd,adam    choices, comma-separated (or by ``;``: hidden=6x100;100,50)
+    batchnorm=true,false  (booleans, numbers, shapes such as 6x100: as the option takes them)
+
+In TOML, a value is such a string, a list (choices), or a table with ``low``,
+``high`` and ``log``, or ``choices``. A parameter that is not searched keeps the
+study's setting. ``lr`` and ``weight_decay`` are always searched, over ranges
+(the book's by default).
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover  Python 3.10
+    import tomli as tomllib
+
+from hpsearch.errors import UsageError
+from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
+from hpsearch.space.domains import Choice, Domain, FloatRange, IntRange, Value, label
+from trainer import ACTIVATIONS, OPTIMIZERS
+
+_TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def _boolean(text: str) -> bool:
+    word = text.strip().lower()
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    raise UsageError(f"{text!r} is not a boolean: write true or false")
+
+
+def _word(words: Mapping[str, object]) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        word = text.strip().lower()
+        if word not in words:
+            raise UsageError(f"unknown value {text!r}: choose one of {', '.join(words)}")
+        return word
+
+    return parse
+
+
+def _weight_init(text: str) -> Value:
+    stored = parse_weight_init(text)
+    try:
+        return float(stored)
+    except ValueError:
+        return stored
+
+
+def _shape(text: str) -> str:
+    return ",".join(str(size) for size in parse_hidden(text))
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A searchable parameter: how its values are read, and the numbers it allows."""
+
+    name: str
+    parse: Callable[[str], Value]  # one value as written on the command line
+    numeric: type | None = None  # float or int: ranges allowed
+    log: bool = False  # the usual scale of its ranges
+    minimum: float = -math.inf
+    maximum: float = math.inf
+    open_maximum: bool = False  # maximum itself not allowed (dropout < 1)
+    open_minimum: bool = False
+
+    def check(self, value: Value) -> None:
+        if self.numeric is None or isinstance(value, (str, bool)):
+            return
+        low_ok = value > self.minimum if self.open_minimum else value >= self.minimum
+        high_ok = value < self.maximum if self.open_maximum else value <= self.maximum
+        if not (low_ok and high_ok):
+            left, right = "(" if self.open_minimum else "[", ")" if self.open_maximum else "]"
+            if math.isinf(self.maximum):
+                allowed = f"{'>' if self.open_minimum else '>='} {self.minimum:g}"
+            else:
+                allowed = f"in {left}{self.minimum:g}, {self.maximum:g}{right}"
+            raise UsageError(f"{label(self.name)} must be {allowed}, got {value:g}")
+
+    def limits(self) -> tuple[float, float]:
+        """The widest range narrowing may reach (an open bound stays just inside)."""
+        high = math.nextafter(self.maximum, -math.inf) if self.open_maximum else self.maximum
+        return self.minimum, high
+
+
+def _fraction(name: str) -> Parameter:
+    return Parameter(name, float, float, minimum=0.0, maximum=1.0, open_maximum=True)
+
+
+PARAMETERS: dict[str, Parameter] = {
+    p.name: p
+    for p in (
+        Parameter("lr", float, float, log=True, minimum=0.0, open_minimum=True),
+        Parameter("weight_decay", float, float, log=True, minimum=0.0),
+        Parameter("optimizer", _word(OPTIMIZERS)),
+        Parameter("batch_size", int, int, minimum=1),
+        Parameter("hidden_size", int, int, minimum=1),
+        Parameter("hidden_layers", int, int, minimum=1),
+        Parameter("hidden", _shape),
+        Parameter("activation", _word(ACTIVATIONS)),
+        Parameter("weight_init", _weight_init),
+        Parameter("batchnorm", _boolean),
+        _fraction("dropout"),
+        _fraction("momentum"),  # momentum and nesterov
+        _fraction("decay_rate"),  # rmsprop
+        _fraction("beta1"),  # adam
+        _fraction("beta2"),
+    )
+}
+#: The optimizers' own settings: each goes to the optimizers that take it.
+OPTIMIZER_SETTINGS = ("momentum", "decay_rate", "beta1", "beta2")
+
+
+def parameter(name: str) -> Parameter:
+    try:
+        return PARAMETERS[name.strip()]
+    except KeyError:
+        known = ", ".join(PARAMETERS)
+        raise UsageError(f"unknown parameter {name.strip()!r}: choose from {known}") from None
+
+
+def _number(text: str, kind: type, name: str) -> float | int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{label(name)}: {text!r} is not a number") from None
+    if kind is int:
+        if not value.is_integer():
+            raise UsageError(f"{label(name)}: {text!r} is not an integer bound")
+        return int(value)
+    return value
+
+
+def make_range(name: str, low: object, high: object, log: bool | None = None) -> Domain:
+    """A range domain of parameter ``name``, its bounds checked against the parameter."""
+    param = parameter(name)
+    if param.numeric is None:
+        raise UsageError(f"{label(name)} takes choices (a,b,c), not a range")
+    bounds = [_number(str(b), param.numeric, name) for b in (low, high)]
+    scale = param.log if log is None else log
+    domain: Domain
+    if param.numeric is int:
+        domain = IntRange(int(bounds[0]), int(bounds[1]), param.name, scale)
+        if domain.low == domain.high:
+            raise UsageError(
+                f"{label(name)} range [{domain.low}, {domain.high}]: low must be < high"
+            )
+    else:
+        domain = FloatRange(float(bounds[0]), float(bounds[1]), param.name, scale)
+    for bound in bounds:
+        param.check(bound)
+    return domain
+
+
+def make_choice(name: str, values: list[Any]) -> Choice:
+    param = parameter(name)
+    parsed = [param.parse(str(v).lower() if isinstance(v, bool) else str(v)) for v in values]
+    for value in parsed:
+        param.check(value)
+    return Choice(tuple(parsed), param.name)
+
+
+def parse_spec(text: str) -> Domain:
+    """A domain from ``NAME=SPEC`` (see the module docstring)."""
+    name, sep, spec = text.partition("=")
+    if not sep or not name.strip():
+        raise UsageError(f"--search {text!r}: write NAME=LOW:HIGH or NAME=A,B,C")
+    return spec_domain(name.strip(), spec.strip())
+
+
+def spec_domain(name: str, spec: str) -> Domain:
+    param = parameter(name)
+    parts = spec.split(":")
+    if param.numeric is not None and len(parts) in (2, 3) and "," not in spec:
+        log = None
+        if len(parts) == 3:
+            if parts[2].strip().lower() not in ("log", "linear"):
+                raise UsageError(f"{label(name)}: the scale after LOW:HIGH is log or linear")
+            log = parts[2].strip().lower() == "log"
+        return make_range(name, parts[0], parts[1], log)
+    choices = [part.strip() for part in spec.split(";" if ";" in spec else ",")]
+    if not spec or any(not choice for choice in choices):
+        raise UsageError(f"{label(name)}: empty choice in {spec!r}")
+    return make_choice(name, choices)
+
+
+def toml_domain(name: str, value: object) -> Domain:
+    """A domain from one entry of a ``--space`` TOML file."""
+    if isinstance(value, str):
+        return spec_domain(name, value)
+    if isinstance(value, list):
+        return make_choice(name, value)
+    if isinstance(value, dict):
+        unknown = set(value) - {"low", "high", "log", "choices"}
+        if unknown:
+            raise UsageError(f"{label(name)}: unknown key {sorted(unknown)[0]!r} in the space file")
+        if "choices" in value:
+            return make_choice(name, list(value["choices"]))
+        if "low" in value and "high" in value:
+            log = value.get("log")
+            return make_range(name, value["low"], value["high"], None if log is None else bool(log))
+    raise UsageError(f"{label(name)}: write LOW:HIGH, a list of choices, or low/high/log")
+
+
+def read_space_file(path: Path) -> list[Domain]:
+    """The domains of a ``--space`` TOML file: one entry per parameter."""
+    try:
+        with path.open("rb") as stream:
+            entries = tomllib.load(stream)
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{path} is not valid TOML: {exc}") from None
+    return [toml_domain(name, value) for name, value in entries.items()]
+
+
+@dataclass(frozen=True)
+class TrialSetup:
+    """What one trial trains with: the study's settings with its values in place."""
+
+    settings: StudySettings
+    optimizer_params: dict[str, float]
+
+
+def trial_setup(settings: StudySettings, values: Mapping[str, Value]) -> TrialSetup:
+    """The settings and optimizer parameters of a trial with ``values``."""
+    fixed = {"lr", "weight_decay", "hidden", "hidden_size", "hidden_layers", *OPTIMIZER_SETTINGS}
+    changes: dict[str, Any] = {k: v for k, v in values.items() if k not in fixed}
+    if "weight_init" in changes:
+        changes["weight_init"] = parse_weight_init(str(changes["weight_init"]))
+    if "hidden" in values:
+        changes["hidden"] = parse_hidden(str(values["hidden"]))
+    elif "hidden_size" in values or "hidden_layers" in values:
+        width = int(values.get("hidden_size", settings.hidden[0]))
+        depth = int(values.get("hidden_layers", len(settings.hidden)))
+        changes["hidden"] = (width,) * depth
+    trial_settings = replace(settings, **changes) if changes else settings
+    accepted = inspect.signature(OPTIMIZERS[trial_settings.optimizer]).parameters
+    params = {"lr": float(values["lr"])}
+    params |= {k: float(values[k]) for k in OPTIMIZER_SETTINGS if k in values and k in accepted}
+    return TrialSetup(trial_settings, params)

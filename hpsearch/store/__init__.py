@@ -1,0 +1,74 @@
+"""The store: the database every study, round, trial and epoch is kept in.
+
+    models     the tables, as SQLAlchemy 2.0 typed models
+    status     a trial's status, one closed set of words
+    engine     the database URL, engines, sessions, and store errors translated
+    schema     the schema's revision: create, check, upgrade (Alembic)
+    studies    studies and rounds: create, read, count
+    trials     ranked trials, leaderboards, and the values they were sampled with
+    epochs     curves, streamed rows for the exports, and what a pruner reads
+    progress   how far a study has come, summed in SQL
+    queue      the protocol workers claim, run, finish and give back trials by
+    liveness   whether a trial's worker is alive: its name, heartbeat and staleness
+
+Every function takes a ``Session`` and leaves the transaction to the caller
+(``with factory.begin() as session:``). The readers of studies, rounds and trials
+are re-exported here (``store.get_study``, ``store.leaderboard``); the other modules
+are used by name (``hpsearch.store.queue``).
+
+May import: :mod:`hpsearch.space`, :mod:`hpsearch.settings`, :mod:`hpsearch.errors`
+and :mod:`trainer`; SQLAlchemy and Alembic.
+"""
+
+from hpsearch.store.epochs import (
+    BATCH_ROWS,
+    EPOCH_ROW,
+    TRIAL_ROW,
+    RungRow,
+    Store,
+    epoch_curves,
+    epoch_rows,
+    rung_rows,
+    study_epochs,
+    trial_rows,
+)
+from hpsearch.store.studies import (
+    check_trials,
+    create_round,
+    create_study,
+    get_round,
+    get_study,
+    latest_round,
+    list_studies,
+    round_space,
+    searched_names,
+    status_counts,
+    study_exists,
+    study_status_counts,
+    unfinished_count,
+)
+from hpsearch.store.trials import (
+    RANK_ORDER,
+    SEARCHED_STATUSES,
+    SearchedTrial,
+    best_trial,
+    leaderboard,
+    ranked,
+    read_value,
+    round_best,
+    round_top,
+    searched_trial,
+    searched_trials,
+    study_trials,
+    trial_values,
+)
+
+__all__ = [
+    "BATCH_ROWS", "EPOCH_ROW", "RANK_ORDER", "SEARCHED_STATUSES", "TRIAL_ROW", "RungRow",
+    "SearchedTrial", "Store", "best_trial", "check_trials", "create_round", "create_study",
+    "epoch_curves", "epoch_rows", "get_round", "get_study", "latest_round", "leaderboard",
+    "list_studies", "ranked", "read_value", "round_best", "round_space", "round_top",
+    "rung_rows", "searched_names", "searched_trial", "searched_trials", "status_counts",
+    "study_epochs", "study_exists", "study_status_counts", "study_trials", "trial_rows",
+    "trial_values", "unfinished_count",
+]  # fmt: skip

@@ -1,0 +1,135 @@
+"""Reading a study's epochs: curves, streamed rows for the exports, and what a pruner sees.
+
+Part of the store (see :mod:`hpsearch.store`). The whole-study reads stream
+:data:`BATCH_ROWS` rows at a time, so memory stays bounded however large the study.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, case, func, select
+from sqlalchemy.orm import Session
+
+from hpsearch.store.models import EpochMetric, Round, Study, Trial
+
+#: What a pruner reads through: a Session, or the Connection a worker writes epochs with.
+Store = Session | Connection
+
+
+def epoch_curves(session: Session, trial_ids: list[int]) -> dict[int, list[EpochMetric]]:
+    """The stored epochs of each trial, by epoch."""
+    curves: dict[int, list[EpochMetric]] = {trial_id: [] for trial_id in trial_ids}
+    rows = session.scalars(
+        select(EpochMetric)
+        .where(EpochMetric.trial_id.in_(trial_ids))
+        .order_by(EpochMetric.trial_id, EpochMetric.epoch)
+    )
+    for row in rows:
+        curves[row.trial_id].append(row)
+    return curves
+
+
+def study_epochs(session: Session, study: Study) -> dict[int, list[EpochMetric]]:
+    """Every stored epoch of the study, by trial id, each trial's by epoch (small studies:
+    a whole-study read streams with :func:`trial_rows` and :func:`epoch_rows` instead)."""
+    query = (
+        select(EpochMetric)
+        .join(Trial)
+        .join(Round)
+        .where(Round.study_id == study.id)
+        .order_by(EpochMetric.trial_id, EpochMetric.epoch)
+    )
+    by_trial: dict[int, list[EpochMetric]] = defaultdict(list)
+    for metric in session.scalars(query):
+        by_trial[metric.trial_id].append(metric)
+    return by_trial
+
+
+#: Rows fetched at a time by the streaming reads: memory stays bounded by it.
+BATCH_ROWS = 5000
+
+#: A trial's columns as :func:`trial_rows` gives them, after the round's number and id.
+TRIAL_ROW = (
+    Trial.number, Trial.lr, Trial.weight_decay, Trial.seed, Trial.status, Trial.epochs_run,
+    Trial.val_accuracy, Trial.best_val_accuracy, Trial.best_epoch, Trial.train_accuracy,
+    Trial.started_at, Trial.finished_at, Trial.worker, Trial.error,
+)  # fmt: skip
+#: An epoch's columns as :func:`epoch_rows` gives them, after its trial's id.
+EPOCH_ROW = (
+    EpochMetric.epoch, EpochMetric.train_accuracy, EpochMetric.val_accuracy,
+    EpochMetric.train_loss, EpochMetric.val_loss, EpochMetric.seconds,
+)  # fmt: skip
+
+
+def trial_rows(session: Session, study: Study) -> Iterator[Sequence[Any]]:
+    """The study's trials as plain rows ``(round number, round id, trial id, *TRIAL_ROW)``,
+    by round and number, fetched :data:`BATCH_ROWS` at a time."""
+    query = (
+        select(Round.number, Round.id, Trial.id, *TRIAL_ROW)
+        .join(Round)
+        .where(Round.study_id == study.id)
+        .order_by(Round.number, Trial.number)
+    )
+    yield from session.connection().execute(query.execution_options(yield_per=BATCH_ROWS))
+
+
+def epoch_rows(session: Session, study: Study) -> Iterator[tuple[Any, ...]]:
+    """The study's epochs as plain tuples ``(trial id, *EPOCH_ROW)``, in the order of
+    :func:`trial_rows` and by epoch within a trial: one query, streamed from the database
+    :data:`BATCH_ROWS` rows at a time."""
+    query = (
+        select(EpochMetric.trial_id, *EPOCH_ROW)
+        .join(Trial)
+        .join(Round)
+        .where(Round.study_id == study.id)
+        .order_by(Round.number, Trial.number, EpochMetric.epoch)
+    )
+    query = query.execution_options(yield_per=BATCH_ROWS, stream_results=True)
+    yield from map(tuple, session.connection().execute(query))
+
+
+# --- what a pruner reads of the round in progress ----------------------------------------
+
+
+@dataclass(frozen=True)
+class RungRow:
+    """A trial of a round as a pruning decision at ``epoch`` sees it."""
+
+    trial_id: int
+    number: int
+    status: str
+    worker: str | None
+    heartbeat_at: datetime | None
+    started_at: datetime | None
+    epochs: int  # stored epochs up to ``epoch``
+    best: float | None  # best validation accuracy in epochs 1..epoch
+    at_epoch: float | None  # validation accuracy at ``epoch``
+
+
+def rung_rows(session: Store, round_id: int, trial_id: int, epoch: int) -> list[RungRow]:
+    """The trial and every trial of the round before it (by number), as of ``epoch``."""
+    own_number = select(Trial.number).where(Trial.id == trial_id).scalar_subquery()
+    at_epoch = case((EpochMetric.epoch == epoch, EpochMetric.val_accuracy))
+    rows = session.execute(
+        select(
+            Trial.id,
+            Trial.number,
+            Trial.status,
+            Trial.worker,
+            Trial.heartbeat_at,
+            Trial.started_at,
+            func.count(EpochMetric.id),
+            func.max(EpochMetric.val_accuracy),
+            func.max(at_epoch),
+        )  # fmt: skip
+        .outerjoin(EpochMetric, (EpochMetric.trial_id == Trial.id) & (EpochMetric.epoch <= epoch))
+        .where(Trial.round_id == round_id, Trial.number <= own_number)
+        .group_by(Trial.id)
+        .order_by(Trial.number)
+    ).all()
+    return [RungRow(*row) for row in rows]

@@ -1,0 +1,122 @@
+"""Whether a trial's worker is alive: its name, its heartbeat thread, and staleness.
+
+A worker is named ``host:pid``. While it owns a trial, a :class:`Heartbeat`
+thread refreshes the trial's ``heartbeat_at`` every ``HEARTBEAT_EVERY``, however
+long an epoch takes. A running trial is *stale* (its worker is gone) when, on
+this host, no live process has its pid, or, on another host, its heartbeat is
+older than ``STALE_AFTER``. On this host the pid decides: a live worker's trial
+is never stale, whatever its heartbeat says.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from hpsearch.store.models import Trial, utcnow
+from hpsearch.store.status import TrialStatus
+
+#: A running trial of another host whose heartbeat is older than this is stale.
+STALE_AFTER = timedelta(minutes=10)
+#: A worker's heartbeat thread refreshes the heartbeat of the trial it owns this often.
+HEARTBEAT_EVERY = timedelta(seconds=5)
+
+
+def worker_name(pid: int | None = None) -> str:
+    """``host:pid`` of this process, or of process ``pid`` of this host."""
+    return f"{socket.gethostname()}:{os.getpid() if pid is None else pid}"
+
+
+class Claimed(Protocol):
+    """What staleness is judged from: a trial, or a row with the same columns."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def worker(self) -> str | None: ...
+    @property
+    def heartbeat_at(self) -> datetime | None: ...
+    @property
+    def started_at(self) -> datetime | None: ...
+
+
+def is_stale(trial: Trial | Claimed, now: datetime | None = None) -> bool:
+    """A running trial whose worker is gone (see the module's docstring)."""
+    if trial.status != TrialStatus.RUNNING:
+        return False
+    host, _, pid = (trial.worker or "").rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        return not _process_alive(int(pid))
+    beat = trial.heartbeat_at or trial.started_at
+    return beat is None or (now or utcnow()) - beat > STALE_AFTER
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process of this host runs with ``pid`` (a zombie does not run)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # Linux: a killed worker whose parent died too may linger unreaped as a zombie
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+Beat = Callable[[], bool]  # refreshes the owned trial's heartbeat; False: it is not owned
+
+
+class Heartbeat:
+    """A thread that calls the current ``beat`` every ``every`` seconds.
+
+    The worker sets ``beat`` when it claims a trial (:meth:`own`) and clears it
+    when the trial ends (:meth:`release`). A beat that finds the trial no longer
+    owned (another worker took it over) sets :attr:`lost`; a beat that fails
+    (the database briefly unreachable) is retried at the next one.
+    """
+
+    def __init__(self, every: float | None = None) -> None:
+        self.every = HEARTBEAT_EVERY.total_seconds() if every is None else every
+        self.lost = threading.Event()
+        self.beats = 0
+        self._beat: Beat | None = None
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._closed.set()
+        self._thread.join()
+
+    def own(self, beat: Beat) -> None:
+        with self._lock:
+            self._beat = beat
+            self.lost.clear()
+
+    def release(self) -> None:
+        with self._lock:
+            self._beat = None
+
+    def _run(self) -> None:
+        while not self._closed.wait(self.every):
+            with self._lock:  # held during the beat: release() waits for it to end
+                if self._beat is None:
+                    continue
+                try:
+                    owned = self._beat()
+                except Exception:  # noqa: BLE001  the next beat tries again
+                    continue
+                self.beats += 1
+                if not owned:
+                    self.lost.set()

@@ -1,0 +1,220 @@
+"""The store's tables, as SQLAlchemy 2.0 typed models.
+
+    studies 1─n rounds 1─n trials 1─n epoch_metrics
+                   rounds 1─n round_domains    trials 1─n trial_params
+    studies 1─n evaluations n─1 trials
+
+Times are UTC. A trial's ``status`` is a :class:`~hpsearch.store.status.TrialStatus` word.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, ClassVar
+
+from sqlalchemy import BigInteger, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from hpsearch.store.status import TrialStatus
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    if TYPE_CHECKING:
+        # DeclarativeBase types it as any FromClause; every model here maps a Table.
+        __table__: ClassVar[Table]
+
+
+class Study(Base):
+    """A named search: its seed and the training settings every trial shares."""
+
+    __tablename__ = "studies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    seed: Mapped[int] = mapped_column(BigInteger)
+    dataset: Mapped[str] = mapped_column(String(50))
+    train_size: Mapped[int | None]  # None: the whole training set
+    val_fraction: Mapped[float]
+    epochs: Mapped[int]
+    batch_size: Mapped[int]
+    hidden_sizes: Mapped[str] = mapped_column(String(200))  # "100,100,100"
+    activation: Mapped[str] = mapped_column(String(20))
+    weight_init: Mapped[str] = mapped_column(String(20))
+    optimizer: Mapped[str] = mapped_column(String(20))
+    batchnorm: Mapped[bool]
+    dropout: Mapped[float]
+    dtype: Mapped[str] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The options of the `auto` run that made the study (NULL for `start`), reused when
+    # that run is continued.
+    auto_rounds: Mapped[int | None]
+    auto_trials: Mapped[int | None]
+    auto_top_k: Mapped[int | None]
+    auto_pruner: Mapped[str | None] = mapped_column(String(20))
+    auto_min_improvement: Mapped[float | None]
+
+    rounds: Mapped[list[Round]] = relationship(
+        back_populates="study", order_by="Round.number", cascade="all, delete-orphan"
+    )
+    evaluations: Mapped[list[Evaluation]] = relationship(
+        back_populates="study", order_by="Evaluation.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def hidden(self) -> tuple[int, ...]:
+        return tuple(int(size) for size in self.hidden_sizes.split(","))
+
+
+class Round(Base):
+    """One sampling of trials (the book's STEP1): round 0 from the start ranges,
+    each later one narrowed from the ``top_k`` best trials of ``parent``."""
+
+    __tablename__ = "rounds"
+    __table_args__ = (UniqueConstraint("study_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    lr_low: Mapped[float]
+    lr_high: Mapped[float]
+    weight_decay_low: Mapped[float]
+    weight_decay_high: Mapped[float]
+    n_trials: Mapped[int]
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
+    top_k: Mapped[int | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    pruner: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
+
+    study: Mapped[Study] = relationship(back_populates="rounds")
+    parent: Mapped[Round | None] = relationship(remote_side=[id])
+    trials: Mapped[list[Trial]] = relationship(
+        back_populates="round", order_by="Trial.number", cascade="all, delete-orphan"
+    )
+    domains: Mapped[list[RoundDomain]] = relationship(
+        back_populates="round", order_by="RoundDomain.position", cascade="all, delete-orphan"
+    )
+
+
+class RoundDomain(Base):
+    """The domain one parameter of a round was sampled from (lr and weight decay too).
+
+    ``kind`` is ``float``, ``int`` or ``choice``; a range has ``low``, ``high`` and
+    ``log``; a choice has ``choices``, a JSON list.
+    """
+
+    __tablename__ = "round_domains"
+    __table_args__ = (UniqueConstraint("round_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    position: Mapped[int]  # the order of the space: lr, weight_decay, then as given
+    name: Mapped[str] = mapped_column(String(50))
+    kind: Mapped[str] = mapped_column(String(10))
+    log: Mapped[bool | None]
+    low: Mapped[float | None]
+    high: Mapped[float | None]
+    choices: Mapped[str | None] = mapped_column(Text)
+    spec: Mapped[str] = mapped_column(String(500))  # as the CLI prints it
+
+    round: Mapped[Round] = relationship(back_populates="domains")
+
+
+class Trial(Base):
+    """One training run with sampled ``lr`` and ``weight_decay`` and its own ``seed``."""
+
+    __tablename__ = "trials"
+    __table_args__ = (UniqueConstraint("round_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    lr: Mapped[float]
+    weight_decay: Mapped[float]
+    seed: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20), default=TrialStatus.PENDING.value, index=True)
+    worker: Mapped[str | None] = mapped_column(String(200))  # "host:pid"
+    started_at: Mapped[datetime | None]
+    heartbeat_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    epochs_run: Mapped[int] = mapped_column(default=0)
+    val_accuracy: Mapped[float | None]  # at the last epoch run
+    best_val_accuracy: Mapped[float | None]
+    best_epoch: Mapped[int | None]
+    train_accuracy: Mapped[float | None]  # at the last epoch run
+    error: Mapped[str | None] = mapped_column(Text)
+    # Claims so far: a worker's writes are conditional on the attempt it claimed.
+    attempt: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    round: Mapped[Round] = relationship(back_populates="trials")
+    epochs: Mapped[list[EpochMetric]] = relationship(
+        back_populates="trial", order_by="EpochMetric.epoch", cascade="all, delete-orphan"
+    )
+    params: Mapped[list[TrialParam]] = relationship(
+        back_populates="trial", order_by="TrialParam.id", cascade="all, delete-orphan"
+    )
+
+
+class TrialParam(Base):
+    """One searched parameter's value in one trial (lr and weight decay too).
+
+    ``value_text`` is the value as written (``adam``, ``true``, ``0.001``);
+    ``value_num`` the same as a number, for numbers and booleans (1/0), else NULL.
+    """
+
+    __tablename__ = "trial_params"
+    __table_args__ = (UniqueConstraint("trial_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(50))
+    value_num: Mapped[float | None]
+    value_text: Mapped[str] = mapped_column(String(200))
+
+    trial: Mapped[Trial] = relationship(back_populates="params")
+
+
+class EpochMetric(Base):
+    """Train and validation metrics of one trial after one epoch (1-based)."""
+
+    __table_args__ = (UniqueConstraint("trial_id", "epoch"),)
+    __tablename__ = "epoch_metrics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    epoch: Mapped[int]
+    train_accuracy: Mapped[float]
+    val_accuracy: Mapped[float]
+    train_loss: Mapped[float]
+    val_loss: Mapped[float]
+    seconds: Mapped[float]
+
+    trial: Mapped[Trial] = relationship(back_populates="epochs")
+
+
+class Evaluation(Base):
+    """The book's last step: the best trial's settings trained on train + validation,
+    measured once on the test set."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    lr: Mapped[float]
+    weight_decay: Mapped[float]
+    epochs: Mapped[int]
+    seed: Mapped[int] = mapped_column(BigInteger)
+    train_samples: Mapped[int]
+    test_samples: Mapped[int]
+    train_accuracy: Mapped[float | None]
+    test_accuracy: Mapped[float | None]
+    status: Mapped[str] = mapped_column(String(20))  # completed or diverged
+    seconds: Mapped[float]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    study: Mapped[Study] = relationship(back_populates="evaluations")
+    trial: Mapped[Trial] = relationship()

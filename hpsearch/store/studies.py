@@ -1,0 +1,153 @@
+"""Reading and writing studies and rounds: the store's entry point.
+
+The store is three modules: this one (studies, rounds, status counts),
+:mod:`hpsearch.store` (ranked trials, leaderboards, epochs, what reports,
+exports, plots and pruners read) and :mod:`hpsearch.store.queue` (the trial-queue
+protocol workers follow). Every function takes a ``Session`` and leaves the
+transaction to the caller (``with factory.begin() as session:``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from hpsearch.errors import StudyExists, StudyNotFound, UsageError
+from hpsearch.settings import StudySettings
+from hpsearch.space.domains import FloatRange, format_value, from_columns, value_number
+from hpsearch.space.sampling import SearchSpace, trial_params
+from hpsearch.store.models import Round, RoundDomain, Study, Trial, TrialParam
+from hpsearch.store.status import TrialStatus
+
+
+def check_trials(n_trials: int) -> None:
+    """A round needs at least one trial."""
+    if n_trials < 1:
+        raise UsageError(f"trials must be >= 1, got {n_trials}")
+
+
+def create_study(session: Session, name: str, seed: int, settings: StudySettings) -> Study:
+    if study_exists(session, name):
+        raise StudyExists(name)
+    study = Study(name=name, seed=seed, **settings.columns())
+    session.add(study)
+    session.flush()
+    return study
+
+
+def study_exists(session: Session, name: str) -> bool:
+    return session.scalar(select(Study.id).where(Study.name == name)) is not None
+
+
+def get_study(session: Session, name: str) -> Study:
+    study = session.scalar(select(Study).where(Study.name == name))
+    if study is None:
+        raise StudyNotFound(name)
+    return study
+
+
+def list_studies(session: Session) -> list[Study]:
+    return list(session.scalars(select(Study).order_by(Study.created_at, Study.id)))
+
+
+def searched_names(study: Study) -> list[str]:
+    """The study's searched parameters other than lr and weight decay, in the space's order."""
+    first = study.rounds[0].domains if study.rounds else []
+    return [d.name for d in first if d.name not in ("lr", "weight_decay")]
+
+
+def round_space(round_: Round) -> SearchSpace:
+    """The space a round was sampled from, as its ``round_domains`` rows hold it."""
+    domains = [
+        from_columns(d.name, d.kind, log=d.log, low=d.low, high=d.high, choices=d.choices)
+        for d in round_.domains
+    ]
+    lr, weight_decay, *others = domains
+    if not (isinstance(lr, FloatRange) and isinstance(weight_decay, FloatRange)):
+        raise ValueError(f"round {round_.id}: lr and weight decay must be ranges")
+    return SearchSpace(lr, weight_decay, tuple(others))
+
+
+def create_round(
+    session: Session,
+    study: Study,
+    space: SearchSpace,
+    n_trials: int,
+    *,
+    parent: Round | None = None,
+    top_k: int | None = None,
+    pruner: str = "none",
+) -> Round:
+    """A new round with ``n_trials`` pending trials sampled from ``space``."""
+    check_trials(n_trials)
+    number = 0 if parent is None else parent.number + 1
+    round_ = Round(
+        study=study,
+        number=number,
+        lr_low=space.lr.low,
+        lr_high=space.lr.high,
+        weight_decay_low=space.weight_decay.low,
+        weight_decay_high=space.weight_decay.high,
+        n_trials=n_trials,
+        parent=parent,
+        top_k=top_k,
+        pruner=pruner,
+    )
+    session.add(round_)
+    for position, domain in enumerate(space):
+        round_.domains.append(
+            RoundDomain(position=position, name=domain.name, spec=str(domain), **domain.columns())
+        )
+    for i in range(n_trials):
+        params = trial_params(study.seed, number, i, space)
+        trial = Trial(number=i, lr=params.lr, weight_decay=params.weight_decay, seed=params.seed)
+        trial.params = [
+            TrialParam(name=name, value_num=value_number(value), value_text=format_value(value))
+            for name, value in params.values.items()
+        ]
+        round_.trials.append(trial)
+    session.flush()
+    return round_
+
+
+def latest_round(session: Session, study: Study) -> Round:
+    round_ = session.scalar(
+        select(Round).where(Round.study_id == study.id).order_by(Round.number.desc()).limit(1)
+    )
+    if round_ is None:
+        raise UsageError(f"study {study.name!r} has no rounds")
+    return round_
+
+
+def get_round(session: Session, study: Study, number: int) -> Round:
+    round_ = session.scalar(select(Round).where(Round.study_id == study.id, Round.number == number))
+    if round_ is None:
+        raise UsageError(f"study {study.name!r} has no round {number}")
+    return round_
+
+
+def status_counts(session: Session, round_id: int) -> Counter[str]:
+    """How many trials of the round have each status."""
+    rows = session.execute(
+        select(Trial.status, func.count()).where(Trial.round_id == round_id).group_by(Trial.status)
+    )
+    return Counter(dict(rows.all()))
+
+
+def study_status_counts(session: Session, study: Study) -> Counter[str]:
+    """How many trials of the study, all rounds together, have each status."""
+    rows = session.execute(
+        select(Trial.status, func.count())
+        .join(Round)
+        .where(Round.study_id == study.id)
+        .group_by(Trial.status)
+    )
+    return Counter(dict(rows.all()))
+
+
+def unfinished_count(session: Session, round_id: int) -> int:
+    """Trials of the round that are pending, running or interrupted."""
+    counts = status_counts(session, round_id)
+    return sum(n for status, n in counts.items() if not TrialStatus(status).is_finished)

@@ -1,0 +1,171 @@
+"""Reading a study's trials: rankings, leaderboards, and their searched values.
+
+Part of the store (see :mod:`hpsearch.store`). "Ranked" trials are those whose
+final validation accuracy counts (:data:`hpsearch.store.status.RANKED`); the best trial
+of a round or study is the first completed one by final validation accuracy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
+
+from hpsearch.space.domains import Value
+from hpsearch.space.parameters import PARAMETERS
+from hpsearch.store.epochs import Store
+from hpsearch.store.models import Round, Study, Trial, TrialParam
+from hpsearch.store.status import FINISHED, RANKED, TrialStatus
+
+RANK_ORDER = (
+    Trial.val_accuracy.desc(),
+    Trial.best_val_accuracy.desc(),
+    Trial.round_id,
+    Trial.number,
+)
+
+
+def ranked(statuses: Sequence[TrialStatus] = (TrialStatus.COMPLETED,)) -> Select[Trial]:
+    """Trials of the given statuses, best final validation accuracy first."""
+    return (
+        select(Trial)
+        .where(Trial.status.in_(statuses), Trial.val_accuracy.is_not(None))
+        .order_by(*RANK_ORDER)
+    )
+
+
+def round_top(session: Session, round_id: int, k: int, *, pruned: bool = False) -> list[Trial]:
+    """The best ``k`` completed trials of a round, best first; with ``pruned``, made up to
+    ``k`` with the best pruned ones (as narrowing takes them). Diverged and failed trials
+    never count."""
+    top = list(session.scalars(ranked().where(Trial.round_id == round_id).limit(k)))
+    if pruned and len(top) < k:
+        query = ranked((TrialStatus.PRUNED,)).where(Trial.round_id == round_id)
+        top += session.scalars(query.limit(k - len(top)))
+    return top
+
+
+def round_best(session: Session, round_id: int) -> Trial | None:
+    """The completed trial of the round with the highest final validation accuracy."""
+    return next(iter(round_top(session, round_id, 1)), None)
+
+
+def best_trial(session: Session, study: Study) -> Trial | None:
+    """The completed trial of the study with the highest final validation accuracy."""
+    return session.scalar(ranked().join(Round).where(Round.study_id == study.id).limit(1))
+
+
+def leaderboard(
+    session: Session, study: Study, *, round_number: int | None = None, top: int | None = None
+) -> list[Trial]:
+    """Completed trials of the study, best final validation accuracy first, then the
+    pruned ones, likewise (a pruned trial's accuracy is of fewer epochs)."""
+    query = ranked(RANKED).join(Round).where(Round.study_id == study.id)
+    query = query.order_by(None).order_by(
+        case((Trial.status == TrialStatus.PRUNED, 1), else_=0), *RANK_ORDER
+    )
+    if round_number is not None:
+        query = query.where(Round.number == round_number)
+    if top is not None:
+        query = query.limit(top)
+    return list(session.scalars(query))
+
+
+def study_trials(
+    session: Session, study: Study, *, rounds: Sequence[int] | None = None, finished: bool = False
+) -> list[Trial]:
+    """The study's trials (of round ids ``rounds``; only finished ones), by round and number."""
+    query = select(Trial).join(Round).where(Round.study_id == study.id)
+    if rounds is not None:
+        query = query.where(Trial.round_id.in_(rounds))
+    if finished:
+        query = query.where(Trial.status.in_(FINISHED))
+    return list(session.scalars(query.order_by(Round.number, Trial.number)))
+
+
+def read_value(name: str, text: str) -> Value:
+    """A stored ``trial_params.value_text`` as the value it was."""
+    known = PARAMETERS.get(name)
+    return known.parse(text) if known else text
+
+
+def trial_values(session: Store, trial_ids: Sequence[int]) -> dict[int, dict[str, Value]]:
+    """The searched values of each trial, by trial id: lr and weight decay (from the
+    ``trials`` columns, which ``trial_params`` mirrors), then the others."""
+    values: dict[int, dict[str, Value]] = {}
+    for start in range(0, len(trial_ids), 500):  # bounded IN lists
+        chunk = trial_ids[start : start + 500]
+        for trial_id, lr, weight_decay in session.execute(
+            select(Trial.id, Trial.lr, Trial.weight_decay).where(Trial.id.in_(chunk))
+        ):
+            values[trial_id] = {"lr": lr, "weight_decay": weight_decay}
+        rows = session.execute(
+            select(TrialParam.trial_id, TrialParam.name, TrialParam.value_text)
+            .where(TrialParam.trial_id.in_(chunk), TrialParam.name.not_in(("lr", "weight_decay")))
+            .order_by(TrialParam.trial_id, TrialParam.id)
+        )
+        for trial_id, name, text in rows:
+            values[trial_id][name] = read_value(name, text)
+    return {trial_id: values[trial_id] for trial_id in trial_ids}
+
+
+#: The trials that show what their searched values are worth: those that ran to the end,
+#: and those pruned (by the best accuracy they reached before they were stopped).
+SEARCHED_STATUSES = (TrialStatus.COMPLETED, TrialStatus.PRUNED)
+
+
+@dataclass(frozen=True)
+class SearchedTrial:
+    """A trial's searched values (by parameter name), its final accuracy and the best
+    it reached."""
+
+    round_number: int
+    number: int
+    values: dict[str, Value]
+    val_accuracy: float
+    best_val_accuracy: float
+
+
+def searched_trials(
+    session: Session,
+    study: Study,
+    *,
+    round_number: int | None = None,
+    statuses: Sequence[TrialStatus] = SEARCHED_STATUSES,
+) -> list[SearchedTrial]:
+    """The study's trials of ``statuses`` (of one round) with their searched values."""
+    query = (
+        select(
+            Trial.id,
+            Round.number,
+            Trial.number,
+            Trial.val_accuracy,
+            func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy),
+        )
+        .join(Round)
+        .where(
+            Round.study_id == study.id,
+            Trial.status.in_(statuses),
+            Trial.val_accuracy.is_not(None),
+        )
+        .order_by(Round.number, Trial.number)
+    )
+    if round_number is not None:
+        query = query.where(Round.number == round_number)
+    rows = session.execute(query).all()
+    values = trial_values(session, [row[0] for row in rows])
+    return [
+        SearchedTrial(round_no, number, values[trial_id], accuracy, best)
+        for trial_id, round_no, number, accuracy, best in rows
+        if accuracy is not None and best is not None  # the query asks for it: for mypy
+    ]
+
+
+def searched_trial(trial: Trial, values: dict[str, Value]) -> SearchedTrial:
+    """A trial already read, as :func:`searched_trials` gives it (best: its final
+    accuracy when it has no best)."""
+    assert trial.val_accuracy is not None, "only trials with an accuracy are searched"
+    best = trial.best_val_accuracy if trial.best_val_accuracy is not None else trial.val_accuracy
+    return SearchedTrial(trial.round.number, trial.number, values, trial.val_accuracy, best)
