@@ -213,7 +213,7 @@ def test_streamed_csv_with_other_searched_parameters_matches_the_whole_rows(tmp_
         names = store.searched_names(study)
         assert names == ["dropout", "optimizer"]
         trials = study_trials(session, study)
-        searched = export.other_values(session, study, trials)
+        searched = export.searched_values(session, study, trials)
         per_trial = study_epochs(session, study)
         rows = []
         for trial in trials:

@@ -28,7 +28,7 @@ def whole_document(factory, name: str, *, epochs: bool) -> str:
     with factory() as session:
         study = store.get_study(session, name)
         trials = study_trials(session, study)
-        searched = export.other_values(session, study, trials)
+        searched = export.searched_values(session, study, trials)
         per_trial = study_epochs(session, study) if epochs else {}
         rounds = []
         for r in study.rounds:

@@ -9,7 +9,7 @@ from hpsearch.settings import StudySettings
 from hpsearch.space.parameters import parse_spec
 from hpsearch.space.sampling import make_space
 from hpsearch.store.engine import open_store
-from hpsearch.store.status import TrialStatus
+from hpsearch.store.status import RANKED, TrialStatus
 
 SPACE = ("optimizer=sgd,momentum,adam", "dropout=0:0.5", "hidden_layers=1:4")
 
@@ -72,7 +72,7 @@ def test_slices_draw_a_panel_per_parameter_with_every_completed_trial(searched):
 def test_the_values_drawn_are_the_stored_ones(searched, tmp_path):
     with open_store(str(tmp_path / "p.db")).begin() as session:
         study = store.get_study(session, "p")
-        stored = store.searched_trials(session, study, statuses=store.SEARCHED_STATUSES)
+        stored = store.searched_trials(session, study, statuses=RANKED)
     assert [t.values for t in searched.searched] == [t.values for t in stored]
     assert len(stored) == 8  # the completed trials and the pruned one
     slices = slices_figure(searched)

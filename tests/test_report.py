@@ -13,7 +13,7 @@ from hpsearch.report.summaries import (
 )
 from hpsearch.search import steps
 from hpsearch.store import queue
-from hpsearch.store.status import TrialStatus
+from hpsearch.store.status import RANKED, TrialStatus
 
 
 def test_study_summary_counts_completed_trials_and_the_best(stored_study):
@@ -128,7 +128,7 @@ def test_importance_learns_from_completed_and_pruned_trials_by_their_best(
         report = study_report(session, study, importance=True)
         plain = study_report(session, study)
         searched = store.searched_trials(session, study, statuses=[TrialStatus.COMPLETED])
-        finished = list(session.scalars(store.ranked(store.SEARCHED_STATUSES)))
+        finished = list(session.scalars(store.ranked(RANKED)))
 
     by_value = sorted((t.values["lr"], t.values["weight_decay"], t.val_accuracy) for t in searched)
     completed = [t for t in finished if t.status == TrialStatus.COMPLETED]

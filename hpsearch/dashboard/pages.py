@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hpsearch import store
-from hpsearch.report.export import epoch_record, other_values, trial_record
+from hpsearch.report.export import epoch_record, searched_values, trial_record
 from hpsearch.report.summaries import study_report, study_summary, trial_row
 from hpsearch.store import progress
 from hpsearch.store.models import Study, Trial
@@ -63,7 +63,7 @@ def studies_rows(session: Session) -> list[dict[str, Any]]:
 
 def _records(session: Session, study: Study, trials: Sequence[Trial]) -> list[dict[str, Any]]:
     """Each trial's round and stored values, its other searched parameters included."""
-    searched = other_values(session, study, trials)
+    searched = searched_values(session, study, trials)
     return [{"round": t.round.number, **trial_record(t, searched.get(t.id))} for t in trials]
 
 
@@ -110,7 +110,7 @@ def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, A
     result = []
     for study in studies:
         best = store.leaderboard(session, study, top=COMPARE_BEST)
-        searched = other_values(session, study, best)
+        searched = searched_values(session, study, best)
         rows = [
             trial_row(trial, rank, [], searched.get(trial.id))
             for rank, trial in enumerate(best, start=1)
