@@ -1,4 +1,4 @@
-"""The README's SQL examples run against a real store and return rows."""
+"""The SQL examples of the README and of docs/*.md run against a real store and return rows."""
 
 import re
 import sqlite3
@@ -8,14 +8,22 @@ import pytest
 
 from conftest import TINY_SEARCH
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-QUERIES = re.findall(r"```sql\n(.*?)```", README.read_text(), flags=re.DOTALL)
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+STORE_PAGE = ROOT / "docs" / "store.md"
+
+
+def sql_examples(page: Path) -> list[str]:
+    return re.findall(r"```sql\n(.*?)```", page.read_text(), flags=re.DOTALL)
+
+
+QUERIES = [(page, query) for page in PAGES for query in sql_examples(page)]
 
 
 @pytest.fixture
 def book_db(cli, db_path):
     """Studies named 'book' (two rounds), 'opt' (three rounds, searching the optimizer
-    and the hidden layers) and 'fashion' (optimizer and batch norm), as in the README."""
+    and the hidden layers) and 'fashion' (optimizer and batch norm), as in the examples."""
     assert cli("start", "book", "--trials", "5", "--workers", "1", *TINY_SEARCH).exit_code == 0
     narrowed = cli("narrow", "book", "-k", "2", "--trials", "3", "--workers", "1", "-q",
                    "--no-verify")  # fmt: skip
@@ -35,12 +43,16 @@ def book_db(cli, db_path):
     return db_path
 
 
-def test_the_readme_has_sql_examples():
-    assert len(QUERIES) >= 3
+def test_the_store_page_has_sql_examples():
+    assert len(sql_examples(STORE_PAGE)) >= 3
 
 
-@pytest.mark.parametrize("query", QUERIES, ids=[q.splitlines()[0] for q in QUERIES])
-def test_readme_query_runs_and_returns_rows(book_db, query):
+@pytest.mark.parametrize(
+    "query",
+    [query for _, query in QUERIES],
+    ids=[f"{page.relative_to(ROOT)}: {query.splitlines()[0]}" for page, query in QUERIES],
+)
+def test_docs_query_runs_and_returns_rows(book_db, query):
     with sqlite3.connect(book_db) as connection:
         rows = connection.execute(query).fetchall()
     assert rows
