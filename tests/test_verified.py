@@ -38,7 +38,7 @@ def test_an_unreadable_record_is_an_empty_one(tiny_mnist, tiny_mnist_checksums):
 
 
 def test_train_count_reads_the_header(tiny_mnist):
-    from tests.conftest import TINY_TRAIN_SIZE
+    from conftest import TINY_TRAIN_SIZE
 
     assert verified.train_count(tiny_mnist) == TINY_TRAIN_SIZE
 
@@ -60,7 +60,7 @@ def test_real_mnist_is_verified_once_then_only_its_header_is_read(real_mnist, mo
 
 
 def test_a_changed_file_is_checked_again_and_fails(real_mnist, tmp_path):
-    from tests.conftest import copy_mnist, rewrite_content
+    from conftest import copy_mnist, rewrite_content
 
     folder = copy_mnist(real_mnist, tmp_path / "mnist")
     source = DataSource(data_dir=str(folder))
