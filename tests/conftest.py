@@ -306,9 +306,8 @@ def other_study(db: Path, *, train_accuracy: float = 0.1, train_loss: float = 1.
 
     factory = open_store(str(db), create=True)
     space = SearchSpace(
-        BOOK_SPACE.lr, BOOK_SPACE.weight_decay,
-        (parse_spec("dropout=0:0.3"), parse_spec("optimizer=sgd,adam")),
-    )  # fmt: skip
+        (*BOOK_SPACE, parse_spec("dropout=0:0.3"), parse_spec("optimizer=sgd,adam"))
+    )
     with factory.begin() as session:
         study = store.create_study(session, "other", 3, StudySettings(epochs=2))
         round0 = store.create_round(session, study, space, 5)

@@ -3,7 +3,7 @@ from matplotlib.collections import PathCollection
 from matplotlib.container import BarContainer
 
 from hpsearch import store
-from hpsearch.plots import figures
+from hpsearch.plots.data import FigureData, figure_data
 from hpsearch.plots.parameters import importance_figure, parameters_figure, slices_figure
 from hpsearch.settings import StudySettings
 from hpsearch.space.parameters import parse_spec
@@ -31,7 +31,7 @@ def searched(tmp_path):
             trial.val_accuracy = 0.1 * i
             trial.best_val_accuracy = 0.1 * i + 0.05
     with factory() as session:
-        return figures.figure_data(session, store.get_study(session, "p"))
+        return figure_data(session, store.get_study(session, "p"))
 
 
 def test_parallel_coordinates_draw_a_line_per_completed_trial_and_an_axis_per_parameter(
@@ -83,7 +83,7 @@ def test_the_values_drawn_are_the_stored_ones(searched, tmp_path):
 
 
 def test_without_completed_trials_the_figures_say_so(searched):
-    empty = figures.FigureData(searched.study, (), (), (), (), space=searched.space, searched=())
+    empty = FigureData(searched.study, (), (), (), (), space=searched.space, searched=())
     for draw in (parameters_figure, slices_figure):
         texts = [t.get_text() for ax in draw(empty).axes for t in ax.texts]
         assert texts == ["no completed or pruned trial yet"]

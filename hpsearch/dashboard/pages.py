@@ -22,10 +22,9 @@ from hpsearch.store.models import Study, Trial
 from hpsearch.store.status import STATUSES, TrialStatus
 
 #: The leaderboard's columns: every stored value of a trial, its rank and round first;
-#: the study's other searched parameters go after lr and weight decay (see
-#: :func:`leaderboard_columns`).
+#: the study's searched parameters go after its number (see :func:`leaderboard_columns`).
 LEADERBOARD_COLUMNS = (
-    "rank", "round", "trial", "number", "lr", "weight_decay", "seed", "status", "epochs_run",
+    "rank", "round", "trial", "number", "seed", "status", "epochs_run",
     "val_accuracy", "best_val_accuracy", "best_epoch", "train_accuracy", "started_at",
     "finished_at", "seconds", "worker", "error",
 )  # fmt: skip
@@ -37,11 +36,10 @@ COMPARE_BEST = 5
 
 
 def leaderboard_columns(study: Study) -> list[str]:
-    """:data:`LEADERBOARD_COLUMNS` with the study's other searched parameters after
-    weight decay, as ``export`` orders them."""
+    """:data:`LEADERBOARD_COLUMNS` with the study's searched parameters after the
+    trial's number, in the space's order, as ``export`` orders them."""
     at = LEADERBOARD_COLUMNS.index("seed")
-    others = store.searched_names(study)
-    return [*LEADERBOARD_COLUMNS[:at], *others, *LEADERBOARD_COLUMNS[at:]]
+    return [*LEADERBOARD_COLUMNS[:at], *store.searched_names(study), *LEADERBOARD_COLUMNS[at:]]
 
 
 def _statuses(session: Session, study: Study) -> dict[str, int]:

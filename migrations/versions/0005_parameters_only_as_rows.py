@@ -22,6 +22,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from hpsearch.errors import StoreError
+
 revision: str = "0005"
 down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
@@ -50,7 +52,8 @@ def _missing_params(connection: sa.Connection) -> list[dict[str, object]]:
         )
     }
     return [
-        {"trial_id": trial_id, "name": name, "value_num": float(value), "value_text": repr(float(value))}
+        {"trial_id": trial_id, "name": name, "value_num": float(value),
+         "value_text": repr(float(value))}
         for trial_id, lr, weight_decay in rows
         for name, value in zip(NAMES, (lr, weight_decay), strict=True)
         if (trial_id, name) not in have
@@ -87,7 +90,10 @@ def upgrade() -> None:
     if connection.dialect.name == "sqlite":
         version = tuple(int(part) for part in connection.dialect.dbapi.sqlite_version.split("."))
         if version < (3, 35):
-            raise RuntimeError("this upgrade needs SQLite 3.35 or later (DROP COLUMN)")
+            found = connection.dialect.dbapi.sqlite_version
+            raise StoreError(
+                f"upgrading to revision 0005 needs SQLite 3.35 or later, found {found}"
+            )
     meta = sa.MetaData()
     params = sa.Table("trial_params", meta, autoload_with=connection)
     domains = sa.Table("round_domains", meta, autoload_with=connection)
