@@ -26,7 +26,7 @@ from hpsearch.data.datasets import DataSource
 from hpsearch.search import steps
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
-from hpsearch.store import round_top
+from hpsearch.store import round_top, trial_values
 from hpsearch.store.engine import database_url, open_store
 
 
@@ -52,8 +52,9 @@ def run(dtype: str, seed: int, args: argparse.Namespace, source: DataSource) -> 
         with factory() as session:
             top = round_top(session, round_id, args.trials)
             best = top[0]
+            values = trial_values(session, [best.id])[best.id]
             return Outcome(
-                summary.seconds, best.val_accuracy or 0.0, best.lr, best.weight_decay,
+                summary.seconds, best.val_accuracy or 0.0, values["lr"], values["weight_decay"],
                 [trial.number for trial in top],
             )  # fmt: skip
 

@@ -237,7 +237,7 @@ def stored_study(tmp_path: Path) -> StoredStudy:
         session.flush()
         top = store.round_top(session, round0.id, 3, pruned=True)
         space = narrow(
-            BOOK_SPACE, [{"lr": t.lr, "weight_decay": t.weight_decay} for t in top]
+            BOOK_SPACE, list(store.trial_values(session, [t.id for t in top]).values())
         ).space
         round1 = store.create_round(session, study, space, 6, parent=round0, top_k=3)
         _store_results(session, round1, STORED_ROUND1_STATUSES, base=0.7)
@@ -306,9 +306,8 @@ def other_study(db: Path, *, train_accuracy: float = 0.1, train_loss: float = 1.
 
     factory = open_store(str(db), create=True)
     space = SearchSpace(
-        BOOK_SPACE.lr, BOOK_SPACE.weight_decay,
-        (parse_spec("dropout=0:0.3"), parse_spec("optimizer=sgd,adam")),
-    )  # fmt: skip
+        (*BOOK_SPACE, parse_spec("dropout=0:0.3"), parse_spec("optimizer=sgd,adam"))
+    )
     with factory.begin() as session:
         study = store.create_study(session, "other", 3, StudySettings(epochs=2))
         round0 = store.create_round(session, study, space, 5)

@@ -7,6 +7,9 @@ import pytest
 from conftest import TINY_SEARCH
 from hpsearch.errors import UsageError
 from hpsearch.search.auto import AutoPlan, continued, no_improvement, no_shrinking
+from hpsearch.space.domains import FloatRange
+from hpsearch.space.parameters import parse_spec
+from hpsearch.space.sampling import SearchSpace
 from hpsearch.store.models import Study
 
 
@@ -26,6 +29,11 @@ def test_no_improvement_rule(bests, stop):
     assert no_improvement(bests, 0.005) is stop
 
 
+def _space(lr_decades: float, *others: str) -> SearchSpace:
+    """lr over ``lr_decades`` decades below 1, then the ``others`` as --search gives them."""
+    return SearchSpace((FloatRange(10**-lr_decades, 1.0, "lr"), *map(parse_spec, others)))
+
+
 @pytest.mark.parametrize(
     ("width", "next_width", "crowded", "stop"),
     [
@@ -37,7 +45,22 @@ def test_no_improvement_rule(bests, stop):
     ],
 )
 def test_no_shrinking_rule(width, next_width, crowded, stop):
-    assert no_shrinking(width, next_width, crowded, 0.1) is stop
+    assert no_shrinking(_space(width), _space(next_width), crowded, 0.1) is stop
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "stop"),
+    [
+        (("dropout=0:0.5",), ("dropout=0.1:0.3",), False),  # a linear range narrowed
+        (("dropout=0:0.5",), ("dropout=0:0.46",), True),  # by less than a tenth
+        (("batch_size=10:1000:log",), ("batch_size=20:500:log",), False),  # in its own scale
+        (("optimizer=sgd,adam,momentum",), ("optimizer=sgd,adam",), False),  # lost a choice
+        (("optimizer=sgd,adam",), ("optimizer=sgd,adam",), True),
+    ],
+)
+def test_no_shrinking_counts_every_searched_parameter(before, after, stop):
+    # the learning rate keeps its width: only the other parameter can shrink
+    assert no_shrinking(_space(4, *before), _space(4, *after), False, 0.1) is stop
 
 
 @pytest.mark.parametrize("options", [{"rounds": -1}, {"top_k": 0}, {"trials": 0}])
@@ -55,8 +78,9 @@ def test_auto_end_to_end_then_continues_the_study(cli, db_path):
     assert "Stopped: reached 2 narrowed round(s)" in result.stdout
     with sqlite3.connect(db_path) as connection:
         rounds = connection.execute(
-            "SELECT r.number, r.top_k, p.number, r.lr_low, r.lr_high, r.n_trials FROM rounds r"
-            " LEFT JOIN rounds p ON p.id = r.parent_id ORDER BY r.number"
+            "SELECT r.number, r.top_k, p.number, d.low, d.high, r.n_trials FROM rounds r"
+            " LEFT JOIN rounds p ON p.id = r.parent_id"
+            " JOIN round_domains d ON d.round_id = r.id AND d.name = 'lr' ORDER BY r.number"
         ).fetchall()
         unfinished = connection.execute(
             "SELECT count(*) FROM trials WHERE status IN ('pending', 'running')"

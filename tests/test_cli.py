@@ -19,8 +19,11 @@ def stored(db_path, query):
 def accuracies(db_path):
     return stored(
         db_path,
-        "SELECT r.number, t.number, t.lr, t.weight_decay, t.seed, t.status, t.val_accuracy,"
-        " t.train_accuracy, t.best_epoch FROM trials t JOIN rounds r ON r.id = t.round_id"
+        "SELECT r.number, t.number, lr.value_num, wd.value_num, t.seed, t.status,"
+        " t.val_accuracy, t.train_accuracy, t.best_epoch FROM trials t"
+        " JOIN rounds r ON r.id = t.round_id"
+        " JOIN trial_params lr ON lr.trial_id = t.id AND lr.name = 'lr'"
+        " JOIN trial_params wd ON wd.trial_id = t.id AND wd.name = 'weight_decay'"
         " ORDER BY r.number, t.number",
     )
 
@@ -50,12 +53,17 @@ def test_start_narrow_report_end_to_end_with_two_workers(cli, db_path):
                  "--no-verify")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "lr            [0.001, 0.1] ->" in result.stdout
-    rounds = stored(db_path, "SELECT number, n_trials, top_k, lr_low, lr_high FROM rounds")
+    rounds = stored(
+        db_path,
+        "SELECT r.number, r.n_trials, r.top_k, d.low, d.high FROM rounds r"
+        " JOIN round_domains d ON d.round_id = r.id AND d.name = 'lr' ORDER BY r.number",
+    )
     assert [r[:3] for r in rounds] == [(0, 6, None), (1, 4, 3)]
     top3 = stored(
         db_path,
-        "SELECT lr FROM trials WHERE round_id = 1 ORDER BY val_accuracy DESC,"
-        " best_val_accuracy DESC, number LIMIT 3",
+        "SELECT p.value_num FROM trials t JOIN rounds r ON r.id = t.round_id"
+        " JOIN trial_params p ON p.trial_id = t.id AND p.name = 'lr' WHERE r.number = 0"
+        " ORDER BY t.val_accuracy DESC, t.best_val_accuracy DESC, t.number LIMIT 3",
     )
     assert all(rounds[1][3] <= lr <= rounds[1][4] for (lr,) in top3)
     assert 1e-3 <= rounds[1][3] < rounds[1][4] <= 1e-1
@@ -124,7 +132,7 @@ def test_results_do_not_depend_on_the_number_of_workers(cli, db_path, tmp_path):
     one, two = every_stored_value(db_path), every_stored_value(tmp_path / "other.db")
     assert one == two
     assert "best_val_accuracy" in one["trials"][0] and "epochs_run" in one["trials"][0]
-    assert "lr_low" in one["rounds"][0] and "weight_decay_high" in one["rounds"][0]
+    assert "lr_low" not in one["rounds"][0] and "lr" not in one["trials"][0]  # only as rows
     assert len(one["epoch_metrics"][1]) == 14 * 3 and len(one["rounds"][1]) == 2
     assert len(one["trial_params"][1]) == 14 * 5 and len(one["round_domains"][1]) == 2 * 5
 

@@ -94,6 +94,7 @@ def test_trial_page_json_and_csv_hold_its_epochs(client, stored_study):
     with stored_study.factory() as session:
         trial = store.best_trial(session, store.get_study(session, "small"))
         epochs = [(m.epoch, m.val_accuracy) for m in trial.epochs]
+        values = {p.name: p.value_num for p in trial.params}
     page = client.get(f"/study/small/trial/{trial.id}")
     data = client.get(f"/api/study/small/trial/{trial.id}").get_json()
     rows = _csv_rows(client.get(f"/study/small/trial/{trial.id}/epochs.csv"))
@@ -101,7 +102,10 @@ def test_trial_page_json_and_csv_hold_its_epochs(client, stored_study):
     assert page.status_code == 200 and f"trial {trial.id}" in page.get_data(as_text=True)
     assert [(e["epoch"], e["val_accuracy"]) for e in data["epochs"]] == epochs
     assert [(int(r["epoch"]), float(r["val_accuracy"])) for r in rows] == epochs
-    assert (data["lr"], data["weight_decay"]) == (trial.lr, trial.weight_decay)
+    assert {name: data[name] for name in values} == values and sorted(values) == [
+        "lr",
+        "weight_decay",
+    ]
     assert curve.status_code == 200 and curve.mimetype == "image/svg+xml"
 
 

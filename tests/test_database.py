@@ -23,6 +23,7 @@ from hpsearch.store.engine import (
     open_store,
     upgrade,
 )
+from support import searched_rows, special_columns
 
 
 def test_empty_database_upgrades_to_head_and_matches_the_models(db_path):
@@ -240,20 +241,9 @@ def test_a_database_of_the_previous_release_upgrades_with_every_value(tmp_path, 
     assert_holds(before, json.loads(report.stdout))
     before = json.loads((RELEASE_DATA / f"release-0003-{study}-export.json").read_text())
     assert_holds(before, json.loads(export.stdout))
-    with sqlite3.connect(db) as connection:
-        mirrored = connection.execute(
-            "SELECT count(*), sum(p.value_num = t.lr) FROM trials t"
-            " JOIN trial_params p ON p.trial_id = t.id AND p.name = 'lr'"
-        ).fetchone()
-        trials = connection.execute("SELECT count(*) FROM trials").fetchone()[0]
-        domains = connection.execute(
-            "SELECT count(*), sum(d.low = r.weight_decay_low AND d.high = r.weight_decay_high)"
-            " FROM rounds r JOIN round_domains d ON d.round_id = r.id"
-            " AND d.name = 'weight_decay' AND d.kind = 'float' AND d.log"
-        ).fetchone()
-        rounds = connection.execute("SELECT count(*) FROM rounds").fetchone()[0]
-    assert mirrored == (trials, trials) and trials == 17
-    assert domains == (rounds, rounds) and rounds == 3
+    old_trials, old_rounds = special_columns((RELEASE_DATA / "release-0003.sql").read_text())
+    assert (len(old_trials), len(old_rounds)) == (17, 3)
+    assert searched_rows(db) == (old_trials, old_rounds)
 
 
 def test_the_head_revision_constant_is_alembics_head():

@@ -30,14 +30,15 @@ def test_evaluate_trains_the_best_trial_on_train_and_validation(searched, tiny_m
         best = store.best_trial(session, study)
         settings = StudySettings.from_study(study)
         stored = [e.id for e in study.evaluations]
+        values = {p.name: p.value_num for p in best.params}  # the book's two: numbers
     assert stored == [evaluation.id] and evaluation.trial_id == best.id
     # the same one-trial training, by hand: the same network and the same test accuracy
     mnist = read_dataset(source)
     split = study_split(mnist, settings, 0)
     x_train = np.concatenate([split.x_train, split.x_val])
     t_train = np.concatenate([split.t_train, split.t_val])
-    trainer = trial_trainer(settings, TrialSpec(best.id, best.lr, best.weight_decay, best.seed),
-                            x_train, t_train)  # fmt: skip
+    assert sorted(values) == ["lr", "weight_decay"]
+    trainer = trial_trainer(settings, TrialSpec(best.id, best.seed, values), x_train, t_train)
     result = trainer.train()
     _, test_accuracy = trainer.network.evaluate(mnist.x_test / 255.0, mnist.t_test)
     assert evaluation.train_accuracy == result.final.train_accuracy

@@ -5,6 +5,7 @@ import math
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from typer.testing import CliRunner
 
 from conftest import other_study
@@ -12,8 +13,11 @@ from hpsearch import store
 from hpsearch.cli import app
 from hpsearch.report import export
 from hpsearch.store.models import EpochMetric, Round, Trial
+from support import stored_value
 
 runner = CliRunner()
+#: The parameters the stored study searched: the book's two.
+BOOK = ["lr", "weight_decay"]
 
 INTS = {"round", "trial", "number", "seed", "epochs_run", "best_epoch", "epoch"}
 FLOATS = {
@@ -32,14 +36,17 @@ def typed(row: dict[str, str]) -> dict[str, object]:
 def stored_trials(stored) -> list[tuple[Trial, list[EpochMetric], int]]:
     """Every stored trial by round and number, with its epochs and round number."""
     with stored.factory() as session:
-        trials = session.scalars(select(Trial).join(Round).order_by(Round.number, Trial.number))
+        query = select(Trial).join(Round).order_by(Round.number, Trial.number)
+        # the values are read after the session closes
+        trials = session.scalars(query.options(selectinload(Trial.params)))
         return [(trial, list(trial.epochs), trial.round.number) for trial in trials.all()]
 
 
 def expected_trial(trial: Trial) -> dict[str, object]:
     return {
-        "trial": trial.id, "number": trial.number, "lr": trial.lr,
-        "weight_decay": trial.weight_decay, "seed": trial.seed, "status": trial.status,
+        "trial": trial.id, "number": trial.number, "lr": stored_value(trial, "lr"),
+        "weight_decay": stored_value(trial, "weight_decay"), "seed": trial.seed,
+        "status": trial.status,
         "epochs_run": trial.epochs_run, "val_accuracy": trial.val_accuracy,
         "best_val_accuracy": trial.best_val_accuracy, "best_epoch": trial.best_epoch,
         "train_accuracy": trial.train_accuracy,
@@ -89,7 +96,7 @@ def test_the_stored_study_has_the_expected_shape(stored_study):
 def test_export_rows_hold_the_stored_values(stored_study, epochs):
     with stored_study.factory() as session:
         rows = export.export_rows(session, store.get_study(session, "small"), epochs=epochs)
-        records = [dict(zip(export.columns([], epochs=epochs), row, strict=True)) for row in rows]
+        records = [dict(zip(export.columns(BOOK, epochs=epochs), row, strict=True)) for row in rows]
     assert records == expected_rows(stored_study, epochs)
 
 
@@ -105,7 +112,8 @@ def test_csv_export_parses_back_to_the_store(stored_study, args, count):
 def test_csv_export_has_a_header_in_column_order(stored_study):
     result = runner.invoke(app, ["export", "small", "--db", str(stored_study.db), "--epochs"])
     header = result.stdout.splitlines()[0].split(",")
-    assert header == [*export.TRIAL_COLUMNS, *export.EPOCH_COLUMNS]
+    assert header == [*export.columns(BOOK), *export.EPOCH_COLUMNS]
+    assert header[3:7] == ["number", "lr", "weight_decay", "seed"]
 
 
 @pytest.mark.parametrize("epochs", [False, True])
@@ -170,7 +178,7 @@ def test_streamed_csv_is_the_text_of_the_stored_rows_written_whole(stored_study,
     memory from the ORM objects, writes."""
     whole = io.StringIO()
     writer = csv.DictWriter(
-        whole, fieldnames=export.columns([], epochs=epochs), lineterminator="\n"
+        whole, fieldnames=export.columns(BOOK, epochs=epochs), lineterminator="\n"
     )
     writer.writeheader()
     writer.writerows(expected_rows(stored_study, epochs))
@@ -190,7 +198,7 @@ def test_streamed_epochs_follow_the_trial_order_when_ids_do_not(stored_study):
         first.number, last.number = 1000, -1  # first now comes last in its round, and back
     with stored_study.factory() as session:
         rows = list(export.export_rows(session, store.get_study(session, "small"), epochs=True))
-    cols = export.columns([], epochs=True)
+    cols = export.columns(BOOK, epochs=True)
     by_trial: dict[int, list[int | None]] = {}
     for row in rows:
         record = dict(zip(cols, row, strict=True))
@@ -211,9 +219,9 @@ def test_streamed_csv_with_other_searched_parameters_matches_the_whole_rows(tmp_
     with factory() as session:
         study = store.get_study(session, "other")
         names = store.searched_names(study)
-        assert names == ["dropout", "optimizer"]
+        assert names == [*BOOK, "dropout", "optimizer"]
         trials = study_trials(session, study)
-        searched = export.other_values(session, study, trials)
+        searched = export.searched_values(session, study, trials)
         per_trial = study_epochs(session, study)
         rows = []
         for trial in trials:

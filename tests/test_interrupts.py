@@ -48,16 +48,21 @@ def wait_for_epochs(db, count, process, timeout=60):
 
 def results(db):
     """Everything a search produces, without ids, times and workers."""
-    trials = query(
-        db,
-        "SELECT number, lr, weight_decay, seed, status, epochs_run, val_accuracy,"
-        " best_val_accuracy, best_epoch, train_accuracy FROM trials ORDER BY number",
-    )
-    epochs = query(
-        db,
-        "SELECT t.number, e.epoch, e.train_accuracy, e.val_accuracy, e.train_loss, e.val_loss"
-        " FROM epoch_metrics e JOIN trials t ON t.id = e.trial_id ORDER BY t.number, e.epoch",
-    )
+    with sqlite3.connect(db, timeout=30) as connection:  # a search has finished: no retry
+        trials = connection.execute(
+            "SELECT t.number, lr.value_num, wd.value_num, t.seed, t.status, t.epochs_run,"
+            " t.val_accuracy, t.best_val_accuracy, t.best_epoch, t.train_accuracy FROM trials t"
+            " JOIN trial_params lr ON lr.trial_id = t.id AND lr.name = 'lr'"
+            " JOIN trial_params wd ON wd.trial_id = t.id AND wd.name = 'weight_decay'"
+            " ORDER BY t.number"
+        ).fetchall()
+        epochs = connection.execute(
+            "SELECT t.number, e.epoch, e.train_accuracy, e.val_accuracy, e.train_loss,"
+            " e.val_loss FROM epoch_metrics e JOIN trials t ON t.id = e.trial_id"
+            " ORDER BY t.number, e.epoch"
+        ).fetchall()
+    connection.close()
+    assert len(trials) == 8 and epochs  # the whole round, each trial with its values
     return trials, epochs
 
 

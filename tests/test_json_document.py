@@ -18,6 +18,7 @@ from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
 from hpsearch.store import study_epochs, study_trials
 from hpsearch.store.engine import open_store
+from support import domain
 
 runner = CliRunner()
 DATA = Path(__file__).parent / "data"
@@ -28,7 +29,7 @@ def whole_document(factory, name: str, *, epochs: bool) -> str:
     with factory() as session:
         study = store.get_study(session, name)
         trials = study_trials(session, study)
-        searched = export.other_values(session, study, trials)
+        searched = export.searched_values(session, study, trials)
         per_trial = study_epochs(session, study) if epochs else {}
         rounds = []
         for r in study.rounds:
@@ -41,8 +42,8 @@ def whole_document(factory, name: str, *, epochs: bool) -> str:
             rounds.append(
                 {
                     "round": r.number,
-                    "lr": [r.lr_low, r.lr_high],
-                    "weight_decay": [r.weight_decay_low, r.weight_decay_high],
+                    "lr": [domain(r, "lr").low, domain(r, "lr").high],
+                    "weight_decay": [domain(r, "weight_decay").low, domain(r, "weight_decay").high],
                     "domains": export.domain_records(r),
                     "n_trials": r.n_trials,
                     "narrowed_from": r.parent.number if r.parent else None,

@@ -6,9 +6,10 @@ from typer.testing import CliRunner
 from hpsearch import store
 from hpsearch.cli import app
 from hpsearch.errors import UsageError
-from hpsearch.plots import figures
+from hpsearch.plots.data import FigureData, RoundRange, figure_data
 from hpsearch.plots.narrowing import MARKERS, narrowing_figure
 from hpsearch.space.domains import FloatRange, IntRange
+from hpsearch.store import FrozenTrial
 
 # tests/conftest.py's searched_study "wide": 14 finished trials in two rounds (12
 # completed, 1 diverged, 1 failed) over lr, weight decay, optimizer, dropout, hidden layers.
@@ -16,10 +17,10 @@ FINISHED = 14
 runner = CliRunner()
 
 
-def data_of(stored, axes, round_number=None) -> figures.FigureData:
+def data_of(stored, axes, round_number=None) -> FigureData:
     with stored.factory() as session:
         study = store.get_study(session, stored.name)
-        return figures.figure_data(session, study, round_number=round_number, axes=axes)
+        return figure_data(session, study, round_number=round_number, axes=axes)
 
 
 def drawn_points(ax) -> list[tuple[float, float]]:
@@ -94,16 +95,14 @@ def test_a_round_that_did_not_search_a_parameter_draws_no_rectangle():
     dropout = FloatRange(0.0, 0.5, "dropout", False)
     lr = FloatRange(1e-4, 1e-1, "lr")
     trials = tuple(
-        figures.TrialPoint(
-            i, i // 2, i, 1e-3, 1e-6, "completed", 0.5, values={"lr": 1e-3, "dropout": 0.1 * i}
-        )
+        FrozenTrial(i, i // 2, i, "completed", {"lr": 1e-3, "dropout": 0.1 * i}, 0.5)
         for i in range(4)
     )
     rounds = (
-        figures.RoundRange(0, (1e-4, 1e-1), (1e-8, 1e-4), {"lr": lr, "dropout": dropout}),
-        figures.RoundRange(1, (1e-4, 1e-1), (1e-8, 1e-4), {"lr": lr}),  # dropout fixed
+        RoundRange(0, {"lr": lr, "dropout": dropout}),
+        RoundRange(1, {"lr": lr}),  # dropout fixed
     )
-    data = figures.FigureData("fixed", trials, (), rounds, (), axes=("dropout", "lr"))
+    data = FigureData("fixed", trials, (), rounds, (), axes=("dropout", "lr"))
 
     ax = narrowing_figure(data).axes[0]
 

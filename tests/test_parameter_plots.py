@@ -3,13 +3,13 @@ from matplotlib.collections import PathCollection
 from matplotlib.container import BarContainer
 
 from hpsearch import store
-from hpsearch.plots import figures
+from hpsearch.plots.data import FigureData, figure_data
 from hpsearch.plots.parameters import importance_figure, parameters_figure, slices_figure
 from hpsearch.settings import StudySettings
 from hpsearch.space.parameters import parse_spec
 from hpsearch.space.sampling import make_space
 from hpsearch.store.engine import open_store
-from hpsearch.store.status import TrialStatus
+from hpsearch.store.status import RANKED, TrialStatus
 
 SPACE = ("optimizer=sgd,momentum,adam", "dropout=0:0.5", "hidden_layers=1:4")
 
@@ -31,7 +31,7 @@ def searched(tmp_path):
             trial.val_accuracy = 0.1 * i
             trial.best_val_accuracy = 0.1 * i + 0.05
     with factory() as session:
-        return figures.figure_data(session, store.get_study(session, "p"))
+        return figure_data(session, store.get_study(session, "p"))
 
 
 def test_parallel_coordinates_draw_a_line_per_completed_trial_and_an_axis_per_parameter(
@@ -72,7 +72,7 @@ def test_slices_draw_a_panel_per_parameter_with_every_completed_trial(searched):
 def test_the_values_drawn_are_the_stored_ones(searched, tmp_path):
     with open_store(str(tmp_path / "p.db")).begin() as session:
         study = store.get_study(session, "p")
-        stored = store.searched_trials(session, study, statuses=store.SEARCHED_STATUSES)
+        stored = store.searched_trials(session, study, statuses=RANKED)
     assert [t.values for t in searched.searched] == [t.values for t in stored]
     assert len(stored) == 8  # the completed trials and the pruned one
     slices = slices_figure(searched)
@@ -83,7 +83,7 @@ def test_the_values_drawn_are_the_stored_ones(searched, tmp_path):
 
 
 def test_without_completed_trials_the_figures_say_so(searched):
-    empty = figures.FigureData(searched.study, (), (), (), (), space=searched.space, searched=())
+    empty = FigureData(searched.study, (), (), (), (), space=searched.space, searched=())
     for draw in (parameters_figure, slices_figure):
         texts = [t.get_text() for ax in draw(empty).axes for t in ax.texts]
         assert texts == ["no completed or pruned trial yet"]

@@ -10,9 +10,12 @@ from hpsearch import store
 from hpsearch.cli import app
 from hpsearch.errors import StudyNotFound, UsageError
 from hpsearch.plots import figures, files, narrowing
+from hpsearch.plots.data import FigureData, RoundRange, TopK, figure_data
 from hpsearch.plots.frame import DPI
 from hpsearch.settings import StudySettings
+from hpsearch.space.domains import FloatRange
 from hpsearch.space.sampling import BOOK_SPACE
+from hpsearch.store import FrozenTrial
 
 # The stored study (tests/conftest.py): round 0 has 12 trials (9 completed, 2 diverged,
 # 1 failed), round 1 has 6 (5 completed, 1 pruned), narrowed from round 0's top 3.
@@ -27,10 +30,10 @@ STATUSES = {
 runner = CliRunner()
 
 
-def data_of(stored, round_number=None, top=20) -> figures.FigureData:
+def data_of(stored, round_number=None, top=20) -> FigureData:
     with stored.factory() as session:
         study = store.get_study(session, stored.name)
-        return figures.figure_data(session, study, round_number=round_number, top=top)
+        return figure_data(session, study, round_number=round_number, top=top)
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -68,7 +71,7 @@ def test_the_top_k_are_the_trials_the_narrowing_used(stored_study):
     with stored_study.factory() as session:
         round0 = store.get_round(session, store.get_study(session, "small"), 0)
         used = tuple(t.id for t in store.round_top(session, round0.id, 3, pruned=True))
-    assert data.top_k == (figures.TopK(parent=0, child=1, trial_ids=used),)
+    assert data.top_k == (TopK(parent=0, child=1, trial_ids=used),)
     assert data_of(stored_study, 0).top_k == data.top_k  # round 0 holds them
     assert data_of(stored_study, 1).top_k == ()  # round 1 was not narrowed from
 
@@ -141,7 +144,7 @@ def test_a_study_without_finished_trials_cannot_be_plotted(stored_study):
         study = store.create_study(session, "fresh", 1, StudySettings())
         store.create_round(session, study, BOOK_SPACE, 3)
     with pytest.raises(UsageError, match="no finished trials"), stored_study.factory() as session:
-        figures.figure_data(session, store.get_study(session, "fresh"))
+        figure_data(session, store.get_study(session, "fresh"))
 
 
 @pytest.mark.parametrize(
@@ -149,7 +152,7 @@ def test_a_study_without_finished_trials_cannot_be_plotted(stored_study):
 )
 def test_figure_data_refuses_an_unknown_study_or_round(stored_study, error, name, round_number):
     with pytest.raises(error), stored_study.factory() as session:
-        figures.figure_data(session, store.get_study(session, name), round_number=round_number)
+        figure_data(session, store.get_study(session, name), round_number=round_number)
 
 
 @pytest.mark.parametrize(
@@ -208,13 +211,16 @@ def test_report_plot_writes_the_figures_beside_the_leaderboard(stored_study, tmp
         assert result.stdout.split()[-len(paths) :] == paths
 
 
+LOST_SPACE = (FloatRange(1e-4, 1.0, "lr"), FloatRange(1e-8, 1e-4, "weight_decay"))
+
+
 def test_the_figures_draw_from_plain_records_even_without_a_completed_trial():
     lost = [
-        figures.TrialPoint(i, 0, i, 10.0**-i, 1e-6, status, None)
+        FrozenTrial(i, 0, i, status, {"lr": 10.0**-i, "weight_decay": 1e-6})
         for i, status in enumerate(["diverged", "diverged", "failed"], start=1)
     ]
-    data = figures.FigureData(
-        "lost", tuple(lost), (), (figures.RoundRange(0, (1e-4, 1.0), (1e-8, 1e-4)),), ()
+    data = FigureData(
+        "lost", tuple(lost), (), (RoundRange(0, {d.name: d for d in LOST_SPACE}),), ()
     )
     curves = figures.curves_figure(data)
     assert [text.get_text() for text in curves.axes[0].texts] == ["no completed trials"]

@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hpsearch.cli import app
+from support import searched_rows, special_columns
 
 DATA = Path(__file__).parent / "data"
 STUDIES = ["mixed", "book", "auto"]
@@ -61,3 +62,12 @@ def test_a_release_0004_database_prints_as_that_release_did_after_an_upgrade(
     db = restored_release(tmp_path)
     golden = DATA / f"release-0004-{study}-{output}"
     assert printed(db, study, output) == golden.read_text()
+
+
+def test_the_learning_rate_and_weight_decay_of_every_trial_and_round_survive_the_upgrade(
+    tmp_path,
+):
+    """Revision 0005 drops the columns these two had of their own: the rows hold them all."""
+    old_trials, old_rounds = special_columns((DATA / "release-0004.sql").read_text())
+    assert (len(old_trials), len(old_rounds)) == (46, 6)
+    assert searched_rows(restored_release(tmp_path)) == (old_trials, old_rounds)

@@ -13,7 +13,8 @@ from hpsearch.report.summaries import (
 )
 from hpsearch.search import steps
 from hpsearch.store import queue
-from hpsearch.store.status import TrialStatus
+from hpsearch.store.status import RANKED, TrialStatus
+from support import domain, set_value, stored_value
 
 
 def test_study_summary_counts_completed_trials_and_the_best(stored_study):
@@ -59,7 +60,7 @@ def crowded(stored_study):
         study = store.get_study(session, stored_study.name)
         round_ = store.latest_round(session, study)
         for trial in store.round_top(session, round_.id, 3, pruned=True):
-            trial.lr = round_.lr_high * 0.95
+            set_value(trial, "lr", domain(round_, "lr").high * 0.95)
     return stored_study
 
 
@@ -84,7 +85,7 @@ def test_report_and_narrow_say_when_the_best_trials_crowd_an_edge(crowded, monke
     expanded = runner.invoke(app, ["narrow", "small", "-k", "3", "--dry-run", "--expand"])
     assert "the range was extended past it" in expanded.stdout
     with crowded.factory() as session:
-        high = store.latest_round(session, store.get_study(session, "small")).lr_high
+        high = domain(store.latest_round(session, store.get_study(session, "small")), "lr").high
     [new_high] = re.findall(r"lr +\[[^]]+\] -> \[[^,]+, ([^]]+)\]", expanded.stdout)
     new_high = float(new_high)
     assert new_high == pytest.approx(high * 10, rel=0.01)  # one decade past the old edge
@@ -99,7 +100,8 @@ def test_crowding_ranks_the_top_k_as_narrowing_does(factory, round0):
         statuses = [TrialStatus.COMPLETED] * 2 + [TrialStatus.PRUNED] * 3 + [TrialStatus.FAILED]
         for number, status in enumerate(statuses):
             trial = queue.claim_trial(session, round0, "host:1")
-            trial.lr = round_.lr_high * 0.95 if status == TrialStatus.PRUNED else 1e-4
+            high = domain(round_, "lr").high
+            set_value(trial, "lr", high * 0.95 if status == TrialStatus.PRUNED else 1e-4)
             final = epoch_metrics(3, 0.8 - 0.1 * number)
             queue.finish_trial(session, trial.id, queue.Outcome(status, 3, final, final))
     with factory() as session:
@@ -128,18 +130,21 @@ def test_importance_learns_from_completed_and_pruned_trials_by_their_best(
         report = study_report(session, study, importance=True)
         plain = study_report(session, study)
         searched = store.searched_trials(session, study, statuses=[TrialStatus.COMPLETED])
-        finished = list(session.scalars(store.ranked(store.SEARCHED_STATUSES)))
+        finished = list(session.scalars(store.ranked(RANKED)))
+        lr_and_best = [(stored_value(t, "lr"), t.best_val_accuracy) for t in finished]
 
     by_value = sorted((t.values["lr"], t.values["weight_decay"], t.val_accuracy) for t in searched)
     completed = [t for t in finished if t.status == TrialStatus.COMPLETED]
-    assert by_value == sorted((t.lr, t.weight_decay, t.val_accuracy) for t in completed)
+    assert by_value == sorted(
+        (stored_value(t, "lr"), stored_value(t, "weight_decay"), t.val_accuracy) for t in completed
+    )
     pruned = [t for t in finished if t.status == TrialStatus.PRUNED]
     assert len(completed) == 14 and len(pruned) == 1
     importance = report["importance"]
     assert importance["trials"] == 15
     lrs = [row["lr"] for row in learned["rows"]]
     learned_pairs = sorted(zip(lrs, learned["accuracies"], strict=True))
-    assert learned_pairs == sorted((t.lr, t.best_val_accuracy) for t in finished)
+    assert learned_pairs == sorted(lr_and_best)
     assert any(t.best_val_accuracy != t.val_accuracy for t in finished)  # best, not final
     assert set(importance["scores"]) == {"lr", "weight_decay"}
     assert sum(importance["scores"].values()) == pytest.approx(1.0)

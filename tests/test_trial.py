@@ -5,14 +5,14 @@ from hpsearch.run.training import CLASSES, INPUT_SIZE, TrialSpec, train_trial, t
 from hpsearch.settings import StudySettings
 
 SETTINGS = StudySettings(train_size=200, epochs=2, batch_size=20, hidden=(16,))
-TRIAL = TrialSpec(id=1, lr=0.05, weight_decay=1e-6, seed=11)
+TRIAL = TrialSpec(id=1, seed=11, values={"lr": 0.05, "weight_decay": 1e-6})
 
 
 def test_a_trial_trains_the_same_from_scratch(tiny_mnist):
     split = load_split(SETTINGS, 0, DataSource(str(tiny_mnist), verify=False))
     first = train_trial(SETTINGS, split, TRIAL)
     again = train_trial(SETTINGS, split, TRIAL)
-    other = train_trial(SETTINGS, split, TrialSpec(1, 0.05, 1e-6, seed=12))
+    other = train_trial(SETTINGS, split, TrialSpec(1, 12, {"lr": 0.05, "weight_decay": 1e-6}))
     assert first.status == "completed" and len(first.history) == 2
     assert [m.val_accuracy for m in first.history] == [m.val_accuracy for m in again.history]
     assert [m.train_loss for m in first.history] != [m.train_loss for m in other.history]

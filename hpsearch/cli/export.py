@@ -42,13 +42,14 @@ def write_figures(
 ) -> list[Path]:
     """Draw the figures of study ``name`` into ``out_dir``, the importance bars too when
     the study has enough completed trials (else one line on stderr says why not)."""
-    from hpsearch.plots import figures, files  # matplotlib takes most of a second to import
+    from hpsearch.plots import files  # matplotlib takes most of a second to import
+    from hpsearch.plots.data import figure_data
     from hpsearch.report.summaries import importance_report
 
     files.check_format(fmt)  # before anything is read or computed
     with factory() as session:
         study = store.get_study(session, name)
-        data = figures.figure_data(session, study, round_number=round_number, top=top, axes=axes)
+        data = figure_data(session, study, round_number=round_number, top=top, axes=axes)
         importance, skipped = None, None
         if data.space is None or len(data.space.names) < 2:
             skipped = "it needs more than one searched parameter"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from hpsearch import store
 from hpsearch.errors import UsageError
 from hpsearch.plots import figures
-from hpsearch.plots.figures import FigureData, TrialPoint
+from hpsearch.plots.data import FigureData, figure_data
 from hpsearch.plots.frame import DPI
 from hpsearch.store.models import Study, Trial
 
@@ -44,7 +45,7 @@ def _note(text: str) -> Figure:
 def study_figure(session: Session, study: Study, kind: str, *, top: int) -> bytes:
     """One of ``hpsearch plot``'s figures of ``study``; a note while nothing has finished."""
     try:
-        data = figures.figure_data(session, study, top=top)
+        data = figure_data(session, study, top=top)
     except UsageError as exc:
         return svg(_note(str(exc)))
     return svg(figures.FIGURES[kind](data))
@@ -55,17 +56,8 @@ def trial_figure(session: Session, study: Study, trial: Trial) -> bytes:
     curve = store.epoch_curves(session, [trial.id])[trial.id]
     if not curve:
         return svg(_note(f"trial {trial.id} has no epochs yet"))
-    point = TrialPoint(
-        trial.id,
-        trial.round.number,
-        trial.number,
-        trial.lr,
-        trial.weight_decay,
-        trial.status,  # type: ignore[arg-type]  # a plain word, taken for its status
-        curve[-1].val_accuracy,
-        tuple(row.val_accuracy for row in curve),
-        tuple(row.train_accuracy for row in curve),
-    )
+    values = store.trial_values(session, [trial.id])[trial.id]
+    point = replace(store.frozen_trial(trial, values, curve), val_accuracy=curve[-1].val_accuracy)
     data = FigureData(f"{study.name}, trial {trial.id}", (point,), (point,), (), ())
     return svg(figures.curves_figure(data))
 
@@ -77,7 +69,7 @@ def compare_figure(session: Session, studies: Sequence[Study]) -> bytes:
     ax = fig.add_subplot()
     for i, study in enumerate(studies):
         try:
-            data = figures.figure_data(session, study)
+            data = figure_data(session, study)
         except UsageError:
             continue  # nothing finished yet
         scores = [

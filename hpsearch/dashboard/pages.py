@@ -15,17 +15,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hpsearch import store
-from hpsearch.report.export import epoch_record, other_values, trial_record
+from hpsearch.report.export import epoch_record, searched_values, trial_record
 from hpsearch.report.summaries import study_report, study_summary, trial_row
 from hpsearch.store import progress
 from hpsearch.store.models import Study, Trial
 from hpsearch.store.status import STATUSES, TrialStatus
 
 #: The leaderboard's columns: every stored value of a trial, its rank and round first;
-#: the study's other searched parameters go after lr and weight decay (see
-#: :func:`leaderboard_columns`).
+#: the study's searched parameters go after its number (see :func:`leaderboard_columns`).
 LEADERBOARD_COLUMNS = (
-    "rank", "round", "trial", "number", "lr", "weight_decay", "seed", "status", "epochs_run",
+    "rank", "round", "trial", "number", "seed", "status", "epochs_run",
     "val_accuracy", "best_val_accuracy", "best_epoch", "train_accuracy", "started_at",
     "finished_at", "seconds", "worker", "error",
 )  # fmt: skip
@@ -37,11 +36,10 @@ COMPARE_BEST = 5
 
 
 def leaderboard_columns(study: Study) -> list[str]:
-    """:data:`LEADERBOARD_COLUMNS` with the study's other searched parameters after
-    weight decay, as ``export`` orders them."""
+    """:data:`LEADERBOARD_COLUMNS` with the study's searched parameters after the
+    trial's number, in the space's order, as ``export`` orders them."""
     at = LEADERBOARD_COLUMNS.index("seed")
-    others = store.searched_names(study)
-    return [*LEADERBOARD_COLUMNS[:at], *others, *LEADERBOARD_COLUMNS[at:]]
+    return [*LEADERBOARD_COLUMNS[:at], *store.searched_names(study), *LEADERBOARD_COLUMNS[at:]]
 
 
 def _statuses(session: Session, study: Study) -> dict[str, int]:
@@ -63,7 +61,7 @@ def studies_rows(session: Session) -> list[dict[str, Any]]:
 
 def _records(session: Session, study: Study, trials: Sequence[Trial]) -> list[dict[str, Any]]:
     """Each trial's round and stored values, its other searched parameters included."""
-    searched = other_values(session, study, trials)
+    searched = searched_values(session, study, trials)
     return [{"round": t.round.number, **trial_record(t, searched.get(t.id))} for t in trials]
 
 
@@ -110,7 +108,7 @@ def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, A
     result = []
     for study in studies:
         best = store.leaderboard(session, study, top=COMPARE_BEST)
-        searched = other_values(session, study, best)
+        searched = searched_values(session, study, best)
         rows = [
             trial_row(trial, rank, [], searched.get(trial.id))
             for rank, trial in enumerate(best, start=1)

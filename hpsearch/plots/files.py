@@ -12,9 +12,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from hpsearch.errors import UsageError
-from hpsearch.plots.figures import FIGURES, FigureData
+from hpsearch.plots.data import DEFAULT_AXES, FigureData
+from hpsearch.plots.figures import FIGURES
 from hpsearch.plots.frame import DPI
-from hpsearch.plots.narrowing import DEFAULT_AXES
 from hpsearch.plots.parameters import importance_figure
 
 FORMATS = ("png", "svg", "pdf")

@@ -7,16 +7,14 @@
                the top-k trials each narrowing started from ringed; an axis is
                logarithmic when the parameter's range is
 
-:func:`check_axes` says which pairs a study can draw: two different parameters, both
-searched in the study, both numeric (float or integer ranges; a choice has no axis
-to draw a range on).
+Which pairs a study can draw is :func:`hpsearch.plots.data.check_axes`'s to say.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
 from matplotlib import colormaps
 from matplotlib.cm import ScalarMappable
@@ -24,17 +22,12 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from hpsearch.errors import UsageError
+from hpsearch.plots.data import DEFAULT_AXES, FigureData, RoundRange
 from hpsearch.plots.frame import titled_figure
-from hpsearch.space.domains import Choice, Domain, label
-from hpsearch.space.parameters import parameter
+from hpsearch.space.domains import Choice, label
+from hpsearch.store import FrozenTrial
 from hpsearch.store.status import TrialStatus
 
-if TYPE_CHECKING:  # plots imports this module
-    from hpsearch.plots.figures import FigureData, RoundRange, TrialPoint
-
-#: The book's axes: weight decay across, the learning rate up.
-DEFAULT_AXES = ("weight_decay", "lr")
 #: How each status is drawn: marker, colour (None: by validation accuracy), size.
 MARKERS = {
     TrialStatus.COMPLETED: ("o", None, 42),
@@ -48,27 +41,8 @@ RANGE: dict[str, Any] = {"fill": False, "linewidth": 1.6, "linestyle": "--"}
 NAMES = {"lr": "learning rate"}  # an axis label, where it differs from the parameter's
 
 
-def check_axes(axes: tuple[str, str], searched: Mapping[str, Domain], study: str) -> None:
-    """Refuse a pair the figure cannot draw; ``searched``: the study's domains by name."""
-    for name in axes:
-        parameter(name)  # an unknown name: UsageError naming the known ones
-    x, y = axes
-    if x == y:
-        raise UsageError(f"the narrowing figure needs two different parameters, got {x!r} twice")
-    for name in axes:
-        if name not in searched:
-            names = ", ".join(searched)
-            raise UsageError(f"study {study!r} does not search {name!r} (it searches {names})")
-        if isinstance(searched[name], Choice):
-            raise UsageError(
-                f"{name!r} is a choice: the narrowing figure needs two numeric parameters"
-            )
-
-
-def _value(trial: TrialPoint, name: str) -> float:
-    if name in trial.values:
-        return float(trial.values[name])
-    return float(getattr(trial, name))  # plain records: lr and weight decay only
+def _value(trial: FrozenTrial, name: str) -> float:
+    return float(trial.values[name])
 
 
 def _domain(round_: RoundRange, name: str) -> tuple[float, float] | None:
@@ -76,9 +50,6 @@ def _domain(round_: RoundRange, name: str) -> tuple[float, float] | None:
     domain = round_.domains.get(name)
     if domain is not None and not isinstance(domain, Choice):
         return float(domain.low), float(domain.high)
-    if not round_.domains and name in DEFAULT_AXES:  # plain records
-        low, high = getattr(round_, name)
-        return float(low), float(high)
     return None
 
 

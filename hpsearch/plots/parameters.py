@@ -8,7 +8,7 @@
     importance  a bar per searched parameter, its importance score (largest on top),
                 with the score's spread over the held-out groups as an error bar
 
-The first two draw from a :class:`~hpsearch.plots.figures.FigureData`: its completed and
+The first two draw from a :class:`~hpsearch.plots.data.FigureData`: its completed and
 pruned trials' values (``searched``; a search that prunes keeps few trials to the end,
 and the pruned ones show where accuracy is low) and the space of the first round
 shown, which says each parameter's kind and scale. The third draws the scores of
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
@@ -28,11 +28,9 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
+from hpsearch.plots.data import FigureData
 from hpsearch.plots.frame import titled_figure
 from hpsearch.space.domains import Choice, Domain, Value, format_value, label
-
-if TYPE_CHECKING:  # plots imports this module
-    from hpsearch.plots.figures import FigureData
 
 PANEL_SIZE = (3.2, 2.6)  # inches, a slice panel
 COLUMNS = 4  # slice panels per row

@@ -1,7 +1,8 @@
 """A study's trials as flat rows (CSV) or nested records (JSON), for other tools.
 
 Rows: one per trial, by round and number, with :data:`TRIAL_COLUMNS` and a column
-per searched parameter other than lr and weight decay (after them); with
+per searched parameter (after ``number``, in the space's order: lr and weight decay
+first); with
 ``epochs``, one per trial and epoch, with :data:`EPOCH_COLUMNS` added (a trial
 that ran no epoch keeps one row, its epoch columns empty). JSON holds the same
 values nested: ``{"study": {...}, "rounds": [{..., "trials": [{..., "epochs": [...]}]}]}``.
@@ -30,7 +31,7 @@ from hpsearch.store import TRIAL_ROW, epoch_rows, searched_names, trial_rows, tr
 from hpsearch.store.models import EpochMetric, Round, Study, Trial
 
 TRIAL_COLUMNS = (
-    "study", "round", "trial", "number", "lr", "weight_decay", "seed", "status",
+    "study", "round", "trial", "number", "seed", "status",
     "epochs_run", "val_accuracy", "best_val_accuracy", "best_epoch", "train_accuracy",
     "started_at", "finished_at", "seconds", "worker", "error",
 )  # fmt: skip
@@ -45,7 +46,10 @@ EPOCH_VALUES = ("epoch", *(column.removeprefix("epoch_") for column in EPOCH_COL
 #: An epoch's CSV cells from a row of :func:`~hpsearch.store.epoch_rows` (its
 #: trial id is written as nothing): an int and five floats, as csv.writer writes them.
 _EPOCH_CELLS = "%.0s%d,%r,%r,%r,%r,%r\n"
-#: Trials whose other searched values are read at a time.
+#: The round's ranges written under their own keys too (beside ``domains``), as the
+#: exports of every release have written them.
+RANGE_KEYS = ("lr", "weight_decay")
+#: Trials whose searched values are read at a time.
 _TRIAL_BATCH = 500
 
 
@@ -65,8 +69,8 @@ def study_record(study: Study) -> dict[str, Any]:
 
 
 def columns(parameters: Sequence[str], *, epochs: bool = False) -> list[str]:
-    """The CSV columns: the trial's, with the other searched ``parameters`` after
-    ``weight_decay``, then the epoch's."""
+    """The CSV columns: the trial's, with the searched ``parameters`` after ``number``,
+    then the epoch's."""
     at = TRIAL_COLUMNS.index("seed")
     trial = [*TRIAL_COLUMNS[:at], *parameters, *TRIAL_COLUMNS[at:]]
     return trial + list(EPOCH_COLUMNS) if epochs else trial
@@ -79,21 +83,21 @@ def trial_names(parameters: Sequence[str]) -> list[str]:
 
 def _trial_values(row: Sequence[Any], searched: Sequence[Value | None] = ()) -> tuple[Any, ...]:
     """A row of :func:`~hpsearch.store.trial_rows` (and the trial's values of the
-    other searched parameters) as the values of :func:`trial_names`."""
-    trial_id, number, lr, weight_decay, *values = row[2:]
+    searched parameters) as the values of :func:`trial_names`."""
+    trial_id, number, *values = row[2:]
     *values, started_at, finished_at, worker, error = values
     seconds = None
     if started_at is not None and finished_at is not None:
         seconds = (finished_at - started_at).total_seconds()
     return (
-        trial_id, number, lr, weight_decay, *searched, *values,
+        trial_id, number, *searched, *values,
         _iso(started_at), _iso(finished_at), seconds, worker, error,
     )  # fmt: skip
 
 
 def trial_record(trial: Trial, searched: Mapping[str, Value] | None = None) -> dict[str, Any]:
     """A trial's own values, without its study and round; ``searched``: its values of
-    the searched parameters other than lr and weight decay, put after them."""
+    the searched parameters, put after its number."""
     searched = searched or {}
     row = (None, None, trial.id, *(getattr(trial, column.key) for column in TRIAL_ROW))
     names = trial_names(list(searched))
@@ -105,10 +109,10 @@ def epoch_record(metric: EpochMetric) -> dict[str, Any]:
     return {name: getattr(metric, name) for name in EPOCH_VALUES}
 
 
-def other_values(
+def searched_values(
     session: Session, study: Study, trials: Sequence[Trial]
 ) -> dict[int, dict[str, Value]]:
-    """Each trial's values of the searched parameters other than lr and weight decay."""
+    """Each trial's values of the study's searched parameters, in the space's order."""
     names = searched_names(study)
     if not names:
         return {}
@@ -118,7 +122,7 @@ def other_values(
 
 def _trials(session: Session, study: Study, names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
     """Each trial's values (:func:`trial_names`), its round's number first and id second,
-    read :data:`_TRIAL_BATCH` trials at a time with their other searched values."""
+    read :data:`_TRIAL_BATCH` trials at a time with their searched values."""
     batch: list[Sequence[Any]] = []
     rows = trial_rows(session, study)
     while True:
@@ -172,8 +176,7 @@ def round_record(round_: Round) -> dict[str, Any]:
     """A round's number, ranges, domains, size, parent and creation time."""
     return {
         "round": round_.number,
-        "lr": [round_.lr_low, round_.lr_high],
-        "weight_decay": [round_.weight_decay_low, round_.weight_decay_high],
+        **{d.name: [d.low, d.high] for d in round_.domains if d.name in RANGE_KEYS},
         "domains": domain_records(round_),
         "n_trials": round_.n_trials,
         "narrowed_from": round_.parent.number if round_.parent else None,

@@ -11,14 +11,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hpsearch import store
-from hpsearch.report.export import other_values, study_record, trial_record
-from hpsearch.space.domains import Choice, label
+from hpsearch.report.export import RANGE_KEYS, searched_values, study_record, trial_record
+from hpsearch.space.domains import Choice, FloatRange, label
 from hpsearch.space.narrowing import crowded_edges
 from hpsearch.store import liveness, queue
 from hpsearch.store.models import Evaluation, Round, Study, Trial
 from hpsearch.store.status import TrialStatus
-
-BOOK_NAMES = ("lr", "weight_decay")
 
 #: How many of the best trials ``report`` checks for crowding an edge of the ranges.
 CROWD_TOP_K = 5
@@ -45,14 +43,13 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
     counts = dict(store.status_counts(session, round_.id))
     best = store.round_best(session, round_.id)
     space = store.round_space(round_)
+    ranges = {name: d for name in RANGE_KEYS if isinstance(d := space.get(name), FloatRange)}
     running = queue.running_trials(session, round_.id)
     return {
         "round": round_.number,
-        "lr": [space.lr.low, space.lr.high],
-        "weight_decay": [space.weight_decay.low, space.weight_decay.high],
-        "lr_decades": space.lr.decades,
-        "weight_decay_decades": space.weight_decay.decades,
-        "domains": {domain.name: str(domain) for domain in space.others},
+        **{name: [d.low, d.high] for name, d in ranges.items()},
+        **{f"{name}_decades": d.decades for name, d in ranges.items()},
+        "domains": {d.name: str(d) for d in space if d.name not in ranges},
         "trials": round_.n_trials,
         "statuses": counts,
         "stale": sum(liveness.is_stale(trial) for trial in running),
@@ -72,22 +69,18 @@ def trial_row(
 
 
 def evaluation_rows(session: Session, evaluations: Sequence[Evaluation]) -> list[dict[str, Any]]:
-    """The evaluations, each with its trial's other searched values (its full settings)."""
+    """The evaluations, each with its trial's searched values (its full settings)."""
     values = store.trial_values(session, [e.trial_id for e in evaluations])
-    return [
-        evaluation_row(e, {k: v for k, v in values[e.trial_id].items() if k not in BOOK_NAMES})
-        for e in evaluations
-    ]
+    return [evaluation_row(e, values[e.trial_id]) for e in evaluations]
 
 
-def evaluation_row(
-    evaluation: Evaluation, searched: dict[str, Any] | None = None
-) -> dict[str, Any]:
+def evaluation_row(evaluation: Evaluation, values: dict[str, Any]) -> dict[str, Any]:
+    """An evaluation with the values it trained with: lr and weight decay under their own
+    keys (as the report has always shown them), the other searched values in ``searched``."""
     return {
         "trial": evaluation.trial_id,
-        "lr": evaluation.lr,
-        "weight_decay": evaluation.weight_decay,
-        "searched": searched or {},
+        **{name: values[name] for name in RANGE_KEYS if name in values},
+        "searched": {k: v for k, v in values.items() if k not in RANGE_KEYS},
         "epochs": evaluation.epochs,
         "train_samples": evaluation.train_samples,
         "test_samples": evaluation.test_samples,
@@ -128,8 +121,9 @@ def importance_report(
     from hpsearch.report.importance import parameter_importance  # scikit-learn: only when asked
 
     trials = store.searched_trials(session, study, round_number=round_number)
+    scored = [(t.values, t.best_val_accuracy) for t in trials if t.best_val_accuracy is not None]
     result = parameter_importance(
-        [t.values for t in trials], [t.best_val_accuracy for t in trials], seed=study.seed
+        [values for values, _ in scored], [score for _, score in scored], seed=study.seed
     )
     return {
         "method": "held-out permutation importance of a random forest",
@@ -150,13 +144,13 @@ def study_report(
 ) -> dict[str, Any]:
     trials = store.leaderboard(session, study, round_number=round_number, top=top)
     curves = store.epoch_curves(session, [trial.id for trial in trials])
-    searched = other_values(session, study, trials)
+    searched = searched_values(session, study, trials)
     rounds = study.rounds
     if round_number is not None:
         rounds = [store.get_round(session, study, round_number)]
     return {
         "study": study_record(study),
-        "searched": ["lr", "weight_decay", *store.searched_names(study)],
+        "searched": store.searched_names(study),
         "rounds": [round_summary(session, round_) for round_ in rounds],
         "leaderboard": [
             trial_row(

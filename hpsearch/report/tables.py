@@ -49,8 +49,8 @@ def _range(bounds: Sequence[float]) -> str:
 
 def leaderboard_table(report: dict[str, Any]) -> Table:
     table = Table(title=f"Best trials of {report['study']['name']}", title_justify="left")
-    others = report["searched"][2:]
-    for header in ("rank", "trial", "round", "lr", "weight decay", *map(label, others)):
+    searched = report["searched"]
+    for header in ("rank", "trial", "round", *map(label, searched)):
         table.add_column(header, justify="right")
     table.add_column("val acc", justify="right", style="bold")
     table.add_column("best @epoch", justify="right")
@@ -62,9 +62,7 @@ def leaderboard_table(report: dict[str, Any]) -> Table:
             str(row["rank"]),
             str(row["trial"]),
             str(row["round"]),
-            f"{row['lr']:.2e}",
-            f"{row['weight_decay']:.2e}",
-            *(show_value(row[name]) for name in others),
+            *("" if row.get(name) is None else show_value(row[name]) for name in searched),
             _acc(row["val_accuracy"]),
             f"{_acc(row['best_val_accuracy'])} @{row['best_epoch']}",
             _acc(row["train_accuracy"]),

@@ -13,7 +13,7 @@ import numpy as np
 
 from hpsearch.settings import StudySettings
 from hpsearch.space.domains import Value
-from hpsearch.space.parameters import trial_setup
+from hpsearch.space.parameters import TrialSetup, trial_setup
 from trainer import MultiLayerNet, Split, Trainer, TrainingResult
 from trainer.training import EpochCallback
 
@@ -25,15 +25,12 @@ class TrialSpec:
     """A trial's values, as plain values a worker process can hold."""
 
     id: int
-    lr: float
-    weight_decay: float
     seed: int
     values: dict[str, Value] = field(default_factory=dict)  # every searched value
 
-    def setup(self, settings: StudySettings):
+    def setup(self, settings: StudySettings) -> TrialSetup:
         """The study's settings with this trial's values in place, and its optimizer's."""
-        values = {"lr": self.lr, "weight_decay": self.weight_decay} | self.values
-        return trial_setup(settings, values)
+        return trial_setup(settings, self.values)
 
 
 def trial_trainer(
@@ -52,7 +49,7 @@ def trial_trainer(
     setup = trial.setup(settings)
     settings = setup.settings
     rng = np.random.default_rng(trial.seed)
-    network: MultiLayerNet = settings.network(INPUT_SIZE, CLASSES, trial.weight_decay, rng)
+    network: MultiLayerNet = settings.network(INPUT_SIZE, CLASSES, setup.weight_decay, rng)
     return Trainer(
         network,
         x_train,

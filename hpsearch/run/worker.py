@@ -164,7 +164,7 @@ class Worker:
             if trial is None:
                 return None
             values = store.trial_values(session, [trial.id])[trial.id]
-            spec = TrialSpec(trial.id, trial.lr, trial.weight_decay, trial.seed, values)
+            spec = TrialSpec(trial.id, trial.seed, values)
             return Claim(spec, trial.attempt)
 
     def beat(self, claim: Claim) -> bool:

@@ -7,16 +7,16 @@ runs the new round, until one of these holds (checked in this order):
 1. ``rounds`` narrowed rounds exist;
 2. *no improvement*: the last narrowed round's best validation accuracy is less
    than ``min_improvement`` above the best of every earlier round;
-3. *no shrinking*: the next ranges would not be narrower, their total width in
-   decades (lr + weight decay) above ``1 - min_shrink`` times the last round's,
-   no edge was crowded (a crowded edge means the search is moving, not
-   converging), and no other searched parameter narrowed (a choice dropped, or a
-   range's width fell by ``min_shrink``).
+3. *no shrinking*: no edge was crowded (a crowded edge means the search is moving,
+   not converging) and no searched parameter would narrow: no choice would be
+   dropped, and no range's width (in its own scale: decades for a log range) would
+   fall to ``1 - min_shrink`` of the last round's or below. Every searched
+   parameter counts alike, the learning rate and weight decay as the others.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +25,7 @@ from hpsearch import store
 from hpsearch.errors import UsageError
 from hpsearch.search import steps
 from hpsearch.space.domains import Choice, Domain, label
+from hpsearch.space.sampling import SearchSpace
 from hpsearch.store.models import Study
 
 MIN_IMPROVEMENT = 0.005
@@ -42,9 +43,10 @@ def no_improvement(bests: Sequence[float | None], min_improvement: float) -> boo
     return last is None or last < max(earlier) + min_improvement
 
 
-def no_shrinking(width: float, next_width: float, crowded: bool, min_shrink: float) -> bool:
-    """True when the next ranges (``next_width`` decades) are not narrower than ``width``."""
-    return not crowded and next_width > (1.0 - min_shrink) * width
+def no_shrinking(old: SearchSpace, new: SearchSpace, crowded: bool, min_shrink: float) -> bool:
+    """True when no edge was crowded and no searched parameter of ``old`` narrowed in
+    ``new`` (see :func:`shrank`)."""
+    return not crowded and not shrank(old, new, min_shrink)
 
 
 @dataclass(frozen=True)
@@ -110,19 +112,19 @@ def next_step(
     narrowing = steps.plan_narrowing(
         session, study, plan.top_k, plan.trials, steps.NarrowRule(expand=True)
     )
-    width = narrowing.old.lr.decades + narrowing.old.weight_decay.decades
-    new = narrowing.narrowing.space
-    next_width = new.lr.decades + new.weight_decay.decades
-    others_shrank = shrank(narrowing.old.others, new.others, plan.min_shrink)
-    crowded = bool(narrowing.narrowing.crowded)
-    if not others_shrank and no_shrinking(width, next_width, crowded, plan.min_shrink):
-        return f"the ranges stopped shrinking ({width:.2f} -> {next_width:.2f} decades)", None
+    old, new = narrowing.old, narrowing.narrowing.space
+    if no_shrinking(old, new, bool(narrowing.narrowing.crowded), plan.min_shrink):
+        return (
+            f"the ranges stopped shrinking (none narrowed to {1 - plan.min_shrink:.0%} "
+            "of its width or less)",
+            None,
+        )
     return None, narrowing
 
 
-def shrank(old: Sequence[Domain], new: Sequence[Domain], min_shrink: float) -> bool:
-    """Whether any of the other domains narrowed: a choice lost a choice, or a range's
-    width (in its own scale) fell by at least ``min_shrink``."""
+def shrank(old: Iterable[Domain], new: Iterable[Domain], min_shrink: float) -> bool:
+    """Whether any domain narrowed: a choice lost a choice, or a range's width (in its
+    own scale) fell by at least ``min_shrink``."""
     for before, after in zip(old, new, strict=True):
         if isinstance(before, Choice) and isinstance(after, Choice):
             if len(after.choices) < len(before.choices):

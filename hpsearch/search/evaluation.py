@@ -44,7 +44,7 @@ def best_of(session: Session, name: str) -> tuple[Study, TrialSpec]:
     if best is None:
         raise UsageError(f"study {name!r} has no completed trial to evaluate")
     values = store.trial_values(session, [best.id])[best.id]
-    return study, TrialSpec(best.id, best.lr, best.weight_decay, best.seed, values)
+    return study, TrialSpec(best.id, best.seed, values)
 
 
 def retrain(
@@ -80,8 +80,6 @@ def evaluate_best(factory: sessionmaker[Session], name: str, source: DataSource)
     evaluation = Evaluation(
         study_id=study_id,
         trial_id=trial.id,
-        lr=trial.lr,
-        weight_decay=trial.weight_decay,
         epochs=settings.epochs,
         seed=trial.seed,
         train_samples=retrained.train_samples,

@@ -65,7 +65,7 @@ def check_start(
     if not name.strip():
         raise UsageError("a study needs a name")
     make_pruner(pruner, settings.epochs)
-    batch = next((d for d in (space.others if space else ()) if d.name == "batch_size"), None)
+    batch = space.get("batch_size") if space else None
     if isinstance(batch, IntRange):
         settings = replace(settings, batch_size=batch.high)
     elif isinstance(batch, Choice):

@@ -120,6 +120,4 @@ def narrow(
             crowded[label(domain.name)] = edges
         if gone:
             dropped[label(domain.name)] = gone
-    lr, weight_decay, *others = domains
-    assert isinstance(lr, FloatRange) and isinstance(weight_decay, FloatRange)
-    return Narrowing(SearchSpace(lr, weight_decay, tuple(others)), crowded, dropped)
+    return Narrowing(SearchSpace(tuple(domains)), crowded, dropped)

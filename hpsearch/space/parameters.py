@@ -236,6 +236,7 @@ class TrialSetup:
 
     settings: StudySettings
     optimizer_params: dict[str, float]
+    weight_decay: float = 0.0  # the network's L2 lambda
 
 
 def trial_setup(settings: StudySettings, values: Mapping[str, Value]) -> TrialSetup:
@@ -252,6 +253,6 @@ def trial_setup(settings: StudySettings, values: Mapping[str, Value]) -> TrialSe
         changes["hidden"] = (width,) * depth
     trial_settings = replace(settings, **changes) if changes else settings
     accepted = inspect.signature(OPTIMIZERS[trial_settings.optimizer]).parameters
-    params = {"lr": float(values["lr"])}
-    params |= {k: float(values[k]) for k in OPTIMIZER_SETTINGS if k in values and k in accepted}
-    return TrialSetup(trial_settings, params)
+    own = ("lr", *OPTIMIZER_SETTINGS)  # lr unsearched: the optimizer's own default
+    params = {k: float(values[k]) for k in own if k in values and k in accepted}
+    return TrialSetup(trial_settings, params, float(values.get("weight_decay", 0.0)))

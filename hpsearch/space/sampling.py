@@ -1,21 +1,21 @@
 """The search space of a round, and each trial's values and training seed.
 
-A :class:`SearchSpace` holds the learning-rate and weight-decay ranges (always
-searched) and any other searched parameters' domains (:mod:`hpsearch.space.domains`).
+A :class:`SearchSpace` is an ordered tuple of domains (:mod:`hpsearch.space.domains`),
+one per searched parameter; the learning rate and weight decay are two of them.
 Every random draw derives from the study seed through ``numpy.random.SeedSequence``
 with a spawn key naming its purpose, so trial ``i`` of round ``r`` gets the same
 values and training seed however many workers run the round and in whatever order.
-The learning rate and weight decay are the first and second draw of the trial's
-stream (as they always were); every other parameter draws from a stream of its
-own, keyed by its name, so adding or removing one parameter leaves the others'
-draws as they were.
+Each parameter draws from a stream of its own, keyed by its name, so adding or
+removing one parameter leaves the others' draws as they were; ``lr`` and
+``weight_decay`` share the trial's first stream, in that order (:data:`FIRST_DRAWS`),
+as every release has drawn them, so a study's rounds sample what they always did.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -27,22 +27,18 @@ _SPLIT, _PARAMS, _TRAINING = 0, 1, 2  # spawn-key purposes
 #: The ranges' old name, kept for callers: a log-uniform FloatRange.
 LogRange = FloatRange
 
+#: Parameters drawn, in this order, from the trial's first stream rather than their own.
+FIRST_DRAWS = ("lr", "weight_decay")
+
 
 @dataclass(frozen=True)
 class SearchSpace:
-    """The learning rate and weight decay ranges and the other searched domains."""
+    """The searched parameters' domains, in the order they are shown and stored."""
 
-    lr: FloatRange
-    weight_decay: FloatRange
-    others: tuple[Domain, ...] = field(default=())
+    domains: tuple[Domain, ...]
 
     def __post_init__(self) -> None:
-        names = [d.name for d in self.others]
-        for name in ("lr", "weight_decay"):
-            if name in names:
-                raise UsageError(
-                    f"{label(name)} is searched over a range (--search {name}=LOW:HIGH)"
-                )
+        names = self.names
         if len(set(names)) != len(names):
             twice = next(n for n in names if names.count(n) > 1)
             raise UsageError(f"parameter {twice!r} is given twice")
@@ -50,17 +46,30 @@ class SearchSpace:
             raise UsageError("search hidden (shapes) or hidden_size/hidden_layers, not both")
 
     def __iter__(self) -> Iterator[Domain]:
-        yield self.lr
-        yield self.weight_decay
-        yield from self.others
+        return iter(self.domains)
+
+    def __len__(self) -> int:
+        return len(self.domains)
+
+    def __getitem__(self, name: str) -> Domain:
+        domain = self.get(name)
+        if domain is None:
+            raise KeyError(name)
+        return domain
+
+    def get(self, name: str) -> Domain | None:
+        return next((domain for domain in self.domains if domain.name == name), None)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
 
     @property
     def names(self) -> list[str]:
-        return [domain.name for domain in self]
+        return [domain.name for domain in self.domains]
 
 
 #: The book's ranges: lr 10^[-6, -2], weight decay 10^[-8, -4].
-BOOK_SPACE = SearchSpace(FloatRange(1e-6, 1e-2, "lr"), FloatRange(1e-8, 1e-4, "weight_decay"))
+BOOK_SPACE = SearchSpace((FloatRange(1e-6, 1e-2, "lr"), FloatRange(1e-8, 1e-4, "weight_decay")))
 
 
 def make_space(
@@ -69,15 +78,16 @@ def make_space(
     searched: Mapping[str, Domain] | None = None,
 ) -> SearchSpace:
     """The space of ``--lr``, ``--weight-decay`` and the ``searched`` domains (which may
-    replace the two ranges)."""
+    replace the two ranges): lr and weight decay first, then the others as given."""
     searched = dict(searched or {})
-    lr_domain = searched.pop("lr", None) or FloatRange(*lr, name="lr")
-    decay_domain = searched.pop("weight_decay", None) or FloatRange(*weight_decay, "weight_decay")
-    for name, domain in (("lr", lr_domain), ("weight_decay", decay_domain)):
+    defaults = {"lr": lr, "weight_decay": weight_decay}
+    firsts = {
+        n: searched.pop(n) if n in searched else FloatRange(*b, name=n) for n, b in defaults.items()
+    }
+    for name, domain in firsts.items():
         if not isinstance(domain, FloatRange):
             raise UsageError(f"{label(name)} is searched over a range (--search {name}=LOW:HIGH)")
-    assert isinstance(lr_domain, FloatRange) and isinstance(decay_domain, FloatRange)
-    return SearchSpace(lr_domain, decay_domain, tuple(searched.values()))
+    return SearchSpace((*firsts.values(), *searched.values()))
 
 
 @dataclass(frozen=True)
@@ -85,14 +95,6 @@ class TrialParams:
     number: int
     values: dict[str, Value]
     seed: int
-
-    @property
-    def lr(self) -> float:
-        return float(self.values["lr"])
-
-    @property
-    def weight_decay(self) -> float:
-        return float(self.values["weight_decay"])
 
 
 def _sequence(study_seed: int, *key: int) -> np.random.SeedSequence:
@@ -108,10 +110,13 @@ def trial_params(
     study_seed: int, round_number: int, number: int, space: SearchSpace
 ) -> TrialParams:
     """The sampled values and training seed of one trial."""
-    rng = np.random.default_rng(_sequence(study_seed, _PARAMS, round_number, number))
-    values: dict[str, Value] = {"lr": space.lr.sample(rng)}
-    values["weight_decay"] = space.weight_decay.sample(rng)
-    for domain in space.others:
+    first = np.random.default_rng(_sequence(study_seed, _PARAMS, round_number, number))
+    drawn = {name: space[name].sample(first) for name in FIRST_DRAWS if name in space}
+    values: dict[str, Value] = {}
+    for domain in space:
+        if domain.name in drawn:
+            values[domain.name] = drawn[domain.name]
+            continue
         key = parameter_key(domain.name)
         own = np.random.default_rng(_sequence(study_seed, _PARAMS, round_number, number, key))
         values[domain.name] = domain.sample(own)

@@ -5,6 +5,7 @@
     engine     the database URL, engines, sessions, and store errors translated
     schema     the schema's revision: create, check, upgrade (Alembic)
     studies    studies and rounds: create, read, count
+    records    one frozen record of a trial, for every reader of finished work
     trials     ranked trials, leaderboards, and the values they were sampled with
     epochs     curves, streamed rows for the exports, and what a pruner reads
     progress   how far a study has come, summed in SQL
@@ -32,6 +33,7 @@ from hpsearch.store.epochs import (
     study_epochs,
     trial_rows,
 )
+from hpsearch.store.records import FrozenTrial, frozen_trial
 from hpsearch.store.studies import (
     check_trials,
     create_round,
@@ -49,26 +51,24 @@ from hpsearch.store.studies import (
 )
 from hpsearch.store.trials import (
     RANK_ORDER,
-    SEARCHED_STATUSES,
-    SearchedTrial,
     best_trial,
     leaderboard,
     ranked,
     read_value,
     round_best,
     round_top,
-    searched_trial,
     searched_trials,
     study_trials,
     trial_values,
 )
 
 __all__ = [
-    "BATCH_ROWS", "EPOCH_ROW", "RANK_ORDER", "SEARCHED_STATUSES", "TRIAL_ROW", "RungRow",
-    "SearchedTrial", "Store", "best_trial", "check_trials", "create_round", "create_study",
+    "FrozenTrial", "frozen_trial",
+    "BATCH_ROWS", "EPOCH_ROW", "RANK_ORDER", "TRIAL_ROW", "RungRow",
+    "Store", "best_trial", "check_trials", "create_round", "create_study",
     "epoch_curves", "epoch_rows", "get_round", "get_study", "latest_round", "leaderboard",
     "list_studies", "ranked", "read_value", "round_best", "round_space", "round_top",
-    "rung_rows", "searched_names", "searched_trial", "searched_trials", "status_counts",
+    "rung_rows", "searched_names", "searched_trials", "status_counts",
     "study_epochs", "study_exists", "study_status_counts", "study_trials", "trial_rows",
     "trial_values", "unfinished_count",
 ]  # fmt: skip

@@ -40,7 +40,7 @@ READ_ONLY = "hpsearch_read_only"
 #: The newest revision in ``hpsearch.migrations`` (``tests/test_database.py`` checks it
 #: against Alembic's scripts). A store at this revision is opened without importing
 #: Alembic, which would add a quarter of a second to every command and worker.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 #: Alembic's own table of the revision a database is at.
 VERSION_TABLE = Table(
     "alembic_version",

@@ -55,7 +55,7 @@ BATCH_ROWS = 5000
 
 #: A trial's columns as :func:`trial_rows` gives them, after the round's number and id.
 TRIAL_ROW = (
-    Trial.number, Trial.lr, Trial.weight_decay, Trial.seed, Trial.status, Trial.epochs_run,
+    Trial.number, Trial.seed, Trial.status, Trial.epochs_run,
     Trial.val_accuracy, Trial.best_val_accuracy, Trial.best_epoch, Trial.train_accuracy,
     Trial.started_at, Trial.finished_at, Trial.worker, Trial.error,
 )  # fmt: skip

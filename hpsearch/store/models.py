@@ -4,7 +4,9 @@
                    rounds 1─n round_domains    trials 1─n trial_params
     studies 1─n evaluations n─1 trials
 
-Times are UTC. A trial's ``status`` is a :class:`~hpsearch.store.status.TrialStatus` word.
+Times are UTC. A trial's ``status`` is a :class:`~hpsearch.store.status.TrialStatus`,
+stored as its plain word. Every searched value of a trial is a ``trial_params`` row,
+and every domain of a round a ``round_domains`` row, whatever the parameter.
 """
 
 from __future__ import annotations
@@ -12,14 +14,29 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, ClassVar
 
-from sqlalchemy import BigInteger, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Dialect, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 from hpsearch.store.status import TrialStatus
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class StatusWord(TypeDecorator[TrialStatus]):
+    """A :class:`TrialStatus` stored as its word in a ``VARCHAR(20)``: SQL reads and
+    writes the plain words, Python gets the enum (and an unknown word is an error)."""
+
+    impl = String(20)
+    cache_ok = True
+
+    def process_bind_param(self, value: object, dialect: Dialect) -> str | None:
+        return None if value is None else TrialStatus(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> TrialStatus | None:
+        return None if value is None else TrialStatus(value)
 
 
 class Base(DeclarativeBase):
@@ -79,10 +96,6 @@ class Round(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
     number: Mapped[int]
-    lr_low: Mapped[float]
-    lr_high: Mapped[float]
-    weight_decay_low: Mapped[float]
-    weight_decay_high: Mapped[float]
     n_trials: Mapped[int]
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id"))
     top_k: Mapped[int | None]
@@ -100,7 +113,8 @@ class Round(Base):
 
 
 class RoundDomain(Base):
-    """The domain one parameter of a round was sampled from (lr and weight decay too).
+    """The domain one parameter of a round was sampled from, the learning rate and
+    weight decay among them.
 
     ``kind`` is ``float``, ``int`` or ``choice``; a range has ``low``, ``high`` and
     ``log``; a choice has ``choices``, a JSON list.
@@ -111,7 +125,7 @@ class RoundDomain(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
-    position: Mapped[int]  # the order of the space: lr, weight_decay, then as given
+    position: Mapped[int]  # the order of the space
     name: Mapped[str] = mapped_column(String(50))
     kind: Mapped[str] = mapped_column(String(10))
     log: Mapped[bool | None]
@@ -124,7 +138,7 @@ class RoundDomain(Base):
 
 
 class Trial(Base):
-    """One training run with sampled ``lr`` and ``weight_decay`` and its own ``seed``."""
+    """One training run: its sampled values (``params``), its own ``seed``, its status."""
 
     __tablename__ = "trials"
     __table_args__ = (UniqueConstraint("round_id", "number"),)
@@ -132,10 +146,10 @@ class Trial(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     number: Mapped[int]
-    lr: Mapped[float]
-    weight_decay: Mapped[float]
     seed: Mapped[int] = mapped_column(BigInteger)
-    status: Mapped[str] = mapped_column(String(20), default=TrialStatus.PENDING.value, index=True)
+    status: Mapped[TrialStatus] = mapped_column(
+        StatusWord(), default=TrialStatus.PENDING, index=True
+    )
     worker: Mapped[str | None] = mapped_column(String(200))  # "host:pid"
     started_at: Mapped[datetime | None]
     heartbeat_at: Mapped[datetime | None]
@@ -159,7 +173,8 @@ class Trial(Base):
 
 
 class TrialParam(Base):
-    """One searched parameter's value in one trial (lr and weight decay too).
+    """One searched parameter's value in one trial: the learning rate and weight decay
+    are rows like every other parameter's.
 
     ``value_text`` is the value as written (``adam``, ``true``, ``0.001``);
     ``value_num`` the same as a number, for numbers and booleans (1/0), else NULL.
@@ -204,8 +219,6 @@ class Evaluation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"))
     trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
-    lr: Mapped[float]
-    weight_decay: Mapped[float]
     epochs: Mapped[int]
     seed: Mapped[int] = mapped_column(BigInteger)
     train_samples: Mapped[int]

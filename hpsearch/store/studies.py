@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from hpsearch.errors import StudyExists, StudyNotFound, UsageError
 from hpsearch.settings import StudySettings
-from hpsearch.space.domains import FloatRange, format_value, from_columns, value_number
+from hpsearch.space.domains import format_value, from_columns, value_number
 from hpsearch.space.sampling import SearchSpace, trial_params
 from hpsearch.store.models import Round, RoundDomain, Study, Trial, TrialParam
 from hpsearch.store.status import TrialStatus
@@ -53,9 +53,9 @@ def list_studies(session: Session) -> list[Study]:
 
 
 def searched_names(study: Study) -> list[str]:
-    """The study's searched parameters other than lr and weight decay, in the space's order."""
+    """The study's searched parameters, in the order of its first round's space."""
     first = study.rounds[0].domains if study.rounds else []
-    return [d.name for d in first if d.name not in ("lr", "weight_decay")]
+    return [d.name for d in first]
 
 
 def round_space(round_: Round) -> SearchSpace:
@@ -64,10 +64,7 @@ def round_space(round_: Round) -> SearchSpace:
         from_columns(d.name, d.kind, log=d.log, low=d.low, high=d.high, choices=d.choices)
         for d in round_.domains
     ]
-    lr, weight_decay, *others = domains
-    if not (isinstance(lr, FloatRange) and isinstance(weight_decay, FloatRange)):
-        raise ValueError(f"round {round_.id}: lr and weight decay must be ranges")
-    return SearchSpace(lr, weight_decay, tuple(others))
+    return SearchSpace(tuple(domains))
 
 
 def create_round(
@@ -86,10 +83,6 @@ def create_round(
     round_ = Round(
         study=study,
         number=number,
-        lr_low=space.lr.low,
-        lr_high=space.lr.high,
-        weight_decay_low=space.weight_decay.low,
-        weight_decay_high=space.weight_decay.high,
         n_trials=n_trials,
         parent=parent,
         top_k=top_k,
@@ -102,7 +95,7 @@ def create_round(
         )
     for i in range(n_trials):
         params = trial_params(study.seed, number, i, space)
-        trial = Trial(number=i, lr=params.lr, weight_decay=params.weight_decay, seed=params.seed)
+        trial = Trial(number=i, seed=params.seed)
         trial.params = [
             TrialParam(name=name, value_num=value_number(value), value_text=format_value(value))
             for name, value in params.values.items()

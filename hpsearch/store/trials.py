@@ -8,7 +8,6 @@ of a round or study is the first completed one by final validation accuracy.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
@@ -17,6 +16,7 @@ from hpsearch.space.domains import Value
 from hpsearch.space.parameters import PARAMETERS
 from hpsearch.store.epochs import Store
 from hpsearch.store.models import Round, Study, Trial, TrialParam
+from hpsearch.store.records import FrozenTrial
 from hpsearch.store.status import FINISHED, RANKED, TrialStatus
 
 RANK_ORDER = (
@@ -92,40 +92,19 @@ def read_value(name: str, text: str) -> Value:
 
 
 def trial_values(session: Store, trial_ids: Sequence[int]) -> dict[int, dict[str, Value]]:
-    """The searched values of each trial, by trial id: lr and weight decay (from the
-    ``trials`` columns, which ``trial_params`` mirrors), then the others."""
-    values: dict[int, dict[str, Value]] = {}
+    """The searched values of each trial, by trial id, from its ``trial_params`` rows
+    (in the order they were written: the space's)."""
+    values: dict[int, dict[str, Value]] = {trial_id: {} for trial_id in trial_ids}
     for start in range(0, len(trial_ids), 500):  # bounded IN lists
         chunk = trial_ids[start : start + 500]
-        for trial_id, lr, weight_decay in session.execute(
-            select(Trial.id, Trial.lr, Trial.weight_decay).where(Trial.id.in_(chunk))
-        ):
-            values[trial_id] = {"lr": lr, "weight_decay": weight_decay}
         rows = session.execute(
             select(TrialParam.trial_id, TrialParam.name, TrialParam.value_text)
-            .where(TrialParam.trial_id.in_(chunk), TrialParam.name.not_in(("lr", "weight_decay")))
+            .where(TrialParam.trial_id.in_(chunk))
             .order_by(TrialParam.trial_id, TrialParam.id)
         )
         for trial_id, name, text in rows:
             values[trial_id][name] = read_value(name, text)
-    return {trial_id: values[trial_id] for trial_id in trial_ids}
-
-
-#: The trials that show what their searched values are worth: those that ran to the end,
-#: and those pruned (by the best accuracy they reached before they were stopped).
-SEARCHED_STATUSES = (TrialStatus.COMPLETED, TrialStatus.PRUNED)
-
-
-@dataclass(frozen=True)
-class SearchedTrial:
-    """A trial's searched values (by parameter name), its final accuracy and the best
-    it reached."""
-
-    round_number: int
-    number: int
-    values: dict[str, Value]
-    val_accuracy: float
-    best_val_accuracy: float
+    return values
 
 
 def searched_trials(
@@ -133,17 +112,14 @@ def searched_trials(
     study: Study,
     *,
     round_number: int | None = None,
-    statuses: Sequence[TrialStatus] = SEARCHED_STATUSES,
-) -> list[SearchedTrial]:
-    """The study's trials of ``statuses`` (of one round) with their searched values."""
+    statuses: Sequence[TrialStatus] = RANKED,
+) -> list[FrozenTrial]:
+    """The study's trials of ``statuses`` (of one round) that have an accuracy, with their
+    searched values: by default the completed and pruned ones (a pruned trial by the best
+    accuracy it reached before it was stopped), those that show what their values are worth."""
     query = (
-        select(
-            Trial.id,
-            Round.number,
-            Trial.number,
-            Trial.val_accuracy,
-            func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy),
-        )
+        select(Trial.id, Round.number, Trial.number, Trial.status, Trial.val_accuracy,
+               func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy))
         .join(Round)
         .where(
             Round.study_id == study.id,
@@ -151,21 +127,12 @@ def searched_trials(
             Trial.val_accuracy.is_not(None),
         )
         .order_by(Round.number, Trial.number)
-    )
+    )  # fmt: skip
     if round_number is not None:
         query = query.where(Round.number == round_number)
     rows = session.execute(query).all()
     values = trial_values(session, [row[0] for row in rows])
     return [
-        SearchedTrial(round_no, number, values[trial_id], accuracy, best)
-        for trial_id, round_no, number, accuracy, best in rows
-        if accuracy is not None and best is not None  # the query asks for it: for mypy
+        FrozenTrial(trial_id, round_no, number, TrialStatus(status), values[trial_id], val, best)
+        for trial_id, round_no, number, status, val, best in rows
     ]
-
-
-def searched_trial(trial: Trial, values: dict[str, Value]) -> SearchedTrial:
-    """A trial already read, as :func:`searched_trials` gives it (best: its final
-    accuracy when it has no best)."""
-    assert trial.val_accuracy is not None, "only trials with an accuracy are searched"
-    best = trial.best_val_accuracy if trial.best_val_accuracy is not None else trial.val_accuracy
-    return SearchedTrial(trial.round.number, trial.number, values, trial.val_accuracy, best)
