@@ -43,7 +43,7 @@ def test_start_narrow_report_end_to_end_with_two_workers(cli, db_path):
     assert "Best trials of demo" in result.stdout
     # every trial was claimed by a worker process, never by this one
     workers = stored(db_path, "SELECT DISTINCT worker FROM trials")
-    assert len(workers) == 2  # the workers start claiming together: both ran trials
+    assert len(workers) == 2  # each claims a trial before any trains: both ran trials
     assert all(not w.endswith(f":{os.getpid()}") for (w,) in workers)
     # every epoch of every trial reached the store
     assert stored(db_path, "SELECT count(*) FROM epoch_metrics") == [(18,)]
@@ -127,7 +127,8 @@ def test_results_do_not_depend_on_the_number_of_workers(cli, db_path, tmp_path):
     trials_by_worker = stored(
         tmp_path / "other.db", "SELECT worker, count(*) FROM trials GROUP BY worker"
     )
-    assert len(trials_by_worker) == 4  # two workers in each of the two rounds ...
+    # each worker claims a trial before any trains (6 and 8 trials, 2 workers) ...
+    assert len(trials_by_worker) == 4  # ... so both workers of each round ran trials
     assert all(count >= 1 for _, count in trials_by_worker)  # ... each ran trials
     one, two = every_stored_value(db_path), every_stored_value(tmp_path / "other.db")
     assert one == two
@@ -297,7 +298,7 @@ def test_a_pruned_round_stores_the_same_results_with_one_two_or_three_workers(
                      *PRUNED_SEARCH)  # fmt: skip
         assert result.exit_code == 0, result.output
         ran = stored(db, "SELECT count(DISTINCT worker) FROM trials")
-        assert ran == [(workers,)]  # every worker of the run ran trials
+        assert ran == [(workers,)]  # 12 trials: each worker claims one before any trains
         stored_values[workers] = every_stored_value(db)
     pruned = stored(tmp_path / "1.db", "SELECT count(*) FROM trials WHERE status = 'pruned'")
     assert pruned[0][0] >= 2  # the pruner did stop trials

@@ -3,7 +3,9 @@
 import sqlite3
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+import pytest
 
 from conftest import TINY_SEARCH
 from hpsearch import store
@@ -105,43 +107,80 @@ def stored_history(db_path):
         return trial, epochs.fetchall()
 
 
+class Clock:
+    """The store's clock, moved on by the test alone: what is stale depends on no timing."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 def test_epochs_longer_than_the_stale_limit_keep_the_trial_owned(
     factory, db_path, tiny_mnist, monkeypatch
 ):
-    monkeypatch.setattr(liveness, "STALE_AFTER", timedelta(seconds=0.5))
-    monkeypatch.setattr(liveness, "HEARTBEAT_EVERY", timedelta(seconds=0.05))
-    # each epoch takes three stale limits; only the heartbeat thread can keep it fresh
-    slow = fake_training(3, 0.5, before_epoch=lambda epoch: time.sleep(1.5))
-    monkeypatch.setattr(worker_module, "train_trial", slow)
+    """Each epoch lasts three stale limits of the store's clock, which moves a quarter of
+    a limit at a time and only after the heartbeat thread has beaten: the heartbeat alone
+    keeps the trial fresh, and at each step another process would find it running."""
+    clock = Clock()
+    for module in (liveness, queue):
+        monkeypatch.setattr(module, "utcnow", clock)
+    monkeypatch.setattr(liveness, "STALE_AFTER", timedelta(minutes=10))
+    monkeypatch.setattr(liveness, "HEARTBEAT_EVERY", timedelta(seconds=0.01))
+    seen = []
+
+    def one_epoch(epoch):
+        for _ in range(12):  # 12 quarters of a stale limit
+            clock.now += liveness.STALE_AFTER / 4
+            beats = worker.heartbeat.beats
+            deadline = time.monotonic() + 60  # a hung heartbeat fails; it does not hang
+            while worker.heartbeat.beats < beats + 2:  # the second began after the move
+                assert time.monotonic() < deadline, "the heartbeat thread stopped beating"
+                time.sleep(0.001)
+            with factory() as session:
+                running = queue.running_trials(session, round_id)
+                seen.append([liveness.is_stale(trial) for trial in running])
+            with pytest.raises(RoundBusy, match="is being run by elsewhere:1"):
+                steps.prepare_resume(factory, "long")
+
+    monkeypatch.setattr(worker_module, "train_trial", fake_training(3, 0.5, one_epoch))
     round_id = one_trial_round(factory)
     source = DataSource(data_dir=str(tiny_mnist), verify=False)
     # another host's name: the heartbeat decides, not this live pid
     worker = Worker(database_url(str(db_path)), round_id, source, name="elsewhere:1")
-    thread = threading.Thread(target=worker.run)
-    thread.start()
-    checks = 0
-    while thread.is_alive():
-        with factory() as session:
-            running = queue.running_trials(session, round_id)
-            assert not any(liveness.is_stale(trial) for trial in running)
-            checks += bool(running)
-        if running:
-            try:
-                steps.prepare_resume(factory, "long")
-            except RoundBusy as exc:
-                assert "is being run by elsewhere:1" in str(exc)
-            else:  # the trial ended between the two reads (the last asserts check it was
-                # not taken from its worker: it completed, nothing lost)
-                with factory() as session:
-                    assert not queue.running_trials(session, round_id)
-        time.sleep(0.1)
-    thread.join()
-    assert checks >= 20  # looked at the running trial throughout its 4.5 s
-    assert worker.stats.trials == 1 and worker.stats.lost == 0
-    assert worker.heartbeat.beats >= 30
+    stats = worker.run()
+
+    assert seen == [[False]] * 36  # running and fresh at every step of the 3 epochs
+    assert stats.trials == 1 and stats.lost == 0
     trial, epochs = stored_history(db_path)
     assert trial == (TrialStatus.COMPLETED, "elsewhere:1", 1, 3, 0.5)
     assert epochs == [(1, 0.5), (2, 0.5), (3, 0.5)]
+
+
+def test_every_worker_of_a_run_claims_a_trial_before_any_trains(factory, db_path, tiny_mnist):
+    """Three workers on a start line and three trials: each claims one before any of them
+    can finish one, so each runs exactly one, however the threads are scheduled."""
+    with factory.begin() as session:
+        study = store.create_study(session, "line", 0, SETTINGS)
+        space = make_space((1e-2, 1e-1), (1e-8, 1e-6))
+        round_id = store.create_round(session, study, space, 3).id
+    source = DataSource(data_dir=str(tiny_mnist), verify=False)
+    start_line = threading.Barrier(3)
+    workers = [
+        Worker(database_url(str(db_path)), round_id, source, start_line=start_line,
+               name=f"elsewhere:{n}")
+        for n in range(3)
+    ]  # fmt: skip
+    threads = [threading.Thread(target=worker.run) for worker in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [worker.stats.trials for worker in workers] == [1, 1, 1]
+    with sqlite3.connect(db_path) as connection:
+        owners = connection.execute("SELECT worker, status FROM trials ORDER BY worker").fetchall()
+    assert owners == [(f"elsewhere:{n}", TrialStatus.COMPLETED) for n in range(3)]
 
 
 def test_a_trial_taken_over_under_a_live_worker_keeps_one_history(

@@ -123,7 +123,7 @@ def run_round(
     context = start_method.context()
     results = context.SimpleQueue()
     stop = context.Event()
-    start_line = context.Barrier(workers)  # the workers' first claims wait for every one
+    start_line = context.Barrier(workers)  # each worker claims, then waits for every one
     place = (os.getcwd(), dict(os.environ))
     arguments = (db_url, round_id, source, stop, start_line, results, place)
     processes = [context.Process(target=_worker_main, args=arguments) for _ in range(workers)]

@@ -90,12 +90,13 @@ class Worker:
     ``stop`` (a ``multiprocessing.Event``) asks the worker to stop after the
     current epoch: the trial is marked ``interrupted`` with its finished epochs
     kept. The round's pruner (or ``pruner``, for tests) may stop a hopeless
-    trial after any epoch (``pruned``). With ``start_line``, the worker waits
-    there, data loaded, for the other workers of its run before its first claim,
-    so that they share the round from its first trial. A heartbeat thread
-    (:class:`~hpsearch.store.liveness.Heartbeat`) refreshes the owned trial's heartbeat
-    whatever the length of an epoch; when the trial turns out to be taken over,
-    the worker stops training it and writes nothing more to it.
+    trial after any epoch (``pruned``). With ``start_line``, the worker makes its
+    first claim, data loaded, and waits there for the other workers of its run to
+    make theirs before it trains: no worker can finish a trial before every one has
+    claimed, so with at least as many pending trials as workers each of them runs one.
+    A heartbeat thread (:class:`~hpsearch.store.liveness.Heartbeat`) refreshes the owned
+    trial's heartbeat whatever the length of an epoch; when the trial turns out to be
+    taken over, the worker stops training it and writes nothing more to it.
     """
 
     def __init__(
@@ -143,17 +144,17 @@ class Worker:
         ):
             self.epochs = queue.EpochWriter(self.connection)
             split = load_split(self.settings, self.study_seed, self.source)
-            if self.start_line is not None:
+            claim = None if self.stopping() else self.claim()
+            if self.start_line is not None:  # claimed (or found none) and committed
                 with contextlib.suppress(threading.BrokenBarrierError):
                     self.start_line.wait(START_WAIT_SECONDS)
-            while (
-                not self.stopping() and not self.abandoned and (claim := self.claim()) is not None
-            ):
+            while claim is not None:
                 self.heartbeat.own(partial(self.beat, claim))
                 try:
                     self.run_trial(split, claim)
                 finally:
                     self.heartbeat.release()
+                claim = None if self.stopping() or self.abandoned else self.claim()
         return self.stats
 
     def claim(self) -> Claim | None:
