@@ -123,7 +123,7 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def factory(db_path: Path):
     """A session factory on a new database upgraded to the newest revision."""
-    from hpsearch.store.engine import open_store
+    from hpsearch.store.schema import open_store
 
     return open_store(str(db_path), create=True)
 
@@ -225,7 +225,7 @@ def stored_study(tmp_path: Path) -> StoredStudy:
     from hpsearch.settings import StudySettings
     from hpsearch.space.narrowing import narrow
     from hpsearch.space.sampling import BOOK_SPACE
-    from hpsearch.store.engine import open_store
+    from hpsearch.store.schema import open_store
 
     db = tmp_path / "small.db"
     factory = open_store(str(db), create=True)
@@ -260,7 +260,7 @@ def searched_study(tmp_path: Path) -> StoredStudy:
     from hpsearch.space.narrowing import narrow
     from hpsearch.space.parameters import parse_spec
     from hpsearch.space.sampling import make_space
-    from hpsearch.store.engine import open_store
+    from hpsearch.store.schema import open_store
 
     db = tmp_path / "wide.db"
     factory = open_store(str(db), create=True)
@@ -301,8 +301,8 @@ def other_study(db: Path, *, train_accuracy: float = 0.1, train_loss: float = 1.
     from hpsearch.settings import StudySettings
     from hpsearch.space.parameters import parse_spec
     from hpsearch.space.sampling import BOOK_SPACE, SearchSpace
-    from hpsearch.store.engine import open_store
     from hpsearch.store.models import EpochMetric
+    from hpsearch.store.schema import open_store
 
     factory = open_store(str(db), create=True)
     space = SearchSpace(

@@ -17,7 +17,7 @@ from hpsearch.run import start_method
 from hpsearch.search import steps
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
-from hpsearch.store.engine import open_store
+from hpsearch.store.schema import open_store
 from hpsearch.store.status import TrialStatus
 
 SETTINGS = StudySettings(train_size=100, epochs=2, batch_size=20, hidden=(8,))

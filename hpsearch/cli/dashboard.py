@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from hpsearch.cli.app import Db, app, errors
-from hpsearch.store.engine import masked, open_store
+from hpsearch.store.engine import masked
+from hpsearch.store.schema import open_store
 
 LOCAL = "127.0.0.1"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from hpsearch.cli.app import Db, console, db_app
-from hpsearch.store.engine import database_url, make_engine, masked, upgrade
+from hpsearch.store.engine import database_url, make_engine, masked
+from hpsearch.store.schema import upgrade
 
 
 @db_app.command("upgrade")

@@ -12,7 +12,7 @@ from hpsearch.report.summaries import evaluation_rows
 from hpsearch.report.tables import evaluations_table
 from hpsearch.search.evaluation import evaluate_best
 from hpsearch.store import get_study
-from hpsearch.store.engine import open_store
+from hpsearch.store.schema import open_store
 
 
 @app.command()

@@ -16,7 +16,7 @@ from hpsearch.cli.app import Db, Name, app
 from hpsearch.errors import UsageError
 from hpsearch.report import export as exporting
 from hpsearch.report import json_export
-from hpsearch.store.engine import open_store
+from hpsearch.store.schema import open_store
 
 
 class ImageFormat(str, Enum):

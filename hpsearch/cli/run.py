@@ -35,8 +35,9 @@ from hpsearch.search.auto import (
 )
 from hpsearch.space.domains import format_value, label
 from hpsearch.space.sampling import trial_params
-from hpsearch.store.engine import database_url, open_store
+from hpsearch.store.engine import database_url
 from hpsearch.store.models import Round
+from hpsearch.store.schema import open_store
 
 
 def _options(run: Running, continue_with: str = "resume") -> steps.RunOptions:

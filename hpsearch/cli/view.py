@@ -13,7 +13,7 @@ from hpsearch.cli.app import AsJson, Db, Name, app, console, print_report, read_
 from hpsearch.cli.export import write_figures
 from hpsearch.report.summaries import study_summary
 from hpsearch.report.tables import studies_table
-from hpsearch.store.engine import open_store
+from hpsearch.store.schema import open_store
 
 
 @app.command()

@@ -2,8 +2,8 @@
 
     models     the tables, as SQLAlchemy 2.0 typed models
     status     a trial's status, one closed set of words
-    engine     the database URL, engines, sessions, and store errors translated
-    schema     the schema's revision: create, check, upgrade (Alembic)
+    engine     the database URL, engines, read-only sessions, and driver errors translated
+    schema     the schema's revision: create, check, upgrade (Alembic); open_store
     studies    studies and rounds: create, read, count
     trials     ranked trials, leaderboards, and the values they were sampled with
     epochs     curves, streamed rows for the exports, and what a pruner reads
