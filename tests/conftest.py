@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trainer.mnist import IMAGES_MAGIC, LABELS_MAGIC, MNIST_FILES
+from trainer.idx import IMAGES_MAGIC, LABELS_MAGIC
+from trainer.mnist import MNIST_FILES
 
 # From the project root the shared data is ../shared/data/mnist (see its README).
 REAL_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
