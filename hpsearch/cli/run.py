@@ -23,7 +23,7 @@ from hpsearch.cli.options import (
 from hpsearch.data.datasets import DataSource
 from hpsearch.errors import HpsearchError, StoreError
 from hpsearch.report.tables import live_progress, samples_table, space_table
-from hpsearch.run import start_method
+from hpsearch.run import forkserver
 from hpsearch.search import steps
 from hpsearch.search.auto import (
     MIN_IMPROVEMENT,
@@ -42,8 +42,8 @@ from hpsearch.store.schema import open_store
 
 def _options(run: Running, continue_with: str = "resume") -> steps.RunOptions:
     """How the round will run; also starts the server its workers are forked from
-    (:func:`hpsearch.run.start_method.prepare`), to load while the round is made ready."""
-    start_method.prepare()
+    (:func:`hpsearch.run.forkserver.prepare`), to load while the round is made ready."""
+    forkserver.prepare()
     return steps.RunOptions(
         db_url=database_url(run.db),
         workers=run.workers,

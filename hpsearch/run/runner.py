@@ -6,7 +6,7 @@ progress until they are done. The workers make their first claims together, once
 every one has loaded its data (a start line that a worker ending early opens).
 
 The workers are forked from a server that imported their modules once, or spawned
-(:mod:`hpsearch.run.start_method`). Either way a worker starts with nothing of this
+(:mod:`hpsearch.run.forkserver`). Either way a worker starts with nothing of this
 process but its arguments: it opens its own engine, and it takes this process's
 working directory and environment as they are when the round starts (the server's
 are those of the moment it started).
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hpsearch import store
 from hpsearch.data.datasets import DataSource
 from hpsearch.errors import Interrupted
-from hpsearch.run import start_method
+from hpsearch.run import forkserver
 from hpsearch.run.worker import Worker, WorkerStats
 from hpsearch.store import liveness, queue
 from hpsearch.store.engine import reader
@@ -120,7 +120,7 @@ def run_round(
     on_progress: Callable[[RoundProgress], None] | None = None,
 ) -> RunSummary:
     """Run the pending trials of a round with ``workers`` processes."""
-    context = start_method.context()
+    context = forkserver.context()
     results = context.SimpleQueue()
     stop = context.Event()
     start_line = context.Barrier(workers)  # the workers' first claims wait for every one
