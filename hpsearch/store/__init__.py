@@ -7,7 +7,7 @@
     studies    studies and rounds: create, read, count
     trials     ranked trials, leaderboards, and the values they were sampled with
     epochs     curves, streamed rows for the exports, and what a pruner reads
-    progress   how far a study has come, summed in SQL
+    progress   how far a study or a round has come, summed in SQL
     queue      the protocol workers claim, run, finish and give back trials by
     liveness   whether a trial's worker is alive: its name, heartbeat and staleness
 
