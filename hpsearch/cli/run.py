@@ -10,16 +10,18 @@ from typing import Annotated
 import typer
 
 from hpsearch import store
-from hpsearch.cli.app import Name, app, console, errors, print_report
+from hpsearch.cli.console import console, errors
 from hpsearch.cli.options import (
     DEFAULT_RUNNING,
     DEFAULT_STUDY,
     ONE_WORKER,
+    Name,
     NarrowPruner,
     NewStudy,
     Running,
     grouped,
 )
+from hpsearch.cli.view import print_report
 from hpsearch.data.datasets import DataSource
 from hpsearch.errors import HpsearchError, StoreError
 from hpsearch.report.tables import live_progress, samples_table, space_table
@@ -38,6 +40,8 @@ from hpsearch.space.sampling import trial_params
 from hpsearch.store.engine import database_url
 from hpsearch.store.models import Round
 from hpsearch.store.schema import open_store
+
+app = typer.Typer()
 
 
 def _options(run: Running, continue_with: str = "resume") -> steps.RunOptions:
