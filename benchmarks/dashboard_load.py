@@ -27,8 +27,8 @@ from hpsearch import store
 from hpsearch.dashboard import create_app
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
-from hpsearch.store.engine import open_store
 from hpsearch.store.models import EpochMetric, Trial
+from hpsearch.store.schema import open_store
 from hpsearch.store.status import TrialStatus
 
 NAME = "large"

@@ -27,7 +27,8 @@ from hpsearch.search import steps
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
 from hpsearch.store import round_top, trial_values
-from hpsearch.store.engine import database_url, open_store
+from hpsearch.store.engine import database_url
+from hpsearch.store.schema import open_store
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,9 @@ from hpsearch.search import steps
 from hpsearch.search.evaluation import best_of, retrain
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
-from hpsearch.store.engine import database_url, open_store
+from hpsearch.store.engine import database_url
 from hpsearch.store.models import EpochMetric, Trial
+from hpsearch.store.schema import open_store
 
 
 @dataclass(frozen=True)

@@ -39,8 +39,9 @@ from hpsearch.run.worker import Claim, Worker
 from hpsearch.search import steps
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
-from hpsearch.store.engine import open_store
-from trainer.mnist import IMAGES_MAGIC, LABELS_MAGIC, MNIST_FILES
+from hpsearch.store.schema import open_store
+from trainer.idx import IMAGES_MAGIC, LABELS_MAGIC
+from trainer.mnist import MNIST_FILES
 
 SETTINGS = StudySettings(train_size=40, val_fraction=0.2, batch_size=8, hidden=(10,))
 

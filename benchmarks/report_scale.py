@@ -37,8 +37,8 @@ from hpsearch.report.summaries import study_report
 from hpsearch.settings import StudySettings
 from hpsearch.space.parameters import parse_spec
 from hpsearch.space.sampling import make_space
-from hpsearch.store.engine import open_store
 from hpsearch.store.models import EpochMetric, Trial
+from hpsearch.store.schema import open_store
 from hpsearch.store.status import TrialStatus
 
 SPACE = ("optimizer=sgd,momentum,adagrad,adam", "batch_size=32,64,128",

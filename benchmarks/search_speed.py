@@ -19,7 +19,8 @@ from hpsearch.data.datasets import DataSource
 from hpsearch.search import steps
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
-from hpsearch.store.engine import database_url, open_store
+from hpsearch.store.engine import database_url
+from hpsearch.store.schema import open_store
 
 
 def run(workers: int, trials: int, epochs: int, source: DataSource) -> tuple[float, float]:

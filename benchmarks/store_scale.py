@@ -31,8 +31,8 @@ from sqlalchemy import insert, update
 from hpsearch import store
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
-from hpsearch.store.engine import open_store
 from hpsearch.store.models import EpochMetric, Trial
+from hpsearch.store.schema import open_store
 from hpsearch.store.status import TrialStatus
 
 

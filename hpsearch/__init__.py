@@ -34,18 +34,17 @@ if TYPE_CHECKING:  # the names, for type checkers (``X as X``: re-exported)
     from hpsearch.space.sampling import LogRange as LogRange
     from hpsearch.space.sampling import SearchSpace as SearchSpace
     from hpsearch.space.sampling import make_space as make_space
-    from hpsearch.store.engine import open_store as open_store
     from hpsearch.store.models import EpochMetric as EpochMetric
     from hpsearch.store.models import Evaluation as Evaluation
     from hpsearch.store.models import Round as Round
     from hpsearch.store.models import Study as Study
     from hpsearch.store.models import Trial as Trial
+    from hpsearch.store.schema import open_store as open_store
     from hpsearch.store.status import TrialStatus as TrialStatus
 
 #: Where each public name is defined.
 _HOMES = {
     "hpsearch.data.datasets": ("DataSource",),
-    "hpsearch.store.engine": ("open_store",),
     "hpsearch.errors": (
         "HpsearchError", "Interrupted", "RoundBusy", "SchemaAhead", "SchemaBehind",
         "StoreError", "StudyExists", "StudyNotFound", "UsageError",
@@ -56,6 +55,7 @@ _HOMES = {
     ),
     "hpsearch.settings": ("StudySettings",),
     "hpsearch.space.sampling": ("BOOK_SPACE", "LogRange", "SearchSpace", "make_space"),
+    "hpsearch.store.schema": ("open_store",),
     "hpsearch.store.status": ("TrialStatus",),
 }  # fmt: skip
 _HOME = {name: module for module, names in _HOMES.items() for name in names}

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trainer.mnist import IMAGES_MAGIC, LABELS_MAGIC, MNIST_FILES
+from trainer.idx import IMAGES_MAGIC, LABELS_MAGIC
+from trainer.mnist import MNIST_FILES
 
 # From the project root the shared data is ../shared/data/mnist (see its README).
 REAL_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
@@ -123,7 +124,7 @@ def db_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def factory(db_path: Path):
     """A session factory on a new database upgraded to the newest revision."""
-    from hpsearch.store.engine import open_store
+    from hpsearch.store.schema import open_store
 
     return open_store(str(db_path), create=True)
 
@@ -225,7 +226,7 @@ def stored_study(tmp_path: Path) -> StoredStudy:
     from hpsearch.settings import StudySettings
     from hpsearch.space.narrowing import narrow
     from hpsearch.space.sampling import BOOK_SPACE
-    from hpsearch.store.engine import open_store
+    from hpsearch.store.schema import open_store
 
     db = tmp_path / "small.db"
     factory = open_store(str(db), create=True)
@@ -260,7 +261,7 @@ def searched_study(tmp_path: Path) -> StoredStudy:
     from hpsearch.space.narrowing import narrow
     from hpsearch.space.parameters import parse_spec
     from hpsearch.space.sampling import make_space
-    from hpsearch.store.engine import open_store
+    from hpsearch.store.schema import open_store
 
     db = tmp_path / "wide.db"
     factory = open_store(str(db), create=True)
@@ -301,8 +302,8 @@ def other_study(db: Path, *, train_accuracy: float = 0.1, train_loss: float = 1.
     from hpsearch.settings import StudySettings
     from hpsearch.space.parameters import parse_spec
     from hpsearch.space.sampling import BOOK_SPACE, SearchSpace
-    from hpsearch.store.engine import open_store
     from hpsearch.store.models import EpochMetric
+    from hpsearch.store.schema import open_store
 
     factory = open_store(str(db), create=True)
     space = SearchSpace(

@@ -18,8 +18,8 @@ from hpsearch.search import steps
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
 from hpsearch.store import queue
-from hpsearch.store.engine import open_store
 from hpsearch.store.models import EpochMetric, Trial
+from hpsearch.store.schema import open_store
 from hpsearch.store.status import TrialStatus
 from queue_load import run_load, write_data
 from trainer import EpochMetrics

@@ -13,7 +13,7 @@ from hpsearch import store
 from hpsearch.dashboard import create_app
 from hpsearch.report.summaries import study_report
 from hpsearch.settings import StudySettings
-from hpsearch.store.engine import open_store
+from hpsearch.store.schema import open_store
 
 
 @pytest.fixture

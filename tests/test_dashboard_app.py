@@ -18,7 +18,8 @@ from hpsearch import store
 from hpsearch.dashboard import bind, create_app
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
-from hpsearch.store.engine import make_engine, open_store
+from hpsearch.store.engine import make_engine
+from hpsearch.store.schema import open_store
 from hpsearch.store.status import TrialStatus
 from postgres_server import server_programs, temporary_server
 

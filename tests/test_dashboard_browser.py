@@ -21,7 +21,7 @@ from hpsearch.dashboard import bind, create_app, server
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
 from hpsearch.store import queue
-from hpsearch.store.engine import open_store
+from hpsearch.store.schema import open_store
 from hpsearch.store.status import TrialStatus
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

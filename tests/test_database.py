@@ -12,14 +12,13 @@ from typer.testing import CliRunner
 from hpsearch.cli import app
 from hpsearch.errors import SchemaAhead, SchemaBehind, StoreError
 from hpsearch.store import engine as store_engine
-from hpsearch.store.engine import (
+from hpsearch.store import schema as store_schema
+from hpsearch.store.engine import database_url, make_engine, masked
+from hpsearch.store.schema import (
     alembic_config,
     check_schema,
     current_revision,
-    database_url,
     head_revision,
-    make_engine,
-    masked,
     open_store,
     upgrade,
 )
@@ -249,7 +248,7 @@ def test_a_database_of_the_previous_release_upgrades_with_every_value(tmp_path, 
 def test_the_head_revision_constant_is_alembics_head():
     """A store at HEAD_REVISION opens without Alembic: the constant must name the newest
     revision of hpsearch/migrations (update it with each new revision)."""
-    from hpsearch.store.engine import HEAD_REVISION
+    from hpsearch.store.schema import HEAD_REVISION
 
     assert head_revision() == HEAD_REVISION
 
@@ -258,7 +257,7 @@ def test_two_commands_creating_one_new_store_together_both_open_it(tmp_path):
     url = database_url(str(tmp_path / "new.db"))
     engines = [make_engine(url), make_engine(url)]
     both_read = threading.Barrier(2)
-    real_revision = store_engine.current_revision
+    real_revision = store_schema.current_revision
 
     def revision_then_wait(engine):
         revision = real_revision(engine)
@@ -273,7 +272,7 @@ def test_two_commands_creating_one_new_store_together_both_open_it(tmp_path):
         except Exception as exc:  # noqa: BLE001 - the test reports whatever a racer met
             errors.append(exc)
 
-    with mock.patch.object(store_engine, "current_revision", revision_then_wait):
+    with mock.patch.object(store_schema, "current_revision", revision_then_wait):
         racers = [threading.Thread(target=create, args=(engine,)) for engine in engines]
         for racer in racers:
             racer.start()
@@ -282,4 +281,4 @@ def test_two_commands_creating_one_new_store_together_both_open_it(tmp_path):
     assert errors == []
     with sqlite3.connect(tmp_path / "new.db") as connection:
         versions = connection.execute("SELECT version_num FROM alembic_version").fetchall()
-    assert versions == [(store_engine.HEAD_REVISION,)]
+    assert versions == [(store_schema.HEAD_REVISION,)]

@@ -11,7 +11,7 @@ from hpsearch.data.datasets import DataSource, read_dataset, study_split
 from hpsearch.run.training import TrialSpec, trial_trainer
 from hpsearch.search.evaluation import best_of, evaluate_best, retrain
 from hpsearch.settings import StudySettings
-from hpsearch.store.engine import open_store
+from hpsearch.store.schema import open_store
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from hpsearch.report import export, json_export
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
 from hpsearch.store import study_epochs, study_trials
-from hpsearch.store.engine import open_store
+from hpsearch.store.schema import open_store
 from support import domain
 
 runner = CliRunner()

@@ -9,9 +9,9 @@ import pytest
 
 from conftest import MirrorServer, copy_mnist, rewrite_content
 from trainer.errors import DataError
+from trainer.idx import LABELS_MAGIC
 from trainer.mnist import (
     FASHION_MNIST_MD5,
-    LABELS_MAGIC,
     MNIST_FILES,
     MNIST_MD5,
     find_mnist,

@@ -8,7 +8,7 @@ from hpsearch.plots.parameters import importance_figure, parameters_figure, slic
 from hpsearch.settings import StudySettings
 from hpsearch.space.parameters import parse_spec
 from hpsearch.space.sampling import make_space
-from hpsearch.store.engine import open_store
+from hpsearch.store.schema import open_store
 from hpsearch.store.status import RANKED, TrialStatus
 
 SPACE = ("optimizer=sgd,momentum,adam", "dropout=0:0.5", "hidden_layers=1:4")

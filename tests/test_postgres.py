@@ -63,8 +63,9 @@ def test_a_search_on_postgresql_with_a_joining_worker(postgres_url, tiny_mnist):
     from alembic import command
     from sqlalchemy.orm import sessionmaker
 
-    from hpsearch.store.engine import alembic_config, make_engine
+    from hpsearch.store.engine import make_engine
     from hpsearch.store.liveness import worker_name
+    from hpsearch.store.schema import alembic_config
 
     slow = [a if a != "2x20" else "2x100" for a in TINY_SEARCH]
     slow = [a if a != "3" else "15" for a in slow]
@@ -121,7 +122,8 @@ def test_a_worker_that_lost_its_trial_writes_nothing_more_on_postgresql(postgres
     from hpsearch.settings import StudySettings
     from hpsearch.space.sampling import BOOK_SPACE
     from hpsearch.store import queue
-    from hpsearch.store.engine import make_engine, upgrade
+    from hpsearch.store.engine import make_engine
+    from hpsearch.store.schema import upgrade
     from hpsearch.store.status import TrialStatus
 
     engine = make_engine(create_database(postgres_url, "ownership"))

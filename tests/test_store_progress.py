@@ -1,4 +1,5 @@
-"""A study's progress summed in SQL: epochs stored and left, running trials, the ETA."""
+"""A study's and a round's progress read in SQL: epochs stored and left, running trials,
+the ETA, a round's trials done and its best."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from hpsearch import store
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
 from hpsearch.store import progress, queue
-from hpsearch.store.progress import Progress
+from hpsearch.store.progress import Progress, RoundProgress
 from hpsearch.store.status import TrialStatus
 
 
@@ -58,3 +59,25 @@ def test_study_trial_is_only_a_trial_of_that_study(factory, half_run):
         assert progress.study_trial(session, q, half_run) is None
         assert [t.id for t in progress.running_trials(session, p)] == [half_run]
         assert progress.running_trials(session, q) == []
+
+
+def test_round_progress_counts_the_stored_epochs_of_running_trials(factory, round0):
+    with factory.begin() as session:
+        running = queue.claim_trial(session, round0, "host:1")
+        for epoch in (1, 2, 3):
+            queue.record_epoch(session, running.id, epoch_metrics(epoch), attempt=1)
+        done = queue.claim_trial(session, round0, "host:1")
+        queue.finish_trial(
+            session, done.id, queue.Outcome(TrialStatus.COMPLETED, 3, final=epoch_metrics(3, 0.8))
+        )
+    with factory() as session:
+        snapshot = progress.round_progress(session, round0)
+    assert snapshot.running == [(running.number, 3)]
+    assert snapshot.done == 1 and snapshot.total == 6
+    assert snapshot.best_val_accuracy == 0.8
+
+
+def test_a_round_is_done_with_every_trial_that_no_longer_waits():
+    counts = {"pending": 2, "running": 1, "completed": 3, "interrupted": 1, "failed": 1}
+    snapshot = RoundProgress(0, 8, counts, 0.9, [])
+    assert snapshot.done == 5

@@ -13,11 +13,11 @@ import pytest
 import hpsearch
 from hpsearch import launch, store
 from hpsearch.data.datasets import DataSource
-from hpsearch.run import start_method
+from hpsearch.run import forkserver
 from hpsearch.search import steps
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
-from hpsearch.store.engine import open_store
+from hpsearch.store.schema import open_store
 from hpsearch.store.status import TrialStatus
 
 SETTINGS = StudySettings(train_size=100, epochs=2, batch_size=20, hidden=(8,))
@@ -32,8 +32,8 @@ def test_workers_take_the_folder_and_environment_of_the_run_not_of_their_server(
     only through the variable. Each worker reads the data and opens the store before
     the start line, so two workers ending without an error both found them."""
     monkeypatch.delenv("HPSEARCH_DATA_DIR", raising=False)
-    start_method.prepare()
-    assert isinstance(start_method.context(), ForkServerContext)
+    forkserver.prepare()
+    assert isinstance(forkserver.context(), ForkServerContext)
     data = shutil.copytree(tiny_mnist, tmp_path / "data-set-after-the-server")
     monkeypatch.setenv("HPSEARCH_DATA_DIR", str(data))
     (tmp_path / "run").mkdir()
@@ -77,7 +77,7 @@ def test_the_program_starts_the_server_first_for_commands_that_run_trials(
 ):
     calls: list[str] = []
     monkeypatch.setattr(sys, "argv", ["hpsearch", *args])
-    monkeypatch.setattr(start_method, "prepare", lambda: calls.append("server"))
+    monkeypatch.setattr(forkserver, "prepare", lambda: calls.append("server"))
     monkeypatch.setattr("hpsearch.cli.main", lambda: calls.append("command line"))
 
     launch.main()

@@ -8,18 +8,14 @@ The files are looked for in the given folder as ``NAME`` or ``NAME.gz``; with
 reporting each download to an optional ``progress(description, done, total)``
 callback. Where the folder is, and how progress looks, is the caller's choice.
 
-Every file is checked against its IDX header and, unless ``checksums=None``, against
-the MD5 of its uncompressed content.
+Every file is read by :mod:`trainer.idx`, which checks its header and length, and,
+unless ``checksums=None``, checked against the MD5 of its uncompressed content.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import math
 import os
 import tempfile
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +24,15 @@ import numpy as np
 from numpy.typing import DTypeLike
 
 from trainer.errors import DataError, DownloadError
+from trainer.idx import (
+    IMAGES_MAGIC,
+    LABELS_MAGIC,
+    gunzip,
+    parse_idx,
+    read_content,
+    read_head,
+    verify_checksum,
+)
 
 MNIST_FILES: dict[str, str] = {
     "train_images": "train-images-idx3-ubyte",
@@ -77,8 +82,6 @@ FASHION_MNIST = IdxDataset(
 )
 DATASETS: dict[str, IdxDataset] = {dataset.name: dataset for dataset in (MNIST, FASHION_MNIST)}
 
-IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dimensions (N, rows, cols)
-LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dimension (N,)
 NUM_CLASSES = 10
 DOWNLOAD_TIMEOUT = 30.0  # seconds without an answer before a mirror is given up
 _CHUNK_SIZE = 1 << 16
@@ -137,10 +140,10 @@ def load_mnist(
     arrays = {}
     for key, name in MNIST_FILES.items():
         path = _locate(folder, name)
-        content = _read_content(path)
-        arrays[key] = _parse_idx(content, path, IMAGES_MAGIC if "images" in key else LABELS_MAGIC)
+        content = read_content(path)
+        arrays[key] = parse_idx(content, path, IMAGES_MAGIC if "images" in key else LABELS_MAGIC)
         if checksums is not None:
-            _verify_checksum(content, path, checksums[name])
+            verify_checksum(content, path, checksums[name])
 
     for part in ("train", "test"):
         images, labels = arrays[f"{part}_images"], arrays[f"{part}_labels"]
@@ -174,49 +177,14 @@ def load_training_head(folder: str | os.PathLike[str], count: int | None = None)
     what a search needs of files it has verified before. Headers and lengths are
     checked, checksums are not."""
     folder = Path(folder).expanduser()
-    images, available = _read_head(
-        _locate(folder, MNIST_FILES["train_images"]), IMAGES_MAGIC, count
-    )
-    labels, labelled = _read_head(_locate(folder, MNIST_FILES["train_labels"]), LABELS_MAGIC, count)
+    images, available = read_head(_locate(folder, MNIST_FILES["train_images"]), IMAGES_MAGIC, count)
+    labels, labelled = read_head(_locate(folder, MNIST_FILES["train_labels"]), LABELS_MAGIC, count)
     if labelled != available:
         raise DataError(f"MNIST train set has {available} images but {labelled} labels")
     if labels.max(initial=0) >= NUM_CLASSES:
         raise DataError(f"MNIST train labels hold a class >= {NUM_CLASSES}")
     n, rows, cols = images.shape
     return TrainingHead(images.reshape(n, rows * cols), labels.astype(np.int64), available)
-
-
-def _read_head(path: Path, magic: int, count: int | None) -> tuple[np.ndarray, int]:
-    """The first ``count`` items (all when None or when it holds fewer) of an IDX file as a
-    uint8 array, and how many items the file holds; no more of the file is read."""
-    ndim = magic & 0xFF
-    header_size = 4 + 4 * ndim
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as stream:
-            header = stream.read(header_size)
-            if len(header) < header_size:
-                raise DataError(f"{path} is truncated: its header is {len(header)} bytes")
-            found_magic = int.from_bytes(header[:4], "big")
-            if found_magic != magic:
-                raise DataError(
-                    f"{path} has magic number 0x{found_magic:08x}, expected 0x{magic:08x}"
-                )
-            shape = [int.from_bytes(header[at : at + 4], "big") for at in range(4, header_size, 4)]
-            available, item_size = shape[0], math.prod(shape[1:])
-            count = available if count is None else min(count, available)
-            body = stream.read(count * item_size)
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise DataError(f"{path} is not a valid gzip file: {exc}") from exc
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc}") from exc
-    if len(body) < count * item_size:
-        raise DataError(f"{path} is truncated: it ends within its first {count} items")
-    expected = header_size + available * item_size
-    if path.suffix != ".gz" and (size := path.stat().st_size) != expected:
-        problem = "truncated" if size < expected else "malformed"
-        raise DataError(f"{path} is {problem}: expected {expected} bytes, got {size}")
-    return np.frombuffer(body, np.uint8).reshape(count, *shape[1:]), available
 
 
 def _locate(folder: Path, name: str) -> Path:
@@ -227,50 +195,6 @@ def _locate(folder: Path, name: str) -> Path:
 
 def missing_files(folder: Path) -> list[str]:
     return [name for name in MNIST_FILES.values() if not _locate(folder, name).is_file()]
-
-
-def _read_content(path: Path) -> bytes:
-    """The uncompressed bytes of an IDX file, gunzipped when its name ends in .gz."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc}") from exc
-    return _gunzip(data, path) if path.suffix == ".gz" else data
-
-
-def _gunzip(data: bytes, source: str | Path) -> bytes:
-    try:
-        return gzip.decompress(data)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{source} is not a valid gzip file: {exc}") from exc
-
-
-def _parse_idx(content: bytes, path: Path, magic: int) -> np.ndarray:
-    """The uint8 array of an IDX file, after checking its magic number and length."""
-    ndim = magic & 0xFF
-    header_size = 4 + 4 * ndim
-    if len(content) < header_size:
-        raise DataError(
-            f"{path} is truncated: expected at least {header_size} bytes, got {len(content)}"
-        )
-    found_magic = int.from_bytes(content[:4], "big")
-    if found_magic != magic:
-        raise DataError(f"{path} has magic number 0x{found_magic:08x}, expected 0x{magic:08x}")
-    shape = tuple(int(d) for d in np.frombuffer(content, ">u4", count=ndim, offset=4))
-    expected = header_size + int(np.prod(shape))
-    if len(content) != expected:
-        problem = "truncated" if len(content) < expected else "malformed"
-        raise DataError(f"{path} is {problem}: expected {expected} bytes, got {len(content)}")
-    return np.frombuffer(content, np.uint8, offset=header_size).reshape(shape)  # read-only
-
-
-def _verify_checksum(content: bytes, source: str | Path, expected_md5: str) -> None:
-    actual_md5 = hashlib.md5(content, usedforsecurity=False).hexdigest()
-    if actual_md5 != expected_md5:
-        raise DataError(
-            f"{source} fails its checksum: MD5 of its content is {actual_md5}, "
-            f"expected {expected_md5}"
-        )
 
 
 def _prepare_images(
@@ -297,9 +221,9 @@ def _download(
         url = f"{mirror}{name}.gz"
         try:
             compressed = _fetch(url, f"{name}.gz", progress)
-            content = _gunzip(compressed, url)
+            content = gunzip(compressed, url)
             if expected_md5 is not None:
-                _verify_checksum(content, url, expected_md5)
+                verify_checksum(content, url, expected_md5)
         except (OSError, HTTPException, ValueError) as exc:  # URLError, timeouts, bad URLs
             reason = f"{url}: {exc}"
         except DataError as exc:  # its message names the URL already

@@ -1,32 +1,26 @@
-"""The Typer application, its shared options, and the one place errors are translated.
+"""The Typer application: every command module's commands, and the one place errors are
+translated.
 
-The library raises; here every ``HpsearchError`` (and the trainer's
-``TrainerError``) becomes one line on stderr and a non-zero exit code.
+Each module of :mod:`hpsearch.cli` defines its commands on a ``typer.Typer()`` of its own;
+the application merges them (``db``'s under its name) and lists them in the book's order.
+The library raises; here every ``HpsearchError`` (and the trainer's ``TrainerError``)
+becomes one line on stderr and a non-zero exit code.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.console import Console
 from sqlalchemy.exc import SQLAlchemyError
 
-from hpsearch import store
+from hpsearch.cli import dashboard, db, evaluate, export, plot, run, view
+from hpsearch.cli.console import errors
 from hpsearch.errors import HpsearchError, Interrupted
-from hpsearch.report.summaries import study_report
-from hpsearch.report.tables import (
-    crowding_note,
-    evaluations_table,
-    importance_table,
-    leaderboard_table,
-    rounds_table,
-)
-from hpsearch.store.engine import dispose_engines, reader
+from hpsearch.store.engine import dispose_engines
 from trainer import TrainerError
 
 if TYPE_CHECKING:
@@ -38,10 +32,6 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2  # an option or argument the parser rejects
 EXIT_INTERRUPTED = 130
 _PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
-
-# Tables are wide: when output is not a terminal (a pipe, a file), do not fold them at 80.
-console = Console(width=None if sys.stdout.isatty() else 140)
-errors = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> typer.Exit:
@@ -114,53 +104,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     help="Hyperparameter search for the NumPy network of Deep Learning from Scratch, ch. 6.",
 )
-db_app = typer.Typer(no_args_is_help=True, help="Manage the database schema.")
-app.add_typer(db_app, name="db")
-
-Name = Annotated[str, typer.Argument(help="The study's name.")]
-Db = Annotated[
-    str | None,
-    typer.Option("--db", help="Database URL or SQLite file [default: $HPSEARCH_DB or hpsearch.db]"),
-]
-DataDir = Annotated[
-    str | None,
-    typer.Option(
-        "--data-dir", help="Folder of the four MNIST files [default: $HPSEARCH_DATA_DIR, cache]"
-    ),
-]
-Verify = Annotated[
-    bool,
-    typer.Option(
-        "--verify/--no-verify", help="Check the MNIST files' MD5 (off for other IDX data)."
-    ),
-]
-Workers = Annotated[
-    int,
-    typer.Option("--workers", "-w", min=1, help="Worker processes [default: CPU count]."),
-]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No live progress display.")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-DEFAULT_WORKERS = os.cpu_count() or 1
-
-
-def read_report(factory, name: str, **options: Any) -> dict[str, Any]:
-    """Study NAME's report (see :func:`hpsearch.report.summaries.study_report` for the options)."""
-    with reader(factory)() as session:
-        return study_report(session, store.get_study(session, name), **options)
-
-
-def print_report(
-    factory, name: str, *, top: int = 10, round_number: int | None = None, importance: bool = False
-) -> dict[str, Any]:
-    """Print study NAME's report for people; returns what it printed."""
-    report = read_report(factory, name, top=top, round_number=round_number, importance=importance)
-    console.print(leaderboard_table(report))
-    console.print(rounds_table(report))
-    if note := crowding_note(report["crowded"]):
-        console.print(note, style="yellow", markup=False, soft_wrap=True)
-    if report["evaluations"]:
-        console.print(evaluations_table(report["evaluations"]))
-    if importance:
-        console.print(importance_table(report["importance"]))
-    return report
+for commands in (run.app, view.app, plot.app, export.app, evaluate.app, dashboard.app):
+    app.add_typer(commands)
+app.add_typer(db.app, name="db")

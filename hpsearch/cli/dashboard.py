@@ -7,10 +7,14 @@ from typing import Annotated
 
 import typer
 
-from hpsearch.cli.app import Db, app, errors
-from hpsearch.store.engine import masked, open_store
+from hpsearch.cli.console import errors
+from hpsearch.cli.options import Db
+from hpsearch.store.engine import masked
+from hpsearch.store.schema import open_store
 
 LOCAL = "127.0.0.1"
+
+app = typer.Typer()
 
 
 def _loopback(host: str) -> bool:

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from hpsearch.cli.app import Db, console, db_app
-from hpsearch.store.engine import database_url, make_engine, masked, upgrade
+import typer
+
+from hpsearch.cli.console import console
+from hpsearch.cli.options import Db
+from hpsearch.store.engine import database_url, make_engine, masked
+from hpsearch.store.schema import upgrade
+
+app = typer.Typer(no_args_is_help=True, help="Manage the database schema.")
 
 
-@db_app.command("upgrade")
+@app.command("upgrade")
 def db_upgrade(db: Db = None) -> None:
     """Create the database, or upgrade it to this hpsearch's schema."""
     engine = make_engine(database_url(db))

@@ -6,13 +6,16 @@ from typing import Annotated
 
 import typer
 
-from hpsearch.cli.app import DataDir, Db, Name, Verify, app, console
+from hpsearch.cli.console import console
+from hpsearch.cli.options import DataDir, Db, Name, Verify
 from hpsearch.data.datasets import DataSource
 from hpsearch.report.summaries import evaluation_rows
 from hpsearch.report.tables import evaluations_table
 from hpsearch.search.evaluation import evaluate_best
 from hpsearch.store import get_study
-from hpsearch.store.engine import open_store
+from hpsearch.store.schema import open_store
+
+app = typer.Typer()
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""Groups of options shared by commands, each defined once as a dataclass.
+"""The arguments and options shared by commands: single ones, and groups of options
+each defined once as a dataclass.
 
 :class:`NewStudy` holds the options of a new study (``start``, ``auto``);
 :class:`Running` those of every command that runs trials. :func:`grouped` gives a
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -18,12 +20,37 @@ from typing import Annotated, Any
 
 import typer
 
-from hpsearch.cli.app import DEFAULT_WORKERS, DataDir, Db, Quiet, Verify, Workers
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
 from hpsearch.space.domains import Domain
 from hpsearch.space.parameters import parse_spec, read_space_file
 from hpsearch.space.sampling import SearchSpace, make_space
+
+Name = Annotated[str, typer.Argument(help="The study's name.")]
+Db = Annotated[
+    str | None,
+    typer.Option("--db", help="Database URL or SQLite file [default: $HPSEARCH_DB or hpsearch.db]"),
+]
+DataDir = Annotated[
+    str | None,
+    typer.Option(
+        "--data-dir", help="Folder of the four MNIST files [default: $HPSEARCH_DATA_DIR, cache]"
+    ),
+]
+Verify = Annotated[
+    bool,
+    typer.Option(
+        "--verify/--no-verify", help="Check the MNIST files' MD5 (off for other IDX data)."
+    ),
+]
+Workers = Annotated[
+    int,
+    typer.Option("--workers", "-w", min=1, help="Worker processes [default: CPU count]."),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No live progress display.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+DEFAULT_WORKERS = os.cpu_count() or 1
 
 DatasetName = Annotated[
     str, typer.Option("--dataset", help="mnist or fashion-mnist (same format, harder).")

@@ -10,20 +10,22 @@ from typing import Annotated
 import typer
 
 from hpsearch import store
-from hpsearch.cli.app import Name, app, console, errors, print_report
+from hpsearch.cli.console import console, errors
 from hpsearch.cli.options import (
     DEFAULT_RUNNING,
     DEFAULT_STUDY,
     ONE_WORKER,
+    Name,
     NarrowPruner,
     NewStudy,
     Running,
     grouped,
 )
+from hpsearch.cli.view import print_report
 from hpsearch.data.datasets import DataSource
 from hpsearch.errors import HpsearchError, StoreError
 from hpsearch.report.tables import live_progress, samples_table, space_table
-from hpsearch.run import start_method
+from hpsearch.run import forkserver
 from hpsearch.search import steps
 from hpsearch.search.auto import (
     MIN_IMPROVEMENT,
@@ -35,14 +37,17 @@ from hpsearch.search.auto import (
 )
 from hpsearch.space.domains import format_value, label
 from hpsearch.space.sampling import trial_params
-from hpsearch.store.engine import database_url, open_store
+from hpsearch.store.engine import database_url
 from hpsearch.store.models import Round
+from hpsearch.store.schema import open_store
+
+app = typer.Typer()
 
 
 def _options(run: Running, continue_with: str = "resume") -> steps.RunOptions:
     """How the round will run; also starts the server its workers are forked from
-    (:func:`hpsearch.run.start_method.prepare`), to load while the round is made ready."""
-    start_method.prepare()
+    (:func:`hpsearch.run.forkserver.prepare`), to load while the round is made ready."""
+    forkserver.prepare()
     return steps.RunOptions(
         db_url=database_url(run.db),
         workers=run.workers,

@@ -1,19 +1,52 @@
-"""The commands that read the store: report, studies."""
+"""The commands that read the store: report, studies; the report printed after a run too."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from hpsearch import store
-from hpsearch.cli.app import AsJson, Db, Name, app, console, print_report, read_report
-from hpsearch.cli.export import write_figures
-from hpsearch.report.summaries import study_summary
-from hpsearch.report.tables import studies_table
-from hpsearch.store.engine import open_store
+from hpsearch.cli.console import console
+from hpsearch.cli.options import AsJson, Db, Name
+from hpsearch.cli.plot import write_figures
+from hpsearch.report.summaries import study_report, study_summary
+from hpsearch.report.tables import (
+    crowding_note,
+    evaluations_table,
+    importance_table,
+    leaderboard_table,
+    rounds_table,
+    studies_table,
+)
+from hpsearch.store.engine import reader
+from hpsearch.store.schema import open_store
+
+app = typer.Typer()
+
+
+def read_report(factory, name: str, **options: Any) -> dict[str, Any]:
+    """Study NAME's report (see :func:`hpsearch.report.summaries.study_report` for the options)."""
+    with reader(factory)() as session:
+        return study_report(session, store.get_study(session, name), **options)
+
+
+def print_report(
+    factory, name: str, *, top: int = 10, round_number: int | None = None, importance: bool = False
+) -> dict[str, Any]:
+    """Print study NAME's report for people; returns what it printed."""
+    report = read_report(factory, name, top=top, round_number=round_number, importance=importance)
+    console.print(leaderboard_table(report))
+    console.print(rounds_table(report))
+    if note := crowding_note(report["crowded"]):
+        console.print(note, style="yellow", markup=False, soft_wrap=True)
+    if report["evaluations"]:
+        console.print(evaluations_table(report["evaluations"]))
+    if importance:
+        console.print(importance_table(report["importance"]))
+    return report
 
 
 @app.command()

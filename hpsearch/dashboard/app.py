@@ -11,8 +11,6 @@ from __future__ import annotations
 import errno
 import logging
 import socket
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from flask import Flask, current_app, render_template
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,16 +18,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from hpsearch.dashboard.routes import FACTORY, pages
 from hpsearch.errors import HpsearchError, StudyNotFound, UsageError
 from hpsearch.store.engine import masked, reader
-
-FACTORY = "HPSEARCH_FACTORY"
 
 
 def create_app(factory: sessionmaker[Session]) -> Flask:
     """The dashboard over the store ``factory`` opens (only ever read)."""
-    from hpsearch.dashboard.routes import pages
-
     app = Flask(__name__)
     app.config[FACTORY] = reader(factory)
     app.config["DATABASE"] = masked(factory.kw["bind"].url)
@@ -39,13 +34,6 @@ def create_app(factory: sessionmaker[Session]) -> Flask:
     app.register_error_handler(HpsearchError, _store_error)
     app.register_error_handler(SQLAlchemyError, _database_error)
     return app
-
-
-@contextmanager
-def reading() -> Iterator[Session]:
-    """A session of the request's store; it is rolled back, never committed."""
-    with current_app.config[FACTORY]() as session:
-        yield session
 
 
 def _not_found(exc: Exception) -> tuple[str, int]:

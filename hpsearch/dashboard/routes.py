@@ -8,11 +8,14 @@
     /study/NAME/trial/ID                a trial and its epochs (/api/..., .csv, curve.svg)
     /compare?study=A&study=B            several studies side by side (.csv, history.svg)
 
-Every route is a GET and reads through :func:`hpsearch.dashboard.app.reading`.
+Every route is a GET and reads through :func:`reading`, in a session of the read-only
+factory the application keeps under :data:`FACTORY`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
@@ -20,7 +23,6 @@ from sqlalchemy.orm import Session
 
 from hpsearch import store
 from hpsearch.dashboard import charts
-from hpsearch.dashboard.app import reading
 from hpsearch.dashboard.pages import (
     DEFAULT_ROWS,
     EPOCH_COLUMNS,
@@ -36,8 +38,18 @@ from hpsearch.store.models import Study, Trial
 
 pages = Blueprint("pages", __name__)
 
+#: The application's config key of the read-only session factory the routes read with.
+FACTORY = "HPSEARCH_FACTORY"
+
 #: Panels of the curves grid unless asked for more or fewer (the book shows 20).
 DEFAULT_TOP = 10
+
+
+@contextmanager
+def reading() -> Iterator[Session]:
+    """A session of the request's store; it is rolled back, never committed."""
+    with current_app.config[FACTORY]() as session:
+        yield session
 
 
 def _count(name: str, default: int, most: int = 10_000) -> int:

@@ -17,9 +17,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from hpsearch.run.runner import RoundProgress
 from hpsearch.space.domains import Value, format_value, label
 from hpsearch.space.sampling import SearchSpace, TrialParams
+from hpsearch.store.progress import RoundProgress
 from hpsearch.store.status import TrialStatus
 
 COMPLETED = TrialStatus.COMPLETED.value  # the word, as a column and a key

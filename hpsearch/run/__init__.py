@@ -1,6 +1,6 @@
 """Running trials: worker processes, one trial's training, and pruning.
 
-    start_method  how worker processes start: forked from a server that imported them once
+    forkserver the server workers are forked from, having imported their modules once
     runner     a round's N workers, the progress poll, and Ctrl-C
     worker     one process that claims trials from the queue and trains them
     training   one trial's training, the study's network with a trial's values

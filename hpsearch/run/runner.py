@@ -6,7 +6,7 @@ progress until they are done. The workers make their first claims together, once
 every one has loaded its data (a start line that a worker ending early opens).
 
 The workers are forked from a server that imported their modules once, or spawned
-(:mod:`hpsearch.run.start_method`). Either way a worker starts with nothing of this
+(:mod:`hpsearch.run.forkserver`). Either way a worker starts with nothing of this
 process but its arguments: it opens its own engine, and it takes this process's
 working directory and environment as they are when the round starts (the server's
 are those of the moment it started).
@@ -29,34 +29,16 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpsearch import store
 from hpsearch.data.datasets import DataSource
 from hpsearch.errors import Interrupted
-from hpsearch.run import start_method
+from hpsearch.run import forkserver
 from hpsearch.run.worker import Worker, WorkerStats
 from hpsearch.store import liveness, queue
 from hpsearch.store.engine import reader
-from hpsearch.store.models import Round
-from hpsearch.store.status import TrialStatus
+from hpsearch.store.progress import RoundProgress, round_progress
 
 POLL_SECONDS = 0.5
 JOIN_SECONDS = 15.0
-
-
-@dataclass(frozen=True)
-class RoundProgress:
-    """A snapshot of a round, read from the store."""
-
-    round_number: int
-    total: int
-    counts: dict[str, int]
-    best_val_accuracy: float | None
-    running: list[tuple[int, int]]  # (trial number, epochs run)
-
-    @property
-    def done(self) -> int:
-        waiting = (TrialStatus.PENDING, TrialStatus.RUNNING)
-        return self.total - sum(self.counts.get(status, 0) for status in waiting)
 
 
 @dataclass
@@ -65,19 +47,6 @@ class RunSummary:
     seconds: float = 0.0
     failed_workers: int = 0
     stale_trials: int = 0
-
-
-def read_progress(session: Session, round_id: int) -> RoundProgress:
-    round_ = session.get_one(Round, round_id)
-    counts = dict(store.status_counts(session, round_id))
-    best = store.round_best(session, round_id)
-    return RoundProgress(
-        round_.number,
-        round_.n_trials,
-        counts,
-        best.val_accuracy if best else None,
-        queue.running_epochs(session, round_id),
-    )
 
 
 def _worker_main(
@@ -120,7 +89,7 @@ def run_round(
     on_progress: Callable[[RoundProgress], None] | None = None,
 ) -> RunSummary:
     """Run the pending trials of a round with ``workers`` processes."""
-    context = start_method.context()
+    context = forkserver.context()
     results = context.SimpleQueue()
     stop = context.Event()
     start_line = context.Barrier(workers)  # each worker claims, then waits for every one
@@ -145,7 +114,7 @@ def run_round(
                 start_line.abort()  # one ended (or died) early: the others do not wait for it
             if on_progress is not None:
                 with reading() as session:
-                    on_progress(read_progress(session, round_id))
+                    on_progress(round_progress(session, round_id))
             _wait(processes, POLL_SECONDS)
     except KeyboardInterrupt:
         stop.set()
@@ -161,7 +130,7 @@ def run_round(
     summary.failed_workers = sum(process.exitcode != 0 for process in processes)
     with reading() as session:
         if on_progress is not None:
-            on_progress(read_progress(session, round_id))
+            on_progress(round_progress(session, round_id))
         running = queue.running_trials(session, round_id)
         summary.stale_trials = sum(liveness.is_stale(trial) for trial in running)
     return summary

@@ -21,13 +21,14 @@ from hpsearch import store
 from hpsearch.data.datasets import DataSource, check_split
 from hpsearch.errors import Interrupted, RoundBusy, StudyExists, UsageError
 from hpsearch.run.pruning import make_pruner
-from hpsearch.run.runner import RoundProgress, RunSummary, run_round
+from hpsearch.run.runner import RunSummary, run_round
 from hpsearch.settings import StudySettings
 from hpsearch.space.domains import Choice, IntRange
 from hpsearch.space.narrowing import Narrowing, narrow
 from hpsearch.space.sampling import SearchSpace
 from hpsearch.store import liveness, queue
 from hpsearch.store.models import Round, Study, Trial
+from hpsearch.store.progress import RoundProgress
 from hpsearch.store.status import TrialStatus
 
 #: The largest study seed: the ``studies.seed`` column is a signed 64-bit integer.

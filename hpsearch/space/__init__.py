@@ -8,5 +8,5 @@
 
 Pure: plain values in, plain values out; no database, no processes.
 
-May import: :mod:`hpsearch.settings`, :mod:`hpsearch.errors` and NumPy.
+May import: :mod:`hpsearch.settings`, :mod:`hpsearch.errors`, :mod:`trainer` and NumPy.
 """

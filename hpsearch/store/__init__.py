@@ -2,13 +2,13 @@
 
     models     the tables, as SQLAlchemy 2.0 typed models
     status     a trial's status, one closed set of words
-    engine     the database URL, engines, sessions, and store errors translated
-    schema     the schema's revision: create, check, upgrade (Alembic)
+    engine     the database URL, engines, read-only sessions, and driver errors translated
+    schema     the schema's revision: create, check, upgrade (Alembic); open_store
     studies    studies and rounds: create, read, count
     records    one frozen record of a trial, for every reader of finished work
     trials     ranked trials, leaderboards, and the values they were sampled with
     epochs     curves, streamed rows for the exports, and what a pruner reads
-    progress   how far a study has come, summed in SQL
+    progress   how far a study or a round has come, summed in SQL
     queue      the protocol workers claim, run, finish and give back trials by
     liveness   whether a trial's worker is alive: its name, heartbeat and staleness
 

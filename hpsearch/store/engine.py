@@ -1,52 +1,33 @@
-"""Opening the store: the database URL, the engine, and the schema's revision.
+"""Connecting to the store: the database URL, its engines, and read-only sessions.
 
 The URL comes from ``--db`` or ``HPSEARCH_DB``, default ``sqlite:///hpsearch.db``;
 a plain path is taken as an SQLite file. SQLite runs in WAL mode with a busy
 timeout and foreign keys on, and every write transaction starts with
 ``BEGIN IMMEDIATE`` so concurrent writers queue for the lock instead of
-failing with "database is locked". A new database gets the models' tables and is
-stamped with the newest Alembic revision, in one transaction, as Alembic's cookbook
-builds a database from scratch (``tests/test_database.py`` checks that this schema is
-the one the migrations build); an older one must be upgraded with
-``hpsearch db upgrade``; a newer one is refused.
+failing with "database is locked"; a reader's transactions take no lock. The store is
+opened, its schema checked, by :func:`hpsearch.store.schema.open_store`.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-import sys
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from sqlalchemy import Column, Engine, MetaData, String, Table, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpsearch.errors import SchemaAhead, SchemaBehind, StoreError
-
-if TYPE_CHECKING:
-    from alembic.config import Config
+from hpsearch.errors import StoreError
 
 DB_ENV = "HPSEARCH_DB"
 DEFAULT_URL = "sqlite:///hpsearch.db"
 BUSY_TIMEOUT_SECONDS = 60
 READ_ONLY = "hpsearch_read_only"
-#: The newest revision in ``hpsearch.migrations`` (``tests/test_database.py`` checks it
-#: against Alembic's scripts). A store at this revision is opened without importing
-#: Alembic, which would add a quarter of a second to every command and worker.
-HEAD_REVISION = "0005"
-#: Alembic's own table of the revision a database is at.
-VERSION_TABLE = Table(
-    "alembic_version",
-    MetaData(),
-    Column("version_num", String(32), primary_key=True),
-)
 
 
 def database_url(db: str | None = None) -> str:
@@ -150,7 +131,7 @@ def _check_sqlite_file(path: Path) -> None:
         raise StoreError(f"cannot create database {path}: folder {folder} is not writable")
 
 
-def _require_sqlite_file(url: str) -> None:
+def require_sqlite_file(url: str) -> None:
     """A command that only uses a store must not leave an empty database file behind."""
     try:
         parsed = make_url(url)
@@ -160,111 +141,6 @@ def _require_sqlite_file(url: str) -> None:
         path = Path(parsed.database)
         if not path.exists():
             raise StoreError(f"no database at {path}: start a study first (`hpsearch start NAME`)")
-
-
-def alembic_config(engine: Engine | None = None) -> Config:
-    """Alembic's configuration for the migrations shipped in ``hpsearch.migrations``."""
-    from alembic.config import Config
-
-    # stdout now: Config's default is sys.stdout as it was when Alembic was imported
-    config = Config(stdout=sys.stdout)
-    config.set_main_option("script_location", str(files("hpsearch.migrations")))
-    if engine is not None:
-        config.attributes["engine"] = engine
-    return config
-
-
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None, "hpsearch.migrations ships at least one revision"
-    return head
-
-
-def _foreign(engine: Engine) -> StoreError:
-    return StoreError(f"database {masked(engine.url)} holds tables but is not an hpsearch store")
-
-
-def create_at_head(engine: Engine) -> None:
-    """Create the models' tables in an empty database and stamp it with
-    :data:`HEAD_REVISION`, in one transaction (no Alembic import: a new study starts
-    faster). On SQLite the transaction holds the write lock from its start, so of two
-    commands creating one store together, the second finds the first's."""
-    from hpsearch.store.models import Base
-
-    with engine.begin() as connection:
-        seen = inspect(connection)
-        if seen.has_table(VERSION_TABLE.name):
-            return  # another command created it meanwhile
-        if seen.get_table_names():
-            raise _foreign(engine)
-        Base.metadata.create_all(connection)
-        VERSION_TABLE.create(connection)
-        connection.execute(VERSION_TABLE.insert().values(version_num=HEAD_REVISION))
-
-
-def current_revision(engine: Engine) -> str | None:
-    """The revision stored in the database's ``alembic_version`` table (None: no table)."""
-    with engine.connect() as connection:
-        if not inspect(connection).has_table("alembic_version"):
-            return None
-        version = text("SELECT version_num FROM alembic_version")
-        return connection.execute(version).scalar()
-
-
-def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Upgrade the database to the newest revision; returns (before, after)."""
-    with translated(engine):
-        before = current_revision(engine)
-        if before is not None and not _known(before):
-            raise _ahead(engine, before)
-        from alembic import command
-
-        command.upgrade(alembic_config(engine), "head")
-        return before, head_revision()
-
-
-def _known(revision: str) -> bool:
-    from alembic.script import ScriptDirectory
-
-    script = ScriptDirectory.from_config(alembic_config())
-    return any(r.revision == revision for r in script.walk_revisions())
-
-
-def _ahead(engine: Engine, revision: str) -> SchemaAhead:
-    return SchemaAhead(
-        f"database {masked(engine.url)} has schema revision {revision}, which this "
-        "hpsearch does not know: it was written by a newer hpsearch; upgrade hpsearch"
-    )
-
-
-def check_schema(engine: Engine, *, create: bool) -> None:
-    """Make sure the schema is the one this code expects.
-
-    An empty database is created at head when ``create`` is true; an older schema
-    raises SchemaBehind with the command to run; a newer one raises SchemaAhead.
-    """
-    with translated(engine):
-        revision = current_revision(engine)
-        if revision == HEAD_REVISION:
-            return
-        if revision is None:
-            if create:
-                create_at_head(engine)
-                return
-            if inspect(engine).get_table_names():
-                raise _foreign(engine)
-            raise StoreError(f"database {masked(engine.url)} holds no hpsearch studies yet")
-        head = head_revision()
-        if revision == head:
-            return
-        if not _known(revision):
-            raise _ahead(engine, revision)
-        raise SchemaBehind(
-            f"database {masked(engine.url)} has an older schema ({revision}, this hpsearch "
-            f"needs {head}): run `hpsearch db upgrade --db {masked(engine.url)}`"
-        )
 
 
 @contextmanager
@@ -277,22 +153,6 @@ def translated(engine: Engine) -> Iterator[None]:
     except (SQLAlchemyError, sqlite3.Error) as exc:
         reason = " ".join(str(getattr(exc, "orig", None) or exc).split())  # one line
         raise StoreError(f"database {masked(engine.url)}: {reason}") from exc
-
-
-def open_store(
-    db: str | None = None, *, create: bool = False, read_only: bool = False
-) -> sessionmaker[Session]:
-    """Open the store at ``db`` (see :func:`database_url`) and check its schema.
-
-    Returns a session factory; use ``with factory.begin() as session:``. A
-    ``read_only`` factory's transactions take no write lock on SQLite.
-    """
-    url = database_url(db)
-    if not create:
-        _require_sqlite_file(url)
-    engine = make_engine(url, read_only=read_only and not create)
-    check_schema(engine, create=create)
-    return sessionmaker(engine, expire_on_commit=False)
 
 
 def reader(factory: sessionmaker[Session]) -> sessionmaker[Session]:

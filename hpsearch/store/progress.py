@@ -1,7 +1,7 @@
-"""How far a study has come, summed in SQL: what the dashboard polls while workers run.
+"""How far a study or a round has come: what the dashboard and a running round poll.
 
-Part of the store (see :mod:`hpsearch.store`). Every figure here is one aggregate
-query, so its cost does not grow with the rows a page shows: a study of 10,000
+Part of the store (see :mod:`hpsearch.store`). Every figure here is counted, summed or
+picked in SQL, so its cost does not grow with the rows a page shows: a study of 10,000
 trials of 50 epochs is counted without loading an epoch row into Python.
 """
 
@@ -13,7 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hpsearch.store.models import EpochMetric, Round, Study, Trial
+from hpsearch.store.queue import running_epochs
 from hpsearch.store.status import UNFINISHED, TrialStatus
+from hpsearch.store.studies import status_counts
+from hpsearch.store.trials import round_best
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,36 @@ def study_progress(session: Session, study: Study) -> Progress:
         epoch_seconds=None if seconds is None else float(seconds),
         epochs_left=max(int(left or 0), 0),
         running=int(running or 0),
+    )
+
+
+@dataclass(frozen=True)
+class RoundProgress:
+    """A snapshot of a round, read from the store."""
+
+    round_number: int
+    total: int
+    counts: dict[str, int]
+    best_val_accuracy: float | None
+    running: list[tuple[int, int]]  # (trial number, epochs run)
+
+    @property
+    def done(self) -> int:
+        waiting = (TrialStatus.PENDING, TrialStatus.RUNNING)
+        return self.total - sum(self.counts.get(status, 0) for status in waiting)
+
+
+def round_progress(session: Session, round_id: int) -> RoundProgress:
+    """Where the round of that id is: its trials' statuses, its best, its running trials."""
+    round_ = session.get_one(Round, round_id)
+    counts = dict(status_counts(session, round_id))
+    best = round_best(session, round_id)
+    return RoundProgress(
+        round_.number,
+        round_.n_trials,
+        counts,
+        best.val_accuracy if best else None,
+        running_epochs(session, round_id),
     )
 
 
