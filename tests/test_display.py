@@ -27,7 +27,7 @@ def test_the_tables_show_the_report(stored_study):
         summary = study_summary(session, study)
     board = rendered(leaderboard_table(report))
     assert board.count("host:42") == 0 and all(
-        str(r["trial"]) in board for r in report["leaderboard"]
+        str(trial.id) in board for trial in report.leaderboard
     )
     rounds = rendered(rounds_table(report))
     assert "12: 9 completed, 2 diverged, 1 failed" in rounds

@@ -221,11 +221,12 @@ def test_streamed_csv_with_other_searched_parameters_matches_the_whole_rows(tmp_
         names = store.searched_names(study)
         assert names == [*BOOK, "dropout", "optimizer"]
         trials = study_trials(session, study)
-        searched = export.searched_values(session, study, trials)
+        searched = store.trial_values(session, [trial.id for trial in trials])
         per_trial = study_epochs(session, study)
         rows = []
         for trial in trials:
-            row = {"study": "other", "round": 0, **export.trial_record(trial, searched[trial.id])}
+            frozen = store.frozen_trial(trial, searched[trial.id])
+            row = {"study": "other", "round": 0, **export.trial_record(frozen)}
             for metric in per_trial.get(trial.id) or [None]:
                 values = expected_epoch(metric) if metric else dict.fromkeys(_EPOCH_NAMES)
                 epoch = {"epoch": values.pop("epoch")}

@@ -12,7 +12,7 @@ from hpsearch import store
 from hpsearch.cli.console import console
 from hpsearch.cli.options import AsJson, Db, Name
 from hpsearch.cli.plot import write_figures
-from hpsearch.report.summaries import study_report, study_summary
+from hpsearch.report.summaries import StudyReport, study_report, study_summary
 from hpsearch.report.tables import (
     crowding_note,
     evaluations_table,
@@ -27,7 +27,7 @@ from hpsearch.store.schema import open_store
 app = typer.Typer()
 
 
-def read_report(factory, name: str, **options: Any) -> dict[str, Any]:
+def read_report(factory, name: str, **options: Any) -> StudyReport:
     """Study NAME's report (see :func:`hpsearch.report.summaries.study_report` for the options)."""
     with reader(factory)() as session:
         return study_report(session, store.get_study(session, name), **options)
@@ -35,17 +35,17 @@ def read_report(factory, name: str, **options: Any) -> dict[str, Any]:
 
 def print_report(
     factory, name: str, *, top: int = 10, round_number: int | None = None, importance: bool = False
-) -> dict[str, Any]:
+) -> StudyReport:
     """Print study NAME's report for people; returns what it printed."""
     report = read_report(factory, name, top=top, round_number=round_number, importance=importance)
     console.print(leaderboard_table(report))
     console.print(rounds_table(report))
-    if note := crowding_note(report["crowded"]):
+    if note := crowding_note(report.crowded):
         console.print(note, style="yellow", markup=False, soft_wrap=True)
-    if report["evaluations"]:
-        console.print(evaluations_table(report["evaluations"]))
-    if importance:
-        console.print(importance_table(report["importance"]))
+    if report.evaluations:
+        console.print(evaluations_table(report.evaluations))
+    if report.importance is not None:
+        console.print(importance_table(report.importance))
     return report
 
 
@@ -96,13 +96,13 @@ def report(
     factory = open_store(db, read_only=True)
     if as_json:
         data = read_report(factory, name, top=top, round_number=round_number, importance=importance)
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(json.dumps(data.document(), indent=2))
     else:
         data = print_report(
             factory, name, top=top, round_number=round_number, importance=importance
         )
-    if importance_plot is not None and fmt is not None:
-        fig = importance_figure(name, data["importance"], round_number)
+    if importance_plot is not None and fmt is not None and data.importance is not None:
+        fig = importance_figure(name, data.importance, round_number)
         typer.echo(str(save_figure(fig, importance_plot, fmt)), err=as_json)
     if plot:
         for path in write_figures(factory, name, plot_dir, top=top, round_number=round_number):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import (
@@ -21,6 +21,9 @@ from hpsearch.space.domains import Value, format_value, label
 from hpsearch.space.sampling import SearchSpace, TrialParams
 from hpsearch.store.progress import RoundProgress
 from hpsearch.store.status import TrialStatus
+
+if TYPE_CHECKING:
+    from hpsearch.report.summaries import StudyReport
 
 COMPLETED = TrialStatus.COMPLETED.value  # the word, as a column and a key
 
@@ -47,9 +50,9 @@ def _range(bounds: Sequence[float]) -> str:
     return f"{bounds[0]:.3g} – {bounds[1]:.3g}"
 
 
-def leaderboard_table(report: dict[str, Any]) -> Table:
-    table = Table(title=f"Best trials of {report['study']['name']}", title_justify="left")
-    searched = report["searched"]
+def leaderboard_table(report: StudyReport) -> Table:
+    table = Table(title=f"Best trials of {report.study['name']}", title_justify="left")
+    searched = report.searched
     for header in ("rank", "trial", "round", *map(label, searched)):
         table.add_column(header, justify="right")
     table.add_column("val acc", justify="right", style="bold")
@@ -57,35 +60,35 @@ def leaderboard_table(report: dict[str, Any]) -> Table:
     table.add_column("train acc", justify="right")
     table.add_column("validation curve")
     table.add_column("status")
-    for row in report["leaderboard"]:
+    for rank, trial in enumerate(report.leaderboard, start=1):
         table.add_row(
-            str(row["rank"]),
-            str(row["trial"]),
-            str(row["round"]),
-            *("" if row.get(name) is None else show_value(row[name]) for name in searched),
-            _acc(row["val_accuracy"]),
-            f"{_acc(row['best_val_accuracy'])} @{row['best_epoch']}",
-            _acc(row["train_accuracy"]),
-            sparkline(row["val_curve"]),
-            row["status"],
+            str(rank),
+            str(trial.id),
+            str(trial.round),
+            *("" if (v := trial.values.get(name)) is None else show_value(v) for name in searched),
+            _acc(trial.val_accuracy),
+            f"{_acc(trial.best_val_accuracy)} @{trial.best_epoch}",
+            _acc(trial.train_accuracy),
+            sparkline(trial.val_curve),
+            str(trial.status),
         )
     return table
 
 
-def rounds_table(report: dict[str, Any]) -> Table:
+def rounds_table(report: StudyReport) -> Table:
     table = Table(title="Rounds", title_justify="left")
     table.add_column("round", justify="right")
     table.add_column("lr range")
     table.add_column("decades", justify="right")
     table.add_column("weight decay range")
     table.add_column("decades", justify="right")
-    others = any(row["domains"] for row in report["rounds"])
+    others = any(row["domains"] for row in report.rounds)
     if others:
         table.add_column("other domains")
     table.add_column("from (top-k)")
     table.add_column("trials")
     table.add_column("best val acc", justify="right", style="bold")
-    for row in report["rounds"]:
+    for row in report.rounds:
         statuses = ", ".join(f"{n} {status}" for status, n in sorted(row["statuses"].items()))
         if row["stale"]:
             statuses += f" ({row['stale']} stale)"
