@@ -23,8 +23,9 @@ import typer
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
 from hpsearch.space.domains import Domain
-from hpsearch.space.parameters import parse_spec, read_space_file
+from hpsearch.space.parameters import parse_spec
 from hpsearch.space.sampling import SearchSpace, make_space
+from hpsearch.space.space_file import read_space_file
 
 Name = Annotated[str, typer.Argument(help="The study's name.")]
 Db = Annotated[

@@ -11,6 +11,7 @@ opened, its schema checked, by :func:`hpsearch.store.schema.open_store`.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import weakref
 from collections.abc import Iterator
@@ -38,12 +39,41 @@ def database_url(db: str | None = None) -> str:
     return value
 
 
+_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+MAX_PORT = 65535
+
+
 def masked(url: str | URL) -> str:
-    """The URL with its password hidden, for messages."""
+    """The URL with its password hidden, for messages (also a URL that does not parse)."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<invalid database URL>"
+    except (ArgumentError, ValueError):
+        return _PASSWORD.sub(r"\1***@", str(url))
+
+
+def parse_url(url: str) -> URL:
+    """``url`` parsed; raises StoreError for one that cannot name a database: a port that
+    is not a number in 1-65535 (an IPv6 host unbracketed reads as one), an SQLite
+    database in memory (it would be gone when the command ends)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"invalid database URL {masked(url)!r}: {exc}") from None
+    except ValueError:  # int() of the port
+        raise StoreError(
+            f"invalid database URL {masked(url)!r}: the port must be a number from 1 to "
+            f"{MAX_PORT} (write an IPv6 host in brackets: postgresql://user@[::1]/db)"
+        ) from None
+    if parsed.port is not None and not 1 <= parsed.port <= MAX_PORT:
+        raise StoreError(
+            f"invalid database URL {masked(url)!r}: port {parsed.port} is not in 1-{MAX_PORT}"
+        )
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise StoreError(
+            f"database {masked(url)!r} is in memory and would be lost when the command ends: "
+            "give an SQLite file (--db hpsearch.db) or a PostgreSQL URL"
+        )
+    return parsed
 
 
 def _sqlite_connect(dbapi_connection, _record) -> None:
@@ -93,11 +123,10 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     A ``read_only`` engine's transactions take no write lock and change nothing
     in an SQLite file (not even its journal mode).
     """
+    parsed = parse_url(url)
     try:
-        parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                _check_sqlite_file(Path(parsed.database))
+            _check_sqlite_file(Path(parsed.database or ""))
             engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
             connect = _sqlite_connect_reader if read_only else _sqlite_connect
             event.listen(engine, "connect", connect)
@@ -135,7 +164,7 @@ def require_sqlite_file(url: str) -> None:
     """A command that only uses a store must not leave an empty database file behind."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return  # make_engine reports it
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)

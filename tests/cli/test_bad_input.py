@@ -113,6 +113,11 @@ START = ["start", "new", "--trials", "2", *TINY_SEARCH]
         ([*START, "--search", "batch_size=0,32"], "batch size must be >= 1, got 0"),
         ([*START, "--search", "batch_size=100,300"], "fewer than the batch size 300"),
         ([*START, "--space", "no-such-file.toml"], "cannot read no-such-file.toml"),
+        ([*START, "--search", "lr=1e-4:1e-1:log:extra"], "write LOW:HIGH or LOW:HIGH:log|linear"),
+        ([*START, "--search", "dropout=0.1,abc"], "dropout: 'abc' is not a number"),
+        ([*START, "--search", "batch_size=32.5,64"], "batch size: '32.5' is not an integer"),
+        ([*START, "--search", "hidden_size=1:1e30"], "'1e30' is too large"),
+        ([*START, "--space", "/dev/zero"], "/dev/zero is not a regular file"),
     ],
 )
 def test_bad_values_give_one_line_and_change_nothing(env, args, message):
@@ -120,6 +125,45 @@ def test_bad_values_give_one_line_and_change_nothing(env, args, message):
     before = dump(db)
     check(run(*args), message)
     assert dump(db) == before
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("lr = [1e-4\n", "is not valid TOML"),
+        ('dropout = "0:0.5"\ndropout = "0:0.2"\n', "is not valid TOML"),
+        ('optimizer = ["sgd", 1]\n', "the choices mix a number and a string"),
+        ('batch_size = [32, "64"]\n', "the choices mix a number and a string"),
+        ('optimizer = [["sgd"], ["adam"]]\n', "a choice must be a string, number or boolean"),
+        ("[optimizer]\nchoices = 5\n", "choices must be an array, got a number"),
+        ('[optimizer]\nchoices = "sgd"\n', "choices must be an array, got a string"),
+        ("optimizer = {choices = {a = 1}}\n", "choices must be an array, got a table"),
+        ('[dropout]\nlow = "0"\nhigh = 0.5\n', "low must be a number, got a string"),
+        ("[dropout]\nlow = true\nhigh = 0.5\n", "low must be a number, got a boolean"),
+        ("[dropout]\nlow = 0\n", "needs both low and high"),
+        ("dropout = 1979-05-27\n", "not a date or time"),
+        ("[hidden_layers]\nlow = 1\nhigh = 100000000000000000000\n", "is too large"),
+        ('[dropout]\nlow = 0\nhigh = 0.5\nlog = "false"\n', "log must be true or false"),
+        ("[dropout]\nlow = 0.1\nhigh = 0.5\nlog = 1\n", "log must be true or false"),
+        ("[dropout]\nchoices = [0.1]\nlow = 0\nhigh = 1\n", "not both"),
+    ],
+)
+def test_space_files_of_wrong_types_give_one_line(env, tmp_path, text, message):
+    db, _ = env
+    space = tmp_path / "space.toml"
+    space.write_text(text)
+    before = dump(db)
+    check(run(*START, "--space", space), message)
+    assert dump(db) == before
+
+
+def test_a_space_file_that_is_not_text_or_too_large(env, tmp_path):
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\x00\xff\xfe")
+    check(run(*START, "--space", binary), "it is not UTF-8 text")
+    large = tmp_path / "large.toml"
+    large.write_text("# " + "x" * (1 << 20) + "\n")
+    check(run(*START, "--space", large), "is larger than 1048576 bytes")
 
 
 def test_a_malformed_space_file_gives_one_line_and_changes_nothing(env, tmp_path):
@@ -210,11 +254,29 @@ def test_a_database_from_a_newer_hpsearch(env):
         ("/proc/hpsearch-cannot-write-here.db", "database"),
         ("/no/such/folder/hpsearch.db", "no database at /no/such/folder/hpsearch.db"),
         ("nosuchdriver://x", "invalid database URL"),
-        ("sqlite:///", "database"),
+        ("sqlite:///", "is in memory"),
     ],
 )
 def test_unusable_database_locations(url, message):
     check(run("studies", "--db", url), message)
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("sqlite://", "is in memory"),
+        ("sqlite:///:memory:", "is in memory"),
+        ("postgresql://u@h:notaport/db", "the port must be a number from 1 to 65535"),
+        ("postgresql://u@::1/db", "write an IPv6 host in brackets"),
+        ("postgresql://u@[::1/db", "write an IPv6 host in brackets"),
+        ("postgresql://u:pw@h:99999/db", "port 99999 is not in 1-65535"),
+    ],
+)
+def test_database_urls_that_cannot_work_are_refused_by_every_command(url, message):
+    for command in (["studies"], ["report", "s"], ["db", "upgrade"], ["resume", "s"]):
+        result = run(*command, "--db", url)
+        check(result, message)
+        assert "pw" not in result.output
 
 
 def test_a_database_folder_that_does_not_exist_for_a_new_study(template):

@@ -3,13 +3,8 @@ import pytest
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings
 from hpsearch.space.domains import Choice, FloatRange, IntRange
-from hpsearch.space.parameters import (
-    PARAMETERS,
-    parse_spec,
-    read_space_file,
-    toml_domain,
-    trial_setup,
-)
+from hpsearch.space.parameters import PARAMETERS, parse_spec, trial_setup
+from hpsearch.space.space_file import read_space_file, toml_domain
 
 
 @pytest.mark.parametrize(
