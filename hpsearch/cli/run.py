@@ -39,6 +39,7 @@ from hpsearch.space.domains import format_value, label
 from hpsearch.space.sampling import trial_params
 from hpsearch.store.engine import database_url
 from hpsearch.store.models import Round
+from hpsearch.store.retry import retry_seconds
 from hpsearch.store.schema import open_store
 
 app = typer.Typer()
@@ -48,6 +49,7 @@ def _options(run: Running, continue_with: str = "resume") -> steps.RunOptions:
     """How the round will run; also starts the server its workers are forked from
     (:func:`hpsearch.run.forkserver.prepare`), to load while the round is made ready."""
     forkserver.prepare()
+    retry_seconds()  # a bad HPSEARCH_STORE_RETRY is told here, not by every worker
     return steps.RunOptions(
         db_url=database_url(run.db),
         workers=run.workers,
@@ -68,6 +70,11 @@ def _run(factory, name: str, round_id: int, options: steps.RunOptions, quiet: bo
     for stats in summary.workers:
         for error in stats.errors:
             errors.print(f"worker {stats.worker}: {error.strip().splitlines()[-1]}", markup=False)
+    if summary.store_fault:  # the store may still refuse to be read: no report
+        raise StoreError(
+            f"{summary.store_fault}: {summary.unfinished} trial(s) left for "
+            f"`hpsearch {options.continue_with} {name}`"
+        )
     print_report(factory, name)
     if summary.failed_workers or summary.stale_trials:
         raise HpsearchError(

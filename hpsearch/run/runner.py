@@ -17,16 +17,24 @@ write. This process then sets a stop event; each worker finishes its current
 epoch, marks its trial ``interrupted`` (finished epochs kept) and exits, and
 the run raises :class:`~hpsearch.errors.Interrupted`. A second Ctrl-C stops
 waiting and kills the workers; their trials are marked ``interrupted`` here.
+
+A store fault that outlasts the retry window (:mod:`hpsearch.store.retry`) stops the
+workers that meet it, their trials left running; the run marks those ``interrupted``
+if the store takes it (else they are stale: ``resume`` re-runs them all the same) and
+reports the fault in :attr:`RunSummary.store_fault`. A progress poll that meets a
+transient fault is skipped.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hpsearch.data.datasets import DataSource
@@ -34,8 +42,10 @@ from hpsearch.errors import Interrupted
 from hpsearch.run import forkserver
 from hpsearch.run.worker import Worker, WorkerStats
 from hpsearch.store import liveness, queue
-from hpsearch.store.engine import reader
+from hpsearch.store.engine import masked, reader
 from hpsearch.store.progress import RoundProgress, round_progress
+from hpsearch.store.retry import Retrying, is_transient
+from hpsearch.store.status import UNFINISHED
 
 POLL_SECONDS = 0.5
 JOIN_SECONDS = 15.0
@@ -47,6 +57,8 @@ class RunSummary:
     seconds: float = 0.0
     failed_workers: int = 0
     stale_trials: int = 0
+    store_fault: str = ""  # a worker's StoreUnavailable: the store could not be written
+    unfinished: int = 0  # trials of the round left for ``resume`` (or still pending)
 
 
 def _worker_main(
@@ -113,8 +125,7 @@ def run_round(
             if not all(process.is_alive() for process in processes):
                 start_line.abort()  # one ended (or died) early: the others do not wait for it
             if on_progress is not None:
-                with reading() as session:
-                    on_progress(round_progress(session, round_id))
+                _poll(reading, round_id, on_progress)
             _wait(processes, POLL_SECONDS)
     except KeyboardInterrupt:
         stop.set()
@@ -128,12 +139,37 @@ def run_round(
     while not results.empty():
         summary.workers.append(results.get())
     summary.failed_workers = sum(process.exitcode != 0 for process in processes)
+    summary.store_fault = next((w.store_fault for w in summary.workers if w.store_fault), "")
+    if summary.store_fault:  # their trials are left to resume; marked if the store takes it
+        try:
+            with factory.begin() as session:
+                queue.interrupt_workers(session, round_id, [p.pid for p in processes])
+        except (SQLAlchemyError, sqlite3.Error):
+            pass  # left running, stale now that their workers are gone
+    Retrying(masked(db_url))(lambda _: _read_end(reading, round_id, on_progress, summary))
+    return summary
+
+
+def _read_end(reading, round_id: int, on_progress, summary: RunSummary) -> None:
     with reading() as session:
+        progress = round_progress(session, round_id)
         if on_progress is not None:
-            on_progress(round_progress(session, round_id))
+            on_progress(progress)
         running = queue.running_trials(session, round_id)
         summary.stale_trials = sum(liveness.is_stale(trial) for trial in running)
-    return summary
+    summary.unfinished = sum(progress.counts.get(status, 0) for status in UNFINISHED)
+
+
+def _poll(reading, round_id: int, on_progress: Callable[[RoundProgress], None]) -> None:
+    """Report the round's progress; skipped when the store meets a passing fault."""
+    try:
+        with reading() as session:
+            progress = round_progress(session, round_id)
+    except Exception as exc:
+        if not is_transient(exc):
+            raise
+        return
+    on_progress(progress)
 
 
 def _wait(processes, seconds: float) -> None:

@@ -1,11 +1,12 @@
 """Connecting to the store: the database URL, its engines, and read-only sessions.
 
 The URL comes from ``--db`` or ``HPSEARCH_DB``, default ``sqlite:///hpsearch.db``;
-a plain path is taken as an SQLite file. SQLite runs in WAL mode with a busy
-timeout and foreign keys on, and every write transaction starts with
-``BEGIN IMMEDIATE`` so concurrent writers queue for the lock instead of
-failing with "database is locked"; a reader's transactions take no lock. The store is
-opened, its schema checked, by :func:`hpsearch.store.schema.open_store`.
+a plain path is taken as an SQLite file. SQLite runs in WAL mode with a busy timeout
+(``HPSEARCH_BUSY_TIMEOUT``, see :mod:`hpsearch.store.retry`) and foreign keys on, and
+every write transaction starts with ``BEGIN IMMEDIATE`` so concurrent writers queue
+for the lock instead of failing with "database is locked"; a reader's transactions
+take no lock. The store is opened, its schema checked, by
+:func:`hpsearch.store.schema.open_store`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import sqlite3
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -24,10 +26,10 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hpsearch.errors import StoreError
+from hpsearch.store.retry import busy_timeout_seconds
 
 DB_ENV = "HPSEARCH_DB"
 DEFAULT_URL = "sqlite:///hpsearch.db"
-BUSY_TIMEOUT_SECONDS = 60
 READ_ONLY = "hpsearch_read_only"
 
 
@@ -76,22 +78,22 @@ def parse_url(url: str) -> URL:
     return parsed
 
 
-def _sqlite_connect(dbapi_connection, _record) -> None:
+def _sqlite_connect(busy_seconds: float, dbapi_connection, _record) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    cursor.execute(f"PRAGMA busy_timeout = {round(busy_seconds * 1000)}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
 
 
-def _sqlite_connect_reader(dbapi_connection, _record) -> None:
+def _sqlite_connect_reader(busy_seconds: float, dbapi_connection, _record) -> None:
     # A reader changes nothing in the file: no journal mode switch (hpsearch's writers
     # made the database WAL; a reader of any other file must not convert it).
     dbapi_connection.isolation_level = None
-    dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    dbapi_connection.execute(f"PRAGMA busy_timeout = {round(busy_seconds * 1000)}")
 
 
 def _sqlite_begin(connection) -> None:
@@ -123,13 +125,14 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     A ``read_only`` engine's transactions take no write lock and change nothing
     in an SQLite file (not even its journal mode).
     """
+    busy = busy_timeout_seconds()  # UsageError for a bad value, before the URL's errors
     parsed = parse_url(url)
     try:
         if parsed.get_backend_name() == "sqlite":
             _check_sqlite_file(Path(parsed.database or ""))
-            engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+            engine = create_engine(parsed, connect_args={"timeout": busy})
             connect = _sqlite_connect_reader if read_only else _sqlite_connect
-            event.listen(engine, "connect", connect)
+            event.listen(engine, "connect", partial(connect, busy))
             event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(parsed, pool_pre_ping=True)

@@ -1,5 +1,6 @@
-"""The same search on PostgreSQL, with a second worker process joining the round, and
-many workers on one server.
+"""The same search on PostgreSQL, with a second worker process joining the round, many
+workers on one server, and a round that outlasts a restart of the server and the
+termination of its sessions.
 
 Runs when PostgreSQL's server programs and the psycopg driver are installed
 (`pip install -e ".[test,postgres]"`); the server is started on 127.0.0.1 for
@@ -16,7 +17,7 @@ import time
 import pytest
 from sqlalchemy import text
 
-from postgres_server import create_database, server_programs, temporary_server
+from postgres_server import create_database, restart, server_programs, temporary_server
 from queue_load import run_load, write_data
 from tests.support import TINY_SEARCH
 
@@ -149,3 +150,85 @@ def test_a_worker_that_lost_its_trial_writes_nothing_more_on_postgresql(postgres
         assert queue.finish_trial(session, first.id, done, attempt=2)
         rows = session.execute(text("SELECT epoch, val_accuracy FROM epoch_metrics")).all()
     assert [tuple(row) for row in rows] == [(1, 0.9)]
+
+
+#: A round long enough to be cut in its middle: 8 trials of 15 epochs on 2 workers.
+ROUND = ["--trials", "8", "--workers", "2", "--pruner", "none",
+         *[{"2x20": "2x100", "3": "15"}.get(a, a) for a in TINY_SEARCH]]  # fmt: skip
+
+
+def stored_results(url):
+    """Everything the round stored, without ids, times and workers."""
+    from sqlalchemy.orm import sessionmaker
+
+    from hpsearch.store.engine import make_engine
+
+    engine = make_engine(url)
+    with sessionmaker(engine)() as session:
+        trials = session.execute(text(
+            "SELECT t.number, p.name, p.value_num, t.seed, t.status, t.epochs_run,"
+            " t.val_accuracy, t.best_val_accuracy, t.best_epoch, t.train_accuracy FROM trials t"
+            " JOIN trial_params p ON p.trial_id = t.id ORDER BY t.number, p.name"
+        )).all()  # fmt: skip
+        epochs = session.execute(text(
+            "SELECT t.number, e.epoch, e.train_accuracy, e.val_accuracy, e.train_loss,"
+            " e.val_loss FROM epoch_metrics e JOIN trials t ON t.id = e.trial_id"
+            " ORDER BY t.number, e.epoch"
+        )).all()  # fmt: skip
+    engine.dispose()
+    return [tuple(row) for row in trials], [tuple(row) for row in epochs]
+
+
+@pytest.fixture
+def uninterrupted(postgres_url, tiny_mnist, request):
+    data = tiny_mnist
+    db = create_database(postgres_url, f"uninterrupted_{request.node.callspec.id}")
+    process = hpsearch("start", "pg", *ROUND, db=db, data=data)
+    out, err = process.communicate(timeout=600)
+    assert process.returncode == 0, err
+    trials, epochs = stored_results(db)
+    assert {row[4] for row in trials} == {"completed"} and len(epochs) == 8 * 15
+    return data, (trials, epochs)
+
+
+def terminate_sessions(url):
+    """Cut every session of the database of ``url`` (pg_terminate_backend); how many."""
+    from sqlalchemy.orm import sessionmaker
+
+    from hpsearch.store.engine import make_engine
+
+    engine = make_engine(url)
+    with sessionmaker(engine).begin() as session:
+        cut = session.execute(text(
+            "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )).scalar()  # fmt: skip
+    engine.dispose()
+    return cut
+
+
+@pytest.mark.parametrize("fault", ["restart", "terminate"])
+def test_a_round_outlasts_a_restart_and_terminated_sessions(postgres_url, uninterrupted, fault):
+    from sqlalchemy.orm import sessionmaker
+
+    from hpsearch.store.engine import make_engine
+
+    data, reference = uninterrupted
+    db = create_database(postgres_url, f"cut_by_{fault}")
+    process = hpsearch("start", "pg", *ROUND, db=db, data=data)
+    engine = make_engine(db)
+    first = wait_for(sessionmaker(engine), "SELECT trial_id FROM epoch_metrics")  # mid-round
+    assert first is not None, process.communicate()
+    engine.dispose()
+    if fault == "restart":
+        restart(postgres_url)
+    else:
+        assert terminate_sessions(db) >= 2  # at least each worker's epoch connection
+    out, err = process.communicate(timeout=600)
+    assert "Traceback" not in err and "Background on this error" not in err
+    if process.returncode != 0:  # what the retries could not get past is left to resume
+        assert err.strip().splitlines()[-1].endswith("left for `hpsearch resume pg`"), err
+        again = hpsearch("resume", "pg", "--workers", "2", "-q", "--no-verify", db=db, data=data)
+        out, err = again.communicate(timeout=600)
+        assert again.returncode == 0, err
+    assert stored_results(db) == reference

@@ -229,3 +229,67 @@ def test_a_pruned_round_killed_and_resumed_matches_one_worker_never_interrupted(
     trials, epochs = results(db)
     assert any(row[4] == "pruned" for row in trials)
     assert (trials, epochs) == pruned_reference
+
+
+#: SQLite gives up waiting for another writer's lock after 0.2 s, so a worker meets
+#: "database is locked" (and retries) soon after another process takes the lock.
+QUICK_BUSY = {"HPSEARCH_BUSY_TIMEOUT": "0.2"}
+
+
+def hold_write_lock(db):
+    """Another process's write transaction (BEGIN IMMEDIATE): every writer waits."""
+    holder = sqlite3.connect(db, isolation_level=None, timeout=60)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def test_a_write_lock_past_the_retry_window_leaves_the_trials_to_resume(
+    tmp_path, tiny_mnist, reference
+):
+    db = tmp_path / "s.db"
+    env = {**os.environ, **QUICK_BUSY, "HPSEARCH_STORE_RETRY": "1"}
+    process = hpsearch("start", "s", *SEARCH, db=db, data=tiny_mnist, env=env)
+    wait_for_epochs(db, 1, process)
+    holder = hold_write_lock(db)  # held until the command has ended: past any window
+    try:
+        out, err = process.communicate(timeout=300)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert process.returncode == 1
+    assert "Traceback" not in err and "Background on this error" not in err
+    *notes, line = err.strip().splitlines()
+    assert all("retrying for up to 1 s" in note for note in notes)  # only the retries' notes
+    assert line.startswith("Error: the store at sqlite:///") and str(db) in line
+    assert "could not be written for" in line and "(database is locked)" in line
+    assert line.endswith("trial(s) left for `hpsearch resume s`")
+    statuses = dict(query(db, "SELECT status, count(*) FROM trials GROUP BY status"))
+    assert "failed" not in statuses  # the store's fault, not the trials'
+    assert statuses.get("running", 0) + statuses.get("interrupted", 0) >= 1
+    left = sum(statuses.get(s, 0) for s in ("pending", "running", "interrupted"))
+    assert f": {left} trial(s) left" in line
+
+    finish_with_resume(db, tiny_mnist)
+    assert results(db) == reference
+
+
+def test_a_write_lock_shorter_than_the_retry_window_lets_the_round_finish(
+    tmp_path, tiny_mnist, reference
+):
+    db = tmp_path / "s.db"
+    env = {**os.environ, **QUICK_BUSY, "HPSEARCH_STORE_RETRY": "600"}
+    process = hpsearch("start", "s", *SEARCH, db=db, data=tiny_mnist, env=env)
+    wait_for_epochs(db, 1, process)
+    holder = hold_write_lock(db)
+    try:  # held until a worker has met the lock: it says it retries
+        seen = ""
+        while "retrying" not in seen and (line := process.stderr.readline()):
+            seen += line
+        assert "database is locked; retrying for up to 600 s" in seen, seen
+    finally:
+        holder.rollback()
+        holder.close()
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, seen + err
+    assert "Traceback" not in seen + err
+    assert results(db) == reference  # every trial completed, as if nothing had happened

@@ -230,3 +230,67 @@ def test_a_trial_taken_over_under_a_live_worker_keeps_one_history(
     trial, epochs = stored_history(db_path)
     assert trial == (TrialStatus.COMPLETED, "elsewhere:2", 2, 3, 0.9)
     assert epochs == [(1, 0.9), (2, 0.9), (3, 0.9)]  # the second run's only
+
+
+def lost_acknowledgement(write):
+    """``write`` whose first try goes through and then fails, as when a connection drops
+    between the commit and its acknowledgement: the retry must not write again."""
+
+    def first_try_lost(self, *args):
+        *work, retried = args
+        result = write(self, *work, retried)
+        if not retried:
+            raise sqlite3.OperationalError("database is locked")
+        return result
+
+    return first_try_lost
+
+
+def two_trial_round(factory) -> int:
+    with factory.begin() as session:
+        study = store.create_study(session, "retry", 0, SETTINGS)
+        return store.create_round(session, study, make_space((1e-2, 1e-1), (1e-8, 1e-6)), 2).id
+
+
+def test_a_retried_write_whose_first_try_went_through_writes_nothing_twice(
+    factory, db_path, tiny_mnist, monkeypatch
+):
+    for unit in ("_claim", "write_epoch", "_finish"):
+        monkeypatch.setattr(Worker, unit, lost_acknowledgement(getattr(Worker, unit)))
+    monkeypatch.setattr(worker_module, "train_trial", fake_training(3, 0.5))
+    round_id = two_trial_round(factory)
+    source = DataSource(data_dir=str(tiny_mnist), verify=False)
+    worker = Worker(database_url(str(db_path)), round_id, source)
+    stats = worker.run()
+    assert (stats.trials, stats.lost, stats.errors, stats.store_fault) == (2, 0, [], "")
+    assert worker.retrying.retries == 2 * (1 + 3 + 1) + 1  # every write once; the last claim
+    with sqlite3.connect(db_path) as connection:
+        trials = connection.execute("SELECT status, attempt, epochs_run FROM trials").fetchall()
+        epochs = connection.execute("SELECT trial_id, epoch FROM epoch_metrics").fetchall()
+    assert trials == [(TrialStatus.COMPLETED, 1, 3)] * 2  # each claimed once, ended once
+    assert sorted(epochs) == [(t, e) for t in (1, 2) for e in (1, 2, 3)]  # each epoch once
+
+
+def test_a_store_fault_past_the_retry_window_leaves_the_trial_running_not_failed(
+    factory, db_path, tiny_mnist, monkeypatch
+):
+    def locked(self, claim, metrics, retried):
+        if metrics.epoch == 2:
+            raise sqlite3.OperationalError("database is locked")
+        return write(self, claim, metrics, retried)
+
+    write = Worker.write_epoch
+    monkeypatch.setattr(Worker, "write_epoch", locked)
+    monkeypatch.setattr(worker_module, "train_trial", fake_training(3, 0.5))
+    monkeypatch.setenv("HPSEARCH_STORE_RETRY", "0.5")
+    round_id = two_trial_round(factory)
+    source = DataSource(data_dir=str(tiny_mnist), verify=False)
+    worker = Worker(database_url(str(db_path)), round_id, source)
+    stats = worker.run()
+    assert stats.errors == [] and stats.trials == 0
+    assert stats.store_fault.startswith(f"the store at sqlite:///{db_path} could not be written")
+    assert stats.store_fault.endswith("(database is locked)")
+    with sqlite3.connect(db_path) as connection:
+        trials = connection.execute("SELECT status, epochs_run FROM trials ORDER BY id").fetchall()
+    # the trial keeps its stored epoch, left for resume; the worker claimed no other
+    assert trials == [(TrialStatus.RUNNING, 1), (TrialStatus.PENDING, 0)]

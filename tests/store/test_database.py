@@ -10,7 +10,6 @@ from typer.testing import CliRunner
 
 from hpsearch.cli import app
 from hpsearch.errors import SchemaAhead, SchemaBehind, StoreError
-from hpsearch.store import engine as store_engine
 from hpsearch.store import schema as store_schema
 from hpsearch.store.engine import database_url, make_engine, masked
 from hpsearch.store.schema import (
@@ -190,7 +189,7 @@ def test_read_commands_answer_while_a_writer_holds_the_lock(
 ):
     # With no busy timeout, a reader that asked for the write lock would fail at once
     # with "database is locked" instead of waiting for the writer.
-    monkeypatch.setattr(store_engine, "BUSY_TIMEOUT_SECONDS", 0)
+    monkeypatch.setenv("HPSEARCH_BUSY_TIMEOUT", "0")
     monkeypatch.chdir(tmp_path)
     writer = sqlite3.connect(stored_study.db, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")
