@@ -37,7 +37,7 @@ def dashboard(
         str | None,
         typer.Option(
             envvar="HPSEARCH_DASHBOARD_TOKEN",
-            help="Ask every browser for this token [default: a new one unless on loopback].",
+            help="Ask every browser for this token (default: a new one, off loopback).",
         ),
     ] = None,
 ) -> None:
