@@ -7,7 +7,9 @@ import gzip
 import shutil
 import socket
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -336,3 +338,60 @@ def closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def named_study(db: Path, study: str, parameter: str):
+    """A study named ``study`` in a new store at ``db`` that searches ``parameter`` too,
+    whatever that name holds: its rows are written straight into ``round_domains`` and
+    ``trial_params`` (position 0: the first searched parameter, the first column).
+    Three trials, all completed with two epochs. Returns the session factory."""
+    from datetime import datetime
+
+    from hpsearch import store
+    from hpsearch.settings import StudySettings
+    from hpsearch.space.sampling import BOOK_SPACE
+    from hpsearch.store.models import EpochMetric, RoundDomain, TrialParam
+    from hpsearch.store.schema import open_store
+
+    factory = open_store(str(db), create=True)
+    with factory.begin() as session:
+        created = store.create_study(session, study, 5, StudySettings(epochs=2))
+        round_ = store.create_round(session, created, BOOK_SPACE, 3)
+        for row in round_.domains:
+            row.position += 1
+        round_.domains.append(
+            RoundDomain(position=0, name=parameter, kind="float", log=False, low=0.0,
+                        high=1.0, spec=f"{parameter}=0:1")
+        )  # fmt: skip
+        for trial in round_.trials:
+            value = 0.25 * (trial.number + 1)
+            trial.params.append(TrialParam(name=parameter, value_num=value, value_text=str(value)))
+            for epoch in (1, 2):
+                metrics = dict(train_accuracy=0.5, val_accuracy=0.3 * epoch + 0.1 * trial.number)
+                trial.epochs.append(
+                    EpochMetric(epoch=epoch, train_loss=1.0, val_loss=1.1, seconds=0.1, **metrics)
+                )
+            trial.status, trial.epochs_run = "completed", 2
+            trial.val_accuracy = trial.best_val_accuracy = trial.epochs[-1].val_accuracy
+            trial.train_accuracy, trial.best_epoch = 0.5, 2
+            trial.started_at = trial.finished_at = datetime(2024, 5, 1, 12, 0, trial.number)
+    return factory
+
+
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """``app`` served on a free port of 127.0.0.1 by the dashboard's own server, in a
+    thread; yields its base URL (``http://127.0.0.1:PORT``)."""
+    from hpsearch.dashboard import bind, server
+
+    sock = bind("127.0.0.1", 0)
+    httpd = server(app, sock)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        sock.close()
+        thread.join(timeout=30)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import sessionmaker
 
 from hpsearch import store
 from hpsearch.dashboard import bind, create_app
+from hpsearch.dashboard.access import is_loopback
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
 from hpsearch.store.engine import make_engine
@@ -59,6 +60,15 @@ def test_pages_answer_while_a_writer_holds_the_lock(stored_study):
     with stored_study.factory() as session:
         best = store.best_trial(session, store.get_study(session, "small"))
     assert f"{best.val_accuracy}".encode() in answers["/api/study/small"][1]
+
+
+def test_every_route_only_reads(tmp_path):
+    app = create_app(open_store(str(tmp_path / "routes.db"), create=True))
+    methods = {rule.rule: rule.methods for rule in app.url_map.iter_rules()}
+    assert len(methods) > 10
+    assert {rule: m - {"GET", "HEAD", "OPTIONS"} for rule, m in methods.items()} == dict.fromkeys(
+        methods, set()
+    )
 
 
 def test_no_request_changes_the_database(stored_study):
@@ -169,6 +179,4 @@ def test_an_error_page_hides_the_database_password():
      ("example.org", False)],
 )  # fmt: skip
 def test_the_command_says_whether_others_can_reach_it(host, local):
-    from hpsearch.cli.dashboard import _loopback
-
-    assert _loopback(host) is local
+    assert is_loopback(host) is local

@@ -9,20 +9,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from hpsearch import store
-from hpsearch.dashboard import bind, create_app, server
+from hpsearch.dashboard import create_app
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
 from hpsearch.store import queue
 from hpsearch.store.schema import open_store
 from hpsearch.store.status import TrialStatus
-from tests.support import epoch_metrics
+from tests.support import epoch_metrics, named_study, serving
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -86,17 +85,30 @@ def running_search(tmp_path: Path) -> Iterator[tuple[str, object, int]]:
         trial_id = _run_trial(factory, round_id, 3, final)
         _finish(factory, trial_id, 3, final)
     _run_trial(factory, round_id, 1, 0.9)  # running: epoch 1 of 3
-    sock = bind("127.0.0.1", 0)
-    httpd = server(create_app(open_store(str(tmp_path / "live.db"), read_only=True)), sock)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}/study/live", factory, round_id
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        sock.close()
-        thread.join(timeout=10)
+    with serving(create_app(open_store(str(tmp_path / "live.db"), read_only=True))) as base:
+        yield f"{base}/study/live", factory, round_id
+
+
+#: Records, in the page, each Content-Security-Policy violation it reports.
+VIOLATIONS = """window.violations = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.violations.push(`${e.violatedDirective} ${e.blockedURI}`));"""
+
+
+def _watched(browser):
+    """A new page that records its dialogs (an alert would be one), CSP violations and
+    console messages about the policy; returns (page, dialogs, console)."""
+    page = browser.new_page()
+    dialogs: list[str] = []
+    console: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.on("console", lambda message: console.append(message.text))
+    page.add_init_script(VIOLATIONS)
+    return page, dialogs, console
+
+
+def _policy_messages(console: list[str]) -> list[str]:
+    return [text for text in console if "Content Security Policy" in text]
 
 
 def _card(page, key: str) -> str:
@@ -119,7 +131,7 @@ def test_the_study_page_updates_live_while_a_search_runs(running_search, tmp_pat
             tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
         )  # a fresh profile of its own
         try:
-            page = browser.new_page()
+            page, dialogs, console = _watched(browser)
             page.goto(url)
             page.wait_for_selector("#leaderboard tbody tr")
             shown = [
@@ -154,5 +166,54 @@ def test_the_study_page_updates_live_while_a_search_runs(running_search, tmp_pat
                 timeout=30_000,
             )
             assert page.evaluate("window.notReloaded") is True
+            assert page.evaluate("window.violations") == []
+            assert _policy_messages(console) == [] and dialogs == []
+        finally:
+            browser.close()
+
+
+INJECTED_PARAMETER = "<img src=x onerror=alert(1)>"
+INJECTED_STUDY = "<svg onload=alert(2)>"
+#: Elements only a stored name written as markup could have made.
+INJECTED = "img[src='x'], svg, [onerror], [onload]"
+
+
+def test_stored_names_show_as_text_and_run_nothing(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    db = tmp_path / "names.db"
+    named_study(db, INJECTED_STUDY, INJECTED_PARAMETER)
+    app = create_app(open_store(str(db), read_only=True))
+    with app.test_request_context():
+        from flask import url_for
+
+        study = url_for("pages.study", name=INJECTED_STUDY)
+        compare = url_for("pages.compare", study=[INJECTED_STUDY])
+    with serving(app) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            page, dialogs, console = _watched(browser)
+            page.goto(base + study)
+            page.wait_for_selector("#leaderboard tbody tr")
+            page.wait_for_function(  # every figure drawn
+                """() => [...document.querySelectorAll('img.figure')]
+                         .every((img) => img.complete && img.naturalWidth > 0)"""
+            )
+            heads = page.eval_on_selector_all(
+                "#leaderboard th", "ths => ths.map(t => t.textContent)"
+            )
+            assert INJECTED_PARAMETER in heads
+            assert page.inner_text("h1") == INJECTED_STUDY
+            assert page.eval_on_selector_all(INJECTED, "found => found.length") == 0
+            violations = page.evaluate("window.violations")
+            trial = page.eval_on_selector("#leaderboard tbody tr", "row => row.dataset.trial")
+            for url in ("/", f"{study}/trial/{trial}", compare):
+                page.goto(base + url)
+                page.wait_for_load_state("load")
+                assert page.eval_on_selector_all(INJECTED, "found => found.length") == 0, url
+                violations += page.evaluate("window.violations")
+            assert violations == [] and _policy_messages(console) == [] and dialogs == []
         finally:
             browser.close()
