@@ -1,5 +1,6 @@
 """Bad input: a one-line error, a non-zero exit code, no traceback, nothing changed."""
 
+import gc
 import gzip
 import os
 import shutil
@@ -356,3 +357,34 @@ def test_a_database_folder_that_cannot_be_written(template):
     result = run(*START, "--db", "/proc/hpsearch-test.db", "--data-dir", data)
     check(result, "unable to open database file")
     assert not os.path.exists("/proc/hpsearch-test.db")
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm", "-journal"])
+@pytest.mark.parametrize("how", ["same", "symlink", "hardlink"])
+def test_export_never_writes_over_the_store(env, tmp_path, suffix, how):
+    db, _ = env
+    before = dump(db)
+    gc.collect()  # dump's connection, closed, removes the -wal and -shm files: before they are made
+    target = db.with_name(db.name + suffix)
+    if not target.exists():
+        target.write_bytes(b"")
+    out = target
+    if how == "symlink":
+        out = tmp_path / "link.csv"
+        out.symlink_to(target)
+    elif how == "hardlink":
+        out = tmp_path / "hard.csv"
+        os.link(target, out)
+    check(run("export", "s", "--db", db, "--out", out), "it is the database")
+    assert dump(db) == before
+
+
+def test_figures_never_write_over_the_store(env, tmp_path):
+    db, _ = env
+    store = tmp_path / "s-curves.png"  # the name `plot s` gives its first figure
+    shutil.copy(db, store)
+    before = dump(store)
+    check(run("plot", "s", "--db", store, "--out", tmp_path), "it is the database")
+    check(run("report", "s", "--db", store, "--importance-plot", store), "it is the database")
+    check(run("report", "s", "--db", store, "--plot", "--plot-dir", tmp_path), "it is the database")
+    assert dump(store) == before

@@ -23,7 +23,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpsearch.errors import StoreError
+from hpsearch.errors import StoreError, UsageError
 
 DB_ENV = "HPSEARCH_DB"
 DEFAULT_URL = "sqlite:///hpsearch.db"
@@ -170,6 +170,47 @@ def require_sqlite_file(url: str) -> None:
         path = Path(parsed.database)
         if not path.exists():
             raise StoreError(f"no database at {path}: start a study first (`hpsearch start NAME`)")
+
+
+#: The files SQLite keeps beside a database file ``X``: ``X-wal``, ``X-shm``, ``X-journal``.
+SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL (None: not SQLite, or not a file)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        first, second = a.stat(), b.stat()
+    except OSError:
+        return False
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)  # a hard link
+
+
+def refuse_store_file(url: str, path: Path) -> None:
+    """Raise UsageError if writing ``path`` would overwrite the store at ``url``: its
+    SQLite file or one of SQLite's files beside it, by resolved path (symbolic links
+    followed) or by device and inode (hard links)."""
+    database = sqlite_path(url)
+    if database is None:
+        return
+    for suffix in SIDE_FILES:
+        store_file = database.with_name(database.name + suffix)
+        if _same_file(path, store_file):
+            raise UsageError(
+                f"refusing to write {path}: it is the database {store_file} itself; "
+                "choose another file"
+            )
 
 
 @contextmanager
