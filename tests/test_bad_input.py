@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from conftest import TINY_SEARCH, make_tiny_mnist
 from hpsearch.cli import app
+from hpsearch.store import engine
 
 
 @pytest.fixture(scope="module")
@@ -388,3 +389,40 @@ def test_figures_never_write_over_the_store(env, tmp_path):
     check(run("report", "s", "--db", store, "--importance-plot", store), "it is the database")
     check(run("report", "s", "--db", store, "--plot", "--plot-dir", tmp_path), "it is the database")
     assert dump(store) == before
+
+
+def test_a_full_disk_is_one_line_naming_it(env, monkeypatch):
+    db, _ = env
+    connect = engine._sqlite_connect
+
+    def no_room_to_grow(dbapi_connection, record):  # SQLite's own "disk full"
+        connect(dbapi_connection, record)
+        pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    monkeypatch.setattr(engine, "_sqlite_connect", no_room_to_grow)
+    before = dump(db)
+    check(run(*START[:3], "200", *START[4:]), "database or disk is full")
+    assert dump(db) == before
+
+
+def test_a_worker_error_is_printed_by_its_cause_not_sqlalchemys_link():
+    from hpsearch.cli.run import error_line
+
+    error = (
+        'Traceback (most recent call last):\n  File "x", line 1\n'
+        "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database or disk is full\n"
+        "[SQL: INSERT INTO epoch_metrics (a)\nVALUES (?)]\n[parameters: (1,)]\n"
+        "(Background on this error at: https://sqlalche.me/e/20/e3q8)\n"
+    )
+    assert error_line(error).endswith("(sqlite3.OperationalError) database or disk is full")
+
+
+def test_db_upgrade_refuses_another_programs_sqlite_file(tmp_path):
+    path = tmp_path / "notes.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE notes (body TEXT)")
+    connection.close()
+    before = dump(path)
+    check(run("db", "upgrade", "--db", path), "holds tables but is not an hpsearch store")
+    assert dump(path) == before

@@ -56,6 +56,19 @@ def _options(run: Running, continue_with: str = "resume") -> steps.RunOptions:
     )
 
 
+def error_line(error: str) -> str:
+    """The line of a worker's error (a traceback, or an exception's text) that says what
+    went wrong: its last line before SQLAlchemy's ``[SQL: ...]`` and ``(Background on
+    this error at ...)`` lines, which name no cause (a full disk, a removed file)."""
+    lines = []
+    for line in error.strip().splitlines():
+        if line.startswith(("[SQL:", "[parameters:", "(Background on this error")):
+            break
+        if line.strip():
+            lines.append(line.strip())
+    return lines[-1] if lines else error.strip()
+
+
 def _run(factory, name: str, round_id: int, options: steps.RunOptions, quiet: bool) -> None:
     """Run the round with a live display, print the leaderboard, and fail if it is unfinished."""
     with factory() as session:
@@ -67,7 +80,7 @@ def _run(factory, name: str, round_id: int, options: steps.RunOptions, quiet: bo
             summary = steps.run(factory, name, round_id, replace(options, on_progress=update))
     for stats in summary.workers:
         for error in stats.errors:
-            errors.print(f"worker {stats.worker}: {error.strip().splitlines()[-1]}", markup=False)
+            errors.print(f"worker {stats.worker}: {error_line(error)}", markup=False)
     print_report(factory, name)
     if summary.failed_workers or summary.stale_trials:
         raise HpsearchError(
