@@ -5,6 +5,10 @@ import gzip
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -426,3 +430,36 @@ def test_db_upgrade_refuses_another_programs_sqlite_file(tmp_path):
     before = dump(path)
     check(run("db", "upgrade", "--db", path), "holds tables but is not an hpsearch store")
     assert dump(path) == before
+
+
+def _as_another_user():
+    """The command prefix that runs a program without root's right to write anything."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("root ignores file modes, and setpriv is not installed")
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.mark.parametrize("folder_read_only", [False, True])
+def test_a_read_only_copy_of_a_database_is_read(env, folder_read_only):
+    db, _ = env
+    folder = Path(tempfile.mkdtemp(prefix="hpsearch-read-only-"))  # outside pytest's 0700 folder
+    copy = folder / "read-only.db"
+    shutil.copy(db, copy)
+    copy.chmod(0o444)
+    folder.chmod(0o555 if folder_read_only else 0o777)
+    before = copy.read_bytes()
+    prefix = [*_as_another_user(), sys.executable, "-m", "hpsearch"]
+    try:
+        for command in (["report", "s"], ["export", "s"], ["studies"]):
+            result = subprocess.run(
+                [*prefix, *command, "--db", str(copy)], capture_output=True, text=True, cwd="/"
+            )
+            assert result.returncode == 0, result.stderr
+            assert "Traceback" not in result.stderr
+        assert "completed" in result.stdout
+        assert copy.read_bytes() == before
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)

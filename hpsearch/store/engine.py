@@ -10,9 +10,11 @@ opened, its schema checked, by :func:`hpsearch.store.schema.open_store`.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sqlite3
+import urllib.parse
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,6 +96,27 @@ def _sqlite_connect_reader(dbapi_connection, _record) -> None:
     dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
 
 
+def _read_only_connection(path: Path) -> sqlite3.Connection:
+    """A connection that cannot write ``path``: SQLite's ``mode=ro``, so a file or folder
+    this user may not write is still read. A WAL database whose folder cannot hold the
+    ``-shm`` file SQLite reads it with is opened ``immutable`` when no ``-wal`` file
+    exists (no writer is at work: a writer keeps one)."""
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}"
+    connection = sqlite3.connect(
+        f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
+    )
+    try:
+        connection.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.OperationalError:
+        if path.with_name(path.name + "-wal").exists():
+            raise
+        connection.close()
+        connection = sqlite3.connect(
+            f"{uri}?immutable=1", uri=True, timeout=BUSY_TIMEOUT_SECONDS, check_same_thread=False
+        )
+    return connection
+
+
 def _sqlite_begin(connection) -> None:
     # Straight to the driver: this runs before every write, several times a second.
     read_only = connection.get_execution_options().get(READ_ONLY)
@@ -126,8 +149,12 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     parsed = parse_url(url)
     try:
         if parsed.get_backend_name() == "sqlite":
-            _check_sqlite_file(Path(parsed.database or ""))
-            engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+            path = Path(parsed.database or "")
+            _check_sqlite_file(path)
+            options: dict = {"connect_args": {"timeout": BUSY_TIMEOUT_SECONDS}}
+            if read_only:
+                options["creator"] = functools.partial(_read_only_connection, path)
+            engine = create_engine(parsed, **options)
             connect = _sqlite_connect_reader if read_only else _sqlite_connect
             event.listen(engine, "connect", connect)
             event.listen(engine, "begin", _sqlite_begin)
