@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 
 from conftest import TINY_SEARCH, make_tiny_mnist
 from hpsearch.cli import app
+from hpsearch.cli import run as cli_run
 from hpsearch.store import engine
 
 
@@ -463,3 +464,18 @@ def test_a_read_only_copy_of_a_database_is_read(env, folder_read_only):
     finally:
         folder.chmod(0o755)
         shutil.rmtree(folder)
+
+
+def test_a_database_removed_under_a_run_fails_the_command(env, monkeypatch):
+    db, _ = env
+    real_run = cli_run.steps.run
+
+    def run_then_remove(*args, **kwargs):
+        summary = real_run(*args, **kwargs)
+        db.unlink()  # as `rm hpsearch.db` from another terminal while the round ran
+        return summary
+
+    monkeypatch.setattr(cli_run.steps, "run", run_then_remove)
+    result = run(*START)
+    check(result, f"database {db} was removed or replaced while this command ran")
+    assert "Best trials" not in result.stdout  # no leaderboard from the removed file

@@ -37,7 +37,7 @@ from hpsearch.search.auto import (
 )
 from hpsearch.space.domains import format_value, label
 from hpsearch.space.sampling import trial_params
-from hpsearch.store.engine import database_url
+from hpsearch.store.engine import check_still_there, database_url, file_identity
 from hpsearch.store.models import Round
 from hpsearch.store.schema import open_store
 
@@ -70,14 +70,17 @@ def error_line(error: str) -> str:
 
 
 def _run(factory, name: str, round_id: int, options: steps.RunOptions, quiet: bool) -> None:
-    """Run the round with a live display, print the leaderboard, and fail if it is unfinished."""
+    """Run the round with a live display, print the leaderboard, and fail if it is unfinished
+    or if the SQLite file was removed (or replaced) under the run."""
     with factory() as session:
         number = session.get_one(Round, round_id).number
+    identity = file_identity(options.db_url)
     if quiet:
         summary = steps.run(factory, name, round_id, options)
     else:
         with live_progress(console, f"{name} round {number}") as update:
             summary = steps.run(factory, name, round_id, replace(options, on_progress=update))
+    check_still_there(options.db_url, identity)  # before a leaderboard read from a lost file
     for stats in summary.workers:
         for error in stats.errors:
             errors.print(f"worker {stats.worker}: {error_line(error)}", markup=False)

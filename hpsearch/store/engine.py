@@ -214,6 +214,29 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def file_identity(url: str) -> tuple[int, int] | None:
+    """The (device, inode) of an SQLite URL's file, to tell later that it is still the
+    same file (None: not an SQLite file, or none there)."""
+    path = sqlite_path(url)
+    try:
+        found = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return None if found is None else (found.st_dev, found.st_ino)
+
+
+def check_still_there(url: str, identity: tuple[int, int] | None) -> None:
+    """Raise StoreError if the SQLite file of ``url`` that had ``identity`` was removed
+    or replaced since: what was written to it after that went with it."""
+    if identity is None:
+        return
+    if file_identity(url) != identity:
+        raise StoreError(
+            f"database {sqlite_path(url)} was removed or replaced while this command ran: "
+            "what it wrote there is gone with the removed file"
+        )
+
+
 def _same_file(a: Path, b: Path) -> bool:
     if a.resolve() == b.resolve():
         return True
