@@ -479,3 +479,10 @@ def test_a_database_removed_under_a_run_fails_the_command(env, monkeypatch):
     result = run(*START)
     check(result, f"database {db} was removed or replaced while this command ran")
     assert "Best trials" not in result.stdout  # no leaderboard from the removed file
+
+
+def test_a_space_too_large_for_the_memory_is_refused_at_start(env):
+    db, _ = env
+    before = dump(db)
+    check(run(*START, "--search", "hidden_size=1:100000000"), "the largest trial of this space")
+    assert dump(db) == before
