@@ -486,3 +486,11 @@ def test_a_space_too_large_for_the_memory_is_refused_at_start(env):
     before = dump(db)
     check(run(*START, "--search", "hidden_size=1:100000000"), "the largest trial of this space")
     assert dump(db) == before
+
+
+def test_a_study_named_with_mathtext_is_plotted(env, tmp_path):
+    name = r"$\frac$"
+    assert run("start", name, "--trials", "2", "--workers", "1", *TINY_SEARCH).exit_code == 0
+    result = run("plot", name, "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.glob("*-curves.png")) == ["_frac_-curves.png"]
