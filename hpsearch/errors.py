@@ -5,6 +5,7 @@
     ├── StudyNotFound       no study of that name
     ├── StudyExists         a study of that name already exists
     ├── RoundBusy           another process is running that round
+    ├── TestSetUsed         another evaluate has claimed the study's test set
     ├── Interrupted         Ctrl-C stopped a run; finished epochs are kept
     └── StoreError          the database cannot be opened, read or written
         ├── SchemaBehind    written by an older hpsearch: ``hpsearch db upgrade``
@@ -43,6 +44,12 @@ class StudyExists(HpsearchError):
 
 class RoundBusy(HpsearchError):
     """Another live process is running trials of the round."""
+
+
+class TestSetUsed(HpsearchError):
+    """The study's test set is claimed by another evaluation (running or stored)."""
+
+    __test__ = False  # not a test class, for pytest
 
 
 class Interrupted(HpsearchError):

@@ -37,7 +37,7 @@ from hpsearch.search.auto import (
 )
 from hpsearch.space.domains import format_value, label
 from hpsearch.space.sampling import trial_params
-from hpsearch.store.engine import database_url
+from hpsearch.store.engine import check_still_there, database_url, file_identity
 from hpsearch.store.models import Round
 from hpsearch.store.retry import retry_seconds
 from hpsearch.store.schema import open_store
@@ -58,18 +58,34 @@ def _options(run: Running, continue_with: str = "resume") -> steps.RunOptions:
     )
 
 
+def error_line(error: str) -> str:
+    """The line of a worker's error (a traceback, or an exception's text) that says what
+    went wrong: its last line before SQLAlchemy's ``[SQL: ...]`` and ``(Background on
+    this error at ...)`` lines, which name no cause (a full disk, a removed file)."""
+    lines = []
+    for line in error.strip().splitlines():
+        if line.startswith(("[SQL:", "[parameters:", "(Background on this error")):
+            break
+        if line.strip():
+            lines.append(line.strip())
+    return lines[-1] if lines else error.strip()
+
+
 def _run(factory, name: str, round_id: int, options: steps.RunOptions, quiet: bool) -> None:
-    """Run the round with a live display, print the leaderboard, and fail if it is unfinished."""
+    """Run the round with a live display, print the leaderboard, and fail if it is unfinished
+    or if the SQLite file was removed (or replaced) under the run."""
     with factory() as session:
         number = session.get_one(Round, round_id).number
+    identity = file_identity(options.db_url)
     if quiet:
         summary = steps.run(factory, name, round_id, options)
     else:
         with live_progress(console, f"{name} round {number}") as update:
             summary = steps.run(factory, name, round_id, replace(options, on_progress=update))
+    check_still_there(options.db_url, identity)  # before a leaderboard read from a lost file
     for stats in summary.workers:
         for error in stats.errors:
-            errors.print(f"worker {stats.worker}: {error.strip().splitlines()[-1]}", markup=False)
+            errors.print(f"worker {stats.worker}: {error_line(error)}", markup=False)
     if summary.store_fault:  # the store may still refuse to be read: no report
         raise StoreError(
             f"{summary.store_fault}: {summary.unfinished} trial(s) left for "

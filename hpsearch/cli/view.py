@@ -21,7 +21,7 @@ from hpsearch.report.tables import (
     rounds_table,
     studies_table,
 )
-from hpsearch.store.engine import reader
+from hpsearch.store.engine import database_url, reader, refuse_store_file
 from hpsearch.store.schema import open_store
 
 app = typer.Typer()
@@ -92,6 +92,7 @@ def report(
         from hpsearch.plots.parameters import importance_figure
 
         fmt = file_format(importance_plot)  # refused before anything is read or drawn
+        refuse_store_file(database_url(db), importance_plot)
         importance = True
     factory = open_store(db, read_only=True)
     if as_json:
@@ -105,7 +106,10 @@ def report(
         fig = importance_figure(name, data["importance"], round_number)
         typer.echo(str(save_figure(fig, importance_plot, fmt)), err=as_json)
     if plot:
-        for path in write_figures(factory, name, plot_dir, top=top, round_number=round_number):
+        figures = write_figures(
+            factory, name, plot_dir, top=top, round_number=round_number, db_url=database_url(db)
+        )
+        for path in figures:
             typer.echo(str(path), err=as_json)
 
 

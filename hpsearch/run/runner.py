@@ -82,7 +82,11 @@ def _worker_main(
         worker = Worker(db_url, round_id, source, stop=stop, start_line=start_line)
         stats = worker.run()
     except Exception as exc:  # reported to the parent, which prints one line
-        results.put(WorkerStats(worker=f"pid {os.getpid()}", errors=[f"{exc}"]))
+        results.put(
+            WorkerStats(
+                worker=f"pid {os.getpid()}", errors=[f"{getattr(exc, 'orig', None) or exc}"]
+            )
+        )
         raise SystemExit(1) from None
     results.put(stats)
 

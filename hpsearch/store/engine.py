@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import urllib.parse
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,7 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpsearch.errors import StoreError
+from hpsearch.errors import StoreError, UsageError
 from hpsearch.store.retry import busy_timeout_seconds
 
 DB_ENV = "HPSEARCH_DB"
@@ -96,6 +97,27 @@ def _sqlite_connect_reader(busy_seconds: float, dbapi_connection, _record) -> No
     dbapi_connection.execute(f"PRAGMA busy_timeout = {round(busy_seconds * 1000)}")
 
 
+def _read_only_connection(path: Path, busy_seconds: float) -> sqlite3.Connection:
+    """A connection that cannot write ``path``: SQLite's ``mode=ro``, so a file or folder
+    this user may not write is still read. A WAL database whose folder cannot hold the
+    ``-shm`` file SQLite reads it with is opened ``immutable`` when no ``-wal`` file
+    exists (no writer is at work: a writer keeps one)."""
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}"
+    connection = sqlite3.connect(
+        f"{uri}?mode=ro", uri=True, timeout=busy_seconds, check_same_thread=False
+    )
+    try:
+        connection.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.OperationalError:
+        if path.with_name(path.name + "-wal").exists():
+            raise
+        connection.close()
+        connection = sqlite3.connect(
+            f"{uri}?immutable=1", uri=True, timeout=busy_seconds, check_same_thread=False
+        )
+    return connection
+
+
 def _sqlite_begin(connection) -> None:
     # Straight to the driver: this runs before every write, several times a second.
     read_only = connection.get_execution_options().get(READ_ONLY)
@@ -129,8 +151,12 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     parsed = parse_url(url)
     try:
         if parsed.get_backend_name() == "sqlite":
-            _check_sqlite_file(Path(parsed.database or ""))
-            engine = create_engine(parsed, connect_args={"timeout": busy})
+            path = Path(parsed.database or "")
+            _check_sqlite_file(path)
+            options: dict = {"connect_args": {"timeout": busy}}
+            if read_only:
+                options["creator"] = partial(_read_only_connection, path, busy)
+            engine = create_engine(parsed, **options)
             connect = _sqlite_connect_reader if read_only else _sqlite_connect
             event.listen(engine, "connect", partial(connect, busy))
             event.listen(engine, "begin", _sqlite_begin)
@@ -173,6 +199,70 @@ def require_sqlite_file(url: str) -> None:
         path = Path(parsed.database)
         if not path.exists():
             raise StoreError(f"no database at {path}: start a study first (`hpsearch start NAME`)")
+
+
+#: The files SQLite keeps beside a database file ``X``: ``X-wal``, ``X-shm``, ``X-journal``.
+SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL (None: not SQLite, or not a file)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def file_identity(url: str) -> tuple[int, int] | None:
+    """The (device, inode) of an SQLite URL's file, to tell later that it is still the
+    same file (None: not an SQLite file, or none there)."""
+    path = sqlite_path(url)
+    try:
+        found = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return None if found is None else (found.st_dev, found.st_ino)
+
+
+def check_still_there(url: str, identity: tuple[int, int] | None) -> None:
+    """Raise StoreError if the SQLite file of ``url`` that had ``identity`` was removed
+    or replaced since: what was written to it after that went with it."""
+    if identity is None:
+        return
+    if file_identity(url) != identity:
+        raise StoreError(
+            f"database {sqlite_path(url)} was removed or replaced while this command ran: "
+            "what it wrote there is gone with the removed file"
+        )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        first, second = a.stat(), b.stat()
+    except OSError:
+        return False
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)  # a hard link
+
+
+def refuse_store_file(url: str, path: Path) -> None:
+    """Raise UsageError if writing ``path`` would overwrite the store at ``url``: its
+    SQLite file or one of SQLite's files beside it, by resolved path (symbolic links
+    followed) or by device and inode (hard links)."""
+    database = sqlite_path(url)
+    if database is None:
+        return
+    for suffix in SIDE_FILES:
+        store_file = database.with_name(database.name + suffix)
+        if _same_file(path, store_file):
+            raise UsageError(
+                f"refusing to write {path}: it is the database {store_file} itself; "
+                "choose another file"
+            )
 
 
 @contextmanager

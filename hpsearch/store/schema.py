@@ -91,11 +91,14 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Upgrade the database to the newest revision; returns (before, after)."""
+    """Upgrade the database to the newest revision; returns (before, after). A database
+    without Alembic's table but with tables of its own is another program's: refused."""
     with translated(engine):
         before = current_revision(engine)
         if before is not None and not _known(before):
             raise _ahead(engine, before)
+        if before is None and inspect(engine).get_table_names():
+            raise _foreign(engine)  # another program's tables: hpsearch's go elsewhere
         from alembic import command
 
         command.upgrade(alembic_config(engine), "head")

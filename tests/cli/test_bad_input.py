@@ -1,14 +1,21 @@
 """Bad input: a one-line error, a non-zero exit code, no traceback, nothing changed."""
 
+import gc
 import gzip
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from hpsearch.cli import app
+from hpsearch.cli import run as cli_run
+from hpsearch.store import engine
 from tests.support import TINY_SEARCH, make_tiny_mnist
 
 
@@ -356,3 +363,134 @@ def test_a_database_folder_that_cannot_be_written(template):
     result = run(*START, "--db", "/proc/hpsearch-test.db", "--data-dir", data)
     check(result, "unable to open database file")
     assert not os.path.exists("/proc/hpsearch-test.db")
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm", "-journal"])
+@pytest.mark.parametrize("how", ["same", "symlink", "hardlink"])
+def test_export_never_writes_over_the_store(env, tmp_path, suffix, how):
+    db, _ = env
+    before = dump(db)
+    gc.collect()  # dump's connection, closed, removes the -wal and -shm files: before they are made
+    target = db.with_name(db.name + suffix)
+    if not target.exists():
+        target.write_bytes(b"")
+    out = target
+    if how == "symlink":
+        out = tmp_path / "link.csv"
+        out.symlink_to(target)
+    elif how == "hardlink":
+        out = tmp_path / "hard.csv"
+        os.link(target, out)
+    check(run("export", "s", "--db", db, "--out", out), "it is the database")
+    assert dump(db) == before
+
+
+def test_figures_never_write_over_the_store(env, tmp_path):
+    db, _ = env
+    store = tmp_path / "s-curves.png"  # the name `plot s` gives its first figure
+    shutil.copy(db, store)
+    before = dump(store)
+    check(run("plot", "s", "--db", store, "--out", tmp_path), "it is the database")
+    check(run("report", "s", "--db", store, "--importance-plot", store), "it is the database")
+    check(run("report", "s", "--db", store, "--plot", "--plot-dir", tmp_path), "it is the database")
+    assert dump(store) == before
+
+
+def test_a_full_disk_is_one_line_naming_it(env, monkeypatch):
+    db, _ = env
+    connect = engine._sqlite_connect
+
+    def no_room_to_grow(busy_seconds, dbapi_connection, record):  # SQLite's own "disk full"
+        connect(busy_seconds, dbapi_connection, record)
+        pages = dbapi_connection.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_connection.execute(f"PRAGMA max_page_count = {pages}")
+
+    monkeypatch.setattr(engine, "_sqlite_connect", no_room_to_grow)
+    before = dump(db)
+    check(run(*START[:3], "200", *START[4:]), "database or disk is full")
+    assert dump(db) == before
+
+
+def test_a_worker_error_is_printed_by_its_cause_not_sqlalchemys_link():
+    from hpsearch.cli.run import error_line
+
+    error = (
+        'Traceback (most recent call last):\n  File "x", line 1\n'
+        "sqlalchemy.exc.OperationalError: (sqlite3.OperationalError) database or disk is full\n"
+        "[SQL: INSERT INTO epoch_metrics (a)\nVALUES (?)]\n[parameters: (1,)]\n"
+        "(Background on this error at: https://sqlalche.me/e/20/e3q8)\n"
+    )
+    assert error_line(error).endswith("(sqlite3.OperationalError) database or disk is full")
+
+
+def test_db_upgrade_refuses_another_programs_sqlite_file(tmp_path):
+    path = tmp_path / "notes.db"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE notes (body TEXT)")
+    connection.close()
+    before = dump(path)
+    check(run("db", "upgrade", "--db", path), "holds tables but is not an hpsearch store")
+    assert dump(path) == before
+
+
+def _as_another_user():
+    """The command prefix that runs a program without root's right to write anything."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("root ignores file modes, and setpriv is not installed")
+    return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
+
+@pytest.mark.parametrize("folder_read_only", [False, True])
+def test_a_read_only_copy_of_a_database_is_read(env, folder_read_only):
+    db, _ = env
+    folder = Path(tempfile.mkdtemp(prefix="hpsearch-read-only-"))  # outside pytest's 0700 folder
+    copy = folder / "read-only.db"
+    shutil.copy(db, copy)
+    copy.chmod(0o444)
+    folder.chmod(0o555 if folder_read_only else 0o777)
+    before = copy.read_bytes()
+    prefix = [*_as_another_user(), sys.executable, "-m", "hpsearch"]
+    try:
+        for command in (["report", "s"], ["export", "s"], ["studies"]):
+            result = subprocess.run(
+                [*prefix, *command, "--db", str(copy)], capture_output=True, text=True, cwd="/"
+            )
+            assert result.returncode == 0, result.stderr
+            assert "Traceback" not in result.stderr
+        assert "completed" in result.stdout
+        assert copy.read_bytes() == before
+    finally:
+        folder.chmod(0o755)
+        shutil.rmtree(folder)
+
+
+def test_a_database_removed_under_a_run_fails_the_command(env, monkeypatch):
+    db, _ = env
+    real_run = cli_run.steps.run
+
+    def run_then_remove(*args, **kwargs):
+        summary = real_run(*args, **kwargs)
+        db.unlink()  # as `rm hpsearch.db` from another terminal while the round ran
+        return summary
+
+    monkeypatch.setattr(cli_run.steps, "run", run_then_remove)
+    result = run(*START)
+    check(result, f"database {db} was removed or replaced while this command ran")
+    assert "Best trials" not in result.stdout  # no leaderboard from the removed file
+
+
+def test_a_space_too_large_for_the_memory_is_refused_at_start(env):
+    db, _ = env
+    before = dump(db)
+    check(run(*START, "--search", "hidden_size=1:100000000"), "the largest trial of this space")
+    assert dump(db) == before
+
+
+def test_a_study_named_with_mathtext_is_plotted(env, tmp_path):
+    name = r"$\frac$"
+    assert run("start", name, "--trials", "2", "--workers", "1", *TINY_SEARCH).exit_code == 0
+    result = run("plot", name, "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.glob("*-curves.png")) == ["_frac_-curves.png"]

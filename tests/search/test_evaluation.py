@@ -101,3 +101,50 @@ def test_evaluate_without_a_completed_trial_is_refused(cli, db_path):
     result = cli("evaluate", "wild", "--no-verify")
     assert result.exit_code == 1
     assert "Error: study 'wild' has no completed trial to evaluate" in result.stderr
+
+
+def _evaluate_in_a_process(barrier, results, db, data):
+    """`hpsearch evaluate a` in this (forked) process, held at ``barrier`` just before
+    it claims the test set; puts (exit code, stderr) on ``results``."""
+    from typer.testing import CliRunner
+
+    from hpsearch.cli import app
+    from hpsearch.search import evaluation
+
+    claim = evaluation.claim_test_set
+
+    def claim_together(*args, **kwargs):
+        barrier.wait()  # both evaluations have read the store and reached their claim
+        return claim(*args, **kwargs)
+
+    evaluation.claim_test_set = claim_together
+    result = CliRunner().invoke(
+        app, ["evaluate", "a", "--no-verify", "--db", str(db), "--data-dir", str(data)]
+    )
+    results.put((result.exit_code, result.stderr))
+
+
+def test_two_evaluations_run_together_use_the_test_set_once(searched, db_path, tiny_mnist):
+    import multiprocessing
+
+    from hpsearch.store.engine import dispose_engines
+
+    dispose_engines()  # no pooled connection crosses the fork
+    context = multiprocessing.get_context("fork")
+    barrier, results = context.Barrier(2), context.Queue()
+    processes = [
+        context.Process(target=_evaluate_in_a_process, args=(barrier, results, db_path, tiny_mnist))
+        for _ in range(2)
+    ]
+    for process in processes:
+        process.start()
+    outcomes = sorted(results.get() for _ in processes)
+    for process in processes:
+        process.join()
+    assert [code for code, _ in outcomes] == [0, 1]
+    refused = outcomes[1][1].strip()
+    assert refused.startswith("Error: the test set of 'a' ")  # being used, or already used
+    assert "it is used once" in refused
+    assert len(refused.splitlines()) == 1
+    rows = sqlite3.connect(db_path).execute("SELECT status FROM evaluations").fetchall()
+    assert rows == [("completed",)]  # one evaluation, finished: the test set used once
