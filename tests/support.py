@@ -55,3 +55,20 @@ def domain(round_, name: str):
     """The stored domain row of parameter ``name`` in ``round_`` (an ORM row)."""
     (row,) = [row for row in round_.domains if row.name == name]
     return row
+
+
+def restored_release_0004(folder: Path) -> Path:
+    """tests/data/release-0004.sql in a new SQLite file in ``folder``, upgraded to the
+    current schema: three finished studies (``mixed`` searches seven parameters)."""
+    from typer.testing import CliRunner
+
+    from hpsearch.cli import app
+
+    db = folder / "release-0004.db"
+    dump = Path(__file__).parent / "data" / "release-0004.sql"
+    with sqlite3.connect(db) as connection:
+        connection.executescript(dump.read_text())
+    connection.close()
+    upgraded = CliRunner().invoke(app, ["db", "upgrade", "--db", str(db)])
+    assert upgraded.exit_code == 0, upgraded.output
+    return db
