@@ -23,12 +23,11 @@ from typer.testing import CliRunner
 from hpsearch import store
 from hpsearch.cli import app
 from hpsearch.report import numbers
+from hpsearch.report.leaderboard import leaderboard_keys, leaderboard_table
 from hpsearch.report.live import LiveLine, clock_text
 from hpsearch.report.summaries import evaluation_rows, study_report, study_summary
 from hpsearch.report.tables import (
     evaluations_table,
-    leaderboard_keys,
-    leaderboard_table,
     rounds_table,
     samples_table,
     space_table,

@@ -24,8 +24,9 @@ from hpsearch.cli.options import (
 from hpsearch.cli.view import check_columns, print_report
 from hpsearch.data.datasets import DataSource
 from hpsearch.errors import HpsearchError, StoreError
+from hpsearch.report.leaderboard import chosen_columns
 from hpsearch.report.live import live_progress
-from hpsearch.report.tables import chosen_columns, samples_table, space_table
+from hpsearch.report.tables import samples_table, space_table
 from hpsearch.run import forkserver
 from hpsearch.search import steps
 from hpsearch.search.auto import (

@@ -12,13 +12,12 @@ from hpsearch import store
 from hpsearch.cli.console import console
 from hpsearch.cli.options import AsJson, Columns, Db, Name
 from hpsearch.cli.plot import write_figures
+from hpsearch.report.leaderboard import chosen_columns, leaderboard_table
 from hpsearch.report.summaries import study_report, study_summary
 from hpsearch.report.tables import (
-    chosen_columns,
     crowding_note,
     evaluations_table,
     importance_table,
-    leaderboard_table,
     rounds_table,
     studies_table,
 )

@@ -1,10 +1,10 @@
 """The live display of a running round: two labelled lines, redrawn as it goes.
 
-    book round 0 ━━━━━━━━━━━━━━━━━━╸━━━━━━━━━  12/100 trials  0:01:02 elapsed  0:04:10 left
-    best val acc 0.8250  pruned 7  diverged 1  running 581 (epoch 4), 582 (epoch 2), +2 more
+    book round 0 ━━━━━━━━━━━━━━━━━━━━  12/100 trials  0:01:02 elapsed  0:07:34 left
+    best val acc 0.8250  pruned 7  diverged 1  running 581 (epoch 4), +3 more
 
-Every field says what it is. Trials are named by their stored id, as every table and
-message names them. The bar takes the room the fields leave (up to
+(at 80 columns). Every field says what it is. Trials are named by their stored id,
+as every table and message names them. The bar takes the room the fields leave (up to
 :data:`BAR_WIDTH`), and the running trials as many as fit, the others counted; the
 counts and times are never cut. Time left is the mean time per finished trial so far
 times the trials left.
