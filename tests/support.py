@@ -395,3 +395,20 @@ def serving(app) -> Iterator[str]:
         httpd.server_close()
         sock.close()
         thread.join(timeout=30)
+
+
+def restored_release_0004(folder: Path) -> Path:
+    """tests/releases/release-0004.sql in a new SQLite file in ``folder``, upgraded to the
+    current schema: three finished studies (``mixed`` searches seven parameters)."""
+    from typer.testing import CliRunner
+
+    from hpsearch.cli import app
+
+    db = folder / "release-0004.db"
+    dump = RELEASES / "release-0004.sql"
+    with sqlite3.connect(db) as connection:
+        connection.executescript(dump.read_text())
+    connection.close()
+    upgraded = CliRunner().invoke(app, ["db", "upgrade", "--db", str(db)])
+    assert upgraded.exit_code == 0, upgraded.output
+    return db

@@ -21,10 +21,12 @@ from hpsearch.cli.options import (
     Running,
     grouped,
 )
-from hpsearch.cli.view import print_report
+from hpsearch.cli.view import check_columns, print_report
 from hpsearch.data.datasets import DataSource
 from hpsearch.errors import HpsearchError, StoreError
-from hpsearch.report.tables import live_progress, samples_table, space_table
+from hpsearch.report.leaderboard import chosen_columns
+from hpsearch.report.live import live_progress
+from hpsearch.report.tables import samples_table, space_table
 from hpsearch.run import forkserver
 from hpsearch.search import steps
 from hpsearch.search.auto import (
@@ -71,9 +73,11 @@ def error_line(error: str) -> str:
     return lines[-1] if lines else error.strip()
 
 
-def _run(factory, name: str, round_id: int, options: steps.RunOptions, quiet: bool) -> None:
-    """Run the round with a live display, print the leaderboard, and fail if it is unfinished
-    or if the SQLite file was removed (or replaced) under the run."""
+def _run(factory, name: str, round_id: int, options: steps.RunOptions, run: Running) -> None:
+    """Run the round with a live display, print the leaderboard (its ``--columns``), and
+    fail if it is unfinished or if the SQLite file was removed (or replaced) under the run."""
+    quiet = run.quiet
+    check_columns(factory, name, run.columns)
     with factory() as session:
         number = session.get_one(Round, round_id).number
     identity = file_identity(options.db_url)
@@ -91,7 +95,7 @@ def _run(factory, name: str, round_id: int, options: steps.RunOptions, quiet: bo
             f"{summary.store_fault}: {summary.unfinished} trial(s) left for "
             f"`hpsearch {options.continue_with} {name}`"
         )
-    print_report(factory, name)
+    print_report(factory, name, columns=run.columns)
     if summary.failed_workers or summary.stale_trials:
         raise HpsearchError(
             f"{summary.failed_workers} worker(s) ended abnormally and "
@@ -136,9 +140,10 @@ def start(
         sampled = [trial_params(study.seed, 0, i, space) for i in range(min(5, study.trials))]
         console.print(samples_table(space, sampled))
         return
+    chosen_columns(run.columns, study.space().names)  # refused before anything is written
     options = _options(run)
     factory, round_id = _new_study(run.db, name, study, options.source)
-    _run(factory, name, round_id, options, run.quiet)
+    _run(factory, name, round_id, options, run)
 
 
 @app.command()
@@ -161,6 +166,7 @@ def narrow(
     """STEP3: narrow the ranges around the top-k trials of the last round and run a new one."""
     options = None if dry_run else _options(run)
     factory = open_store(run.db)
+    check_columns(factory, name, run.columns)  # refused before the new round is written
     rule = steps.NarrowRule(margin=margin, snap=snap, expand=expand)
     plan = steps.create_narrowed_round(
         factory, name, top_k, trials, rule, pruner=pruner, dry_run=dry_run
@@ -183,7 +189,7 @@ def narrow(
         )
     if plan.round_id is None or options is None:  # a dry run
         return
-    _run(factory, name, plan.round_id, options, run.quiet)
+    _run(factory, name, plan.round_id, options, run)
 
 
 @app.command()
@@ -195,7 +201,7 @@ def resume(name: Name, run: Running) -> None:
     round_id, requeued = steps.prepare_resume(factory, name)
     if requeued:
         console.print(f"Re-queued {requeued} stale or interrupted trial(s).")
-    _run(factory, name, round_id, options, run.quiet)
+    _run(factory, name, round_id, options, run)
 
 
 @app.command()
@@ -206,7 +212,7 @@ def worker(name: Name, run: Running = ONE_WORKER) -> None:
     factory = open_store(run.db)
     with factory() as session:
         round_id = store.latest_round(session, store.get_study(session, name)).id
-    _run(factory, name, round_id, options, run.quiet)
+    _run(factory, name, round_id, options, run)
 
 
 @app.command()
@@ -255,15 +261,16 @@ def auto(
         )
         round_id, _ = steps.prepare_resume(factory, name)
     else:
+        chosen_columns(run.columns, study.space().names)
         factory, round_id = _new_study(run.db, name, study, options.source)
         with factory.begin() as session:
             remember(store.get_study(session, name), plan)
-    _run(factory, name, round_id, options, run.quiet)
+    _run(factory, name, round_id, options, run)
     reason = run_auto(
         factory,
         name,
         plan,
-        lambda round_id: _run(factory, name, round_id, options, run.quiet),
+        lambda round_id: _run(factory, name, round_id, options, run),
         on_round=lambda message: console.print(f"[bold]Narrowing to {message}[/]"),
     )
     console.print(f"[bold]Stopped:[/] {reason}.")

@@ -282,7 +282,7 @@ class Worker:
             return
         except Exception as exc:  # a bug or a resource error inside one trial
             message = f"{type(exc).__name__}: {exc}"
-            self.stats.errors.append(traceback.format_exc())
+            self.stats.errors.append(f"{traceback.format_exc()}trial {claim.spec.id}: {message}")
             self.finish(claim, queue.Outcome(TrialStatus.FAILED, self.epochs_done, error=message))
             return
         finally:

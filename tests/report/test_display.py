@@ -3,13 +3,12 @@ import io
 from rich.console import Console
 
 from hpsearch import store
+from hpsearch.report.leaderboard import leaderboard_table, sparkline
 from hpsearch.report.summaries import study_report, study_summary
 from hpsearch.report.tables import (
     crowding_note,
     evaluations_table,
-    leaderboard_table,
     rounds_table,
-    sparkline,
     studies_table,
 )
 

@@ -45,6 +45,7 @@ def test_an_exception_fails_one_trial_and_the_worker_goes_on(factory, db_path, t
     worker = Worker(database_url(str(db_path)), round_id, source, pruner=ExplodingPruner())
     stats = worker.run()
     assert stats.trials == 2 and len(stats.errors) == 1
+    assert stats.errors[0].splitlines()[-1] == "trial 2: RuntimeError: boom"  # by its id
     with sqlite3.connect(db_path) as connection:
         rows = connection.execute(
             "SELECT id, status, error, epochs_run, (SELECT count(*) FROM epoch_metrics"

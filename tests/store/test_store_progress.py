@@ -72,7 +72,7 @@ def test_round_progress_counts_the_stored_epochs_of_running_trials(factory, roun
         )
     with factory() as session:
         snapshot = progress.round_progress(session, round0)
-    assert snapshot.running == [(running.number, 3)]
+    assert snapshot.running == [(running.id, 3)]  # the trial by its id
     assert snapshot.done == 1 and snapshot.total == 6
     assert snapshot.best_val_accuracy == 0.8
 

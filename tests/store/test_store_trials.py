@@ -63,11 +63,13 @@ def test_study_trials_and_epochs_by_round_and_number(factory, round0):
         assert [m.epoch for m in store.epoch_curves(session, [trial.id])[trial.id]] == [1, 2]
 
 
-def test_the_leaderboard_puts_pruned_trials_after_completed_ones(factory, round0):
+def test_the_leaderboard_ranks_the_best_first_while_narrowing_takes_completed_ones(factory, round0):
+    """A pruned trial at 0.95 ranks above a completed one at 0.6 (its status says it was
+    pruned); a completed trial wins a tie; narrowing's top-k stays completed-first."""
     outcomes = [(TrialStatus.PRUNED, 0.95), (COMPLETED, 0.6), (COMPLETED, 0.8),
-                (TrialStatus.PRUNED, 0.4), (TrialStatus.DIVERGED, 0.99)]  # fmt: skip
+                (TrialStatus.PRUNED, 0.6), (TrialStatus.DIVERGED, 0.99)]  # fmt: skip
     finish_all(factory, round0, outcomes)
     with factory() as session:
         board = store.leaderboard(session, store.get_study(session, "s"))
-        assert [t.number for t in board] == [2, 1, 0, 3]
+        assert [t.number for t in board] == [0, 2, 1, 3]
         assert [t.number for t in store.round_top(session, round0, 3, pruned=True)] == [2, 1, 0]
