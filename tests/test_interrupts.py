@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 SEARCH = [
@@ -229,3 +230,48 @@ def test_a_pruned_round_killed_and_resumed_matches_one_worker_never_interrupted(
     trials, epochs = results(db)
     assert any(row[4] == "pruned" for row in trials)
     assert (trials, epochs) == pruned_reference
+
+
+def wait_for_running(db, count, process, timeout=60):
+    """The workers (host:pid) of ``count`` running trials, once they run."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        workers = query(db, "SELECT worker FROM trials WHERE status = 'running'")
+        if len(workers) >= count:
+            return {int(worker.rpartition(":")[2]) for (worker,) in workers}
+        time.sleep(0.02)
+    raise AssertionError("the search ran no trials in time")
+
+
+def wait_until_gone(processes, timeout=30):
+    """Whether every one of ``processes`` (psutil handles) ended within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        left = [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        if not left:
+            return True
+        time.sleep(0.05)
+    for process in left:  # the test's own cleanup; the assertion fails below
+        process.kill()
+    return False
+
+
+def test_kill_9_of_the_command_alone_ends_its_server_and_workers(tmp_path, tiny_mnist):
+    db = tmp_path / "s.db"
+    long = [*SEARCH, "--epochs", "400"]  # each trial outlasts the test's checks by far
+    process = hpsearch("start", "s", *long, db=db, data=tiny_mnist)
+    worker_pids = wait_for_running(db, 2, process)
+    run = psutil.Process(process.pid).children(recursive=True)  # server, workers, tracker
+    assert worker_pids <= {child.pid for child in run}
+    assert len(run) > len(worker_pids)  # the server they were forked from too
+    os.kill(process.pid, signal.SIGKILL)  # the command alone, not its process group
+    process.communicate(timeout=60)
+    assert wait_until_gone(run), "a process of the killed command ran on"
+    # no trial is held by a live process: the claims name the dead workers, stale at once
+    claims = query(db, "SELECT worker FROM trials WHERE status = 'running'")
+    assert {int(worker.rpartition(":")[2]) for (worker,) in claims} <= worker_pids
+    assert query(db, "SELECT count(*) FROM trials WHERE status = 'completed'") == [(0,)]
+    finish_with_resume(db, tiny_mnist)
+    unfinished = "SELECT count(*) FROM trials WHERE status NOT IN ('completed', 'pruned')"
+    assert query(db, unfinished) == [(0,)]  # resume finished the round

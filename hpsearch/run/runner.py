@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hpsearch.data.datasets import DataSource
 from hpsearch.errors import Interrupted
-from hpsearch.run import forkserver
+from hpsearch.run import forkserver, lifeline
 from hpsearch.run.worker import Worker, WorkerStats
 from hpsearch.store import liveness, queue
 from hpsearch.store.engine import reader
@@ -60,8 +60,10 @@ def _worker_main(
 ) -> None:
     """Entry point of a worker process: runs the worker and reports its stats.
 
-    ``place`` is the starting process's working directory and environment."""
+    ``place`` is the starting process's working directory and environment. The
+    worker ends with this process (:func:`hpsearch.run.lifeline.hold`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    lifeline.hold()
     try:
         folder, environment = place
         os.chdir(folder)
