@@ -96,12 +96,11 @@ def _run(factory, name: str, round_id: int, options: steps.RunOptions, run: Runn
             f"`hpsearch {options.continue_with} {name}`"
         )
     print_report(factory, name, columns=run.columns)
-    if summary.failed_workers or summary.stale_trials:
-        raise HpsearchError(
-            f"{summary.failed_workers} worker(s) ended abnormally and "
-            f"{summary.stale_trials} trial(s) were left unfinished: "
-            f"run `hpsearch resume {name}` to finish the round"
-        )
+    trouble = summary.trouble()
+    if trouble is not None:
+        if summary.unfinished:
+            raise HpsearchError(f"{trouble}: run `hpsearch resume {name}` to finish the round")
+        raise HpsearchError(f"{trouble}; every trial of the round has finished")
 
 
 def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource):
