@@ -23,8 +23,9 @@ import typer
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
 from hpsearch.space.domains import Domain
-from hpsearch.space.parameters import parse_spec, read_space_file
+from hpsearch.space.parameters import parse_spec
 from hpsearch.space.sampling import SearchSpace, make_space
+from hpsearch.space.space_file import read_space_file
 
 Name = Annotated[str, typer.Argument(help="The study's name.")]
 Db = Annotated[
@@ -49,6 +50,15 @@ Workers = Annotated[
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No live progress display.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+Columns = Annotated[
+    str | None,
+    typer.Option(
+        metavar="A,B,...",
+        help="The leaderboard's columns, in this order (e.g. lr,weight_decay,val_accuracy) "
+        "[default: all that fit the terminal]",
+        show_default=False,
+    ),
+]
 
 DEFAULT_WORKERS = os.cpu_count() or 1
 
@@ -65,7 +75,8 @@ LrRange = Annotated[
     tuple[float, float], typer.Option("--lr", help="Learning rate range LOW HIGH (log-uniform).")
 ]
 DecayRange = Annotated[
-    tuple[float, float], typer.Option(help="Weight decay range LOW HIGH (log-uniform).")
+    tuple[float, float],
+    typer.Option("--weight-decay", help="Weight decay range LOW HIGH (log-uniform)."),
 ]
 Hidden = Annotated[str, typer.Option(help="Hidden layers: 6x100 or 100,100,50.")]
 Activation = Annotated[str, typer.Option(help="relu or sigmoid.")]
@@ -108,8 +119,8 @@ class NewStudy:
     epochs: Epochs = 50
     train_size: TrainSize = "500"
     val_fraction: ValFraction = 0.2
-    lr: LrRange = (1e-6, 1e-2)
-    weight_decay: DecayRange = (1e-8, 1e-4)
+    lr_range: LrRange = (1e-6, 1e-2)  # --lr
+    weight_decay_range: DecayRange = (1e-8, 1e-4)  # --weight-decay
     search: SearchSpecs = None
     space_file: SpaceFile = None
     hidden: Hidden = "6x100"
@@ -148,7 +159,7 @@ class NewStudy:
             if domain.name in searched:
                 raise UsageError(f"parameter {domain.name!r} is given twice")
             searched[domain.name] = domain
-        return make_space(self.lr, self.weight_decay, searched)
+        return make_space(self.lr_range, self.weight_decay_range, searched)
 
 
 def _train_size(value: str) -> int | None:
@@ -162,13 +173,15 @@ def _train_size(value: str) -> int | None:
 
 @dataclass(frozen=True)
 class Running:
-    """How a command runs trials: how many workers, on which store and data."""
+    """How a command runs trials: how many workers, on which store and data; how it
+    shows them (``quiet``, the leaderboard's ``columns``)."""
 
     workers: Workers = DEFAULT_WORKERS
     db: Db = None
     data_dir: DataDir = None
     verify: Verify = True
     quiet: Quiet = False
+    columns: Columns = None
 
 
 GROUPS = (NewStudy, Running)
