@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from conftest import TINY_SEARCH
 from hpsearch.settings import StudySettings
@@ -160,6 +161,52 @@ def test_python_dash_m_runs_the_cli():
     )
     assert out.returncode == 0
     assert "start" in out.stdout and "narrow" in out.stdout and "report" in out.stdout
+
+
+def test_version_prints_the_installed_version_without_the_command_line(monkeypatch, capsys):
+    from importlib.metadata import version
+
+    import hpsearch
+    from hpsearch import launch
+    from hpsearch.cli import app
+
+    assert hpsearch.__version__ == version("hpsearch")
+    result = CliRunner().invoke(app, ["--version"])
+    assert (result.exit_code, result.stdout) == (0, f"hpsearch {version('hpsearch')}\n")
+    # the program answers before it imports the command line, and starts no server
+    monkeypatch.setattr(sys, "argv", ["hpsearch", "--version"])
+    monkeypatch.setattr("hpsearch.cli.main", lambda: pytest.fail("command line imported"))
+    monkeypatch.setattr(launch.forkserver, "prepare", lambda: pytest.fail("server started"))
+    launch.main()
+    assert capsys.readouterr().out == f"hpsearch {version('hpsearch')}\n"
+
+
+def test_the_version_of_a_source_tree_not_installed(monkeypatch):
+    from importlib.metadata import PackageNotFoundError
+
+    from hpsearch import version
+
+    def not_installed(name):
+        raise PackageNotFoundError(name)
+
+    monkeypatch.setattr(version, "version", not_installed)
+    assert version.package_version() == version.UNKNOWN == "0+unknown"
+
+
+def test_shell_completion_script_and_completions():
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    program = [sys.executable, "-m", "hpsearch"]
+    script = subprocess.run(
+        [*program, "--show-completion", "bash"], capture_output=True, text=True, env=env
+    )
+    assert script.returncode == 0, script.stderr
+    assert "_HPSEARCH_COMPLETE=complete_bash" in script.stdout
+    assert "complete -o default -F _hpsearch_completion hpsearch" in script.stdout
+    # what the script runs: the program, told by the variable to complete the words
+    words = {"_HPSEARCH_COMPLETE": "complete_bash", "COMP_WORDS": "hpsearch st", "COMP_CWORD": "1"}
+    completed = subprocess.run([*program], capture_output=True, text=True, env={**env, **words})
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["start", "studies"]
 
 
 def test_the_command_line_loads_no_web_server_figures_or_downloads():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +21,7 @@ from hpsearch.cli import dashboard, db, evaluate, export, plot, run, view
 from hpsearch.cli.console import errors
 from hpsearch.errors import HpsearchError, Interrupted
 from hpsearch.store.engine import dispose_engines
+from hpsearch.version import version_line
 from trainer import TrainerError
 
 if TYPE_CHECKING:
@@ -100,10 +101,29 @@ class Commands(typer.core.TyperGroup):
 app = typer.Typer(
     cls=Commands,
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     help="Hyperparameter search for the NumPy network of Deep Learning from Scratch, ch. 6.",
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(version_line())
+        raise typer.Exit()
+
+
+@app.callback()
+def _hpsearch(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """The options of ``hpsearch`` itself: --version, and the shell completion's."""
+
+
 for commands in (run.app, view.app, plot.app, export.app, evaluate.app, dashboard.app):
     app.add_typer(commands)
 app.add_typer(db.app, name="db")
