@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from hpsearch import store
+from hpsearch.cli.choices import word
 from hpsearch.cli.console import console, errors
 from hpsearch.cli.options import (
     DEFAULT_RUNNING,
@@ -90,7 +91,7 @@ def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource):
         space=study.space(),
         n_trials=study.trials,
         source=source,
-        pruner=study.pruner,
+        pruner=word(study.pruner),
     )
     return opener(), round_id
 
@@ -124,7 +125,8 @@ def narrow(
     name: Name,
     top_k: Annotated[int, typer.Option("--top-k", "-k", help="Best trials to narrow around.")],
     trials: Annotated[
-        int | None, typer.Option(min=1, help="Trials in the new round [default: as the last]")
+        int | None,
+        typer.Option(min=1, show_default="as the last round", help="Trials in the new round."),
     ] = None,
     margin: Annotated[float, typer.Option(help="Decades added beyond the top-k values.")] = 0.1,
     snap: Annotated[bool, typer.Option(help="Round the new ranges out to powers of ten.")] = False,
@@ -140,7 +142,7 @@ def narrow(
     factory = open_store(run.db)
     rule = steps.NarrowRule(margin=margin, snap=snap, expand=expand)
     plan = steps.create_narrowed_round(
-        factory, name, top_k, trials, rule, pruner=pruner, dry_run=dry_run
+        factory, name, top_k, trials, rule, pruner=pruner and word(pruner), dry_run=dry_run
     )
     old, new = plan.old, plan.narrowing.space
     console.print(f"Round {plan.parent.number} top-{top_k}: trials {[t.id for t in plan.top]}")
@@ -212,7 +214,7 @@ def auto(
         rounds=rounds,
         top_k=top_k,
         trials=study.trials,
-        pruner=study.pruner,
+        pruner=word(study.pruner),
         min_improvement=min_improvement,
     )
     options = _options(run, continue_with="auto")
