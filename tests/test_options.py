@@ -251,3 +251,16 @@ def test_a_folder_the_variable_names_falls_back_to_the_cache_as_before(
     tiny = ["--epochs", "1", "--train-size", "100", "--hidden", "1x10", "--batch-size", "20"]
     result = cli("start", "s", "--trials", "1", *tiny, "-w", "1", "-q", "--no-verify")
     assert result.exit_code == 0, result.output
+
+
+def test_space_dash_reads_the_toml_from_standard_input(tmp_path):
+    from hpsearch.cli import app
+
+    toml = '[optimizer]\nchoices = ["sgd", "adam"]\n'
+    args = ["start", "s", "--space", "-", "--dry-run", "--db", str(tmp_path / "x.db")]
+    result = CliRunner().invoke(app, args, input=toml)
+    assert result.exit_code == 0, result.output
+    assert "{sgd, adam}" in result.stdout
+    bad = CliRunner().invoke(app, args, input="[optimizer\n")
+    assert bad.exit_code == 1
+    assert bad.stderr.startswith("Error: standard input is not valid TOML")

@@ -14,6 +14,7 @@ import copy
 import functools
 import inspect
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -26,7 +27,7 @@ from hpsearch.data.datasets import DATA_DIR_ENVS
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
 from hpsearch.space.domains import Domain
-from hpsearch.space.parameters import parse_spec, read_space_file
+from hpsearch.space.parameters import parse_spec, read_space_file, read_space_text
 from hpsearch.space.sampling import SearchSpace, make_space
 from hpsearch.store.engine import DB_ENV
 from trainer import TrainerError
@@ -132,7 +133,10 @@ SearchSpecs = Annotated[
     ),
 ]
 SpaceFile = Annotated[
-    Path | None, typer.Option("--space", help="A TOML file of parameters to search (see README).")
+    Path | None,
+    typer.Option(
+        "--space", help="A TOML file of parameters to search, - for standard input (see README)."
+    ),
 ]
 PrunerName = Annotated[
     Pruner, typer.Option("--pruner", case_sensitive=False, help="Stop hopeless trials early.")
@@ -190,7 +194,9 @@ class NewStudy:
 
     def space(self) -> SearchSpace:
         domains = [parse_spec(spec) for spec in self.search or []]
-        if self.space_file is not None:
+        if self.space_file is not None and str(self.space_file) == "-":  # once a command
+            domains += read_space_text(sys.stdin.read())
+        elif self.space_file is not None:
             domains += read_space_file(self.space_file)
         searched: dict[str, Domain] = {}
         for domain in domains:

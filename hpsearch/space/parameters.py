@@ -221,12 +221,20 @@ def toml_domain(name: str, value: object) -> Domain:
 def read_space_file(path: Path) -> list[Domain]:
     """The domains of a ``--space`` TOML file: one entry per parameter."""
     try:
-        with path.open("rb") as stream:
-            entries = tomllib.load(stream)
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except UnicodeDecodeError as exc:
         raise UsageError(f"{path} is not valid TOML: {exc}") from None
+    return read_space_text(text, str(path))
+
+
+def read_space_text(text: str, where: str = "standard input") -> list[Domain]:
+    """The domains of a ``--space`` TOML document read from ``where`` (for messages)."""
+    try:
+        entries = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"{where} is not valid TOML: {exc}") from None
     return [toml_domain(name, value) for name, value in entries.items()]
 
 
