@@ -4,11 +4,13 @@ translated.
 Each module of :mod:`hpsearch.cli` defines its commands on a ``typer.Typer()`` of its own;
 the application merges them (``db``'s under its name) and lists them in the book's order.
 The library raises; here every ``HpsearchError`` (and the trainer's ``TrainerError``)
-becomes one line on stderr and a non-zero exit code.
+becomes one line on stderr and a non-zero exit code. A reader that closes the output
+early (``hpsearch export NAME | head -1``) ends the command quietly, with exit code 0.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Sequence
@@ -94,6 +96,11 @@ class Commands(typer.core.TyperGroup):
             raise fail(f"database: {getattr(exc, 'orig', None) or exc}") from None
         except KeyboardInterrupt:
             raise fail(str(Interrupted()), EXIT_INTERRUPTED) from None
+        except BrokenPipeError:
+            # The reader left (``| head -1``): it has all it wanted. What is still buffered
+            # goes nowhere, so that Python's flush at exit finds no pipe to complain about.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         finally:
             dispose_engines()
 
