@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -136,15 +137,18 @@ def evaluations_table(rows: list[dict[str, Any]]) -> Table:
     return table
 
 
-def crowding_note(crowded: dict[str, Any] | None) -> str | None:
+def crowding_note(crowded: dict[str, Any] | None, name: str = "NAME") -> str | None:
+    """The note under study ``name``'s report when its top trials crowd a range's edge,
+    with the command that narrows past that edge."""
     if not crowded:
         return None
+    command = f"hpsearch narrow {shlex.quote(name)} --top-k {crowded['top_k']} --expand"
     where = "; ".join(
         f"the {' and '.join(sides)} edge of {name}" for name, sides in crowded["edges"].items()
     )
     return (
         f"The top-{crowded['top_k']} trials of round {crowded['round']} crowd {where}: "
-        "better values may lie outside the range (`hpsearch narrow --expand` searches past it)."
+        f"better values may lie outside the range (`{command}` searches past it)."
     )
 
 
