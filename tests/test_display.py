@@ -1,4 +1,5 @@
 import io
+import re
 
 from rich.console import Console
 
@@ -71,3 +72,20 @@ def test_the_crowding_notes_command_runs(stored_study, monkeypatch):
     result = CliRunner().invoke(app, [*args, *db, "--dry-run"])
     assert result.exit_code == 0, result.output
     assert "Round 1 top-3" in result.stdout
+
+
+def test_printed_times_carry_their_utc_offset(stored_study):
+    """Tables print the stored UTC times with +00:00; the stored values and the JSON and
+    CSV exports (their golden files) keep them as they are."""
+    from typer.testing import CliRunner
+
+    from hpsearch.cli import app
+    from hpsearch.report.tables import utc_time
+
+    assert utc_time("2026-12-06T12:00:00") == "2026-12-06T12:00:00+00:00"
+    assert utc_time(None) == "-"
+    result = CliRunner().invoke(app, ["studies", "--db", str(stored_study.db)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", result.stdout)
+    data = CliRunner().invoke(app, ["studies", "--json", "--db", str(stored_study.db)])
+    assert "+00:00" not in data.stdout

@@ -44,6 +44,13 @@ def _acc(value: float | None) -> str:
     return "-" if value is None else f"{value:.4f}"
 
 
+def utc_time(stored: str | None) -> str:
+    """A stored time (UTC, kept without its offset) as printed: with it, ``+00:00``."""
+    if not stored:
+        return "-"
+    return stored if stored.endswith(("Z", "+00:00")) else f"{stored}+00:00"
+
+
 def _range(bounds: Sequence[float]) -> str:
     return f"{bounds[0]:.3g} – {bounds[1]:.3g}"
 
@@ -132,7 +139,7 @@ def evaluations_table(rows: list[dict[str, Any]]) -> Table:
             _acc(row["train_accuracy"]),
             _acc(row["test_accuracy"]) if row["status"] == COMPLETED else row["status"],
             f"{row['seconds']:.1f}",
-            row["created_at"],
+            utc_time(row["created_at"]),
         )
     return table
 
@@ -208,7 +215,7 @@ def studies_table(studies: list[dict[str, Any]]) -> Table:
     for row in studies:
         table.add_row(
             row["name"],
-            row["created_at"],
+            utc_time(row["created_at"]),
             str(row["rounds"]),
             str(row["trials"]),
             str(row[COMPLETED]),
