@@ -350,3 +350,33 @@ def test_a_pruned_round_stores_the_same_results_with_one_two_or_three_workers(
     pruned = stored(tmp_path / "1.db", "SELECT count(*) FROM trials WHERE status = 'pruned'")
     assert pruned[0][0] >= 2  # the pruner did stop trials
     assert stored_values[1] == stored_values[2] == stored_values[3]
+
+
+def test_json_summaries_of_start_narrow_auto_and_evaluate(cli, db_path):
+    """With --json, standard output is one JSON document, the report's (as `report --json`)
+    or the evaluations' rows; the messages for people go to standard error."""
+    result = cli("start", "j", "--trials", "4", "--workers", "1", "--json", *TINY_SEARCH)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["study"]["name"] == "j" and len(report["leaderboard"]) == 4
+    assert {"rank", "trial", "round", "val_accuracy", "status"} <= set(report["leaderboard"][0])
+    assert [r["round"] for r in report["rounds"]] == [0]
+
+    result = cli("narrow", "j", "-k", "2", "--trials", "2", "-w", "1", "-q", "--no-verify",
+                 "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [r["round"] for r in json.loads(result.stdout)["rounds"]] == [0, 1]
+    assert "Round 0 top-2" in result.stderr
+
+    result = cli("auto", "a", "--trials", "4", "--rounds", "1", "-k", "2", "-w", "1", "--json",
+                 *TINY_SEARCH)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["study"]["name"] == "a"
+    assert "Stopped:" in result.stderr
+
+    result = cli("evaluate", "j", "--no-verify", "--json")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert {"trial", "test_accuracy", "train_samples", "epochs", "created_at"} <= set(row)
+    again = cli("evaluate", "j", "--json")  # the stored result, again as JSON
+    assert json.loads(again.stdout) == [row] and "already used" in again.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 from dataclasses import replace
 from typing import Annotated
 
@@ -16,13 +17,14 @@ from hpsearch.cli.options import (
     DEFAULT_RUNNING,
     DEFAULT_STUDY,
     ONE_WORKER,
+    AsJson,
     Name,
     NarrowPruner,
     NewStudy,
     Running,
     grouped,
 )
-from hpsearch.cli.view import print_report
+from hpsearch.cli.view import print_report, read_report
 from hpsearch.data.datasets import DataSource
 from hpsearch.errors import HpsearchError, StoreError
 from hpsearch.report.tables import live_progress, samples_table, space_table
@@ -57,25 +59,40 @@ def _options(run: Running, continue_with: str = "resume") -> steps.RunOptions:
     )
 
 
-def _run(factory, name: str, round_id: int, options: steps.RunOptions, quiet: bool) -> None:
-    """Run the round with a live display, print the leaderboard, and fail if it is unfinished."""
+def _run(
+    factory, name: str, round_id: int, options: steps.RunOptions, run: Running, as_json: bool
+) -> None:
+    """Run the round with a live display, print the report (with --json: once, at the end,
+    see :func:`_print_summary`), and fail if it is unfinished."""
     with factory() as session:
         number = session.get_one(Round, round_id).number
-    if quiet:
+    if run.quiet:
         summary = steps.run(factory, name, round_id, options)
     else:
-        with live_progress(console, f"{name} round {number}") as update:
+        with live_progress(_out(as_json), f"{name} round {number}") as update:
             summary = steps.run(factory, name, round_id, replace(options, on_progress=update))
     for stats in summary.workers:
         for error in stats.errors:
             errors.print(f"worker {stats.worker}: {error.strip().splitlines()[-1]}", markup=False)
-    print_report(factory, name)
+    if not as_json:
+        print_report(factory, name)
     if summary.failed_workers or summary.stale_trials:
         raise HpsearchError(
             f"{summary.failed_workers} worker(s) ended abnormally and "
             f"{summary.stale_trials} trial(s) were left unfinished: "
             f"run `hpsearch resume {name}` to finish the round"
         )
+
+
+def _out(as_json: bool):
+    """Where messages for people go: standard output, standard error with --json."""
+    return errors if as_json else console
+
+
+def _print_summary(factory, name: str, as_json: bool) -> None:
+    """With --json, the study's report (as ``report --json``) as the one document on stdout."""
+    if as_json:
+        typer.echo(json.dumps(read_report(factory, name), indent=2))
 
 
 def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource):
@@ -105,6 +122,7 @@ def start(
     dry_run: Annotated[
         bool, typer.Option(help="Print the search space and a few sampled trials; run nothing.")
     ] = False,
+    as_json: AsJson = False,
 ) -> None:
     """STEP0-STEP2: create study NAME, sample its trials and train them all."""
     if dry_run:
@@ -116,7 +134,8 @@ def start(
         return
     options = _options(run)
     factory, round_id = _new_study(run.db, name, study, options.source)
-    _run(factory, name, round_id, options, run.quiet)
+    _run(factory, name, round_id, options, run, as_json)
+    _print_summary(factory, name, as_json)
 
 
 @app.command()
@@ -135,6 +154,7 @@ def narrow(
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="Show old and new ranges, run nothing.")] = False,
     pruner: NarrowPruner = None,
+    as_json: AsJson = False,
     run: Running = DEFAULT_RUNNING,
 ) -> None:
     """STEP3: narrow the ranges around the top-k trials of the last round and run a new one."""
@@ -145,24 +165,26 @@ def narrow(
         factory, name, top_k, trials, rule, pruner=pruner and word(pruner), dry_run=dry_run
     )
     old, new = plan.old, plan.narrowing.space
-    console.print(f"Round {plan.parent.number} top-{top_k}: trials {[t.id for t in plan.top]}")
+    out = _out(as_json)
+    out.print(f"Round {plan.parent.number} top-{top_k}: trials {[t.id for t in plan.top]}")
     for before, after in zip(old, new, strict=True):
-        console.print(f"  {label(before.name):<13} {before} -> {after}", markup=False)
+        out.print(f"  {label(before.name):<13} {before} -> {after}", markup=False)
     for parameter, dropped in plan.narrowing.dropped.items():
         gone = ", ".join(format_value(value) for value in dropped)
-        console.print(f"  {parameter}: dropped {gone} (not among the top-{top_k})", markup=False)
+        out.print(f"  {parameter}: dropped {gone} (not among the top-{top_k})", markup=False)
     for parameter, edges in plan.narrowing.crowded.items():
         hint = (
             "the range was extended past it" if expand else "rerun with --expand to search past it"
         )
-        console.print(
+        out.print(
             f"  [yellow]the top-{top_k} crowd the {' and '.join(edges)} edge of {parameter}: "
             f"better values may lie outside the range; {hint}[/]",
             soft_wrap=True,
         )
     if plan.round_id is None or options is None:  # a dry run
         return
-    _run(factory, name, plan.round_id, options, run.quiet)
+    _run(factory, name, plan.round_id, options, run, as_json)
+    _print_summary(factory, name, as_json)
 
 
 @app.command()
@@ -174,7 +196,7 @@ def resume(name: Name, run: Running) -> None:
     round_id, requeued = steps.prepare_resume(factory, name)
     if requeued:
         console.print(f"Re-queued {requeued} stale or interrupted trial(s).")
-    _run(factory, name, round_id, options, run.quiet)
+    _run(factory, name, round_id, options, run, as_json=False)
 
 
 @app.command()
@@ -185,7 +207,7 @@ def worker(name: Name, run: Running = ONE_WORKER) -> None:
     factory = open_store(run.db)
     with factory() as session:
         round_id = store.latest_round(session, store.get_study(session, name)).id
-    _run(factory, name, round_id, options, run.quiet)
+    _run(factory, name, round_id, options, run, as_json=False)
 
 
 @app.command()
@@ -200,6 +222,7 @@ def auto(
     min_improvement: Annotated[
         float, typer.Option(help="Stop when a round improves the best by less.")
     ] = MIN_IMPROVEMENT,
+    as_json: AsJson = False,
     study: NewStudy = DEFAULT_STUDY,
     run: Running = DEFAULT_RUNNING,
 ) -> None:
@@ -227,7 +250,7 @@ def auto(
             stored = store.get_study(session, name)
             plan = continued(stored, plan, given)
             remember(stored, plan)
-        console.print(
+        _out(as_json).print(
             f"Continuing study {name!r} with its own settings: {plan.rounds} narrowed rounds "
             f"at most, top-{plan.top_k}, {plan.trials} trials, pruner {plan.pruner}, "
             f"min improvement {plan.min_improvement}."
@@ -237,15 +260,16 @@ def auto(
         factory, round_id = _new_study(run.db, name, study, options.source)
         with factory.begin() as session:
             remember(store.get_study(session, name), plan)
-    _run(factory, name, round_id, options, run.quiet)
+    _run(factory, name, round_id, options, run, as_json)
     reason = run_auto(
         factory,
         name,
         plan,
-        lambda round_id: _run(factory, name, round_id, options, run.quiet),
-        on_round=lambda message: console.print(f"[bold]Narrowing to {message}[/]"),
+        lambda round_id: _run(factory, name, round_id, options, run, as_json),
+        on_round=lambda message: _out(as_json).print(f"[bold]Narrowing to {message}[/]"),
     )
-    console.print(f"[bold]Stopped:[/] {reason}.")
+    _out(as_json).print(f"[bold]Stopped:[/] {reason}.")
+    _print_summary(factory, name, as_json)
 
 
 def _given(ctx: typer.Context, option: str) -> bool:
