@@ -100,7 +100,7 @@ def test_too_little_to_go_on_is_a_usage_error(n, accuracy, message):
         parameter_importance(rows, accuracies)
 
 
-@pytest.mark.parametrize("missing", ["sklearn", "sklearn.ensemble", "scipy"])
+@pytest.mark.parametrize("missing", ["sklearn", "sklearn.ensemble"])
 def test_without_scikit_learn_importance_names_the_extra_in_one_line(
     stored_study, monkeypatch, missing
 ):
