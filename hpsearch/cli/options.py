@@ -75,9 +75,8 @@ Columns = Annotated[
     str | None,
     typer.Option(
         metavar="A,B,...",
-        help="The leaderboard's columns, in this order (e.g. lr,weight_decay,val_accuracy) "
-        "[default: all that fit the terminal]",
-        show_default=False,
+        help="The leaderboard's columns, in this order (e.g. lr,weight_decay,val_accuracy).",
+        show_default="all that fit the terminal",
     ),
 ]
 

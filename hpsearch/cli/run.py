@@ -89,12 +89,11 @@ def _run(
         )
     if not as_json:
         print_report(factory, name, columns=run.columns)
-    if summary.failed_workers or summary.stale_trials:
-        raise HpsearchError(
-            f"{summary.failed_workers} worker(s) ended abnormally and "
-            f"{summary.stale_trials} trial(s) were left unfinished: "
-            f"run `hpsearch resume {name}` to finish the round"
-        )
+    trouble = summary.trouble()
+    if trouble is not None:
+        if summary.unfinished:
+            raise HpsearchError(f"{trouble}: run `hpsearch resume {name}` to finish the round")
+        raise HpsearchError(f"{trouble}; every trial of the round has finished")
 
 
 def _out(as_json: bool):

@@ -7,7 +7,7 @@ second array), the optimizer's state (none for SGD, one array per parameter for
 momentum, Nesterov, AdaGrad and RMSprop, two for Adam), and the activations of one
 mini-batch (:data:`ARRAYS_PER_UNIT` arrays per unit and sample: the affine output, the
 activation's mask, dropout's, batch norm's) and of one evaluation batch of
-:data:`EVALUATION_BATCH` samples. ``tests/test_space_memory.py`` compares it with the
+:data:`EVALUATION_BATCH` samples. ``tests/space/test_space_memory.py`` compares it with the
 memory a real small net allocates.
 
 A space is refused when its largest trial needs more than :data:`MARGIN` of the memory

@@ -195,3 +195,13 @@ def test_options_table_matches_help(command):
     assert shown.exit_code == 0, shown.output
     for name in names:
         assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", shown.output), name
+
+
+def test_every_test_file_the_docs_name_exists():
+    named = {
+        path
+        for page in PAGES
+        for path in re.findall(r"tests/[\w/]+\.(?:py|sh|sql)", page.read_text(encoding="utf-8"))
+    }
+    assert named, "the docs name the tests that show their claims"
+    assert sorted(path for path in named if not (ROOT / path).is_file()) == []

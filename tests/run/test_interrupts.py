@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 SEARCH = [
@@ -166,7 +167,8 @@ def test_kill_9_of_one_worker_lets_the_other_finish_and_resume_completes(
     out, err = process.communicate(timeout=300)
     assert process.returncode == 1
     assert "Traceback" not in err
-    assert "worker(s) ended abnormally" in err and "hpsearch resume s" in err
+    assert f"worker {worker} was killed by SIGKILL" in err and "hpsearch resume s" in err
+    assert "1 trial(s) of the round are unfinished (1 running without a worker)" in err
     assert query(db, "SELECT count(*) FROM trials WHERE status = 'running'") == [(1,)]
     finish_with_resume(db, tiny_mnist)
     assert results(db) == reference
@@ -293,3 +295,78 @@ def test_a_write_lock_shorter_than_the_retry_window_lets_the_round_finish(
     assert process.returncode == 0, seen + err
     assert "Traceback" not in seen + err
     assert results(db) == reference  # every trial completed, as if nothing had happened
+
+
+def wait_for_running(db, count, process, timeout=60):
+    """The workers (host:pid) of ``count`` running trials, once they run."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.communicate()
+        workers = query(db, "SELECT worker FROM trials WHERE status = 'running'")
+        if len(workers) >= count:
+            return {int(worker.rpartition(":")[2]) for (worker,) in workers}
+        time.sleep(0.02)
+    raise AssertionError("the search ran no trials in time")
+
+
+def wait_until_gone(processes, timeout=30):
+    """Whether every one of ``processes`` (psutil handles) ended within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        left = [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        if not left:
+            return True
+        time.sleep(0.05)
+    for process in left:  # the test's own cleanup; the assertion fails below
+        process.kill()
+    return False
+
+
+def test_kill_9_of_the_command_alone_ends_its_server_and_workers(tmp_path, tiny_mnist):
+    db = tmp_path / "s.db"
+    long = [*SEARCH, "--epochs", "400"]  # each trial outlasts the test's checks by far
+    process = hpsearch("start", "s", *long, db=db, data=tiny_mnist)
+    worker_pids = wait_for_running(db, 2, process)
+    run = psutil.Process(process.pid).children(recursive=True)  # server, workers, tracker
+    assert worker_pids <= {child.pid for child in run}
+    assert len(run) > len(worker_pids)  # the server they were forked from too
+    os.kill(process.pid, signal.SIGKILL)  # the command alone, not its process group
+    process.communicate(timeout=60)
+    assert wait_until_gone(run), "a process of the killed command ran on"
+    # no trial is held by a live process: the claims name the dead workers, stale at once
+    claims = query(db, "SELECT worker FROM trials WHERE status = 'running'")
+    assert {int(worker.rpartition(":")[2]) for (worker,) in claims} <= worker_pids
+    assert query(db, "SELECT count(*) FROM trials WHERE status = 'completed'") == [(0,)]
+    finish_with_resume(db, tiny_mnist)
+    unfinished = "SELECT count(*) FROM trials WHERE status NOT IN ('completed', 'pruned')"
+    assert query(db, unfinished) == [(0,)]  # resume finished the round
+
+
+def test_a_kill_of_the_server_ends_its_workers_and_the_command_says_what_is_left(
+    tmp_path, tiny_mnist
+):
+    db = tmp_path / "s.db"
+    long = [*SEARCH, "--epochs", "400"]
+    process = hpsearch("start", "s", *long, db=db, data=tiny_mnist)
+    worker_pids = wait_for_running(db, 2, process)
+    workers = [psutil.Process(pid) for pid in worker_pids]
+    (server,) = {worker.ppid() for worker in workers}  # they were forked from one server
+    assert server != process.pid
+    os.kill(server, signal.SIGKILL)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1 and "Traceback" not in err
+    assert wait_until_gone(workers), "a worker ran on after its server"
+    err = " ".join(err.split())  # the message, unwrapped
+    for worker in workers:
+        why = "ended, unfinished, when the server it was forked from died"
+        assert f":{worker.pid} {why}" in err
+    left = query(db, "SELECT count(*) FROM trials WHERE status NOT IN ('completed', 'pruned')")
+    running = query(db, "SELECT count(*) FROM trials WHERE status = 'running'")[0][0]
+    pending = query(db, "SELECT count(*) FROM trials WHERE status = 'pending'")[0][0]
+    assert running == 2 and left[0][0] == running + pending  # the message counts the store
+    assert f"{left[0][0]} trial(s) of the round are unfinished" in err
+    assert f"({running} running without a worker, {pending} pending)" in err
+    assert "hpsearch resume s" in err
+    finish_with_resume(db, tiny_mnist)
+    unfinished = "SELECT count(*) FROM trials WHERE status NOT IN ('completed', 'pruned')"
+    assert query(db, unfinished) == [(0,)]

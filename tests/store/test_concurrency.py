@@ -7,7 +7,9 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 
+import psutil
 import pytest
 from sqlalchemy import func, select
 
@@ -109,6 +111,21 @@ def test_resume_is_refused_while_a_live_worker_runs_the_round(finished_round):
     with factory.begin() as session:  # the worker dies: its trial becomes stale
         session.get(Trial, trial.id).worker = f"{socket.gethostname()}:{2**22 + 7}"
     assert steps.prepare_resume(factory, "c")[1] == 1
+
+
+def test_resume_takes_a_trial_whose_pid_a_later_process_holds(finished_round):
+    factory = finished_round
+    steps.create_narrowed_round(factory, "c", 2, 3)
+    started = datetime.fromtimestamp(psutil.Process().create_time(), timezone.utc)
+    with factory.begin() as session:
+        round_ = store.latest_round(session, store.get_study(session, "c"))
+        # the claim names this live process, but was made before it started: its claimer
+        # died and the system gave its pid to this process
+        trial = queue.claim_trial(session, round_.id, f"{socket.gethostname()}:{os.getpid()}")
+        trial.started_at = started.replace(tzinfo=None) - timedelta(minutes=5)
+    assert steps.prepare_resume(factory, "c") == (round_.id, 1)
+    with factory() as session:
+        assert session.get_one(Trial, trial.id).status == TrialStatus.PENDING
 
 
 #: A real `hpsearch` process that imports everything, says it is ready, then waits for

@@ -3,8 +3,9 @@ import socket
 import subprocess
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
+import psutil
 import pytest
 from sqlalchemy import select
 
@@ -21,7 +22,7 @@ DEAD_PID = 2**22 + 12345  # above the default pid_max: no such process
     ("worker", "silent", "stale"),
     [
         (f"{HERE}:{os.getpid()}", timedelta(0), False),  # alive, fresh heartbeat
-        (f"{HERE}:{os.getpid()}", timedelta(days=1), False),  # alive: its pid decides
+        (f"{HERE}:{os.getpid()}", timedelta(days=1), False),  # alive: its process decides
         (f"{HERE}:{DEAD_PID}", timedelta(0), True),  # its process is gone
         ("elsewhere:1", timedelta(0), False),  # another host, fresh heartbeat
         ("elsewhere:1", liveness.STALE_AFTER + timedelta(seconds=1), True),  # silent too long
@@ -32,9 +33,25 @@ def test_stale_trials(factory, round0, worker, silent, stale):
         trial = session.scalars(select(Trial)).first()
         trial.status = TrialStatus.RUNNING
         trial.worker = worker
-        trial.heartbeat_at = utcnow() - silent
-        assert is_stale(trial) is stale
+        trial.started_at = trial.heartbeat_at = utcnow()  # claimed now, asked ``silent`` later
+        assert is_stale(trial, now=utcnow() + silent) is stale
         trial.status = TrialStatus.INTERRUPTED
+        assert not is_stale(trial)
+
+
+def test_a_live_process_that_started_after_the_claim_holds_a_reused_pid(factory, round0):
+    started = datetime.fromtimestamp(psutil.Process().create_time(), timezone.utc)
+    started = started.replace(tzinfo=None)  # naive UTC, as the store keeps times
+    with factory() as session:
+        trial = session.scalars(select(Trial)).first()
+        trial.status, trial.worker = TrialStatus.RUNNING, worker_name()  # this live process
+        trial.started_at = trial.heartbeat_at = started - timedelta(hours=1)
+        assert is_stale(trial)  # claimed an hour before this process existed
+        trial.started_at = started + liveness.START_SLACK / 2  # within the rounding of its start
+        assert not is_stale(trial)
+        trial.started_at = None  # an older row without a claim time: the heartbeat bounds it
+        assert is_stale(trial)
+        trial.heartbeat_at = None  # nothing to tell by: the pid decides
         assert not is_stale(trial)
 
 
@@ -50,11 +67,11 @@ def test_the_stale_limit_can_be_set(factory, round0, monkeypatch):
 def test_an_unreaped_dead_worker_counts_as_gone():
     child = subprocess.Popen(["true"])  # exits at once; not waited for: a zombie
     deadline = time.monotonic() + 10
-    while liveness._process_alive(child.pid) and time.monotonic() < deadline:
+    while liveness.claimer_alive(child.pid) and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert not liveness._process_alive(child.pid)
+    assert not liveness.claimer_alive(child.pid)
     assert child.poll() == 0  # it really was a zombie until reaped here
-    assert liveness._process_alive(os.getpid())
+    assert liveness.claimer_alive(os.getpid())
 
 
 def test_a_worker_is_named_by_host_and_pid():
