@@ -57,7 +57,7 @@ def print_report(
     report = read_report(factory, name, top=top, round_number=round_number, importance=importance)
     console.print(leaderboard_table(report, chosen_columns(columns, report.searched)))
     console.print(rounds_table(report))
-    if note := crowding_note(report.crowded):
+    if note := crowding_note(report.crowded, name):
         console.print(note, style="yellow", markup=False, soft_wrap=True)
     if report.evaluations:
         console.print(evaluations_table(report.evaluations))

@@ -244,3 +244,33 @@ def test_streamed_csv_with_other_searched_parameters_matches_the_whole_rows(tmp_
 
 
 _EPOCH_NAMES = ("epoch", "train_accuracy", "val_accuracy", "train_loss", "val_loss", "seconds")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["export", "--epochs"], ["export", "--format", "json"], ["report"], ["studies"]],
+    ids=["csv", "json", "report", "studies"],
+)
+def test_a_reader_that_closes_early_ends_the_command_quietly(stored_study, args):
+    """``hpsearch export NAME | head -1``: the pipe's reader is gone before the command
+    writes (closed here at once, so every write finds it gone), yet it exits 0, silent."""
+    import os
+    import subprocess
+    import sys
+
+    command, *options = args
+    name = [] if command == "studies" else [stored_study.name]
+    read, write = os.pipe()
+    os.close(read)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "hpsearch", command, *name, *options, "--db", stored_study.db],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (0, "")
