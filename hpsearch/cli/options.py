@@ -139,13 +139,15 @@ SearchSpecs = Annotated[
     list[str] | None,
     typer.Option(
         "--search",
-        help="Also search NAME=LOW:HIGH[:log|linear] or NAME=A,B,C (repeatable; see README).",
+        help="Also search NAME=LOW:HIGH[:log|linear] or NAME=A,B,C "
+        "(repeatable; see docs/commands.md).",
     ),
 ]
 SpaceFile = Annotated[
     Path | None,
     typer.Option(
-        "--space", help="A TOML file of parameters to search, - for standard input (see README)."
+        "--space",
+        help="A TOML file of parameters to search, - for standard input (see docs/commands.md).",
     ),
 ]
 PrunerName = Annotated[

@@ -77,7 +77,8 @@ def report(
     importance: Annotated[
         bool,
         typer.Option(
-            "--importance", help="Also rank the searched parameters by importance (see README)."
+            "--importance",
+            help="Also rank the searched parameters by importance (see docs/commands.md).",
         ),
     ] = False,
     plot: Annotated[

@@ -41,7 +41,8 @@ from hpsearch.store.status import TrialStatus
 from tests.support import restored_release_0004
 
 WIDTHS = [80, 120]
-NUMBER = re.compile(r"-?\d+(\.\d+)?(e-?\d+)?|\d+\.\.\d+")  # a number, an int range
+#: A whole number, an integer range, or a whole UTC time with its offset.
+NUMBER = re.compile(r"-?\d+(\.\d+)?(e-?\d+)?|\d+\.\.\d+|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 BORDERS = "┃│┏┓┗┛┡┩└┘┳┻╇┴━─ "
 
 
