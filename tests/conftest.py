@@ -8,6 +8,7 @@ import functools
 import gzip
 import hashlib
 import os
+import signal
 import threading
 from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,15 @@ from tests.support import (
     make_tiny_mnist,
 )
 from trainer.mnist import MNIST_FILES
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let Ctrl-C reach the commands the tests start, however the suite was started: a
+    shell starts a background job with SIGINT ignored, an ignored signal stays ignored
+    across ``exec``, and Python then installs no handler for it (the tests that send
+    SIGINT would see the command run on to its end)."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ def print_report(
     console.print(leaderboard_table(report, chosen_columns(columns, report.searched)))
     console.print(rounds_table(report))
     if note := crowding_note(report.crowded, name):
-        console.print(note, style="yellow", markup=False, soft_wrap=True)
+        console.print(note, style="yellow", markup=False)  # wrapped at words
     if report.evaluations:
         console.print(evaluations_table(report.evaluations))
     if report.importance is not None:

@@ -111,7 +111,7 @@ def crowding_note(crowded: dict[str, Any] | None, name: str = "NAME") -> str | N
     )
     return (
         f"The top-{crowded['top_k']} trials of round {crowded['round']} crowd {where}: "
-        f"better values may lie outside the range (`{command}` searches past it)."
+        f"better values may lie outside the range. To search past it:\n    {command}"
     )
 
 

@@ -63,9 +63,10 @@ def test_the_crowding_notes_command_runs(stored_study, monkeypatch):
     crowded = {"round": 1, "top_k": 3, "edges": {"lr": ["high"]}}
     monkeypatch.setattr(summaries, "crowding", lambda session, study: crowded)
     db = ["--db", str(stored_study.db)]
-    shown = CliRunner().invoke(app, ["report", stored_study.name, *db], env={"COLUMNS": "400"})
+    shown = CliRunner().invoke(app, ["report", stored_study.name, *db], env={"COLUMNS": "80"})
     assert shown.exit_code == 0, shown.output
-    (command,) = re.findall(r"`(hpsearch narrow [^`]+)`", shown.stdout)
+    assert "lie outside the range" in shown.stdout  # at 80 columns, wrapped between words
+    (command,) = re.findall(r"^ +(hpsearch narrow .+?) *$", shown.stdout, re.MULTILINE)
     assert command == f"hpsearch narrow {stored_study.name} --top-k 3 --expand"
     program, *args = shlex.split(command)
     result = CliRunner().invoke(app, [*args, *db, "--dry-run"])
