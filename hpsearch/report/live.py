@@ -113,3 +113,5 @@ def live_progress(console: Console, label: str) -> Iterator[Callable[[RoundProgr
     line = LiveLine(label)
     with Live(line, console=console, refresh_per_second=4, transient=False):
         yield line.update
+    if not console.is_terminal:  # rich ends a terminal's last line, not a file's
+        console.line()

@@ -24,7 +24,7 @@ from hpsearch import store
 from hpsearch.cli import app
 from hpsearch.report import numbers
 from hpsearch.report.leaderboard import leaderboard_keys, leaderboard_table
-from hpsearch.report.live import LiveLine, clock_text
+from hpsearch.report.live import LiveLine, clock_text, live_progress
 from hpsearch.report.summaries import StudyReport, study_report, study_summary
 from hpsearch.report.tables import (
     evaluations_table,
@@ -226,3 +226,14 @@ def test_the_live_display_before_any_trial_finished():
     lines = on_terminal(line, 80)
     assert "0/0 trials" in lines[0] and "-:--:-- left" in lines[0]
     assert lines[1] == "best val acc -  pruned 0  diverged 0"
+
+
+def test_the_live_display_ends_its_last_line_in_a_file():
+    """Piped or redirected, the live display's last line ends before what comes next."""
+    out = io.StringIO()
+    console = Console(file=out, width=80)
+    with live_progress(console, "s round 0") as update:
+        update(snapshot([]))
+    console.print("Best trials of s")
+    *_, last, following = out.getvalue().splitlines()
+    assert last.startswith("best val acc 0.8250") and following == "Best trials of s"
