@@ -333,6 +333,88 @@ def test_an_asha_search_promotes_the_top_third_at_each_rung(factory):
     assert pruned == {1: 5, 3: 5, 5: 15}
 
 
+def run_interleaved(factory, curves, pruner, *, workers, seed, epochs):
+    """Run the trials of a round as ``workers`` workers would, their steps (a claim, an
+    epoch stored and decided, a decision asked again after a wait) interleaved in a random
+    order drawn from ``seed``. A curve shorter than ``epochs`` diverges after its last
+    epoch. Returns {trial number: (status, epochs stored)}."""
+    with factory.begin() as session:
+        study = store.create_study(session, f"s{seed}", 1, StudySettings())
+        round_id = store.create_round(session, study, BOOK_SPACE, len(curves)).id
+    rng = np.random.default_rng(seed)
+    claims: dict[int, list[int]] = {}  # worker -> [trial id, trial number, epochs stored]
+    decided: dict[int, bool] = {}  # worker -> its last decision was taken (not a wait)
+    done: set[int] = set()
+    ended = {}
+
+    def finish(worker, status, epochs_run):
+        trial_id, number, _ = claims.pop(worker)
+        with factory.begin() as session:
+            queue.finish_trial(session, trial_id, queue.Outcome(status, epochs_run))
+        ended[number] = (status, epochs_run)
+
+    def claim(worker):
+        with factory.begin() as session:
+            trial = queue.claim_trial(session, round_id, f"host:{worker}")
+            if trial is None:
+                done.add(worker)
+            else:
+                claims[worker] = [trial.id, trial.number, 0]
+                decided[worker] = True
+
+    for worker in range(workers):  # each claims before any trains (the start line)
+        claim(worker)
+    idle_in_a_row = 0
+    while len(done) < workers:
+        worker = int(rng.choice([w for w in range(workers) if w not in done]))
+        if worker not in claims:
+            claim(worker)
+            continue
+        trial_id, number, stored = claims[worker]
+        curve = curves[number]
+        with factory.begin() as session:
+            if decided[worker]:  # the next epoch ends (or the loss diverges)
+                if stored == len(curve):
+                    status = TrialStatus.COMPLETED if stored == epochs else TrialStatus.DIVERGED
+                    finish(worker, status, stored)
+                    continue
+                stored += 1
+                val = curve[stored - 1]
+                queue.record_epoch(session, trial_id, EpochMetrics(stored, 1.0, val, 1.0, val, 0.1))
+                claims[worker][2] = stored
+            decision = pruner.decide(session, trial_id, round_id, stored)
+        decided[worker] = decision is not Decision.WAIT
+        idle_in_a_row = idle_in_a_row + 1 if decision is Decision.WAIT else 0
+        assert idle_in_a_row < 1000  # the lowest running trial never waits: no deadlock
+        assert decision is not Decision.GIVE_UP
+        if decision is Decision.STOP:
+            finish(worker, TrialStatus.PRUNED, stored)
+    return ended
+
+
+@pytest.mark.parametrize(
+    "pruner", [MedianPruner(warmup_epochs=2, min_trials=3), AshaPruner(12, min_epochs=2, eta=2)]
+)
+@pytest.mark.parametrize("seed", range(2))
+def test_pruning_decisions_do_not_depend_on_how_the_workers_interleave(factory, pruner, seed):
+    # Noisy curves, one in four diverging early: decisions waiting for earlier trials
+    # that are still running, pruned later or diverged, in many orders.
+    rng = np.random.default_rng(100 + seed)
+    curves = [
+        [float(v) for v in np.clip(rng.uniform(0.2, 0.9) + rng.normal(0, 0.05, 12), 0, 1)]
+        for _ in range(10)
+    ]
+    curves = [c[: int(rng.integers(3, 12))] if rng.random() < 0.25 else c for c in curves]
+    outcomes = [
+        run_interleaved(factory, curves, pruner, workers=workers, seed=seed * 10 + order,
+                        epochs=12)
+        for workers, order in [(1, 0), (2, 1), (3, 2), (3, 3)]
+    ]  # fmt: skip
+    assert all(outcome == outcomes[0] for outcome in outcomes[1:])
+    statuses = {status for status, _ in outcomes[0].values()}
+    assert TrialStatus.PRUNED in statuses and TrialStatus.COMPLETED in statuses
+
+
 def test_no_pruner_never_stops(factory):
     pruned = run_one_after_another(factory, [[0.9] * 10] * 5 + [[0.0] * 10], NoPruner())
     assert pruned == {}
