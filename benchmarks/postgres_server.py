@@ -2,7 +2,8 @@
 
 ``temporary_server()`` runs initdb into a new folder, starts the server on a free
 port (as the ``postgres`` user when run as root: the server refuses root), yields
-its URL, and stops it and removes the folder afterwards. ``server_programs()``
+its URL, and stops it and removes the folder afterwards; ``restart(url)`` restarts it
+meanwhile (its sessions cut, as a server's restart does). ``server_programs()``
 finds the server programs (Debian's /usr/lib/postgresql/N/bin, else ``initdb``
 on the PATH); None when PostgreSQL is not installed.
 """
@@ -18,6 +19,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+#: The folder of each running temporary server, by port.
+_FOLDERS: dict[int, Path] = {}
 
 
 def server_programs() -> Path | None:
@@ -78,12 +82,28 @@ def temporary_server(max_connections: int = 100) -> Iterator[str]:
                      str(folder / "log"), "-w", "start"),
         check=True, capture_output=True,
     )  # fmt: skip
+    _FOLDERS[port] = folder
     try:
         url = f"postgresql+psycopg://hp:secret@127.0.0.1:{port}/postgres"
         yield create_database(url, "hpsearch")
     finally:
+        del _FOLDERS[port]
         subprocess.run(
             _as_postgres(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"),
             capture_output=True,
         )  # fmt: skip
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def restart(url: str) -> None:
+    """Restart the temporary server of ``url`` ("fast": every session is cut at once) and
+    return once it accepts connections again."""
+    from sqlalchemy.engine import make_url
+
+    bindir, folder = server_programs(), _FOLDERS[make_url(url).port]
+    assert bindir is not None
+    subprocess.run(
+        _as_postgres(str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-m", "fast", "-l",
+                     str(folder / "log"), "-w", "restart"),
+        check=True, capture_output=True,
+    )  # fmt: skip

@@ -3,7 +3,7 @@
     python benchmarks/under_load.py --runs 20 --busy 2 TEST_ID [TEST_ID ...]
 
 Each run is one ``pytest`` process over the given test ids (e.g.
-``tests/test_cli.py::test_results_do_not_depend_on_the_number_of_workers``), while
+``tests/cli/test_cli.py::test_results_do_not_depend_on_the_number_of_workers``), while
 ``--busy`` processes spin on the CPU the whole time: the load under which a test that
 depends on timing fails. Prints each run's outcome and, at the end, the failures per run.
 """

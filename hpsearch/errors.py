@@ -5,10 +5,12 @@
     ├── StudyNotFound       no study of that name
     ├── StudyExists         a study of that name already exists
     ├── RoundBusy           another process is running that round
+    ├── TestSetUsed         another evaluate has claimed the study's test set
     ├── Interrupted         Ctrl-C stopped a run; finished epochs are kept
     └── StoreError          the database cannot be opened, read or written
         ├── SchemaBehind    written by an older hpsearch: ``hpsearch db upgrade``
-        └── SchemaAhead     written by a newer hpsearch
+        ├── SchemaAhead     written by a newer hpsearch
+        └── StoreUnavailable  a passing fault outlasted the retry window
 
 The trainer's own ``trainer.TrainerError`` (unknown optimizer, MNIST missing) is
 reported the same way by the CLI.
@@ -44,6 +46,12 @@ class RoundBusy(HpsearchError):
     """Another live process is running trials of the round."""
 
 
+class TestSetUsed(HpsearchError):
+    """The study's test set is claimed by another evaluation (running or stored)."""
+
+    __test__ = False  # not a test class, for pytest
+
+
 class Interrupted(HpsearchError):
     """The user stopped a run; the running trials were marked interrupted.
 
@@ -70,3 +78,14 @@ class SchemaBehind(StoreError):
 
 class SchemaAhead(StoreError):
     """The database schema is newer than this hpsearch."""
+
+
+class StoreUnavailable(StoreError):
+    """A store fault that retrying could not get past within the retry window
+    (``HPSEARCH_STORE_RETRY``): the store's fault, not a trial's."""
+
+    def __init__(self, url: str, seconds: float, reason: str) -> None:
+        super().__init__(f"the store at {url} could not be written for {seconds:.0f} s ({reason})")
+        self.url = url
+        self.seconds = seconds
+        self.reason = reason

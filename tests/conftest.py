@@ -1,4 +1,6 @@
-"""Shared fixtures: a tiny learnable MNIST on disk, and the real MNIST when it is present."""
+"""Shared fixtures: a tiny learnable MNIST on disk, the real MNIST when it is present, a
+migrated store, the CLI on tiny data, stored studies and a local mirror. The helpers they
+are built from live in ``support``."""
 
 from __future__ import annotations
 
@@ -6,62 +8,24 @@ import functools
 import gzip
 import hashlib
 import os
-import shutil
-import socket
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from trainer.idx import IMAGES_MAGIC, LABELS_MAGIC
+from tests.support import (
+    REAL_FASHION_MNIST,
+    REAL_MNIST,
+    MirrorServer,
+    StoredStudy,
+    holds_mnist,
+    make_searched_study,
+    make_stored_study,
+    make_tiny_mnist,
+)
 from trainer.mnist import MNIST_FILES
-
-# From the project root the shared data is ../shared/data/mnist (see its README).
-REAL_MNIST = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
-REAL_FASHION_MNIST = REAL_MNIST.parent / "fashion-mnist"
-
-TINY_TRAIN_SIZE = 300
-TINY_TEST_SIZE = 100
-
-
-def write_idx(path: Path, array: np.ndarray, magic: int) -> None:
-    """Write ``array`` as an IDX file with the given magic number, gzipped if path ends in .gz."""
-    header = magic.to_bytes(4, "big") + np.asarray(array.shape, dtype=">u4").tobytes()
-    content = header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()
-    path.write_bytes(gzip.compress(content, mtime=0) if path.suffix == ".gz" else content)
-
-
-def _tiny_set(rng: np.random.Generator, prototypes: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
-    labels = rng.permutation(np.arange(n) % 10).astype(np.uint8)  # balanced classes
-    noise = rng.normal(0.0, 40.0, size=(n, 28, 28))
-    images = np.clip(prototypes[labels] + noise, 0, 255).astype(np.uint8)  # (N, 28, 28)
-    return images, labels
-
-
-def make_tiny_mnist(folder: Path) -> Path:
-    """Write the four MNIST files, gzipped, into ``folder``: 300 train and 100 test images.
-
-    Each class is a fixed random prototype image plus noise, so a short training run
-    beats chance by far.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(1234)
-    prototypes = rng.uniform(0, 255, size=(10, 28, 28))
-    train_images, train_labels = _tiny_set(rng, prototypes, TINY_TRAIN_SIZE)
-    test_images, test_labels = _tiny_set(rng, prototypes, TINY_TEST_SIZE)
-    arrays = {
-        "train_images": (train_images, IMAGES_MAGIC),
-        "train_labels": (train_labels, LABELS_MAGIC),
-        "test_images": (test_images, IMAGES_MAGIC),
-        "test_labels": (test_labels, LABELS_MAGIC),
-    }
-    for key, (array, magic) in arrays.items():
-        write_idx(folder / f"{MNIST_FILES[key]}.gz", array, magic)
-    return folder
 
 
 @pytest.fixture
@@ -79,20 +43,13 @@ def tiny_mnist_checksums(tiny_mnist: Path) -> dict[str, str]:
     }
 
 
-def _holds_mnist(folder: Path) -> bool:
-    return all(
-        (folder / name).is_file() or (folder / f"{name}.gz").is_file()
-        for name in MNIST_FILES.values()
-    )
-
-
 def _real_data(title: str, shared: Path, env: str) -> Path:
     """The shared folder of a real data set, else the one its variable names; skip if neither."""
     candidates = [shared]
     if env_dir := os.environ.get(env):
         candidates.append(Path(env_dir))
     for folder in candidates:
-        if _holds_mnist(folder):
+        if holds_mnist(folder):
             return folder
     pytest.skip(f"real {title} not found in {' or '.join(map(str, candidates))}")
 
@@ -109,12 +66,6 @@ def real_fashion_mnist() -> Path:
 
 # --- hpsearch: a migrated store and the CLI on tiny data ---------------------------------
 
-#: Options that make a CLI search on the tiny data fast: 240 train / 60 validation samples.
-TINY_SEARCH = [
-    "--epochs", "3", "--train-size", "300", "--batch-size", "20",
-    "--hidden", "2x20", "--lr", "1e-3", "1e-1", "--no-verify", "-q",
-]  # fmt: skip
-
 
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
@@ -127,13 +78,6 @@ def factory(db_path: Path):
     from hpsearch.store.schema import open_store
 
     return open_store(str(db_path), create=True)
-
-
-def epoch_metrics(number: int, val: float = 0.5):
-    """The metrics of one epoch, validation accuracy ``val``."""
-    from trainer import EpochMetrics
-
-    return EpochMetrics(number, 1.0, 0.6, 1.1, val, 0.01)
 
 
 @pytest.fixture
@@ -165,198 +109,16 @@ def cli(db_path: Path, tiny_mnist: Path, monkeypatch):
     return invoke
 
 
-# --- a small stored study, written without training (figures, export) --------------------
-
-
-class StoredStudy:
-    """Where the stored study lives: its database file, name and session factory."""
-
-    def __init__(self, db: Path, name: str, factory) -> None:
-        self.db, self.name, self.factory = db, name, factory
-
-
-#: Round 0 of the stored study: 12 trials, of which these are not completed.
-STORED_ROUND0_STATUSES = {9: "diverged", 10: "diverged", 11: "failed"}
-#: Round 1, narrowed from round 0's top 3: 6 trials, the last one pruned after 3 epochs.
-STORED_ROUND1_STATUSES = {5: "pruned"}
-STORED_EPOCHS = 5
-
-
-def _store_results(session, round_, statuses: dict[int, str], base: float) -> None:
-    from datetime import datetime, timedelta
-
-    from hpsearch.store.models import EpochMetric
-
-    start = datetime(2024, 5, 1, 12, 0, 0) + timedelta(hours=round_.number)
-    for trial in round_.trials:
-        status = statuses.get(trial.number, "completed")
-        epochs = {"completed": 5, "pruned": 3, "diverged": 2, "failed": 0}[status]
-        final = base + 0.04 * ((7 * trial.number) % len(round_.trials))  # distinct, unsorted
-        for epoch in range(1, epochs + 1):
-            val = final * epoch / STORED_EPOCHS if status != "diverged" else 0.1
-            trial.epochs.append(
-                EpochMetric(
-                    epoch=epoch, train_accuracy=min(1.0, val + 0.05), val_accuracy=val,
-                    train_loss=2.3 / epoch, val_loss=2.4 / epoch, seconds=0.5 + epoch / 100,
-                )
-            )  # fmt: skip
-        last = trial.epochs[-1] if trial.epochs else None
-        trial.status = status
-        trial.worker = "host:42"
-        trial.started_at = start + timedelta(seconds=10 * trial.number)
-        trial.finished_at = trial.started_at + timedelta(seconds=3.25 + trial.number)
-        trial.epochs_run = epochs
-        trial.val_accuracy = last.val_accuracy if last else None
-        trial.train_accuracy = last.train_accuracy if last else None
-        trial.best_val_accuracy = max((e.val_accuracy for e in trial.epochs), default=None)
-        trial.best_epoch = last.epoch if last else None
-        trial.error = {"failed": "RuntimeError: boom", "diverged": "loss became non-finite"}.get(
-            status
-        )
-
-
 @pytest.fixture
 def stored_study(tmp_path: Path) -> StoredStudy:
-    """A study "small" with two finished rounds, written straight into a new store.
-
-    Round 0: 12 trials from the book's ranges, 9 completed, 2 diverged, 1 failed.
-    Round 1: 6 trials narrowed from round 0's top 3, 5 completed, 1 pruned.
-    """
-    from hpsearch import store
-    from hpsearch.settings import StudySettings
-    from hpsearch.space.narrowing import narrow
-    from hpsearch.space.sampling import BOOK_SPACE
-    from hpsearch.store.schema import open_store
-
-    db = tmp_path / "small.db"
-    factory = open_store(str(db), create=True)
-    with factory.begin() as session:
-        settings = StudySettings(epochs=STORED_EPOCHS, hidden=(20, 20))
-        study = store.create_study(session, "small", 7, settings)
-        round0 = store.create_round(session, study, BOOK_SPACE, 12)
-        _store_results(session, round0, STORED_ROUND0_STATUSES, base=0.3)
-        session.flush()
-        top = store.round_top(session, round0.id, 3, pruned=True)
-        space = narrow(
-            BOOK_SPACE, list(store.trial_values(session, [t.id for t in top]).values())
-        ).space
-        round1 = store.create_round(session, study, space, 6, parent=round0, top_k=3)
-        _store_results(session, round1, STORED_ROUND1_STATUSES, base=0.7)
-    return StoredStudy(db=db, name="small", factory=factory)
-
-
-SEARCHED_SPACE = ("optimizer=sgd,momentum,adam", "dropout=0:0.5", "hidden_layers=1:4")
+    """A study "small" with two finished rounds (see :func:`support.make_stored_study`)."""
+    return make_stored_study(tmp_path)
 
 
 @pytest.fixture
 def searched_study(tmp_path: Path) -> StoredStudy:
-    """A study "wide" over lr, weight decay, optimizer, dropout and hidden layers.
-
-    Round 0: 10 trials, 8 completed, 1 diverged, 1 failed; round 1: 4 trials narrowed
-    from round 0's top 3, all completed. A completed trial's final validation accuracy
-    is 0.9 - dropout: dropout drives it, the other parameters do not.
-    """
-    from hpsearch import store
-    from hpsearch.settings import StudySettings
-    from hpsearch.space.narrowing import narrow
-    from hpsearch.space.parameters import parse_spec
-    from hpsearch.space.sampling import make_space
-    from hpsearch.store.schema import open_store
-
-    db = tmp_path / "wide.db"
-    factory = open_store(str(db), create=True)
-    domains = {d.name: d for d in map(parse_spec, SEARCHED_SPACE)}
-    space = make_space((1e-4, 1e-1), (1e-8, 1e-4), domains)
-    with factory.begin() as session:
-        study = store.create_study(session, "wide", 11, StudySettings())
-        round0 = store.create_round(session, study, space, 10)
-        statuses = ["completed"] * 8 + ["diverged", "failed"]
-        for trial, status in zip(round0.trials, statuses, strict=True):
-            _finish_searched(session, trial, status)
-        session.flush()
-        top = store.round_top(session, round0.id, 3, pruned=True)
-        values = store.trial_values(session, [t.id for t in top])
-        narrowed = narrow(space, list(values.values())).space
-        round1 = store.create_round(session, study, narrowed, 4, parent=round0, top_k=3)
-        for trial in round1.trials:
-            _finish_searched(session, trial, "completed")
-    return StoredStudy(db=db, name="wide", factory=factory)
-
-
-def _finish_searched(session, trial, status: str) -> None:
-    from hpsearch import store
-
-    session.flush()
-    dropout = float(store.trial_values(session, [trial.id])[trial.id]["dropout"])
-    trial.status = status
-    trial.epochs_run = 1 if status == "completed" else 0
-    trial.val_accuracy = 0.9 - dropout if status == "completed" else None
-
-
-def other_study(db: Path, *, train_accuracy: float = 0.1, train_loss: float = 1.5):
-    """A study "other" in a new store at ``db`` that searches dropout and the optimizer
-    too: 5 trials, the first 3 completed with 2 epochs each. Returns the session factory."""
-    from datetime import datetime
-
-    from hpsearch import store
-    from hpsearch.settings import StudySettings
-    from hpsearch.space.parameters import parse_spec
-    from hpsearch.space.sampling import BOOK_SPACE, SearchSpace
-    from hpsearch.store.models import EpochMetric
-    from hpsearch.store.schema import open_store
-
-    factory = open_store(str(db), create=True)
-    space = SearchSpace(
-        (*BOOK_SPACE, parse_spec("dropout=0:0.3"), parse_spec("optimizer=sgd,adam"))
-    )
-    with factory.begin() as session:
-        study = store.create_study(session, "other", 3, StudySettings(epochs=2))
-        round0 = store.create_round(session, study, space, 5)
-        for trial in round0.trials[:3]:
-            trial.status, trial.epochs_run, trial.val_accuracy = "completed", 2, 0.25
-            trial.started_at = trial.finished_at = datetime(2026, 1, 1)
-            for epoch in (1, 2):
-                trial.epochs.append(
-                    EpochMetric(epoch=epoch, train_accuracy=train_accuracy * epoch,
-                                val_accuracy=0.2, train_loss=train_loss, val_loss=1.0 / 3,
-                                seconds=0.01)
-                )  # fmt: skip
-    return factory
-
-
-# MNIST folders and a local mirror (no network), for test_mnist and test_data
-
-
-def copy_mnist(source: Path, target: Path, *, compressed: bool = True) -> Path:
-    """Copy the four .gz files of ``source`` into ``target``, gunzipped unless ``compressed``."""
-    target.mkdir(parents=True, exist_ok=True)
-    for name in MNIST_FILES.values():
-        if compressed:
-            shutil.copy(source / f"{name}.gz", target / f"{name}.gz")
-        else:
-            (target / name).write_bytes(gzip.decompress((source / f"{name}.gz").read_bytes()))
-    return target
-
-
-def rewrite_content(folder: Path, name: str, change: Callable[[bytes], bytes]) -> None:
-    """Replace the uncompressed content of ``folder/name.gz`` by ``change(content)``."""
-    path = folder / f"{name}.gz"
-    path.write_bytes(gzip.compress(change(gzip.decompress(path.read_bytes())), mtime=0))
-
-
-@dataclass
-class MirrorServer:
-    """An HTTP server on 127.0.0.1 serving ``root``; ``requests`` lists the paths asked for."""
-
-    root: Path
-    port: int
-    requests: list[str] = field(default_factory=list)
-
-    def mirror(self, folder: str) -> str:
-        return f"http://127.0.0.1:{self.port}/{folder}/"
-
-    def publish(self, folder: str, source: Path) -> Path:
-        return copy_mnist(source, self.root / folder)
+    """A study "wide" over five parameters (see :func:`support.make_searched_study`)."""
+    return make_searched_study(tmp_path)
 
 
 @pytest.fixture
@@ -386,10 +148,3 @@ def mirror_server(tmp_path, monkeypatch) -> Iterator[MirrorServer]:
         server.shutdown()
         server.server_close()
         thread.join()
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (connections are refused)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

@@ -205,3 +205,17 @@ PACKAGE_FILES = sorted(
 def test_each_package_says_what_it_holds(init: Path):
     docstring = ast.get_docstring(ast.parse((ROOT / init).read_text(encoding="utf-8")))
     assert docstring, f"{init} has no docstring saying what the package holds"
+
+
+def test_the_tests_mirror_the_packages():
+    """A tests folder for each layer's package and for the trainer, and no other but the
+    whole-program tests and the stored releases; every test module lives in one of them."""
+    packages = {path.parent.name for path in (ROOT / "hpsearch").glob("*/__init__.py")}
+    tests = ROOT / "tests"
+    folders = {path.name for path in tests.iterdir() if path.is_dir() and path.name[0] not in "._"}
+    assert folders == packages | {"trainer", "end_to_end", "releases"}
+    loose = {path.name for path in tests.glob("test_*.py")}
+    assert loose == {"test_layout.py", "test_errors.py", "test_settings.py"}, (
+        "a test module belongs in the folder of the package it tests; only the root"
+        " modules' tests (settings, errors) and this one stay at the top"
+    )

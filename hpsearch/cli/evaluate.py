@@ -11,7 +11,7 @@ from hpsearch.cli.options import DataDir, Db, Name, Verify
 from hpsearch.data.datasets import DataSource
 from hpsearch.report.summaries import evaluation_rows
 from hpsearch.report.tables import evaluations_table
-from hpsearch.search.evaluation import evaluate_best
+from hpsearch.search.evaluation import RUNNING, evaluate_best
 from hpsearch.store import get_study
 from hpsearch.store.schema import open_store
 
@@ -31,7 +31,8 @@ def evaluate(
     """Train the best trial's settings on train + validation and measure the test set once."""
     factory = open_store(db)
     with factory() as session:
-        stored = evaluation_rows(session, get_study(session, name).evaluations)
+        finished = [e for e in get_study(session, name).evaluations if e.status != RUNNING]
+        stored = evaluation_rows(session, finished)
     if stored and not force:
         console.print(evaluations_table(stored))
         console.print(
@@ -40,7 +41,7 @@ def evaluate(
         )
         return
     console.print("Training the best trial's settings on train + validation ...")
-    evaluate_best(factory, name, DataSource(data_dir=data_dir, verify=verify))
+    evaluate_best(factory, name, DataSource(data_dir=data_dir, verify=verify), force=force)
     with factory() as session:
         console.print(
             evaluations_table(evaluation_rows(session, get_study(session, name).evaluations))

@@ -15,6 +15,7 @@ from hpsearch.cli.options import Db, Name
 from hpsearch.errors import UsageError
 from hpsearch.report import export as exporting
 from hpsearch.report import json_export
+from hpsearch.store.engine import database_url, refuse_store_file
 from hpsearch.store.schema import open_store
 
 app = typer.Typer()
@@ -42,6 +43,8 @@ def export(
     CSV has one row per trial (per trial and epoch with --epochs); JSON holds the
     same values nested by round.
     """
+    if out is not None:
+        refuse_store_file(database_url(db), out)
     factory = open_store(db, read_only=True)
     with factory() as session:  # rows stream from the store while they are written
         study = store.get_study(session, name)

@@ -23,8 +23,9 @@ import typer
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
 from hpsearch.space.domains import Domain
-from hpsearch.space.parameters import parse_spec, read_space_file
+from hpsearch.space.parameters import parse_spec
 from hpsearch.space.sampling import SearchSpace, make_space
+from hpsearch.space.space_file import read_space_file
 
 Name = Annotated[str, typer.Argument(help="The study's name.")]
 Db = Annotated[
@@ -49,6 +50,15 @@ Workers = Annotated[
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No live progress display.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+Columns = Annotated[
+    str | None,
+    typer.Option(
+        metavar="A,B,...",
+        help="The leaderboard's columns, in this order (e.g. lr,weight_decay,val_accuracy) "
+        "[default: all that fit the terminal]",
+        show_default=False,
+    ),
+]
 
 DEFAULT_WORKERS = os.cpu_count() or 1
 
@@ -162,13 +172,15 @@ def _train_size(value: str) -> int | None:
 
 @dataclass(frozen=True)
 class Running:
-    """How a command runs trials: how many workers, on which store and data."""
+    """How a command runs trials: how many workers, on which store and data; how it
+    shows them (``quiet``, the leaderboard's ``columns``)."""
 
     workers: Workers = DEFAULT_WORKERS
     db: Db = None
     data_dir: DataDir = None
     verify: Verify = True
     quiet: Quiet = False
+    columns: Columns = None
 
 
 GROUPS = (NewStudy, Running)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hpsearch import store
 from hpsearch.cli.options import Db, Name
 from hpsearch.errors import UsageError
+from hpsearch.store.engine import database_url, refuse_store_file
 from hpsearch.store.schema import open_store
 
 app = typer.Typer()
@@ -32,9 +34,11 @@ def write_figures(
     top: int = 20,
     round_number: int | None = None,
     axes: tuple[str, str] = ("weight_decay", "lr"),
+    db_url: str | None = None,
 ) -> list[Path]:
     """Draw the figures of study ``name`` into ``out_dir``, the importance bars too when
-    the study has enough completed trials (else one line on stderr says why not)."""
+    the study has enough completed trials (else one line on stderr says why not). No figure
+    overwrites the store at ``db_url`` (:func:`~hpsearch.store.engine.refuse_store_file`)."""
     from hpsearch.plots import files  # matplotlib takes most of a second to import
     from hpsearch.plots.data import figure_data
     from hpsearch.report.summaries import importance_report
@@ -51,7 +55,8 @@ def write_figures(
                 importance = importance_report(session, study, round_number=round_number)
             except UsageError as exc:  # too few completed trials, or all alike
                 skipped = str(exc)
-    paths = files.save_figures(data, out_dir, fmt, importance)
+    check = None if db_url is None else partial(refuse_store_file, db_url)
+    paths = files.save_figures(data, out_dir, fmt, importance, check=check)
     if skipped:
         typer.echo(f"No {files.figure_name(data, 'importance')}: {skipped}", err=True)
     return paths
@@ -87,7 +92,14 @@ def plot(
     """
     factory = open_store(db, read_only=True)
     paths = write_figures(
-        factory, name, out, fmt.value, top=top, round_number=round_number, axes=(x, y)
+        factory,
+        name,
+        out,
+        fmt.value,
+        top=top,
+        round_number=round_number,
+        axes=(x, y),
+        db_url=database_url(db),
     )
     for path in paths:
         typer.echo(str(path))

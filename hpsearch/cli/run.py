@@ -21,10 +21,12 @@ from hpsearch.cli.options import (
     Running,
     grouped,
 )
-from hpsearch.cli.view import print_report
+from hpsearch.cli.view import check_columns, print_report
 from hpsearch.data.datasets import DataSource
 from hpsearch.errors import HpsearchError, StoreError
-from hpsearch.report.tables import live_progress, samples_table, space_table
+from hpsearch.report.leaderboard import chosen_columns
+from hpsearch.report.live import live_progress
+from hpsearch.report.tables import samples_table, space_table
 from hpsearch.run import forkserver
 from hpsearch.search import steps
 from hpsearch.search.auto import (
@@ -37,8 +39,9 @@ from hpsearch.search.auto import (
 )
 from hpsearch.space.domains import format_value, label
 from hpsearch.space.sampling import trial_params
-from hpsearch.store.engine import database_url
+from hpsearch.store.engine import check_still_there, database_url, file_identity
 from hpsearch.store.models import Round
+from hpsearch.store.retry import retry_seconds
 from hpsearch.store.schema import open_store
 
 app = typer.Typer()
@@ -48,6 +51,7 @@ def _options(run: Running, continue_with: str = "resume") -> steps.RunOptions:
     """How the round will run; also starts the server its workers are forked from
     (:func:`hpsearch.run.forkserver.prepare`), to load while the round is made ready."""
     forkserver.prepare()
+    retry_seconds()  # a bad HPSEARCH_STORE_RETRY is told here, not by every worker
     return steps.RunOptions(
         db_url=database_url(run.db),
         workers=run.workers,
@@ -56,25 +60,47 @@ def _options(run: Running, continue_with: str = "resume") -> steps.RunOptions:
     )
 
 
-def _run(factory, name: str, round_id: int, options: steps.RunOptions, quiet: bool) -> None:
-    """Run the round with a live display, print the leaderboard, and fail if it is unfinished."""
+def error_line(error: str) -> str:
+    """The line of a worker's error (a traceback, or an exception's text) that says what
+    went wrong: its last line before SQLAlchemy's ``[SQL: ...]`` and ``(Background on
+    this error at ...)`` lines, which name no cause (a full disk, a removed file)."""
+    lines = []
+    for line in error.strip().splitlines():
+        if line.startswith(("[SQL:", "[parameters:", "(Background on this error")):
+            break
+        if line.strip():
+            lines.append(line.strip())
+    return lines[-1] if lines else error.strip()
+
+
+def _run(factory, name: str, round_id: int, options: steps.RunOptions, run: Running) -> None:
+    """Run the round with a live display, print the leaderboard (its ``--columns``), and
+    fail if it is unfinished or if the SQLite file was removed (or replaced) under the run."""
+    quiet = run.quiet
+    check_columns(factory, name, run.columns)
     with factory() as session:
         number = session.get_one(Round, round_id).number
+    identity = file_identity(options.db_url)
     if quiet:
         summary = steps.run(factory, name, round_id, options)
     else:
         with live_progress(console, f"{name} round {number}") as update:
             summary = steps.run(factory, name, round_id, replace(options, on_progress=update))
+    check_still_there(options.db_url, identity)  # before a leaderboard read from a lost file
     for stats in summary.workers:
         for error in stats.errors:
-            errors.print(f"worker {stats.worker}: {error.strip().splitlines()[-1]}", markup=False)
-    print_report(factory, name)
-    if summary.failed_workers or summary.stale_trials:
-        raise HpsearchError(
-            f"{summary.failed_workers} worker(s) ended abnormally and "
-            f"{summary.stale_trials} trial(s) were left unfinished: "
-            f"run `hpsearch resume {name}` to finish the round"
+            errors.print(f"worker {stats.worker}: {error_line(error)}", markup=False)
+    if summary.store_fault:  # the store may still refuse to be read: no report
+        raise StoreError(
+            f"{summary.store_fault}: {summary.unfinished} trial(s) left for "
+            f"`hpsearch {options.continue_with} {name}`"
         )
+    print_report(factory, name, columns=run.columns)
+    trouble = summary.trouble()
+    if trouble is not None:
+        if summary.unfinished:
+            raise HpsearchError(f"{trouble}: run `hpsearch resume {name}` to finish the round")
+        raise HpsearchError(f"{trouble}; every trial of the round has finished")
 
 
 def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource):
@@ -113,9 +139,10 @@ def start(
         sampled = [trial_params(study.seed, 0, i, space) for i in range(min(5, study.trials))]
         console.print(samples_table(space, sampled))
         return
+    chosen_columns(run.columns, study.space().names)  # refused before anything is written
     options = _options(run)
     factory, round_id = _new_study(run.db, name, study, options.source)
-    _run(factory, name, round_id, options, run.quiet)
+    _run(factory, name, round_id, options, run)
 
 
 @app.command()
@@ -138,6 +165,7 @@ def narrow(
     """STEP3: narrow the ranges around the top-k trials of the last round and run a new one."""
     options = None if dry_run else _options(run)
     factory = open_store(run.db)
+    check_columns(factory, name, run.columns)  # refused before the new round is written
     rule = steps.NarrowRule(margin=margin, snap=snap, expand=expand)
     plan = steps.create_narrowed_round(
         factory, name, top_k, trials, rule, pruner=pruner, dry_run=dry_run
@@ -160,7 +188,7 @@ def narrow(
         )
     if plan.round_id is None or options is None:  # a dry run
         return
-    _run(factory, name, plan.round_id, options, run.quiet)
+    _run(factory, name, plan.round_id, options, run)
 
 
 @app.command()
@@ -172,7 +200,7 @@ def resume(name: Name, run: Running) -> None:
     round_id, requeued = steps.prepare_resume(factory, name)
     if requeued:
         console.print(f"Re-queued {requeued} stale or interrupted trial(s).")
-    _run(factory, name, round_id, options, run.quiet)
+    _run(factory, name, round_id, options, run)
 
 
 @app.command()
@@ -183,7 +211,7 @@ def worker(name: Name, run: Running = ONE_WORKER) -> None:
     factory = open_store(run.db)
     with factory() as session:
         round_id = store.latest_round(session, store.get_study(session, name)).id
-    _run(factory, name, round_id, options, run.quiet)
+    _run(factory, name, round_id, options, run)
 
 
 @app.command()
@@ -232,15 +260,16 @@ def auto(
         )
         round_id, _ = steps.prepare_resume(factory, name)
     else:
+        chosen_columns(run.columns, study.space().names)
         factory, round_id = _new_study(run.db, name, study, options.source)
         with factory.begin() as session:
             remember(store.get_study(session, name), plan)
-    _run(factory, name, round_id, options, run.quiet)
+    _run(factory, name, round_id, options, run)
     reason = run_auto(
         factory,
         name,
         plan,
-        lambda round_id: _run(factory, name, round_id, options, run.quiet),
+        lambda round_id: _run(factory, name, round_id, options, run),
         on_round=lambda message: console.print(f"[bold]Narrowing to {message}[/]"),
     )
     console.print(f"[bold]Stopped:[/] {reason}.")

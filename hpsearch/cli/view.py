@@ -10,18 +10,18 @@ import typer
 
 from hpsearch import store
 from hpsearch.cli.console import console
-from hpsearch.cli.options import AsJson, Db, Name
+from hpsearch.cli.options import AsJson, Columns, Db, Name
 from hpsearch.cli.plot import write_figures
+from hpsearch.report.leaderboard import chosen_columns, leaderboard_table
 from hpsearch.report.summaries import study_report, study_summary
 from hpsearch.report.tables import (
     crowding_note,
     evaluations_table,
     importance_table,
-    leaderboard_table,
     rounds_table,
     studies_table,
 )
-from hpsearch.store.engine import reader
+from hpsearch.store.engine import database_url, reader, refuse_store_file
 from hpsearch.store.schema import open_store
 
 app = typer.Typer()
@@ -33,12 +33,29 @@ def read_report(factory, name: str, **options: Any) -> dict[str, Any]:
         return study_report(session, store.get_study(session, name), **options)
 
 
+def check_columns(factory, name: str, columns: str | None) -> list[str] | None:
+    """The leaderboard's ``--columns`` for study NAME (see
+    :func:`hpsearch.report.tables.chosen_columns`), refused before anything runs."""
+    if columns is None:
+        return None
+    with reader(factory)() as session:
+        searched = store.searched_names(store.get_study(session, name))
+    return chosen_columns(columns, searched)
+
+
 def print_report(
-    factory, name: str, *, top: int = 10, round_number: int | None = None, importance: bool = False
+    factory,
+    name: str,
+    *,
+    top: int = 10,
+    round_number: int | None = None,
+    importance: bool = False,
+    columns: str | None = None,
 ) -> dict[str, Any]:
-    """Print study NAME's report for people; returns what it printed."""
+    """Print study NAME's report for people (the leaderboard's ``columns`` only, if
+    given); returns what it printed."""
     report = read_report(factory, name, top=top, round_number=round_number, importance=importance)
-    console.print(leaderboard_table(report))
+    console.print(leaderboard_table(report, chosen_columns(columns, report["searched"])))
     console.print(rounds_table(report))
     if note := crowding_note(report["crowded"]):
         console.print(note, style="yellow", markup=False, soft_wrap=True)
@@ -76,6 +93,7 @@ def report(
             "implies --importance.",
         ),
     ] = None,
+    columns: Columns = None,
     db: Db = None,
 ) -> None:
     """Leaderboard of the best trials and a summary of each round.
@@ -92,20 +110,30 @@ def report(
         from hpsearch.plots.parameters import importance_figure
 
         fmt = file_format(importance_plot)  # refused before anything is read or drawn
+        refuse_store_file(database_url(db), importance_plot)
         importance = True
     factory = open_store(db, read_only=True)
+    check_columns(factory, name, columns)
     if as_json:
         data = read_report(factory, name, top=top, round_number=round_number, importance=importance)
         typer.echo(json.dumps(data, indent=2))
     else:
         data = print_report(
-            factory, name, top=top, round_number=round_number, importance=importance
+            factory,
+            name,
+            top=top,
+            round_number=round_number,
+            importance=importance,
+            columns=columns,
         )
     if importance_plot is not None and fmt is not None:
         fig = importance_figure(name, data["importance"], round_number)
         typer.echo(str(save_figure(fig, importance_plot, fmt)), err=as_json)
     if plot:
-        for path in write_figures(factory, name, plot_dir, top=top, round_number=round_number):
+        figures = write_figures(
+            factory, name, plot_dir, top=top, round_number=round_number, db_url=database_url(db)
+        )
+        for path in figures:
             typer.echo(str(path), err=as_json)
 
 

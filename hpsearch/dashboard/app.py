@@ -2,8 +2,10 @@
 
 Flask (with Werkzeug's threaded WSGI server and Jinja templates) serves the pages;
 every request reads through a read-only session factory, so a page never takes the
-write lock that workers queue for, and no request can change the store. The server
-binds its socket itself, so a port in use is one error line at start.
+write lock that workers queue for, and no request can change the store. Every request
+is checked, and every answer given its headers, by :mod:`hpsearch.dashboard.access`; a
+study's name goes into its URLs through :class:`hpsearch.dashboard.urls.StudyName`. The
+server binds its socket itself, so a port in use is one error line at start.
 """
 
 from __future__ import annotations
@@ -15,20 +17,27 @@ import socket
 from flask import Flask, current_app, render_template
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
-from werkzeug.exceptions import HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from hpsearch.dashboard.access import Access, install
 from hpsearch.dashboard.routes import FACTORY, pages
+from hpsearch.dashboard.urls import StudyName
 from hpsearch.errors import HpsearchError, StudyNotFound, UsageError
 from hpsearch.store.engine import masked, reader
 
 
-def create_app(factory: sessionmaker[Session]) -> Flask:
-    """The dashboard over the store ``factory`` opens (only ever read)."""
+def create_app(factory: sessionmaker[Session], rules: Access | None = None) -> Flask:
+    """The dashboard over the store ``factory`` opens (only ever read), answering the
+    requests ``rules`` allows (by default: this machine's names, no token)."""
     app = Flask(__name__)
     app.config[FACTORY] = reader(factory)
     app.config["DATABASE"] = masked(factory.kw["bind"].url)
+    app.url_map.converters["study"] = StudyName
+    install(app, rules or Access())
     app.register_blueprint(pages)
+    app.register_error_handler(BadRequest, _refused)
+    app.register_error_handler(Forbidden, _refused)
     app.register_error_handler(StudyNotFound, _not_found)
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(HpsearchError, _store_error)
@@ -41,6 +50,11 @@ def _not_found(exc: Exception) -> tuple[str, int]:
     if isinstance(exc, HTTPException) and exc.description != NotFound.description:
         message = str(exc.description)  # a message of the dashboard's own (no such trial)
     return render_template("error.html", title="Not found", message=message), 404
+
+
+def _refused(exc: HTTPException) -> tuple[str, int]:
+    code = exc.code or 400
+    return render_template("error.html", title=exc.name, message=exc.description), code
 
 
 def _store_error(exc: HpsearchError) -> tuple[str, int]:

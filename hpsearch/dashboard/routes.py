@@ -9,20 +9,26 @@
     /compare?study=A&study=B            several studies side by side (.csv, history.svg)
 
 Every route is a GET and reads through :func:`reading`, in a session of the read-only
-factory the application keeps under :data:`FACTORY`.
+factory the application keeps under :data:`FACTORY`. NAME is the study's name as
+:class:`hpsearch.dashboard.urls.StudyName` puts it in a path, whatever it holds. A CSV
+is UTF-8, its file name in RFC 6266's two forms (:func:`attachment`).
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 from sqlalchemy.orm import Session
 
 from hpsearch import store
 from hpsearch.dashboard import charts
+from hpsearch.dashboard.access import FIGURE_POLICY
 from hpsearch.dashboard.pages import (
     DEFAULT_ROWS,
     EPOCH_COLUMNS,
@@ -60,11 +66,25 @@ def _count(name: str, default: int, most: int = 10_000) -> int:
 def _svg(content: bytes) -> Response:
     # The study page asks for ?v=VERSION (the study's state): that answer never changes.
     cache = "private, max-age=3600" if "v" in request.args else "no-store"
-    return Response(content, mimetype="image/svg+xml", headers={"Cache-Control": cache})
+    headers = {"Cache-Control": cache, "Content-Security-Policy": FIGURE_POLICY}
+    return Response(content, mimetype="image/svg+xml", headers=headers)
+
+
+def attachment(filename: str) -> str:
+    """The Content-Disposition of a download named ``filename`` (RFC 6266): an ASCII
+    ``filename`` for old clients, and the name itself as UTF-8 in ``filename*`` (RFC
+    5987) when it is not plain ASCII. A '/', a '\\' or a control character of a study's
+    name becomes '_': no file name holds them."""
+    name = re.sub(r"[/\\\x00-\x1f\x7f]", "_", filename)
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]+", "_", ascii_name).strip("._") or "download.csv"
+    if ascii_name == name:
+        return f'attachment; filename="{name}"'
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _csv(text: str, filename: str) -> Response:
-    disposition = f'attachment; filename="{filename}"'
+    disposition = attachment(filename)
     return Response(text, mimetype="text/csv", headers={"Content-Disposition": disposition})
 
 
@@ -88,7 +108,7 @@ def studies_json() -> Response:
         return jsonify(studies_rows(session))
 
 
-@pages.get("/study/<name>")
+@pages.get("/study/<study:name>")
 def study(name: str) -> str:
     with reading() as session:
         store.get_study(session, name)  # 404 for an unknown study
@@ -109,18 +129,18 @@ def _trial_data(name: str, trial_id: int) -> dict[str, Any]:
         return trial_page(session, study, _trial(session, study, trial_id))
 
 
-@pages.get("/api/study/<name>")
+@pages.get("/api/study/<study:name>")
 def study_json(name: str) -> Response:
     return jsonify(_study_data(name))
 
 
-@pages.get("/study/<name>/leaderboard.csv")
+@pages.get("/study/<study:name>/leaderboard.csv")
 def leaderboard_csv(name: str) -> Response:
     data = _study_data(name)
     return _csv(csv_text(data["leaderboard"], data["columns"]), f"{name}-leaderboard.csv")
 
 
-@pages.get("/study/<name>/figure/<kind>.svg")
+@pages.get("/study/<study:name>/figure/<kind>.svg")
 def study_svg(name: str, kind: str) -> Response:
     if kind not in charts.KINDS:
         abort(404, f"no figure {kind!r}: one of {', '.join(charts.KINDS)}")
@@ -129,24 +149,24 @@ def study_svg(name: str, kind: str) -> Response:
         return _svg(charts.study_figure(session, study, kind, top=_count("top", DEFAULT_TOP)))
 
 
-@pages.get("/study/<name>/trial/<int:trial_id>")
+@pages.get("/study/<study:name>/trial/<int:trial_id>")
 def trial(name: str, trial_id: int) -> str:
     data = _trial_data(name, trial_id)
     return render_template("trial.html", name=name, trial=data, columns=EPOCH_COLUMNS)
 
 
-@pages.get("/api/study/<name>/trial/<int:trial_id>")
+@pages.get("/api/study/<study:name>/trial/<int:trial_id>")
 def trial_json(name: str, trial_id: int) -> Response:
     return jsonify(_trial_data(name, trial_id))
 
 
-@pages.get("/study/<name>/trial/<int:trial_id>/epochs.csv")
+@pages.get("/study/<study:name>/trial/<int:trial_id>/epochs.csv")
 def trial_csv(name: str, trial_id: int) -> Response:
     data = _trial_data(name, trial_id)
     return _csv(csv_text(data["epochs"], EPOCH_COLUMNS), f"{name}-trial{trial_id}-epochs.csv")
 
 
-@pages.get("/study/<name>/trial/<int:trial_id>/curve.svg")
+@pages.get("/study/<study:name>/trial/<int:trial_id>/curve.svg")
 def trial_svg(name: str, trial_id: int) -> Response:
     with reading() as session:
         study = store.get_study(session, name)

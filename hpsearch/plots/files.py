@@ -4,7 +4,7 @@ bars of :func:`hpsearch.plots.parameters.importance_figure`) to image files."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,18 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def save_figure(fig: Figure, path: Path, fmt: str, *, what: str | None = None) -> Path:
-    """Write ``fig`` to ``path``; a failure is a UsageError naming ``what`` (or ``path``)."""
+def save_figure(
+    fig: Figure,
+    path: Path,
+    fmt: str,
+    *,
+    what: str | None = None,
+    check: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write ``fig`` to ``path``; a failure is a UsageError naming ``what`` (or ``path``).
+    ``check(path)``, given, runs first and raises to refuse the path (the store's file)."""
+    if check is not None:
+        check(path)
     FigureCanvasAgg(fig)
     try:
         fig.savefig(path, format=fmt, dpi=DPI)
@@ -62,6 +72,7 @@ def save_figures(
     out_dir: str | Path,
     fmt: str = "png",
     importance: Mapping[str, Any] | None = None,
+    check: Callable[[Path], None] | None = None,
 ) -> list[Path]:
     """Write the figures as ``<study>[-round<R>]-<kind>.<fmt>`` in ``out_dir``, and the
     importance bars of ``importance`` (``importance_report``'s record) when given."""
@@ -72,12 +83,16 @@ def save_figures(
     except OSError as exc:
         raise UsageError(f"cannot write figures to {folder}: {exc.strerror or exc}") from None
     what = f"figures to {folder}"
+    targets = {kind: folder / f"{figure_name(data, kind)}.{fmt}" for kind in FIGURES}
+    if importance is not None:
+        targets["importance"] = folder / f"{figure_name(data, 'importance')}.{fmt}"
+    for target in targets.values():  # every path refused before any figure is written
+        if check is not None:
+            check(target)
     paths = [
-        save_figure(draw(data), folder / f"{figure_name(data, kind)}.{fmt}", fmt, what=what)
-        for kind, draw in FIGURES.items()
+        save_figure(draw(data), targets[kind], fmt, what=what) for kind, draw in FIGURES.items()
     ]
     if importance is not None:
         fig = importance_figure(data.study, importance, data.round_number)
-        path = folder / f"{figure_name(data, 'importance')}.{fmt}"
-        paths.append(save_figure(fig, path, fmt, what=what))
+        paths.append(save_figure(fig, targets["importance"], fmt, what=what))
     return paths

@@ -1,139 +1,92 @@
-"""Rich renderings for people: leaderboards, round summaries and the live progress."""
+"""Rich renderings for people: round summaries, evaluations, studies, importance and
+a dry run's space (the leaderboard's is :mod:`hpsearch.report.leaderboard`).
+
+Every table is a :class:`~hpsearch.report.fitting.FittedTable`: laid out for the
+terminal it is printed on, numbers never cut (the rule is in
+:mod:`hpsearch.report.fitting`), numbers written as :mod:`hpsearch.report.numbers`
+writes them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Any
 
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.table import Table
-
-from hpsearch.space.domains import Value, format_value, label
+from hpsearch.report import numbers
+from hpsearch.report.fitting import Column, FittedTable
+from hpsearch.report.leaderboard import COMPLETED, SHORT_LABELS, show_value
+from hpsearch.space.domains import label
 from hpsearch.space.sampling import SearchSpace, TrialParams
-from hpsearch.store.progress import RoundProgress
-from hpsearch.store.status import TrialStatus
-
-COMPLETED = TrialStatus.COMPLETED.value  # the word, as a column and a key
-
-BLOCKS = "▁▂▃▄▅▆▇█"
 
 
-def sparkline(values: Sequence[float], width: int = 16, low: float = 0.0, high: float = 1.0) -> str:
-    """A curve of values in [low, high] as block characters, at most ``width`` wide."""
-    if not values:
-        return ""
-    if len(values) > width:  # sample evenly, keeping the first and the last
-        step = (len(values) - 1) / (width - 1)
-        values = [values[round(i * step)] for i in range(width)]
-    span = high - low
-    levels = len(BLOCKS) - 1
-    return "".join(BLOCKS[min(levels, max(0, round((v - low) / span * levels)))] for v in values)
+def _range(bounds: Sequence[float], name: str) -> str:
+    return f"{show_value(float(bounds[0]), name)} – {show_value(float(bounds[1]), name)}"
 
 
-def _acc(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4f}"
+def rounds_table(report: dict[str, Any]) -> FittedTable:
+    rows = report["rounds"]
+    columns = [Column("round", [str(row["round"]) for row in rows], keep=9)]
+    for name in ("lr", "weight_decay"):
+        if all(name in row for row in rows):
+            short = SHORT_LABELS.get(name, name)
+            columns += [
+                Column(f"{label(name)} range", [_range(row[name], name) for row in rows],
+                       keep=8, short_header=short),
+                Column("decades", [numbers.decades(row[f"{name}_decades"]) for row in rows],
+                       keep=3, short_header=f"{short} dec"),
+            ]  # fmt: skip
+    if any(row["domains"] for row in rows):
+        other = ["\n".join(f"{label(n)} {d}" for n, d in row["domains"].items()) for row in rows]
+        columns.append(Column("other domains", other, number=False, keep=5, short_header="other"))
 
+    def parent(row: dict[str, Any]) -> str:
+        return "-" if row["narrowed_from"] is None else f"{row['narrowed_from']} ({row['top_k']})"
 
-def _range(bounds: Sequence[float]) -> str:
-    return f"{bounds[0]:.3g} – {bounds[1]:.3g}"
-
-
-def leaderboard_table(report: dict[str, Any]) -> Table:
-    table = Table(title=f"Best trials of {report['study']['name']}", title_justify="left")
-    searched = report["searched"]
-    for header in ("rank", "trial", "round", *map(label, searched)):
-        table.add_column(header, justify="right")
-    table.add_column("val acc", justify="right", style="bold")
-    table.add_column("best @epoch", justify="right")
-    table.add_column("train acc", justify="right")
-    table.add_column("validation curve")
-    table.add_column("status")
-    for row in report["leaderboard"]:
-        table.add_row(
-            str(row["rank"]),
-            str(row["trial"]),
-            str(row["round"]),
-            *("" if row.get(name) is None else show_value(row[name]) for name in searched),
-            _acc(row["val_accuracy"]),
-            f"{_acc(row['best_val_accuracy'])} @{row['best_epoch']}",
-            _acc(row["train_accuracy"]),
-            sparkline(row["val_curve"]),
-            row["status"],
-        )
-    return table
-
-
-def rounds_table(report: dict[str, Any]) -> Table:
-    table = Table(title="Rounds", title_justify="left")
-    table.add_column("round", justify="right")
-    table.add_column("lr range")
-    table.add_column("decades", justify="right")
-    table.add_column("weight decay range")
-    table.add_column("decades", justify="right")
-    others = any(row["domains"] for row in report["rounds"])
-    if others:
-        table.add_column("other domains")
-    table.add_column("from (top-k)")
-    table.add_column("trials")
-    table.add_column("best val acc", justify="right", style="bold")
-    for row in report["rounds"]:
+    def trials(row: dict[str, Any]) -> str:
         statuses = ", ".join(f"{n} {status}" for status, n in sorted(row["statuses"].items()))
-        if row["stale"]:
-            statuses += f" ({row['stale']} stale)"
-        parent = "-" if row["narrowed_from"] is None else f"{row['narrowed_from']} ({row['top_k']})"
-        table.add_row(
-            str(row["round"]),
-            _range(row["lr"]),
-            f"{row['lr_decades']:.2f}",
-            _range(row["weight_decay"]),
-            f"{row['weight_decay_decades']:.2f}",
-            *(["\n".join(f"{label(n)} {d}" for n, d in row["domains"].items())] if others else []),
-            parent,
-            f"{row['trials']}: {statuses}",
-            _acc(row["best_val_accuracy"]),
-        )
-    return table
+        return f"{row['trials']}: {statuses}" + (f" ({row['stale']} stale)" if row["stale"] else "")
+
+    columns += [
+        Column("from (top-k)", [parent(row) for row in rows], keep=4, short_header="from"),
+        Column("trials", [trials(row) for row in rows], number=False, keep=6),
+        Column("best val acc", [numbers.accuracy(row["best_val_accuracy"]) for row in rows],
+               keep=7, short_header="best", style="bold"),
+    ]  # fmt: skip
+    return FittedTable("Rounds", columns)
 
 
-def evaluations_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title="Test-set evaluations", title_justify="left")
-    for header in ("trial", "lr", "weight decay"):
-        table.add_column(header, justify="right")
-    searched = any(row.get("searched") for row in rows)
-    if searched:
-        table.add_column("other settings")
-    for header in ("epochs", "trained on", "train acc"):
-        table.add_column(header, justify="right")
-    table.add_column("test acc", justify="right", style="bold")
-    table.add_column("seconds", justify="right")
-    table.add_column("when (UTC)")
-    for row in rows:
-        table.add_row(
-            str(row["trial"]),
-            f"{row['lr']:.2e}",
-            f"{row['weight_decay']:.2e}",
-            *(
-                [", ".join(f"{label(k)} {show_value(v)}" for k, v in row["searched"].items())]
-                if searched
-                else []
-            ),
-            str(row["epochs"]),
-            str(row["train_samples"]),
-            _acc(row["train_accuracy"]),
-            _acc(row["test_accuracy"]) if row["status"] == COMPLETED else row["status"],
-            f"{row['seconds']:.1f}",
-            row["created_at"],
+def evaluations_table(rows: list[dict[str, Any]]) -> FittedTable:
+    def test(row: dict[str, Any]) -> str:
+        completed = row["status"] == COMPLETED
+        return numbers.accuracy(row["test_accuracy"]) if completed else row["status"]
+
+    def settings(row: dict[str, Any]) -> str:
+        return ", ".join(f"{label(k)} {show_value(v, k)}" for k, v in row["searched"].items())
+
+    columns = [
+        Column("trial", [str(row["trial"]) for row in rows], keep=9),
+        Column("lr", [show_value(row["lr"], "lr") for row in rows], keep=8),
+        Column("weight decay", [show_value(row["weight_decay"], "weight_decay") for row in rows],
+               keep=8, short_header="wd"),
+    ]  # fmt: skip
+    if any(row.get("searched") for row in rows):
+        columns.append(
+            Column("other settings", [settings(row) for row in rows], number=False, keep=5)
         )
-    return table
+    columns += [
+        Column("epochs", [str(row["epochs"]) for row in rows], keep=1),
+        Column("trained on", [str(row["train_samples"]) for row in rows], keep=2,
+               short_header="samples"),
+        Column("train acc", [numbers.accuracy(row["train_accuracy"]) for row in rows], keep=6,
+               short_header="train"),
+        Column("test acc", [test(row) for row in rows], keep=10, short_header="test",
+               style="bold"),
+        Column("seconds", [numbers.seconds(row["seconds"]) for row in rows], keep=3,
+               short_header="s"),
+        Column("when (UTC)", [str(row["created_at"]) for row in rows], keep=4,
+               short_header="when", short_cells=[str(row["created_at"])[:10] for row in rows]),
+    ]  # fmt: skip
+    return FittedTable("Test-set evaluations", columns)
 
 
 def crowding_note(crowded: dict[str, Any] | None) -> str | None:
@@ -148,98 +101,81 @@ def crowding_note(crowded: dict[str, Any] | None) -> str | None:
     )
 
 
-def importance_table(importance: dict[str, Any]) -> Table:
+def importance_table(importance: dict[str, Any]) -> FittedTable:
     explained = importance["explained_r2"]
-    table = Table(
-        title=f"Parameter importance ({importance['trials']} trials)",
+    scores = importance["scores"]
+    return FittedTable(
+        f"Parameter importance ({importance['trials']} trials)",
+        [
+            Column("parameter", list(scores), number=False, keep=9),
+            Column("importance", [f"{score:.2f}" for score in scores.values()], keep=8),
+            Column(
+                "",
+                ["\u2588" * round(score * 20) for score in scores.values()],
+                keep=1,
+                justify="left",
+            ),
+        ],  # fmt: skip
         caption=(
             f"{importance['method']}, over the completed and pruned trials; the parameters"
             f" explain R\u00b2 = {explained:.2f} of their best validation accuracy"
             + ("" if explained > 0.1 else ": too little to rank them")
         ),
     )
-    table.add_column("parameter")
-    table.add_column("importance", justify="right")
-    table.add_column("")
-    for name, score in importance["scores"].items():
-        table.add_row(name, f"{score:.2f}", "\u2588" * round(score * 20))
-    return table
 
 
-def space_table(space: SearchSpace) -> Table:
+def space_table(space: SearchSpace) -> FittedTable:
     """Each searched parameter's domain."""
-    table = Table(title="Search space")
-    for header in ("parameter", "kind", "domain"):
-        table.add_column(header)
-    for domain in space:
-        kind = f"{domain.kind}" + (" (log)" if getattr(domain, "log", False) else "")
-        table.add_row(label(domain.name), kind, str(domain))
-    return table
-
-
-def samples_table(space: SearchSpace, sampled: Sequence[TrialParams]) -> Table:
-    """The first trials a round of ``space`` would sample."""
-    table = Table(title=f"The first {len(sampled)} trials")
-    table.add_column("trial", justify="right")
-    for name in space.names:
-        table.add_column(label(name), justify="right")
-    for trial in sampled:
-        table.add_row(str(trial.number), *(show_value(trial.values[n]) for n in space.names))
-    return table
-
-
-def show_value(value: Value) -> str:
-    """A value as tables print it: floats to 3 significant digits."""
-    return f"{value:.3g}" if isinstance(value, float) else format_value(value)
-
-
-def studies_table(studies: list[dict[str, Any]]) -> Table:
-    table = Table(title="Studies", title_justify="left")
-    table.add_column("name")
-    table.add_column("created (UTC)")
-    table.add_column("rounds", justify="right")
-    table.add_column("trials", justify="right")
-    table.add_column(COMPLETED, justify="right")
-    table.add_column("best val acc", justify="right", style="bold")
-    for row in studies:
-        table.add_row(
-            row["name"],
-            row["created_at"],
-            str(row["rounds"]),
-            str(row["trials"]),
-            str(row[COMPLETED]),
-            _acc(row["best_val_accuracy"]),
-        )
-    return table
-
-
-@contextmanager
-def live_progress(console: Console, label: str) -> Iterator[Any]:
-    """A progress bar fed with :class:`RoundProgress` snapshots."""
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("best val acc {task.fields[best]}"),
-        TextColumn("{task.fields[running]}"),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        transient=False,
+    kinds = [f"{d.kind}" + (" (log)" if getattr(d, "log", False) else "") for d in space]
+    return FittedTable(
+        "Search space",
+        [
+            Column("parameter", [label(d.name) for d in space], number=False, keep=9),
+            Column("kind", kinds, number=False, keep=5),
+            Column("domain", [str(d) for d in space], number=False, keep=8),
+        ],
     )
-    task = progress.add_task(label, total=None, best="-", running="")
 
-    def update(snapshot: RoundProgress) -> None:
-        running = ", ".join(f"#{n}@{e}" for n, e in snapshot.running[:4])
-        if len(snapshot.running) > 4:
-            running += ", …"
-        progress.update(
-            task,
-            total=snapshot.total,
-            completed=snapshot.done,
-            best=_acc(snapshot.best_val_accuracy),
-            running=f"running {running}" if running else "",
+
+def samples_table(space: SearchSpace, sampled: Sequence[TrialParams]) -> FittedTable:
+    """The first trials a round of ``space`` would sample."""
+    columns = [Column("number", [str(trial.number) for trial in sampled], keep=9)]
+    columns += [
+        Column(
+            label(name),
+            [show_value(trial.values[name], name) for trial in sampled],
+            keep=6,
+            short_header=SHORT_LABELS.get(name),
         )
+        for name in space.names
+    ]
+    return FittedTable(f"The first {len(sampled)} trials", columns)
 
-    with progress:
-        yield update
+
+def studies_table(studies: list[dict[str, Any]]) -> FittedTable:
+    created = [str(row["created_at"]) for row in studies]
+    return FittedTable(
+        "Studies",
+        [
+            Column("name", [row["name"] for row in studies], number=False, keep=9),
+            Column(
+                "created (UTC)",
+                created,
+                keep=3,
+                short_header="created",
+                short_cells=[text[:10] for text in created],
+            ),
+            Column("rounds", [str(row["rounds"]) for row in studies], keep=5),
+            Column("trials", [str(row["trials"]) for row in studies], keep=6),
+            Column(
+                COMPLETED, [str(row[COMPLETED]) for row in studies], keep=7, short_header="done"
+            ),
+            Column(
+                "best val acc",
+                [numbers.accuracy(row["best_val_accuracy"]) for row in studies],
+                keep=8,
+                short_header="best",
+                style="bold",
+            ),
+        ],  # fmt: skip
+    )

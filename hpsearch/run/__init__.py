@@ -2,6 +2,7 @@
 
     forkserver the server workers are forked from, having imported their modules once
     runner     a round's N workers, the progress poll, and Ctrl-C
+    lifeline   a worker ends with the command that started it
     worker     one process that claims trials from the queue and trains them
     training   one trial's training, the study's network with a trial's values
     pruning    early stopping of hopeless trials, decided from the store in round order

@@ -6,6 +6,12 @@ claims trials (:mod:`hpsearch.store.queue`) and trains each (:mod:`hpsearch.run.
 until the round has none pending. Each epoch is written when it ends, and the
 round's pruner may stop a trial after it. Everything it receives is plain,
 picklable values; it opens its own engine. Only :mod:`hpsearch.run.runner` starts it.
+
+Each unit of work on the store (claim, epoch, pruning read, end) is retried past
+transient faults (:mod:`hpsearch.store.retry`; a retry finds its own write that went
+through, :mod:`hpsearch.store.committed`). A fault past the retry window is the
+store's, not the trial's: the worker leaves its trial running for ``resume``, stops,
+and reports it (``store_fault``). A trial is ``failed`` only when its training raised.
 """
 
 from __future__ import annotations
@@ -24,13 +30,15 @@ from threadpoolctl import threadpool_limits
 
 from hpsearch import store
 from hpsearch.data.datasets import DataSource, load_split
+from hpsearch.errors import StoreUnavailable
 from hpsearch.run.pruning import Decision, Pruner, make_pruner
 from hpsearch.run.training import TrialSpec, train_trial
 from hpsearch.settings import StudySettings
-from hpsearch.store import queue
-from hpsearch.store.engine import make_engine
+from hpsearch.store import committed, queue
+from hpsearch.store.engine import make_engine, masked
 from hpsearch.store.liveness import Heartbeat, worker_name
-from hpsearch.store.models import Round
+from hpsearch.store.models import Round, Trial
+from hpsearch.store.retry import Retrying
 from hpsearch.store.status import TrialStatus
 from trainer import EpochMetrics, Split
 from trainer.training import STOPPED
@@ -74,6 +82,7 @@ class WorkerStats:
     store_seconds: float = 0.0
     wait_seconds: float = 0.0  # pruning decisions waiting for earlier trials
     errors: list[str] = field(default_factory=list)
+    store_fault: str = ""  # why it stopped: the store could not be written (StoreUnavailable)
 
 
 @dataclass(frozen=True)
@@ -124,8 +133,12 @@ class Worker:
         self.heartbeat = Heartbeat()
         self.epochs_done = 0
         self.abandoned = False  # gave up a trial: it stops claiming (``resume`` goes on)
+        self.retrying = Retrying(masked(db_url), gives_up=self.stopping)
+        self.retrying(lambda _: self._load_round(pruner))
+
+    def _load_round(self, pruner: Pruner | None) -> None:
         with self.factory.begin() as session:
-            round_ = session.get_one(Round, round_id)
+            round_ = session.get_one(Round, self.round_id)
             study = round_.study
             self.settings = StudySettings.from_study(study)
             self.study_seed = study.seed
@@ -144,24 +157,37 @@ class Worker:
         ):
             self.epochs = queue.EpochWriter(self.connection)
             split = load_split(self.settings, self.study_seed, self.source)
-            claim = None if self.stopping() else self.claim()
-            if self.start_line is not None:  # claimed (or found none) and committed
-                with contextlib.suppress(threading.BrokenBarrierError):
-                    self.start_line.wait(START_WAIT_SECONDS)
-            while claim is not None:
-                self.heartbeat.own(partial(self.beat, claim))
-                try:
-                    self.run_trial(split, claim)
-                finally:
-                    self.heartbeat.release()
-                claim = None if self.stopping() or self.abandoned else self.claim()
+            try:
+                self.run_trials(split)
+            except StoreUnavailable as exc:  # its trial stays running: ``resume`` re-runs it
+                self.stats.store_fault = str(exc)
         return self.stats
 
+    def run_trials(self, split: Split) -> None:
+        claim = None if self.stopping() else self.claim()
+        if self.start_line is not None:  # claimed (or found none) and committed
+            with contextlib.suppress(threading.BrokenBarrierError):
+                self.start_line.wait(START_WAIT_SECONDS)
+        while claim is not None:
+            self.heartbeat.own(partial(self.beat, claim))
+            try:
+                self.run_trial(split, claim)
+            finally:
+                self.heartbeat.release()
+            claim = None if self.stopping() or self.abandoned else self.claim()
+
     def claim(self) -> Claim | None:
+        return self.retrying(self._claim)
+
+    def _claim(self, retried: bool) -> Claim | None:
         with self.factory.begin() as session:
-            trial = queue.claim_trial(
-                session, self.round_id, self.stats.worker, skip_locked=self.skip_locked
-            )
+            # a retry first looks for the claim whose commit it did not see
+            found = retried and committed.claimed_trial(session, self.round_id, self.stats.worker)
+            trial = session.get(Trial, found) if found else None
+            if trial is None:
+                trial = queue.claim_trial(
+                    session, self.round_id, self.stats.worker, skip_locked=self.skip_locked
+                )
             if trial is None:
                 return None
             values = store.trial_values(session, [trial.id])[trial.id]
@@ -178,15 +204,27 @@ class Worker:
         if self.heartbeat.lost.is_set():
             raise TrialLost
         started = time.perf_counter()
-        assert self.connection is not None  # on_epoch runs inside run(), which opens it
-        trial_id = claim.spec.id
-        with self.connection.begin():
-            if not self.epochs.write(trial_id, claim.attempt, metrics):
-                raise TrialLost  # leaving the block rolls nothing back: nothing was written
+        if not self.retrying(partial(self.write_epoch, claim, metrics)):
+            raise TrialLost  # nothing was written
         self.stats.store_seconds += time.perf_counter() - started
         self.stats.epochs += 1
         self.epochs_done = metrics.epoch
-        return self.stopping() or self.prune(trial_id, metrics.epoch)
+        return self.stopping() or self.prune(claim.spec.id, metrics.epoch)
+
+    def write_epoch(self, claim: Claim, metrics: EpochMetrics, retried: bool) -> bool:
+        """One epoch's transaction; False when the trial was taken over."""
+        connection = self.connection
+        assert connection is not None  # on_epoch runs inside run(), which opens it
+        if retried and connection.dialect.name != "sqlite":
+            # the INSERT runs on the driver's cursor, unseen by SQLAlchemy: a dropped
+            # connection may not have been invalidated, so take a fresh one
+            connection.invalidate()
+        with connection.begin():
+            if retried and committed.epoch_stored(
+                connection, claim.spec.id, claim.attempt, metrics.epoch
+            ):
+                return True  # the earlier try went through
+            return self.epochs.write(claim.spec.id, claim.attempt, metrics)
 
     def prune(self, trial_id: int, epoch: int) -> bool:
         """The pruner's decision after ``epoch``, waiting (in short read-only
@@ -196,8 +234,7 @@ class Worker:
         pause = WAIT_FIRST
         started = time.perf_counter()
         while True:
-            with self.reader.begin() as connection:
-                decision = self.pruner.decide(connection, trial_id, self.round_id, epoch)
+            decision = self.retrying(lambda _: self.decide(trial_id, epoch))
             if decision is not Decision.WAIT:
                 break
             if self.stopping():
@@ -210,12 +247,22 @@ class Worker:
             raise WaitAbandoned
         return decision is Decision.STOP
 
+    def decide(self, trial_id: int, epoch: int) -> Decision:
+        with self.reader.begin() as connection:
+            return self.pruner.decide(connection, trial_id, self.round_id, epoch)
+
     def finish(self, claim: Claim, outcome: queue.Outcome) -> bool:
         """Store how the trial ended, unless it was taken over; returns whether it did."""
-        with self.factory.begin() as session:
-            stored = queue.finish_trial(session, claim.spec.id, outcome, attempt=claim.attempt)
+        stored = self.retrying(partial(self._finish, claim, outcome))
         self.stats.lost += not stored
         return stored
+
+    def _finish(self, claim: Claim, outcome: queue.Outcome, retried: bool) -> bool:
+        trial_id, attempt = claim.spec.id, claim.attempt
+        with self.factory.begin() as session:
+            if retried and committed.finished(session, trial_id, attempt, outcome.status):
+                return True  # the earlier try went through
+            return queue.finish_trial(session, trial_id, outcome, attempt=attempt)
 
     def run_trial(self, split: Split, claim: Claim) -> None:
         started = time.perf_counter()
@@ -227,13 +274,15 @@ class Worker:
         except TrialLost:
             self.stats.lost += 1
             return
+        except StoreUnavailable:  # the store's fault, not the trial's: not ``failed``
+            raise
         except WaitAbandoned:  # a trial it waited for will not go on in this run
             self.finish(claim, queue.Outcome(TrialStatus.INTERRUPTED, self.epochs_done))
             self.abandoned = True
             return
         except Exception as exc:  # a bug or a resource error inside one trial
             message = f"{type(exc).__name__}: {exc}"
-            self.stats.errors.append(traceback.format_exc())
+            self.stats.errors.append(f"{traceback.format_exc()}trial {claim.spec.id}: {message}")
             self.finish(claim, queue.Outcome(TrialStatus.FAILED, self.epochs_done, error=message))
             return
         finally:

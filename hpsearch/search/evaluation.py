@@ -5,6 +5,12 @@ are trained on the study's whole training split, training and validation samples
 together, for the study's number of epochs, by the same one-trial training the
 worker uses (:mod:`hpsearch.run.training`); the test set is then measured once. Each
 evaluation is stored; asking again shows the stored one unless forced.
+
+The test set is used once: before training, an evaluation claims it by adding its row
+(status ``running``) in a transaction that first locks the study's row, so of two
+evaluations started together the second finds the first's claim and raises
+:class:`~hpsearch.errors.TestSetUsed` (``--force`` takes it anyway: both are kept). A
+training that fails removes its claim; the test set was not looked at.
 """
 
 from __future__ import annotations
@@ -13,12 +19,13 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from threadpoolctl import threadpool_limits
 
 from hpsearch import store
 from hpsearch.data.datasets import DataSource, normalized, read_dataset, study_split
-from hpsearch.errors import UsageError
+from hpsearch.errors import TestSetUsed, UsageError
 from hpsearch.run.training import TrialSpec, trial_trainer
 from hpsearch.settings import StudySettings
 from hpsearch.store import get_study
@@ -68,27 +75,58 @@ def retrain(
     return Retrained(result, test_accuracy, len(x_train), len(mnist.x_test), seconds)
 
 
-def evaluate_best(factory: sessionmaker[Session], name: str, source: DataSource) -> Evaluation:
-    """Train the best trial's settings on train + validation, measure the test set, and
-    store the evaluation."""
+RUNNING = "running"  # an evaluation's status while it trains: its claim on the test set
+
+
+def claim_test_set(
+    factory: sessionmaker[Session], study_id: int, trial: TrialSpec, epochs: int, *, force: bool
+) -> int:
+    """Claim the study's test set: add a ``running`` evaluation, unless one is stored or
+    running (``force``: even so); returns its id. The study's row is locked first (SQLite:
+    the write lock), so two claims of one study run one after the other."""
+    with factory.begin() as session:
+        session.execute(update(Study).where(Study.id == study_id).values(name=Study.name))
+        others = session.scalars(select(Evaluation).where(Evaluation.study_id == study_id)).all()
+        if others and not force:
+            name = session.get_one(Study, study_id).name
+            running = any(e.status == RUNNING for e in others)
+            state = "is being used by another evaluate" if running else "was already used"
+            raise TestSetUsed(
+                f"the test set of {name!r} {state}: it is used once "
+                "(--force evaluates again, and keeps both)"
+            )
+        claim = Evaluation(
+            study_id=study_id, trial_id=trial.id, epochs=epochs, seed=trial.seed,
+            train_samples=0, test_samples=0, status=RUNNING, seconds=0.0,
+        )  # fmt: skip
+        session.add(claim)
+        session.flush()
+        return claim.id
+
+
+def evaluate_best(
+    factory: sessionmaker[Session], name: str, source: DataSource, *, force: bool = False
+) -> Evaluation:
+    """Claim the test set (:func:`claim_test_set`), train the best trial's settings on
+    train + validation, measure the test set, and store the evaluation."""
     with factory() as session:
         study, trial = best_of(session, name)
         settings = StudySettings.from_study(study)
         study_id, study_seed = study.id, study.seed
-    retrained = retrain(settings, study_seed, trial, source)
+    claim = claim_test_set(factory, study_id, trial, settings.epochs, force=force)
+    try:
+        retrained = retrain(settings, study_seed, trial, source)
+    except BaseException:
+        with factory.begin() as session:  # the test set was not looked at
+            session.execute(delete(Evaluation).where(Evaluation.id == claim))
+        raise
     result = retrained.result
-    evaluation = Evaluation(
-        study_id=study_id,
-        trial_id=trial.id,
-        epochs=settings.epochs,
-        seed=trial.seed,
-        train_samples=retrained.train_samples,
-        test_samples=retrained.test_samples,
-        train_accuracy=result.final.train_accuracy if result.final else None,
-        test_accuracy=retrained.test_accuracy,
-        status=result.status,
-        seconds=retrained.seconds,
-    )
     with factory.begin() as session:
-        session.add(evaluation)
+        evaluation = session.get_one(Evaluation, claim)
+        evaluation.train_samples = retrained.train_samples
+        evaluation.test_samples = retrained.test_samples
+        evaluation.train_accuracy = result.final.train_accuracy if result.final else None
+        evaluation.test_accuracy = retrained.test_accuracy
+        evaluation.status = result.status
+        evaluation.seconds = retrained.seconds
     return evaluation

@@ -24,6 +24,7 @@ from hpsearch.run.pruning import make_pruner
 from hpsearch.run.runner import RunSummary, run_round
 from hpsearch.settings import StudySettings
 from hpsearch.space.domains import Choice, IntRange
+from hpsearch.space.memory import check_fits
 from hpsearch.space.narrowing import Narrowing, narrow
 from hpsearch.space.sampling import SearchSpace
 from hpsearch.store import liveness, queue
@@ -66,6 +67,8 @@ def check_start(
     if not name.strip():
         raise UsageError("a study needs a name")
     make_pruner(pruner, settings.epochs)
+    if space is not None:
+        check_fits(settings, space)
     batch = space.get("batch_size") if space else None
     if isinstance(batch, IntRange):
         settings = replace(settings, batch_size=batch.high)
@@ -189,6 +192,7 @@ def plan_narrowing(
         snap=rule.snap,
         expand=rule.expand,
     )
+    check_fits(StudySettings.from_study(study), narrowing.space)  # --expand may grow a net
     return NarrowPlan(parent, top, narrowing, top_k, n_trials or parent.n_trials)
 
 

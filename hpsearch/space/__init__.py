@@ -3,6 +3,8 @@
     domains     the kinds of domain a parameter is searched over (float, int, choice)
     parameters  the parameters a study can search, and how a trial's values become
                 its network and optimizer
+    space_file  the ``--space`` TOML file, each entry checked for its type
+    memory      a trial's memory, estimated from its shape, and what the machine has
     sampling    a round's search space, and each trial's values and training seed
     narrowing   the book's STEP3: new domains from the best trials of a round
 

@@ -9,26 +9,19 @@ A domain is written ``NAME=SPEC`` (``--search``) or in a TOML table (``--space``
     optimizer=sgd,adam    choices, comma-separated (or by ``;``: hidden=6x100;100,50)
     batchnorm=true,false  (booleans, numbers, shapes such as 6x100: as the option takes them)
 
-In TOML, a value is such a string, a list (choices), or a table with ``low``,
-``high`` and ``log``, or ``choices``. A parameter that is not searched keeps the
-study's setting. ``lr`` and ``weight_decay`` are always searched, over ranges
-(the book's by default).
+In TOML (:mod:`hpsearch.space.space_file`), a value is such a string, a list
+(choices), or a table with ``low``, ``high`` and ``log``, or ``choices``. A parameter
+that is not searched keeps the study's setting. ``lr`` and ``weight_decay`` are always
+searched, over ranges (the book's by default).
 """
 
 from __future__ import annotations
 
 import inspect
 import math
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover  Python 3.10
-    import tomli as tomllib
 
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
@@ -67,12 +60,32 @@ def _shape(text: str) -> str:
     return ",".join(str(size) for size in parse_hidden(text))
 
 
+#: The largest integer a bound or choice may be: NumPy draws integers as int64.
+MAX_INTEGER = 2**62
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise UsageError(f"{text!r} is not a number") from None
+
+
+def _integer(text: str) -> int:
+    value = _float(text)
+    if not value.is_integer():
+        raise UsageError(f"{text!r} is not an integer")
+    if abs(value) > MAX_INTEGER:
+        raise UsageError(f"{text!r} is too large (at most 2^62)")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Parameter:
     """A searchable parameter: how its values are read, and the numbers it allows."""
 
     name: str
-    parse: Callable[[str], Value]  # one value as written on the command line
+    parse: Callable[[str], Value]  # one value as written on the command line (UsageError)
     numeric: type | None = None  # float or int: ranges allowed
     log: bool = False  # the usual scale of its ranges
     minimum: float = -math.inf
@@ -100,18 +113,18 @@ class Parameter:
 
 
 def _fraction(name: str) -> Parameter:
-    return Parameter(name, float, float, minimum=0.0, maximum=1.0, open_maximum=True)
+    return Parameter(name, _float, float, minimum=0.0, maximum=1.0, open_maximum=True)
 
 
 PARAMETERS: dict[str, Parameter] = {
     p.name: p
     for p in (
-        Parameter("lr", float, float, log=True, minimum=0.0, open_minimum=True),
-        Parameter("weight_decay", float, float, log=True, minimum=0.0),
+        Parameter("lr", _float, float, log=True, minimum=0.0, open_minimum=True),
+        Parameter("weight_decay", _float, float, log=True, minimum=0.0),
         Parameter("optimizer", _word(OPTIMIZERS)),
-        Parameter("batch_size", int, int, minimum=1),
-        Parameter("hidden_size", int, int, minimum=1),
-        Parameter("hidden_layers", int, int, minimum=1),
+        Parameter("batch_size", _integer, int, minimum=1),
+        Parameter("hidden_size", _integer, int, minimum=1),
+        Parameter("hidden_layers", _integer, int, minimum=1),
         Parameter("hidden", _shape),
         Parameter("activation", _word(ACTIVATIONS)),
         Parameter("weight_init", _weight_init),
@@ -137,13 +150,13 @@ def parameter(name: str) -> Parameter:
 
 def _number(text: str, kind: type, name: str) -> float | int:
     try:
-        value = float(text)
-    except ValueError:
-        raise UsageError(f"{label(name)}: {text!r} is not a number") from None
-    if kind is int:
-        if not value.is_integer():
-            raise UsageError(f"{label(name)}: {text!r} is not an integer bound")
-        return int(value)
+        value = _float(text)
+        if kind is int:
+            if not value.is_integer():
+                raise UsageError(f"{text!r} is not an integer bound")
+            return _integer(text)
+    except UsageError as exc:
+        raise UsageError(f"{label(name)}: {exc}") from None
     return value
 
 
@@ -170,7 +183,12 @@ def make_range(name: str, low: object, high: object, log: bool | None = None) ->
 
 def make_choice(name: str, values: list[Any]) -> Choice:
     param = parameter(name)
-    parsed = [param.parse(str(v).lower() if isinstance(v, bool) else str(v)) for v in values]
+    try:
+        parsed = [param.parse(str(v).lower() if isinstance(v, bool) else str(v)) for v in values]
+    except UsageError as exc:
+        message = str(exc)
+        prefix = "" if message.startswith(label(param.name)) else f"{label(param.name)}: "
+        raise UsageError(prefix + message) from None
     for value in parsed:
         param.check(value)
     return Choice(tuple(parsed), param.name)
@@ -187,6 +205,8 @@ def parse_spec(text: str) -> Domain:
 def spec_domain(name: str, spec: str) -> Domain:
     param = parameter(name)
     parts = spec.split(":")
+    if param.numeric is not None and len(parts) > 3:
+        raise UsageError(f"{label(name)}: write LOW:HIGH or LOW:HIGH:log|linear, got {spec!r}")
     if param.numeric is not None and len(parts) in (2, 3) and "," not in spec:
         log = None
         if len(parts) == 3:
@@ -198,36 +218,6 @@ def spec_domain(name: str, spec: str) -> Domain:
     if not spec or any(not choice for choice in choices):
         raise UsageError(f"{label(name)}: empty choice in {spec!r}")
     return make_choice(name, choices)
-
-
-def toml_domain(name: str, value: object) -> Domain:
-    """A domain from one entry of a ``--space`` TOML file."""
-    if isinstance(value, str):
-        return spec_domain(name, value)
-    if isinstance(value, list):
-        return make_choice(name, value)
-    if isinstance(value, dict):
-        unknown = set(value) - {"low", "high", "log", "choices"}
-        if unknown:
-            raise UsageError(f"{label(name)}: unknown key {sorted(unknown)[0]!r} in the space file")
-        if "choices" in value:
-            return make_choice(name, list(value["choices"]))
-        if "low" in value and "high" in value:
-            log = value.get("log")
-            return make_range(name, value["low"], value["high"], None if log is None else bool(log))
-    raise UsageError(f"{label(name)}: write LOW:HIGH, a list of choices, or low/high/log")
-
-
-def read_space_file(path: Path) -> list[Domain]:
-    """The domains of a ``--space`` TOML file: one entry per parameter."""
-    try:
-        with path.open("rb") as stream:
-            entries = tomllib.load(stream)
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path} is not valid TOML: {exc}") from None
-    return [toml_domain(name, value) for name, value in entries.items()]
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,24 @@
 """Connecting to the store: the database URL, its engines, and read-only sessions.
 
 The URL comes from ``--db`` or ``HPSEARCH_DB``, default ``sqlite:///hpsearch.db``;
-a plain path is taken as an SQLite file. SQLite runs in WAL mode with a busy
-timeout and foreign keys on, and every write transaction starts with
-``BEGIN IMMEDIATE`` so concurrent writers queue for the lock instead of
-failing with "database is locked"; a reader's transactions take no lock. The store is
-opened, its schema checked, by :func:`hpsearch.store.schema.open_store`.
+a plain path is taken as an SQLite file. SQLite runs in WAL mode with a busy timeout
+(``HPSEARCH_BUSY_TIMEOUT``, see :mod:`hpsearch.store.retry`) and foreign keys on, and
+every write transaction starts with ``BEGIN IMMEDIATE`` so concurrent writers queue
+for the lock instead of failing with "database is locked"; a reader's transactions
+take no lock. The store is opened, its schema checked, by
+:func:`hpsearch.store.schema.open_store`.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
+import urllib.parse
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -22,11 +26,11 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpsearch.errors import StoreError
+from hpsearch.errors import StoreError, UsageError
+from hpsearch.store.retry import busy_timeout_seconds
 
 DB_ENV = "HPSEARCH_DB"
 DEFAULT_URL = "sqlite:///hpsearch.db"
-BUSY_TIMEOUT_SECONDS = 60
 READ_ONLY = "hpsearch_read_only"
 
 
@@ -38,30 +42,80 @@ def database_url(db: str | None = None) -> str:
     return value
 
 
+_PASSWORD = re.compile(r"(://[^:/@\s]+:)[^@\s]+@")
+MAX_PORT = 65535
+
+
 def masked(url: str | URL) -> str:
-    """The URL with its password hidden, for messages."""
+    """The URL with its password hidden, for messages (also a URL that does not parse)."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<invalid database URL>"
+    except (ArgumentError, ValueError):
+        return _PASSWORD.sub(r"\1***@", str(url))
 
 
-def _sqlite_connect(dbapi_connection, _record) -> None:
+def parse_url(url: str) -> URL:
+    """``url`` parsed; raises StoreError for one that cannot name a database: a port that
+    is not a number in 1-65535 (an IPv6 host unbracketed reads as one), an SQLite
+    database in memory (it would be gone when the command ends)."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"invalid database URL {masked(url)!r}: {exc}") from None
+    except ValueError:  # int() of the port
+        raise StoreError(
+            f"invalid database URL {masked(url)!r}: the port must be a number from 1 to "
+            f"{MAX_PORT} (write an IPv6 host in brackets: postgresql://user@[::1]/db)"
+        ) from None
+    if parsed.port is not None and not 1 <= parsed.port <= MAX_PORT:
+        raise StoreError(
+            f"invalid database URL {masked(url)!r}: port {parsed.port} is not in 1-{MAX_PORT}"
+        )
+    if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+        raise StoreError(
+            f"database {masked(url)!r} is in memory and would be lost when the command ends: "
+            "give an SQLite file (--db hpsearch.db) or a PostgreSQL URL"
+        )
+    return parsed
+
+
+def _sqlite_connect(busy_seconds: float, dbapi_connection, _record) -> None:
     # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite's own is deferred).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    cursor.execute(f"PRAGMA busy_timeout = {round(busy_seconds * 1000)}")
     cursor.execute("PRAGMA journal_mode = WAL")
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
 
 
-def _sqlite_connect_reader(dbapi_connection, _record) -> None:
+def _sqlite_connect_reader(busy_seconds: float, dbapi_connection, _record) -> None:
     # A reader changes nothing in the file: no journal mode switch (hpsearch's writers
     # made the database WAL; a reader of any other file must not convert it).
     dbapi_connection.isolation_level = None
-    dbapi_connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_SECONDS * 1000}")
+    dbapi_connection.execute(f"PRAGMA busy_timeout = {round(busy_seconds * 1000)}")
+
+
+def _read_only_connection(path: Path, busy_seconds: float) -> sqlite3.Connection:
+    """A connection that cannot write ``path``: SQLite's ``mode=ro``, so a file or folder
+    this user may not write is still read. A WAL database whose folder cannot hold the
+    ``-shm`` file SQLite reads it with is opened ``immutable`` when no ``-wal`` file
+    exists (no writer is at work: a writer keeps one)."""
+    uri = f"file:{urllib.parse.quote(str(path.resolve()))}"
+    connection = sqlite3.connect(
+        f"{uri}?mode=ro", uri=True, timeout=busy_seconds, check_same_thread=False
+    )
+    try:
+        connection.execute("PRAGMA schema_version").fetchone()
+    except sqlite3.OperationalError:
+        if path.with_name(path.name + "-wal").exists():
+            raise
+        connection.close()
+        connection = sqlite3.connect(
+            f"{uri}?immutable=1", uri=True, timeout=busy_seconds, check_same_thread=False
+        )
+    return connection
 
 
 def _sqlite_begin(connection) -> None:
@@ -93,14 +147,18 @@ def make_engine(url: str, *, read_only: bool = False) -> Engine:
     A ``read_only`` engine's transactions take no write lock and change nothing
     in an SQLite file (not even its journal mode).
     """
+    busy = busy_timeout_seconds()  # UsageError for a bad value, before the URL's errors
+    parsed = parse_url(url)
     try:
-        parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                _check_sqlite_file(Path(parsed.database))
-            engine = create_engine(parsed, connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+            path = Path(parsed.database or "")
+            _check_sqlite_file(path)
+            options: dict = {"connect_args": {"timeout": busy}}
+            if read_only:
+                options["creator"] = partial(_read_only_connection, path, busy)
+            engine = create_engine(parsed, **options)
             connect = _sqlite_connect_reader if read_only else _sqlite_connect
-            event.listen(engine, "connect", connect)
+            event.listen(engine, "connect", partial(connect, busy))
             event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(parsed, pool_pre_ping=True)
@@ -135,12 +193,76 @@ def require_sqlite_file(url: str) -> None:
     """A command that only uses a store must not leave an empty database file behind."""
     try:
         parsed = make_url(url)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return  # make_engine reports it
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
         if not path.exists():
             raise StoreError(f"no database at {path}: start a study first (`hpsearch start NAME`)")
+
+
+#: The files SQLite keeps beside a database file ``X``: ``X-wal``, ``X-shm``, ``X-journal``.
+SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of an SQLite URL (None: not SQLite, or not a file)."""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def file_identity(url: str) -> tuple[int, int] | None:
+    """The (device, inode) of an SQLite URL's file, to tell later that it is still the
+    same file (None: not an SQLite file, or none there)."""
+    path = sqlite_path(url)
+    try:
+        found = path.stat() if path is not None else None
+    except OSError:
+        return None
+    return None if found is None else (found.st_dev, found.st_ino)
+
+
+def check_still_there(url: str, identity: tuple[int, int] | None) -> None:
+    """Raise StoreError if the SQLite file of ``url`` that had ``identity`` was removed
+    or replaced since: what was written to it after that went with it."""
+    if identity is None:
+        return
+    if file_identity(url) != identity:
+        raise StoreError(
+            f"database {sqlite_path(url)} was removed or replaced while this command ran: "
+            "what it wrote there is gone with the removed file"
+        )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        first, second = a.stat(), b.stat()
+    except OSError:
+        return False
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)  # a hard link
+
+
+def refuse_store_file(url: str, path: Path) -> None:
+    """Raise UsageError if writing ``path`` would overwrite the store at ``url``: its
+    SQLite file or one of SQLite's files beside it, by resolved path (symbolic links
+    followed) or by device and inode (hard links)."""
+    database = sqlite_path(url)
+    if database is None:
+        return
+    for suffix in SIDE_FILES:
+        store_file = database.with_name(database.name + suffix)
+        if _same_file(path, store_file):
+            raise UsageError(
+                f"refusing to write {path}: it is the database {store_file} itself; "
+                "choose another file"
+            )
 
 
 @contextmanager

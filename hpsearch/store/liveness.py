@@ -3,9 +3,17 @@
 A worker is named ``host:pid``. While it owns a trial, a :class:`Heartbeat`
 thread refreshes the trial's ``heartbeat_at`` every ``HEARTBEAT_EVERY``, however
 long an epoch takes. A running trial is *stale* (its worker is gone) when, on
-this host, no live process has its pid, or, on another host, its heartbeat is
-older than ``STALE_AFTER``. On this host the pid decides: a live worker's trial
-is never stale, whatever its heartbeat says.
+this host, no live process could have claimed it, or, on another host, its heartbeat
+is older than ``STALE_AFTER``. On this host the process decides: a live worker's
+trial is never stale, whatever its heartbeat says.
+
+A process is told by its pid *and* its start time, since the system gives a dead
+worker's pid to a later process: the claimer was running when it claimed the trial
+(``started_at``, written by the claim on this host's clock), so a process that
+started after that time holds a reused pid and is not the claimer. The start time
+comes from psutil (on Linux from the boot time, whole seconds, and the process's start
+in clock ticks); ``START_SLACK`` allows for that rounding and for a small step of the
+clock between the claim and the question.
 """
 
 from __future__ import annotations
@@ -14,8 +22,10 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
+
+import psutil
 
 from hpsearch.store.models import Trial, utcnow
 from hpsearch.store.status import TrialStatus
@@ -24,6 +34,8 @@ from hpsearch.store.status import TrialStatus
 STALE_AFTER = timedelta(minutes=10)
 #: A worker's heartbeat thread refreshes the heartbeat of the trial it owns this often.
 HEARTBEAT_EVERY = timedelta(seconds=5)
+#: A process of this host that started this long after a claim did not make it.
+START_SLACK = timedelta(seconds=1)
 
 
 def worker_name(pid: int | None = None) -> str:
@@ -50,24 +62,28 @@ def is_stale(trial: Trial | Claimed, now: datetime | None = None) -> bool:
         return False
     host, _, pid = (trial.worker or "").rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
-        return not _process_alive(int(pid))
+        return not claimer_alive(int(pid), trial.started_at or trial.heartbeat_at)
     beat = trial.heartbeat_at or trial.started_at
     return beat is None or (now or utcnow()) - beat > STALE_AFTER
 
 
-def _process_alive(pid: int) -> bool:
-    """Whether a process of this host runs with ``pid`` (a zombie does not run)."""
+def claimer_alive(pid: int, claimed_at: datetime | None = None) -> bool:
+    """Whether a process of this host runs with ``pid`` and could have made a claim at
+    ``claimed_at`` (naive UTC, as stored): a zombie does not run, and a process that
+    started more than ``START_SLACK`` after the claim has the pid of a dead claimer."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:  # dead, its parent has not reaped it
+            return False
+        started = process.create_time()
+    except psutil.NoSuchProcess:  # ZombieProcess included
         return False
-    except PermissionError:
+    except psutil.AccessDenied:  # it runs; whether it is the claimer cannot be told
         return True
-    try:  # Linux: a killed worker whose parent died too may linger unreaped as a zombie
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rpartition(")")[2].split()[0] != "Z"
-    except (OSError, IndexError):
+    if claimed_at is None:
         return True
+    start = datetime.fromtimestamp(started, timezone.utc).replace(tzinfo=None)
+    return start <= claimed_at + START_SLACK
 
 
 Beat = Callable[[], bool]  # refreshes the owned trial's heartbeat; False: it is not owned

@@ -69,7 +69,7 @@ class RoundProgress:
     total: int
     counts: dict[str, int]
     best_val_accuracy: float | None
-    running: list[tuple[int, int]]  # (trial number, epochs run)
+    running: list[tuple[int, int]]  # (trial id, epochs run), by number
 
     @property
     def done(self) -> int:

@@ -223,11 +223,11 @@ def rerunnable_trials(session: Session, round_id: int) -> list[Trial]:
 
 
 def running_epochs(session: Session, round_id: int) -> list[tuple[int, int]]:
-    """(number, epochs stored) of each running trial, by number."""
-    query = select(Trial.number, Trial.epochs_run).where(
+    """(trial id, epochs stored) of each running trial, by number."""
+    query = select(Trial.id, Trial.epochs_run).where(
         Trial.round_id == round_id, Trial.status == TrialStatus.RUNNING
     )
-    return [(number, epochs) for number, epochs in session.execute(query.order_by(Trial.number))]
+    return [(row.id, row.epochs_run) for row in session.execute(query.order_by(Trial.number))]
 
 
 def reset_trial(session: Session, trial: Trial) -> None:

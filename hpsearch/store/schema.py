@@ -2,7 +2,7 @@
 
 A new database gets the models' tables and is stamped with the newest Alembic
 revision, in one transaction, as Alembic's cookbook builds a database from scratch
-(``tests/test_database.py`` checks that this schema is the one the migrations build);
+(``tests/store/test_database.py`` checks that this schema is the one the migrations build);
 an older one must be upgraded with ``hpsearch db upgrade``; a newer one is refused.
 """
 
@@ -27,7 +27,7 @@ from hpsearch.store.engine import (
 if TYPE_CHECKING:
     from alembic.config import Config
 
-#: The newest revision in ``hpsearch.migrations`` (``tests/test_database.py`` checks it
+#: The newest revision in ``hpsearch.migrations`` (``tests/store/test_database.py`` checks it
 #: against Alembic's scripts). A store at this revision is opened without importing
 #: Alembic, which would add a quarter of a second to every command and worker.
 HEAD_REVISION = "0005"
@@ -91,11 +91,14 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Upgrade the database to the newest revision; returns (before, after)."""
+    """Upgrade the database to the newest revision; returns (before, after). A database
+    without Alembic's table but with tables of its own is another program's: refused."""
     with translated(engine):
         before = current_revision(engine)
         if before is not None and not _known(before):
             raise _ahead(engine, before)
+        if before is None and inspect(engine).get_table_names():
+            raise _foreign(engine)  # another program's tables: hpsearch's go elsewhere
         from alembic import command
 
         command.upgrade(alembic_config(engine), "head")

@@ -2,7 +2,10 @@
 
 Part of the store (see :mod:`hpsearch.store`). "Ranked" trials are those whose
 final validation accuracy counts (:data:`hpsearch.store.status.RANKED`); the best trial
-of a round or study is the first completed one by final validation accuracy.
+of a round or study is the first completed one by final validation accuracy. The
+leaderboard ranks completed and pruned trials together by that accuracy (the best
+first, each with its status); narrowing takes a round's best completed trials, pruned
+ones only to make up its top-k.
 """
 
 from __future__ import annotations
@@ -60,11 +63,16 @@ def best_trial(session: Session, study: Study) -> Trial | None:
 def leaderboard(
     session: Session, study: Study, *, round_number: int | None = None, top: int | None = None
 ) -> list[Trial]:
-    """Completed trials of the study, best final validation accuracy first, then the
-    pruned ones, likewise (a pruned trial's accuracy is of fewer epochs)."""
+    """The completed and pruned trials of the study, best final validation accuracy first
+    whatever their status (a pruned trial's accuracy is of the epochs it ran, which is
+    why its status is shown beside it), a completed trial before a pruned one of the same
+    accuracy. Narrowing takes its top-k otherwise: completed trials first
+    (:func:`round_top`)."""
     query = ranked(RANKED).join(Round).where(Round.study_id == study.id)
     query = query.order_by(None).order_by(
-        case((Trial.status == TrialStatus.PRUNED, 1), else_=0), *RANK_ORDER
+        Trial.val_accuracy.desc(),
+        case((Trial.status == TrialStatus.PRUNED, 1), else_=0),
+        *RANK_ORDER[1:],
     )
     if round_number is not None:
         query = query.where(Round.number == round_number)

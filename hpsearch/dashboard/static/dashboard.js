@@ -1,6 +1,7 @@
 // The study page: draws its tables from /api/study/NAME and polls it every few
 // seconds; the figures are redrawn only when an epoch or a status has changed, and
-// at most every FIGURE_MS.
+// at most every FIGURE_MS. Every name and value goes into the page as text
+// (textContent), never as markup.
 "use strict";
 
 const POLL_MS = 2000;
@@ -34,11 +35,20 @@ function settings(row) {
     .filter((k) => k !== "val_curve").map((k) => `${k}: ${fmt(row[k], k)}`).join("\n");
 }
 
+// An element with text (never markup: a stored name is shown as it is written).
+function element(tag, text, className) {
+  const node = document.createElement(tag);
+  node.textContent = text;
+  if (className) node.className = className;
+  return node;
+}
+
 // Fill a table with columns and rows; a row links to its trial when `link` is given.
 function fill(table, columns, rows, link) {
-  const head = `<thead><tr>${columns.map((c) => `<th data-key="${c}">${c}</th>`).join("")}</tr></thead>`;
-  table.innerHTML = head + "<tbody></tbody>";
-  const body = table.tBodies[0];
+  table.replaceChildren();
+  const head = table.createTHead().insertRow();
+  for (const c of columns) head.appendChild(element("th", c)).dataset.key = c;
+  const body = table.createTBody();
   for (const row of rows) {
     const tr = body.insertRow();
     for (const c of columns) {
@@ -80,7 +90,10 @@ function drawLeaderboard(table, columns, rows, link) {
 }
 
 function card(label, value) {
-  return `<div class="card" data-key="${label}">${label}<b>${value}</b></div>`;
+  const node = element("div", label, "card");
+  node.dataset.key = label;
+  node.appendChild(element("b", value));
+  return node;
 }
 
 function drawRounds(table, rounds) {
@@ -116,12 +129,12 @@ function start(root) {
       if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
       const data = await response.json();
       const p = data.progress;
-      document.getElementById("progress").innerHTML = card("done", p.done) +
-        card("running", p.running) + card("pending", p.pending) +
-        card("epochs stored", p.epochs_stored) + card("epochs left", p.epochs_left) +
-        card("ETA", p.running ? duration(p.eta_seconds) : "no worker running") +
+      document.getElementById("progress").replaceChildren(card("done", p.done),
+        card("running", p.running), card("pending", p.pending),
+        card("epochs stored", p.epochs_stored), card("epochs left", p.epochs_left),
+        card("ETA", p.running ? duration(p.eta_seconds) : "no worker running"),
         card("best val acc", fmt(data.leaderboard.length ? data.leaderboard[0].val_accuracy : null,
-          "val_accuracy"));
+          "val_accuracy")));
       drawRounds(document.getElementById("rounds"), data.rounds);
       fill(document.getElementById("running"), RUNNING, data.running, link);
       fill(document.getElementById("evaluations"), EVALUATIONS, data.evaluations, null);

@@ -1,0 +1,1 @@
+"""The tests, a folder per layer of the package; end_to_end/ runs the whole program."""

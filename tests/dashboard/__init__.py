@@ -1,0 +1,1 @@
+"""Tests of the dashboard: its pages over HTTP and in a browser."""

@@ -1,0 +1,1 @@
+"""Tests of finding, verifying and downloading the data sets."""

@@ -1,0 +1,60 @@
+"""The SQL examples of the README and of docs/*.md run against a real store and return rows.
+
+The learning rate and weight decay are read from ``trial_params`` and ``round_domains``
+like every other searched parameter: the store has no columns of their own.
+"""
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tests.support import ROOT, TINY_SEARCH
+
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+STORE_PAGE = ROOT / "docs" / "store.md"
+
+
+def sql_examples(page: Path) -> list[str]:
+    return re.findall(r"```sql\n(.*?)```", page.read_text(), flags=re.DOTALL)
+
+
+QUERIES = [(page, query) for page in PAGES for query in sql_examples(page)]
+
+
+@pytest.fixture
+def book_db(cli, db_path):
+    """Studies named 'book' (two rounds), 'opt' (three rounds, searching the optimizer
+    and the hidden layers) and 'fashion' (optimizer and batch norm), as in the examples."""
+    assert cli("start", "book", "--trials", "5", "--workers", "1", *TINY_SEARCH).exit_code == 0
+    narrowed = cli("narrow", "book", "-k", "2", "--trials", "3", "--workers", "1", "-q",
+                   "--no-verify")  # fmt: skip
+    assert narrowed.exit_code == 0, narrowed.output
+    searched = cli("start", "opt", "--trials", "8", "--workers", "1", "--search",
+                   "optimizer=sgd,momentum,adam", "--search", "hidden_layers=1:3",
+                   *TINY_SEARCH)  # fmt: skip
+    assert searched.exit_code == 0, searched.output
+    for _ in range(2):
+        narrowed = cli("narrow", "opt", "-k", "4", "--trials", "4", "--workers", "1", "-q",
+                       "--no-verify")  # fmt: skip
+        assert narrowed.exit_code == 0, narrowed.output
+    searched = cli("start", "fashion", "--trials", "8", "--workers", "1", "--search",
+                   "optimizer=sgd,momentum,adam", "--search", "batchnorm=true,false",
+                   *TINY_SEARCH)  # fmt: skip
+    assert searched.exit_code == 0, searched.output
+    return db_path
+
+
+def test_the_store_page_has_sql_examples():
+    assert len(sql_examples(STORE_PAGE)) >= 3
+
+
+@pytest.mark.parametrize(
+    "query",
+    [query for _, query in QUERIES],
+    ids=[f"{page.relative_to(ROOT)}: {query.splitlines()[0]}" for page, query in QUERIES],
+)
+def test_docs_query_runs_and_returns_rows(book_db, query):
+    with sqlite3.connect(book_db) as connection:
+        assert connection.execute(query).fetchall()

@@ -1,0 +1,1 @@
+"""Tests of reports, tables, exports and parameter importance."""

@@ -1,0 +1,1 @@
+"""Tests of running trials: workers, the forkserver, one trial's training, pruning, interrupts."""

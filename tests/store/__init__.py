@@ -1,0 +1,1 @@
+"""Tests of the store: models, schema and migrations, trials, the queue, liveness, races."""
