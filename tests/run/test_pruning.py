@@ -5,6 +5,7 @@ import pytest
 
 from hpsearch import store
 from hpsearch.errors import UsageError
+from hpsearch.run.order import GoneWatch, wait_for_decision
 from hpsearch.run.pruning import (
     ASHA_ETA,
     ASHA_MIN_EPOCHS,
@@ -289,9 +290,51 @@ def test_a_decision_waits_for_an_earlier_running_trial_and_gives_up_on_a_lost_on
             assert pruner.decide(session, ids[-1], round_id, 6) is decision
     with factory.begin() as session:
         trial = session.get(Trial, ids[5])
-        trial.status, trial.worker = TrialStatus.RUNNING, liveness.worker_name(2**22 + 7)
-    with factory() as session:  # its worker is gone: the wait could never end
-        assert pruner.decide(session, ids[-1], round_id, 6) is Decision.GIVE_UP
+        trial.status, trial.worker = TrialStatus.RUNNING, liveness.worker_name(GONE_PID)
+    watch = GoneWatch()
+    for decision in [Decision.WAIT, Decision.GIVE_UP]:  # its worker is gone, seen twice
+        with factory() as session:  # each ask in a transaction of its own
+            assert pruner.decide(session, ids[-1], round_id, 6, watch) is decision
+    with factory() as session:  # without a watch, nothing confirms it: it waits
+        assert pruner.decide(session, ids[-1], round_id, 6) is Decision.WAIT
+
+
+#: A pid above Linux's largest (2**22): no process has it.
+GONE_PID = 2**22 + 7
+
+
+@pytest.mark.parametrize("pruner", [MedianPruner(), AshaPruner(10, min_epochs=6)])
+def test_a_worker_that_ended_its_trial_and_exited_after_the_read_does_not_make_it_give_up(
+    factory, pruner
+):
+    # The read shows trial 5 running; its worker then ends it (diverged: no longer
+    # counted), exits, and only then is asked about: it looks gone. The next read,
+    # begun after, shows the trial ended, and the decision is the rule's.
+    curves = [[0.9] * 10] * 5 + [[0.9] * 3] + [[0.1] * 10]
+    round_id, ids = store_round(factory, curves, [TrialStatus.COMPLETED] * 5 + [
+        TrialStatus.RUNNING, TrialStatus.RUNNING])  # fmt: skip
+    with factory.begin() as session:
+        session.get(Trial, ids[5]).worker = liveness.worker_name(GONE_PID)
+    watch = GoneWatch()
+    with factory() as session:
+        assert pruner.decide(session, ids[-1], round_id, 6, watch) is Decision.WAIT
+    with factory.begin() as session:
+        queue.finish_trial(session, ids[5], queue.Outcome(TrialStatus.DIVERGED, 3))
+    with factory() as session:
+        assert pruner.decide(session, ids[-1], round_id, 6, watch) is Decision.STOP
+
+
+def test_a_waiting_decision_asks_again_with_one_watch_until_it_is_decided():
+    answers = iter([Decision.WAIT, Decision.WAIT, Decision.STOP])
+    watches = []
+
+    def ask(watch):
+        watches.append(watch)
+        return next(answers)
+
+    assert wait_for_decision(ask, stopping=lambda: False) is Decision.STOP
+    assert len(watches) == 3 and all(watch is watches[0] for watch in watches)
+    assert wait_for_decision(lambda _: Decision.WAIT, stopping=lambda: True) is Decision.GIVE_UP
 
 
 def run_one_after_another(factory, curves, pruner):
