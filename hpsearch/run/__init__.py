@@ -6,6 +6,7 @@
     worker     one process that claims trials from the queue and trains them
     training   one trial's training, the study's network with a trial's values
     pruning    early stopping of hopeless trials, decided from the store in round order
+    order      the order rule: a decision waits for the earlier trials of its round
 
 May import: :mod:`hpsearch.data`, :mod:`hpsearch.store`, :mod:`hpsearch.space`,
 :mod:`hpsearch.settings`, :mod:`hpsearch.errors` and :mod:`trainer`.

@@ -4,17 +4,9 @@ A worker asks its pruner right after it has stored an epoch; the pruner reads th
 round's stored epochs, so its decisions hold across worker processes and machines.
 Validation accuracy is higher-is-better; epochs are 1-based.
 
-**The order rule.** A decision for trial ``i`` at an epoch ``e`` is taken against
-the trials of the same round numbered below ``i``, and only them. If one of those is
-still running (or waiting to) and has not stored epoch ``e``, trial ``i`` waits until
-it has, or has ended earlier (pruned, diverged, failed): then it does not count. So a
-decision depends only on the trials before it, which are themselves decided the same
-way: a round with a pruner stores the same results with 1, 2 or 3 workers, and after
-an interrupted run is resumed. Workers claim trials in their order, so the trials a
-trial waits for are already running, and the lowest running trial never waits; with
-one worker nothing ever waits. A trial whose wait cannot end (a trial before it was
-interrupted, or its worker is gone) gives up: it is marked ``interrupted`` and
-``resume`` runs it again.
+**The order rule** (:mod:`hpsearch.run.order`): a decision for trial ``i`` is taken
+against the trials of the round numbered below ``i`` only, waiting for those still
+running, so a pruned round stores the same results with any number of workers.
 
 ``median`` (defaults :data:`MEDIAN_WARMUP_EPOCHS` = 5, :data:`MEDIAN_MIN_TRIALS` = 5)
     After epoch ``e``, a trial stops when all of these hold:
@@ -44,14 +36,12 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 from typing import Protocol
 
 from hpsearch import store
 from hpsearch.errors import UsageError
-from hpsearch.store import FrozenTrial, Store
-from hpsearch.store.liveness import is_stale
-from hpsearch.store.status import TrialStatus
+from hpsearch.run.order import Decision, Earlier, GoneWatch, earlier
+from hpsearch.store import Store
 
 PRUNERS = ("none", "median", "asha")
 
@@ -125,55 +115,23 @@ def asha_stops(value: float, rung_values: Sequence[float], *, eta: int) -> bool:
 # --- the pruners, on the store -------------------------------------------------------------
 
 
-class Decision(Enum):
-    """A pruner's answer after an epoch."""
-
-    CONTINUE = "continue"
-    STOP = "stop"
-    WAIT = "wait"  # a trial before this one has not reached the epoch yet: ask again
-    GIVE_UP = "give up"  # a trial before this one will not reach it in this run
-
-
-@dataclass(frozen=True)
-class Earlier:
-    """What the trials before a trial show at an epoch: the values of those that
-    reached it, or why the decision must wait (or cannot be taken in this run)."""
-
-    own_best: float
-    own_at_epoch: float | None
-    best: list[float]  # each earlier trial's best up to the epoch, of those that reached it
-    at_epoch: list[float]  # ... and its accuracy at the epoch
-    pending: bool  # an earlier trial still has to reach the epoch (or end)
-    lost: bool  # an earlier trial that has not reached it was interrupted or its worker died
-
-
-def earlier(rows: Sequence[FrozenTrial], epoch: int) -> Earlier:
-    """Sort the trials of :func:`store.rung_rows`, as of ``epoch`` (the trial itself last)."""
-    *before, own = rows
-    reached = [row for row in before if row.epochs_run >= epoch]
-    waiting = [row for row in before if row.epochs_run < epoch and not row.status.is_finished]
-    lost = any(
-        row.status == TrialStatus.INTERRUPTED
-        or (row.status == TrialStatus.RUNNING and is_stale(row))
-        for row in waiting
-    )
-    return Earlier(
-        own_best=own.best_val_accuracy if own.best_val_accuracy is not None else 0.0,
-        own_at_epoch=own.val_accuracy,
-        best=[row.best_val_accuracy for row in reached if row.best_val_accuracy is not None],
-        at_epoch=[row.val_accuracy for row in reached if row.val_accuracy is not None],
-        pending=bool(waiting),
-        lost=lost,
-    )
-
-
 class Pruner(Protocol):
     def decides_at(self, epoch: int) -> bool:
         """Whether the pruner may stop a trial after ``epoch`` (else it is not asked)."""
         ...
 
-    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
-        """Whether the trial goes on after ``epoch``, which is already stored."""
+    def decide(
+        self,
+        session: Store,
+        trial_id: int,
+        round_id: int,
+        epoch: int,
+        watch: GoneWatch | None = None,
+    ) -> Decision:
+        """Whether the trial goes on after ``epoch``, which is already stored.
+
+        ``watch`` carries what the earlier asks of the same decision saw of gone workers;
+        without it, a trial before this one whose worker is gone keeps it waiting."""
         ...
 
 
@@ -187,11 +145,20 @@ class _InOrder:
         """The rule, once every earlier trial has reached ``epoch`` or ended."""
         raise NotImplementedError
 
-    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
+    def decide(
+        self,
+        session: Store,
+        trial_id: int,
+        round_id: int,
+        epoch: int,
+        watch: GoneWatch | None = None,
+    ) -> Decision:
         if not self.decides_at(epoch):
             return Decision.CONTINUE
         seen = earlier(store.rung_rows(session, round_id, trial_id, epoch), epoch)
-        if seen.lost:
+        if seen.interrupted:
+            return Decision.GIVE_UP
+        if seen.gone and watch is not None and watch.confirms(seen.gone):
             return Decision.GIVE_UP
         if seen.pending:
             return Decision.WAIT
@@ -205,7 +172,14 @@ class NoPruner:
     def decides_at(self, epoch: int) -> bool:
         return False
 
-    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
+    def decide(
+        self,
+        session: Store,
+        trial_id: int,
+        round_id: int,
+        epoch: int,
+        watch: GoneWatch | None = None,
+    ) -> Decision:
         return Decision.CONTINUE
 
 

@@ -31,7 +31,8 @@ from threadpoolctl import threadpool_limits
 from hpsearch import store
 from hpsearch.data.datasets import DataSource, load_split
 from hpsearch.errors import StoreUnavailable
-from hpsearch.run.pruning import Decision, Pruner, make_pruner
+from hpsearch.run.order import Decision, GoneWatch, wait_for_decision
+from hpsearch.run.pruning import Pruner, make_pruner
 from hpsearch.run.training import TrialSpec, train_trial
 from hpsearch.settings import StudySettings
 from hpsearch.store import committed, queue
@@ -66,10 +67,6 @@ class WaitAbandoned(Exception):
     """A pruning decision waited for a trial that will not go on in this run."""
 
 
-#: How long a pruning decision first sleeps while it waits, and at most (seconds).
-WAIT_FIRST, WAIT_MOST = 0.01, 0.2
-
-
 @dataclass
 class WorkerStats:
     """What a worker did, for the caller and for benchmarks."""
@@ -96,16 +93,15 @@ class Claim:
 class Worker:
     """Claims and runs the trials of one round until none is pending.
 
-    ``stop`` (a ``multiprocessing.Event``) asks the worker to stop after the
-    current epoch: the trial is marked ``interrupted`` with its finished epochs
-    kept. The round's pruner (or ``pruner``, for tests) may stop a hopeless
-    trial after any epoch (``pruned``). With ``start_line``, the worker makes its
-    first claim, data loaded, and waits there for the other workers of its run to
-    make theirs before it trains: no worker can finish a trial before every one has
-    claimed, so with at least as many pending trials as workers each of them runs one.
-    A heartbeat thread (:class:`~hpsearch.store.liveness.Heartbeat`) refreshes the owned
-    trial's heartbeat whatever the length of an epoch; when the trial turns out to be
-    taken over, the worker stops training it and writes nothing more to it.
+    ``stop`` (a ``multiprocessing.Event``) asks the worker to stop after the current
+    epoch: the trial is marked ``interrupted``, its finished epochs kept. The round's
+    pruner (or ``pruner``, for tests) may stop a hopeless trial after any epoch
+    (``pruned``). With ``start_line``, the worker makes its first claim, data loaded,
+    and waits there for the other workers of its run to make theirs: no worker finishes
+    a trial before every one has claimed, so with at least as many pending trials as
+    workers each runs one. A heartbeat thread (:class:`~hpsearch.store.liveness.Heartbeat`)
+    refreshes the owned trial's heartbeat however long an epoch is; a trial taken over
+    is no longer trained nor written to.
     """
 
     def __init__(
@@ -227,29 +223,23 @@ class Worker:
             return self.epochs.write(claim.spec.id, claim.attempt, metrics)
 
     def prune(self, trial_id: int, epoch: int) -> bool:
-        """The pruner's decision after ``epoch``, waiting (in short read-only
-        transactions, no lock held) while a trial before this one has not reached it."""
+        """The pruner's decision after ``epoch``, waiting (short read-only transactions,
+        no lock held) while a trial before this one has not reached it."""
         if not self.pruner.decides_at(epoch):
             return False
-        pause = WAIT_FIRST
         started = time.perf_counter()
-        while True:
-            decision = self.retrying(lambda _: self.decide(trial_id, epoch))
-            if decision is not Decision.WAIT:
-                break
-            if self.stopping():
-                decision = Decision.GIVE_UP
-                break
-            time.sleep(pause)
-            pause = min(pause * 1.5, WAIT_MOST)
+        decision = wait_for_decision(
+            lambda watch: self.retrying(lambda _: self.decide(trial_id, epoch, watch)),
+            self.stopping,
+        )
         self.stats.wait_seconds += time.perf_counter() - started
         if decision is Decision.GIVE_UP:
             raise WaitAbandoned
         return decision is Decision.STOP
 
-    def decide(self, trial_id: int, epoch: int) -> Decision:
-        with self.reader.begin() as connection:
-            return self.pruner.decide(connection, trial_id, self.round_id, epoch)
+    def decide(self, trial_id: int, epoch: int, watch: GoneWatch) -> Decision:
+        with self.reader.begin() as connection:  # a transaction per ask, as the watch needs
+            return self.pruner.decide(connection, trial_id, self.round_id, epoch, watch)
 
     def finish(self, claim: Claim, outcome: queue.Outcome) -> bool:
         """Store how the trial ended, unless it was taken over; returns whether it did."""

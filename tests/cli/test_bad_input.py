@@ -148,6 +148,7 @@ def test_bad_values_give_one_line_and_change_nothing(env, args, message):
         ("[dropout]\nchoices = [0.1]\nlow = 0\nhigh = 1\n", "not both"),
     ],
 )
+@pytest.mark.fault("a space file of bad TOML or wrong types", check="store unchanged")
 def test_space_files_of_wrong_types_give_one_line(env, tmp_path, text, message):
     db, _ = env
     space = tmp_path / "space.toml"
@@ -157,15 +158,21 @@ def test_space_files_of_wrong_types_give_one_line(env, tmp_path, text, message):
     assert dump(db) == before
 
 
+@pytest.mark.fault("a space file endless, binary or too large", check="store unchanged")
 def test_a_space_file_that_is_not_text_or_too_large(env, tmp_path):
+    db, _ = env
+    before = dump(db)
+    check(run(*START, "--space", "/dev/zero"), "/dev/zero is not a regular file")  # endless
     binary = tmp_path / "binary.toml"
     binary.write_bytes(b"\x00\xff\xfe")
     check(run(*START, "--space", binary), "it is not UTF-8 text")
     large = tmp_path / "large.toml"
     large.write_text("# " + "x" * (1 << 20) + "\n")
     check(run(*START, "--space", large), "is larger than 1048576 bytes")
+    assert dump(db) == before
 
 
+@pytest.mark.fault("a space file of bad TOML or wrong types", check="store unchanged")
 def test_a_malformed_space_file_gives_one_line_and_changes_nothing(env, tmp_path):
     db, _ = env
     space = tmp_path / "space.toml"
@@ -270,6 +277,9 @@ def test_a_database_from_a_newer_hpsearch(env):
         ("sqlite:///", "is in memory"),
     ],
 )
+@pytest.mark.fault(
+    "database URLs and paths that cannot work (sqlite://, bad ports)", check="one line"
+)
 def test_unusable_database_locations(url, message):
     check(run("studies", "--db", url), message)
 
@@ -284,6 +294,9 @@ def test_unusable_database_locations(url, message):
         ("postgresql://u@[::1/db", "write an IPv6 host in brackets"),
         ("postgresql://u:pw@h:99999/db", "port 99999 is not in 1-65535"),
     ],
+)
+@pytest.mark.fault(
+    "database URLs and paths that cannot work (sqlite://, bad ports)", check="one line"
 )
 def test_database_urls_that_cannot_work_are_refused_by_every_command(url, message):
     for command in (["studies"], ["report", "s"], ["db", "upgrade"], ["resume", "s"]):
@@ -373,6 +386,7 @@ def test_a_database_folder_that_cannot_be_written(template):
 
 @pytest.mark.parametrize("suffix", ["", "-wal", "-shm", "-journal"])
 @pytest.mark.parametrize("how", ["same", "symlink", "hardlink"])
+@pytest.mark.fault("export --out or a figure onto the store", check="store unchanged")
 def test_export_never_writes_over_the_store(env, tmp_path, suffix, how):
     db, _ = env
     before = dump(db)
@@ -391,6 +405,7 @@ def test_export_never_writes_over_the_store(env, tmp_path, suffix, how):
     assert dump(db) == before
 
 
+@pytest.mark.fault("export --out or a figure onto the store", check="store unchanged")
 def test_figures_never_write_over_the_store(env, tmp_path):
     db, _ = env
     store = tmp_path / "s-curves.png"  # the name `plot s` gives its first figure
@@ -402,6 +417,7 @@ def test_figures_never_write_over_the_store(env, tmp_path):
     assert dump(store) == before
 
 
+@pytest.mark.fault("a full disk", check="store unchanged")
 def test_a_full_disk_is_one_line_naming_it(env, monkeypatch):
     db, _ = env
     connect = engine._sqlite_connect
@@ -429,6 +445,7 @@ def test_a_worker_error_is_printed_by_its_cause_not_sqlalchemys_link():
     assert error_line(error).endswith("(sqlite3.OperationalError) database or disk is full")
 
 
+@pytest.mark.fault("another program's SQLite file", check="store unchanged")
 def test_db_upgrade_refuses_another_programs_sqlite_file(tmp_path):
     path = tmp_path / "notes.db"
     with sqlite3.connect(path) as connection:
@@ -448,6 +465,7 @@ def _as_another_user():
     return ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
 
 
+@pytest.mark.fault("a read-only copy of the store (file, folder)", check="store unchanged")
 @pytest.mark.parametrize("folder_read_only", [False, True])
 def test_a_read_only_copy_of_a_database_is_read(env, folder_read_only):
     db, _ = env
@@ -472,6 +490,7 @@ def test_a_read_only_copy_of_a_database_is_read(env, folder_read_only):
         shutil.rmtree(folder)
 
 
+@pytest.mark.fault("the database file deleted under a run", check="nothing reported")
 def test_a_database_removed_under_a_run_fails_the_command(env, monkeypatch):
     db, _ = env
     real_run = cli_run.steps.run
@@ -487,6 +506,7 @@ def test_a_database_removed_under_a_run_fails_the_command(env, monkeypatch):
     assert "Best trials" not in result.stdout  # no leaderboard from the removed file
 
 
+@pytest.mark.fault("a space too large for the memory", check="store unchanged")
 def test_a_space_too_large_for_the_memory_is_refused_at_start(env):
     db, _ = env
     before = dump(db)
@@ -494,6 +514,7 @@ def test_a_space_too_large_for_the_memory_is_refused_at_start(env):
     assert dump(db) == before
 
 
+@pytest.mark.fault("a study named with mathtext", check="works")
 def test_a_study_named_with_mathtext_is_plotted(env, tmp_path):
     name = r"$\frac$"
     assert run("start", name, "--trials", "2", "--workers", "1", *TINY_SEARCH).exit_code == 0

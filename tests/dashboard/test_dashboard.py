@@ -194,6 +194,7 @@ def injected(tmp_path):
     return app.test_client(), urls
 
 
+@pytest.mark.fault("markup and script in stored names (dashboard)", check="text only")
 @pytest.mark.parametrize("page", ["/", "study", "trial", "compare"])
 def test_stored_names_are_text_in_every_page(injected, page):
     client, urls = injected
@@ -213,6 +214,7 @@ def test_the_study_data_holds_the_names_as_they_are_for_the_script(injected):
     assert data["leaderboard"][0][INJECTED_PARAMETER] == "0.75"
 
 
+@pytest.mark.fault("markup and script in stored names (dashboard)", check="text only")
 @pytest.mark.parametrize("kind", ["curves", "narrowing", "history", "parameters", "slices"])
 def test_stored_names_are_text_in_every_figure(injected, kind):
     client, urls = injected

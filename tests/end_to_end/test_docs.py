@@ -13,14 +13,23 @@ option's name, its short form or its negation (``-q/--quiet``,
 options the commands share do. Every command of ``hpsearch`` (``db upgrade`` too) has
 such a table, each of its options (those ``--help`` lists: not hidden ones) is named
 in it, and every name in it is one of the command's.
+
+The faults table of docs/faults.md names exactly the faults the tests carry
+(``@pytest.mark.fault``), each with its number of cases and its check, and every
+marked test holds its check's assertion (see benchmarks/faults.py).
 """
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
+import faults  # benchmarks/faults.py: the tests see the benchmarks' folder
 import pytest
 from typer.testing import CliRunner
 
@@ -205,3 +214,49 @@ def test_every_test_file_the_docs_name_exists():
     }
     assert named, "the docs name the tests that show their claims"
     assert sorted(path for path in named if not (ROOT / path).is_file()) == []
+
+
+def faults_table(text: str) -> dict[str, tuple[int, str]]:
+    """{fault: (cases, lost or run twice)} of the table in docs/faults.md."""
+    begin, end = text.index(faults.BEGIN), text.index(faults.END)
+    rows = [line for line in text[begin:end].splitlines() if line.startswith("| ")][2:]
+    cells = [[cell.strip() for cell in row.strip("|").split(" | ")] for row in rows]
+    return {name: (int(cases), check) for name, cases, _, _, check, _ in cells}
+
+
+def test_the_faults_table_names_every_fault_a_test_carries_and_no_other():
+    # the faults the tests carry, collected (not run) as benchmarks/faults.py does
+    listing = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "faults.py"), "--list"],
+        capture_output=True, text=True, cwd=ROOT, check=True,
+    )  # fmt: skip
+    carried = json.loads(listing.stdout.strip().splitlines()[-1])
+    assert carried["problems"] == []  # each marked test holds its check's assertion
+    expected = {name: (f["cases"], f["check"]) for name, f in carried["faults"].items()}
+    table = faults_table((ROOT / "docs" / "faults.md").read_text(encoding="utf-8"))
+    assert table == expected  # run `python benchmarks/faults.py` to write it again
+    assert len(table) >= 20
+
+
+def test_a_marked_test_without_its_checks_assertion_is_reported(tmp_path):
+    class Item:  # what the collector reads of a collected test
+        nodeid = "tests/test_x.py::test_x"
+
+        def __init__(self, function):
+            self.function = function
+
+        def get_closest_marker(self, name):
+            return pytest.mark.fault("a fault", check="same results").mark
+
+    def asserts_nothing():
+        pass
+
+    def compares(results, reference):
+        assert results == reference
+
+    collector = faults.Collector()
+    collector.pytest_collection_finish(SimpleNamespace(items=[Item(asserts_nothing)]))
+    assert collector.problems and "same results" in collector.problems[0]
+    collector = faults.Collector()
+    collector.pytest_collection_finish(SimpleNamespace(items=[Item(compares)]))
+    assert collector.problems == [] and list(collector.faults) == ["a fault"]

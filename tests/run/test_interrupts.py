@@ -95,6 +95,14 @@ def finish_with_resume(db, data):
     return out
 
 
+#: The faults of the kills that several tests try (see benchmarks/faults.py).
+KILL_EVERYTHING = pytest.mark.fault(
+    "kill -9 of the command, its server and workers", check="same results"
+)
+KILL_A_WORKER = pytest.mark.fault("kill -9 of one worker", check="same results")
+
+
+@pytest.mark.fault("Ctrl-C (SIGINT) of a run", check="same results")
 def test_ctrl_c_keeps_finished_epochs_and_resume_matches_an_uninterrupted_run(
     tmp_path, tiny_mnist, reference
 ):
@@ -130,6 +138,7 @@ def test_ctrl_c_keeps_finished_epochs_and_resume_matches_an_uninterrupted_run(
     }  # finished trials were not re-run
 
 
+@KILL_EVERYTHING
 def test_kill_9_of_everything_leaves_stale_trials_that_resume_reruns(
     tmp_path, tiny_mnist, reference
 ):
@@ -156,6 +165,7 @@ def test_kill_9_of_everything_leaves_stale_trials_that_resume_reruns(
     assert results(db) == reference
 
 
+@KILL_A_WORKER
 def test_kill_9_of_one_worker_lets_the_other_finish_and_resume_completes(
     tmp_path, tiny_mnist, reference
 ):
@@ -209,7 +219,13 @@ def test_report_from_another_process_shows_a_search_in_progress(tmp_path, tiny_m
     assert statuses.get("running", 0) + statuses.get("completed", 0) >= 1
 
 
-@pytest.mark.parametrize("victim", ["everything", "one worker"])
+@pytest.mark.parametrize(
+    "victim",
+    [
+        pytest.param("everything", marks=KILL_EVERYTHING),
+        pytest.param("one worker", marks=KILL_A_WORKER),
+    ],
+)
 def test_a_pruned_round_killed_and_resumed_matches_one_worker_never_interrupted(
     tmp_path, tiny_mnist, pruned_reference, victim
 ):
@@ -245,6 +261,7 @@ def hold_write_lock(db):
     return holder
 
 
+@pytest.mark.fault("SQLite write lock held past the retry window", check="same results")
 def test_a_write_lock_past_the_retry_window_leaves_the_trials_to_resume(
     tmp_path, tiny_mnist, reference
 ):
@@ -275,6 +292,7 @@ def test_a_write_lock_past_the_retry_window_leaves_the_trials_to_resume(
     assert results(db) == reference
 
 
+@pytest.mark.fault("SQLite write lock held within the retry window", check="same results")
 def test_a_write_lock_shorter_than_the_retry_window_lets_the_round_finish(
     tmp_path, tiny_mnist, reference
 ):
@@ -322,6 +340,7 @@ def wait_until_gone(processes, timeout=30):
     return False
 
 
+@pytest.mark.fault("kill -9 of the command alone", check="finished once")
 def test_kill_9_of_the_command_alone_ends_its_server_and_workers(tmp_path, tiny_mnist):
     db = tmp_path / "s.db"
     long = [*SEARCH, "--epochs", "400"]  # each trial outlasts the test's checks by far
@@ -342,6 +361,7 @@ def test_kill_9_of_the_command_alone_ends_its_server_and_workers(tmp_path, tiny_
     assert query(db, unfinished) == [(0,)]  # resume finished the round
 
 
+@pytest.mark.fault("kill -9 of the forkserver", check="finished once")
 def test_a_kill_of_the_server_ends_its_workers_and_the_command_says_what_is_left(
     tmp_path, tiny_mnist
 ):
@@ -367,6 +387,7 @@ def test_a_kill_of_the_server_ends_its_workers_and_the_command_says_what_is_left
     assert f"{left[0][0]} trial(s) of the round are unfinished" in err
     assert f"({running} running without a worker, {pending} pending)" in err
     assert "hpsearch resume s" in err
+    assert query(db, "SELECT count(*) FROM trials WHERE status = 'completed'") == [(0,)]
     finish_with_resume(db, tiny_mnist)
     unfinished = "SELECT count(*) FROM trials WHERE status NOT IN ('completed', 'pruned')"
     assert query(db, unfinished) == [(0,)]

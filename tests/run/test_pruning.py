@@ -5,6 +5,7 @@ import pytest
 
 from hpsearch import store
 from hpsearch.errors import UsageError
+from hpsearch.run.order import GoneWatch, wait_for_decision
 from hpsearch.run.pruning import (
     ASHA_ETA,
     ASHA_MIN_EPOCHS,
@@ -289,9 +290,51 @@ def test_a_decision_waits_for_an_earlier_running_trial_and_gives_up_on_a_lost_on
             assert pruner.decide(session, ids[-1], round_id, 6) is decision
     with factory.begin() as session:
         trial = session.get(Trial, ids[5])
-        trial.status, trial.worker = TrialStatus.RUNNING, liveness.worker_name(2**22 + 7)
-    with factory() as session:  # its worker is gone: the wait could never end
-        assert pruner.decide(session, ids[-1], round_id, 6) is Decision.GIVE_UP
+        trial.status, trial.worker = TrialStatus.RUNNING, liveness.worker_name(GONE_PID)
+    watch = GoneWatch()
+    for decision in [Decision.WAIT, Decision.GIVE_UP]:  # its worker is gone, seen twice
+        with factory() as session:  # each ask in a transaction of its own
+            assert pruner.decide(session, ids[-1], round_id, 6, watch) is decision
+    with factory() as session:  # without a watch, nothing confirms it: it waits
+        assert pruner.decide(session, ids[-1], round_id, 6) is Decision.WAIT
+
+
+#: A pid above Linux's largest (2**22): no process has it.
+GONE_PID = 2**22 + 7
+
+
+@pytest.mark.parametrize("pruner", [MedianPruner(), AshaPruner(10, min_epochs=6)])
+def test_a_worker_that_ended_its_trial_and_exited_after_the_read_does_not_make_it_give_up(
+    factory, pruner
+):
+    # The read shows trial 5 running; its worker then ends it (diverged: no longer
+    # counted), exits, and only then is asked about: it looks gone. The next read,
+    # begun after, shows the trial ended, and the decision is the rule's.
+    curves = [[0.9] * 10] * 5 + [[0.9] * 3] + [[0.1] * 10]
+    round_id, ids = store_round(factory, curves, [TrialStatus.COMPLETED] * 5 + [
+        TrialStatus.RUNNING, TrialStatus.RUNNING])  # fmt: skip
+    with factory.begin() as session:
+        session.get(Trial, ids[5]).worker = liveness.worker_name(GONE_PID)
+    watch = GoneWatch()
+    with factory() as session:
+        assert pruner.decide(session, ids[-1], round_id, 6, watch) is Decision.WAIT
+    with factory.begin() as session:
+        queue.finish_trial(session, ids[5], queue.Outcome(TrialStatus.DIVERGED, 3))
+    with factory() as session:
+        assert pruner.decide(session, ids[-1], round_id, 6, watch) is Decision.STOP
+
+
+def test_a_waiting_decision_asks_again_with_one_watch_until_it_is_decided():
+    answers = iter([Decision.WAIT, Decision.WAIT, Decision.STOP])
+    watches = []
+
+    def ask(watch):
+        watches.append(watch)
+        return next(answers)
+
+    assert wait_for_decision(ask, stopping=lambda: False) is Decision.STOP
+    assert len(watches) == 3 and all(watch is watches[0] for watch in watches)
+    assert wait_for_decision(lambda _: Decision.WAIT, stopping=lambda: True) is Decision.GIVE_UP
 
 
 def run_one_after_another(factory, curves, pruner):
@@ -331,6 +374,88 @@ def test_an_asha_search_promotes_the_top_third_at_each_rung(factory):
     # 1 and 3 are not the best of 2 and 4 trials at rung 5; 5 is second of 6 at
     # rung 5 (top 2 continue) but not the best of 4 at rung 15.
     assert pruned == {1: 5, 3: 5, 5: 15}
+
+
+def run_interleaved(factory, curves, pruner, *, workers, seed, epochs):
+    """Run the trials of a round as ``workers`` workers would, their steps (a claim, an
+    epoch stored and decided, a decision asked again after a wait) interleaved in a random
+    order drawn from ``seed``. A curve shorter than ``epochs`` diverges after its last
+    epoch. Returns {trial number: (status, epochs stored)}."""
+    with factory.begin() as session:
+        study = store.create_study(session, f"s{seed}", 1, StudySettings())
+        round_id = store.create_round(session, study, BOOK_SPACE, len(curves)).id
+    rng = np.random.default_rng(seed)
+    claims: dict[int, list[int]] = {}  # worker -> [trial id, trial number, epochs stored]
+    decided: dict[int, bool] = {}  # worker -> its last decision was taken (not a wait)
+    done: set[int] = set()
+    ended = {}
+
+    def finish(worker, status, epochs_run):
+        trial_id, number, _ = claims.pop(worker)
+        with factory.begin() as session:
+            queue.finish_trial(session, trial_id, queue.Outcome(status, epochs_run))
+        ended[number] = (status, epochs_run)
+
+    def claim(worker):
+        with factory.begin() as session:
+            trial = queue.claim_trial(session, round_id, f"host:{worker}")
+            if trial is None:
+                done.add(worker)
+            else:
+                claims[worker] = [trial.id, trial.number, 0]
+                decided[worker] = True
+
+    for worker in range(workers):  # each claims before any trains (the start line)
+        claim(worker)
+    idle_in_a_row = 0
+    while len(done) < workers:
+        worker = int(rng.choice([w for w in range(workers) if w not in done]))
+        if worker not in claims:
+            claim(worker)
+            continue
+        trial_id, number, stored = claims[worker]
+        curve = curves[number]
+        with factory.begin() as session:
+            if decided[worker]:  # the next epoch ends (or the loss diverges)
+                if stored == len(curve):
+                    status = TrialStatus.COMPLETED if stored == epochs else TrialStatus.DIVERGED
+                    finish(worker, status, stored)
+                    continue
+                stored += 1
+                val = curve[stored - 1]
+                queue.record_epoch(session, trial_id, EpochMetrics(stored, 1.0, val, 1.0, val, 0.1))
+                claims[worker][2] = stored
+            decision = pruner.decide(session, trial_id, round_id, stored)
+        decided[worker] = decision is not Decision.WAIT
+        idle_in_a_row = idle_in_a_row + 1 if decision is Decision.WAIT else 0
+        assert idle_in_a_row < 1000  # the lowest running trial never waits: no deadlock
+        assert decision is not Decision.GIVE_UP
+        if decision is Decision.STOP:
+            finish(worker, TrialStatus.PRUNED, stored)
+    return ended
+
+
+@pytest.mark.parametrize(
+    "pruner", [MedianPruner(warmup_epochs=2, min_trials=3), AshaPruner(12, min_epochs=2, eta=2)]
+)
+@pytest.mark.parametrize("seed", range(2))
+def test_pruning_decisions_do_not_depend_on_how_the_workers_interleave(factory, pruner, seed):
+    # Noisy curves, one in four diverging early: decisions waiting for earlier trials
+    # that are still running, pruned later or diverged, in many orders.
+    rng = np.random.default_rng(100 + seed)
+    curves = [
+        [float(v) for v in np.clip(rng.uniform(0.2, 0.9) + rng.normal(0, 0.05, 12), 0, 1)]
+        for _ in range(10)
+    ]
+    curves = [c[: int(rng.integers(3, 12))] if rng.random() < 0.25 else c for c in curves]
+    outcomes = [
+        run_interleaved(factory, curves, pruner, workers=workers, seed=seed * 10 + order,
+                        epochs=12)
+        for workers, order in [(1, 0), (2, 1), (3, 2), (3, 3)]
+    ]  # fmt: skip
+    assert all(outcome == outcomes[0] for outcome in outcomes[1:])
+    statuses = {status for status, _ in outcomes[0].values()}
+    assert TrialStatus.PRUNED in statuses and TrialStatus.COMPLETED in statuses
 
 
 def test_no_pruner_never_stops(factory):

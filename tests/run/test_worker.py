@@ -31,7 +31,7 @@ class ExplodingPruner:
     def decides_at(self, epoch):
         return True
 
-    def decide(self, session, trial_id, round_id, epoch):
+    def decide(self, session, trial_id, round_id, epoch, watch=None):
         if trial_id == 2 and epoch == 2:
             raise RuntimeError("boom")
         return Decision.CONTINUE

@@ -124,6 +124,7 @@ def _evaluate_in_a_process(barrier, results, db, data):
     results.put((result.exit_code, result.stderr))
 
 
+@pytest.mark.fault("two evaluate commands at once", check="used once")
 def test_two_evaluations_run_together_use_the_test_set_once(searched, db_path, tiny_mnist):
     import multiprocessing
 
