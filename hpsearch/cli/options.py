@@ -22,6 +22,7 @@ import typer
 
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
+from hpsearch.space.conditions import check_fixed_optimizer
 from hpsearch.space.domains import Domain
 from hpsearch.space.parameters import parse_spec
 from hpsearch.space.sampling import SearchSpace, make_space
@@ -158,7 +159,9 @@ class NewStudy:
             if domain.name in searched:
                 raise UsageError(f"parameter {domain.name!r} is given twice")
             searched[domain.name] = domain
-        return make_space(self.lr, self.weight_decay, searched)
+        space = make_space(self.lr, self.weight_decay, searched)
+        check_fixed_optimizer(self.optimizer.lower(), space.domains)
+        return space
 
 
 def _train_size(value: str) -> int | None:
