@@ -4,7 +4,8 @@ The command line is :mod:`hpsearch.cli`; these are the pieces to use from Python
 is imported when it is first used (``hpsearch.start``, ``from hpsearch import start``),
 so that importing one module of the package does not import them all: a process that
 exports or reports does not load the trainer, and the ``hpsearch`` program can start
-its workers' server before it imports the command line.
+its workers' server before it imports the command line. ``hpsearch.__version__`` is
+the installed version (:func:`hpsearch.version.package_version`), read when first asked.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ if TYPE_CHECKING:  # the names, for type checkers (``X as X``: re-exported)
     from hpsearch.store.schema import open_store as open_store
     from hpsearch.store.status import TrialStatus as TrialStatus
 
+    __version__: str
+
 #: Where each public name is defined.
 _HOMES = {
     "hpsearch.data.datasets": ("DataSource",),
@@ -64,6 +67,11 @@ __all__ = sorted(_HOME, key=str.casefold)
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        from hpsearch.version import package_version
+
+        globals()[name] = package_version()
+        return globals()[name]
     if name not in _HOME:
         raise AttributeError(f"module 'hpsearch' has no attribute {name!r}")
     value = getattr(import_module(_HOME[name]), name)
@@ -72,4 +80,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+    return sorted({*globals(), *__all__, "__version__"})

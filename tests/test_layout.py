@@ -30,7 +30,7 @@ TIERS = (
     ("run",),
     ("data", "store"),
     ("space",),
-    ("settings", "errors"),
+    ("settings", "errors", "version"),
     ("trainer",),
 )
 #: The imports allowed between two packages of one layer; the others of a layer know

@@ -107,8 +107,10 @@ def find_mnist(
     mirrors: Sequence[str] = MIRRORS,
     checksums: Mapping[str, str] | None = MNIST_MD5,
     progress: Progress | None = None,
+    title: str = "MNIST",
 ) -> Path:
-    """``folder``, once it holds all four MNIST files (downloaded there if allowed)."""
+    """``folder``, once it holds all four MNIST files (downloaded there if allowed);
+    ``title`` names the data set in MNIST's format that the message says is missing."""
     folder = Path(folder).expanduser()
     missing = missing_files(folder)
     if missing and download and mirrors:
@@ -116,7 +118,7 @@ def find_mnist(
             checksum = None if checksums is None else checksums[name]
             _download(name, folder, mirrors, checksum, progress)
     elif missing:
-        raise DataError(f"MNIST files missing in {folder}: {', '.join(missing)} (.gz or not)")
+        raise DataError(f"{title} files missing in {folder}: {', '.join(missing)} (.gz or not)")
     return folder
 
 

@@ -4,15 +4,17 @@ translated.
 Each module of :mod:`hpsearch.cli` defines its commands on a ``typer.Typer()`` of its own;
 the application merges them (``db``'s under its name) and lists them in the book's order.
 The library raises; here every ``HpsearchError`` (and the trainer's ``TrainerError``)
-becomes one line on stderr and a non-zero exit code.
+becomes one line on stderr and a non-zero exit code. A reader that closes the output
+early (``hpsearch export NAME | head -1``) ends the command quietly, with exit code 0.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,6 +23,7 @@ from hpsearch.cli import dashboard, db, evaluate, export, plot, run, view
 from hpsearch.cli.console import errors
 from hpsearch.errors import HpsearchError, Interrupted
 from hpsearch.store.engine import dispose_engines
+from hpsearch.version import version_line
 from trainer import TrainerError
 
 if TYPE_CHECKING:
@@ -93,6 +96,11 @@ class Commands(typer.core.TyperGroup):
             raise fail(f"database: {getattr(exc, 'orig', None) or exc}") from None
         except KeyboardInterrupt:
             raise fail(str(Interrupted()), EXIT_INTERRUPTED) from None
+        except BrokenPipeError:
+            # The reader left (``| head -1``): it has all it wanted. What is still buffered
+            # goes nowhere, so that Python's flush at exit finds no pipe to complain about.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         finally:
             dispose_engines()
 
@@ -100,10 +108,29 @@ class Commands(typer.core.TyperGroup):
 app = typer.Typer(
     cls=Commands,
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     help="Hyperparameter search for the NumPy network of Deep Learning from Scratch, ch. 6.",
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(version_line())
+        raise typer.Exit()
+
+
+@app.callback()
+def _hpsearch(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """The options of ``hpsearch`` itself: --version, and the shell completion's."""
+
+
 for commands in (run.app, view.app, plot.app, export.app, evaluate.app, dashboard.app):
     app.add_typer(commands)
 app.add_typer(db.app, name="db")

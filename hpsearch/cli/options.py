@@ -10,33 +10,54 @@ instance of the group.
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import os
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import typer
 
+from hpsearch.cli.choices import Activation, Dataset, Dtype, Optimizer, Pruner, word
+from hpsearch.data.datasets import DATA_DIR_ENVS
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
 from hpsearch.space.conditions import check_fixed_optimizer
 from hpsearch.space.domains import Domain
 from hpsearch.space.parameters import parse_spec
 from hpsearch.space.sampling import SearchSpace, make_space
-from hpsearch.space.space_file import read_space_file
+from hpsearch.space.space_file import read_space_file, read_space_text
+from hpsearch.store.engine import DB_ENV
+from trainer import TrainerError
 
 Name = Annotated[str, typer.Argument(help="The study's name.")]
 Db = Annotated[
     str | None,
-    typer.Option("--db", help="Database URL or SQLite file [default: $HPSEARCH_DB or hpsearch.db]"),
+    typer.Option(
+        "--db", envvar=DB_ENV, show_default="hpsearch.db", help="Database URL or SQLite file."
+    ),
 ]
+
+
+def _data_dir(ctx: typer.Context, param: typer.CallbackParam, value: str | None) -> str | None:
+    """A folder named by the environment is left to the data layer, which reads the variable
+    of the study's data set and falls back to the cache when the folder lacks files."""
+    source = ctx.get_parameter_source(param.name or "")
+    return None if source is not None and source.name == "ENVIRONMENT" else value
+
+
 DataDir = Annotated[
     str | None,
     typer.Option(
-        "--data-dir", help="Folder of the four MNIST files [default: $HPSEARCH_DATA_DIR, cache]"
+        "--data-dir",
+        envvar=list(DATA_DIR_ENVS.values()),
+        callback=_data_dir,
+        show_default="the cache",
+        help="Folder of the data set's four files.",
     ),
 ]
 Verify = Annotated[
@@ -47,7 +68,7 @@ Verify = Annotated[
 ]
 Workers = Annotated[
     int,
-    typer.Option("--workers", "-w", min=1, help="Worker processes [default: CPU count]."),
+    typer.Option("--workers", "-w", min=1, show_default="CPU count", help="Worker processes."),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No live progress display.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
@@ -55,16 +76,18 @@ Columns = Annotated[
     str | None,
     typer.Option(
         metavar="A,B,...",
-        help="The leaderboard's columns, in this order (e.g. lr,weight_decay,val_accuracy) "
-        "[default: all that fit the terminal]",
-        show_default=False,
+        help="The leaderboard's columns, in this order (e.g. lr,weight_decay,val_accuracy).",
+        show_default="all that fit the terminal",
     ),
 ]
 
 DEFAULT_WORKERS = os.cpu_count() or 1
 
 DatasetName = Annotated[
-    str, typer.Option("--dataset", help="mnist or fashion-mnist (same format, harder).")
+    Dataset,
+    typer.Option(
+        "--dataset", case_sensitive=False, help="The data set (same format; Fashion-MNIST harder)."
+    ),
 ]
 Trials = Annotated[int, typer.Option(min=1, help="Trials to sample per round (STEP1).")]
 Epochs = Annotated[int, typer.Option(min=1, help="Epochs per trial (STEP2).")]
@@ -76,36 +99,68 @@ LrRange = Annotated[
     tuple[float, float], typer.Option("--lr", help="Learning rate range LOW HIGH (log-uniform).")
 ]
 DecayRange = Annotated[
-    tuple[float, float], typer.Option(help="Weight decay range LOW HIGH (log-uniform).")
+    tuple[float, float],
+    typer.Option("--weight-decay", help="Weight decay range LOW HIGH (log-uniform)."),
 ]
 Hidden = Annotated[str, typer.Option(help="Hidden layers: 6x100 or 100,100,50.")]
-Activation = Annotated[str, typer.Option(help="relu or sigmoid.")]
-WeightInit = Annotated[str, typer.Option(help="he, xavier, or a standard deviation.")]
-Optimizer = Annotated[str, typer.Option(help="sgd, momentum, nesterov, adagrad, rmsprop or adam.")]
+
+
+def _weight_init(value: str) -> str:
+    """Refuse, as the parser does a wrong choice, what is neither a name nor a deviation."""
+    try:
+        parse_weight_init(value)
+    except TrainerError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    return value
+
+
+ActivationName = Annotated[
+    Activation, typer.Option(case_sensitive=False, help="Activation after each affine layer.")
+]
+WeightInit = Annotated[
+    str,
+    typer.Option(
+        metavar="<he|xavier|STD>",
+        callback=_weight_init,
+        help="Initial weights' scale: He's, Xavier's, or a standard deviation.",
+    ),
+]
+OptimizerName = Annotated[
+    Optimizer, typer.Option("--optimizer", case_sensitive=False, help="The update rule.")
+]
 BatchSize = Annotated[int, typer.Option(min=1, help="Mini-batch size.")]
 Batchnorm = Annotated[bool, typer.Option(help="Batch normalisation after each affine layer.")]
 Dropout = Annotated[float, typer.Option(help="Dropout ratio after each activation.")]
-Dtype = Annotated[str, typer.Option(help="float32 or float64 (the book's).")]
+DtypeName = Annotated[
+    Dtype,
+    typer.Option("--dtype", case_sensitive=False, help="Float precision (float64: the book's)."),
+]
 Seed = Annotated[int, typer.Option(min=0, help="Study seed: same seed, same trials.")]
 SearchSpecs = Annotated[
     list[str] | None,
     typer.Option(
         "--search",
-        help="Also search NAME=LOW:HIGH[:log|linear] or NAME=A,B,C (repeatable; see README).",
+        help="Also search NAME=LOW:HIGH[:log|linear] or NAME=A,B,C "
+        "(repeatable; see docs/commands.md).",
     ),
 ]
 SpaceFile = Annotated[
-    Path | None, typer.Option("--space", help="A TOML file of parameters to search (see README).")
+    Path | None,
+    typer.Option(
+        "--space",
+        help="A TOML file of parameters to search, - for standard input (see docs/commands.md).",
+    ),
 ]
 PrunerName = Annotated[
-    str, typer.Option("--pruner", help="Stop hopeless trials early: none, median or asha.")
+    Pruner, typer.Option("--pruner", case_sensitive=False, help="Stop hopeless trials early.")
 ]
 NarrowPruner = Annotated[
-    str | None,
+    Pruner | None,
     typer.Option(
         "--pruner",
-        help="Stop hopeless trials early: none, median or asha [default: as the last round]",
-        show_default=False,
+        case_sensitive=False,
+        show_default="as the last round",
+        help="Stop hopeless trials early.",
     ),
 ]
 
@@ -114,53 +169,55 @@ NarrowPruner = Annotated[
 class NewStudy:
     """A new study's options as typed on the command line, in ``--help``'s order."""
 
-    dataset: DatasetName = "mnist"
+    dataset: DatasetName = Dataset.mnist
     trials: Trials = 100
     epochs: Epochs = 50
     train_size: TrainSize = "500"
     val_fraction: ValFraction = 0.2
-    lr: LrRange = (1e-6, 1e-2)
-    weight_decay: DecayRange = (1e-8, 1e-4)
+    lr_range: LrRange = (1e-6, 1e-2)  # --lr
+    weight_decay_range: DecayRange = (1e-8, 1e-4)  # --weight-decay
     search: SearchSpecs = None
     space_file: SpaceFile = None
     hidden: Hidden = "6x100"
-    activation: Activation = "relu"
+    activation: ActivationName = Activation.relu
     weight_init: WeightInit = "he"
-    optimizer: Optimizer = "sgd"
+    optimizer: OptimizerName = Optimizer.sgd
     batch_size: BatchSize = 100
     batchnorm: Batchnorm = False
     dropout: Dropout = 0.0
-    dtype: Dtype = "float32"  # the book's choices within noise, twice as fast (README)
+    dtype: DtypeName = Dtype.float32  # the book's choices within noise, twice as fast (README)
     seed: Seed = 0
-    pruner: PrunerName = "asha"  # a seventh of the compute, the same choice (README)
+    pruner: PrunerName = Pruner.asha  # a seventh of the compute, the same choice (README)
 
     def settings(self) -> StudySettings:
         return StudySettings(
-            dataset=self.dataset.lower(),
+            dataset=word(self.dataset),
             train_size=_train_size(self.train_size),
             val_fraction=self.val_fraction,
             epochs=self.epochs,
             batch_size=self.batch_size,
             hidden=parse_hidden(self.hidden),
-            activation=self.activation,
+            activation=word(self.activation),
             weight_init=parse_weight_init(self.weight_init),
-            optimizer=self.optimizer.lower(),
+            optimizer=word(self.optimizer),
             batchnorm=self.batchnorm,
             dropout=self.dropout,
-            dtype=self.dtype,
+            dtype=word(self.dtype),
         )
 
     def space(self) -> SearchSpace:
         domains = [parse_spec(spec) for spec in self.search or []]
-        if self.space_file is not None:
+        if self.space_file is not None and str(self.space_file) == "-":  # once a command
+            domains += read_space_text(sys.stdin.read())
+        elif self.space_file is not None:
             domains += read_space_file(self.space_file)
         searched: dict[str, Domain] = {}
         for domain in domains:
             if domain.name in searched:
                 raise UsageError(f"parameter {domain.name!r} is given twice")
             searched[domain.name] = domain
-        space = make_space(self.lr, self.weight_decay, searched)
-        check_fixed_optimizer(self.optimizer.lower(), space.domains)
+        space = make_space(self.lr_range, self.weight_decay_range, searched)
+        check_fixed_optimizer(word(self.optimizer), space.domains)
         return space
 
 
@@ -197,9 +254,26 @@ def _expanded(parameter: inspect.Parameter) -> list[inspect.Parameter]:
     hints = inspect.get_annotations(group, eval_str=True)
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     return [
-        inspect.Parameter(f.name, kind, default=getattr(default, f.name), annotation=hints[f.name])
+        inspect.Parameter(
+            f.name,
+            kind,
+            default=getattr(default, f.name),
+            annotation=_shown(hints[f.name], getattr(default, f.name) != f.default),
+        )
         for f in fields(group)
     ]
+
+
+def _shown(annotation: Any, own_default: bool) -> Any:
+    """The option's annotation; for a command with a default of its own (``worker``'s one
+    worker), one whose ``--help`` shows that value instead of the group's default text."""
+    if not own_default:
+        return annotation
+    kind, *infos = get_args(annotation)
+    infos = [copy.copy(info) for info in infos]
+    for info in infos:
+        info.show_default = True
+    return Annotated.__class_getitem__((kind, *infos))  # type: ignore[attr-defined]
 
 
 def grouped(command: Callable[..., None]) -> Callable[..., None]:

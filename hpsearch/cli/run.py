@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 from dataclasses import replace
 from typing import Annotated
 
 import typer
 
 from hpsearch import store
-from hpsearch.cli.console import console, errors
+from hpsearch.cli.choices import word
+from hpsearch.cli.console import console, error_line, errors
 from hpsearch.cli.options import (
     DEFAULT_RUNNING,
     DEFAULT_STUDY,
     ONE_WORKER,
+    AsJson,
     Name,
     NarrowPruner,
     NewStudy,
     Running,
     grouped,
 )
-from hpsearch.cli.view import check_columns, print_report
+from hpsearch.cli.view import check_columns, print_report, read_report
 from hpsearch.data.datasets import DataSource
 from hpsearch.errors import HpsearchError, StoreError
 from hpsearch.report.leaderboard import chosen_columns
@@ -60,31 +63,20 @@ def _options(run: Running, continue_with: str = "resume") -> steps.RunOptions:
     )
 
 
-def error_line(error: str) -> str:
-    """The line of a worker's error (a traceback, or an exception's text) that says what
-    went wrong: its last line before SQLAlchemy's ``[SQL: ...]`` and ``(Background on
-    this error at ...)`` lines, which name no cause (a full disk, a removed file)."""
-    lines = []
-    for line in error.strip().splitlines():
-        if line.startswith(("[SQL:", "[parameters:", "(Background on this error")):
-            break
-        if line.strip():
-            lines.append(line.strip())
-    return lines[-1] if lines else error.strip()
-
-
-def _run(factory, name: str, round_id: int, options: steps.RunOptions, run: Running) -> None:
-    """Run the round with a live display, print the leaderboard (its ``--columns``), and
-    fail if it is unfinished or if the SQLite file was removed (or replaced) under the run."""
-    quiet = run.quiet
+def _run(
+    factory, name: str, round_id: int, options: steps.RunOptions, run: Running, as_json: bool
+) -> None:
+    """Run the round with a live display, print the leaderboard (its ``--columns``; with
+    --json the report once, at the end, see :func:`_print_summary`), and fail if it is
+    unfinished or if the SQLite file was removed (or replaced) under the run."""
     check_columns(factory, name, run.columns)
     with factory() as session:
         number = session.get_one(Round, round_id).number
     identity = file_identity(options.db_url)
-    if quiet:
+    if run.quiet:
         summary = steps.run(factory, name, round_id, options)
     else:
-        with live_progress(console, f"{name} round {number}") as update:
+        with live_progress(_out(as_json), f"{name} round {number}") as update:
             summary = steps.run(factory, name, round_id, replace(options, on_progress=update))
     check_still_there(options.db_url, identity)  # before a leaderboard read from a lost file
     for stats in summary.workers:
@@ -95,12 +87,24 @@ def _run(factory, name: str, round_id: int, options: steps.RunOptions, run: Runn
             f"{summary.store_fault}: {summary.unfinished} trial(s) left for "
             f"`hpsearch {options.continue_with} {name}`"
         )
-    print_report(factory, name, columns=run.columns)
+    if not as_json:
+        print_report(factory, name, columns=run.columns)
     trouble = summary.trouble()
     if trouble is not None:
         if summary.unfinished:
             raise HpsearchError(f"{trouble}: run `hpsearch resume {name}` to finish the round")
         raise HpsearchError(f"{trouble}; every trial of the round has finished")
+
+
+def _out(as_json: bool):
+    """Where messages for people go: standard output, standard error with --json."""
+    return errors if as_json else console
+
+
+def _print_summary(factory, name: str, as_json: bool) -> None:
+    """With --json, the study's report (as ``report --json``) as the one document on stdout."""
+    if as_json:
+        typer.echo(json.dumps(read_report(factory, name).document(), indent=2))
 
 
 def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource):
@@ -116,7 +120,7 @@ def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource):
         space=study.space(),
         n_trials=study.trials,
         source=source,
-        pruner=study.pruner,
+        pruner=word(study.pruner),
     )
     return opener(), round_id
 
@@ -130,6 +134,7 @@ def start(
     dry_run: Annotated[
         bool, typer.Option(help="Print the search space and a few sampled trials; run nothing.")
     ] = False,
+    as_json: AsJson = False,
 ) -> None:
     """STEP0-STEP2: create study NAME, sample its trials and train them all."""
     if dry_run:
@@ -142,7 +147,8 @@ def start(
     chosen_columns(run.columns, study.space().names)  # refused before anything is written
     options = _options(run)
     factory, round_id = _new_study(run.db, name, study, options.source)
-    _run(factory, name, round_id, options, run)
+    _run(factory, name, round_id, options, run, as_json)
+    _print_summary(factory, name, as_json)
 
 
 @app.command()
@@ -151,7 +157,8 @@ def narrow(
     name: Name,
     top_k: Annotated[int, typer.Option("--top-k", "-k", help="Best trials to narrow around.")],
     trials: Annotated[
-        int | None, typer.Option(min=1, help="Trials in the new round [default: as the last]")
+        int | None,
+        typer.Option(min=1, show_default="as the last round", help="Trials in the new round."),
     ] = None,
     margin: Annotated[float, typer.Option(help="Decades added beyond the top-k values.")] = 0.1,
     snap: Annotated[bool, typer.Option(help="Round the new ranges out to powers of ten.")] = False,
@@ -160,6 +167,7 @@ def narrow(
     ] = False,
     dry_run: Annotated[bool, typer.Option(help="Show old and new ranges, run nothing.")] = False,
     pruner: NarrowPruner = None,
+    as_json: AsJson = False,
     run: Running = DEFAULT_RUNNING,
 ) -> None:
     """STEP3: narrow the ranges around the top-k trials of the last round and run a new one."""
@@ -168,27 +176,29 @@ def narrow(
     check_columns(factory, name, run.columns)  # refused before the new round is written
     rule = steps.NarrowRule(margin=margin, snap=snap, expand=expand)
     plan = steps.create_narrowed_round(
-        factory, name, top_k, trials, rule, pruner=pruner, dry_run=dry_run
+        factory, name, top_k, trials, rule, pruner=pruner and word(pruner), dry_run=dry_run
     )
     old, new = plan.old, plan.narrowing.space
-    console.print(f"Round {plan.parent.number} top-{top_k}: trials {[t.id for t in plan.top]}")
+    out = _out(as_json)
+    out.print(f"Round {plan.parent.number} top-{top_k}: trials {[t.id for t in plan.top]}")
     for before, after in zip(old, new, strict=True):
-        console.print(f"  {label(before.name):<13} {before} -> {after}", markup=False)
+        out.print(f"  {label(before.name):<13} {before} -> {after}", markup=False)
     for parameter, dropped in plan.narrowing.dropped.items():
         gone = ", ".join(format_value(value) for value in dropped)
-        console.print(f"  {parameter}: dropped {gone} (not among the top-{top_k})", markup=False)
+        out.print(f"  {parameter}: dropped {gone} (not among the top-{top_k})", markup=False)
     for parameter, edges in plan.narrowing.crowded.items():
         hint = (
             "the range was extended past it" if expand else "rerun with --expand to search past it"
         )
-        console.print(
+        out.print(
             f"  [yellow]the top-{top_k} crowd the {' and '.join(edges)} edge of {parameter}: "
             f"better values may lie outside the range; {hint}[/]",
             soft_wrap=True,
         )
     if plan.round_id is None or options is None:  # a dry run
         return
-    _run(factory, name, plan.round_id, options, run)
+    _run(factory, name, plan.round_id, options, run, as_json)
+    _print_summary(factory, name, as_json)
 
 
 @app.command()
@@ -200,7 +210,7 @@ def resume(name: Name, run: Running) -> None:
     round_id, requeued = steps.prepare_resume(factory, name)
     if requeued:
         console.print(f"Re-queued {requeued} stale or interrupted trial(s).")
-    _run(factory, name, round_id, options, run)
+    _run(factory, name, round_id, options, run, as_json=False)
 
 
 @app.command()
@@ -211,7 +221,7 @@ def worker(name: Name, run: Running = ONE_WORKER) -> None:
     factory = open_store(run.db)
     with factory() as session:
         round_id = store.latest_round(session, store.get_study(session, name)).id
-    _run(factory, name, round_id, options, run)
+    _run(factory, name, round_id, options, run, as_json=False)
 
 
 @app.command()
@@ -226,6 +236,7 @@ def auto(
     min_improvement: Annotated[
         float, typer.Option(help="Stop when a round improves the best by less.")
     ] = MIN_IMPROVEMENT,
+    as_json: AsJson = False,
     study: NewStudy = DEFAULT_STUDY,
     run: Running = DEFAULT_RUNNING,
 ) -> None:
@@ -240,7 +251,7 @@ def auto(
         rounds=rounds,
         top_k=top_k,
         trials=study.trials,
-        pruner=study.pruner,
+        pruner=word(study.pruner),
         min_improvement=min_improvement,
     )
     options = _options(run, continue_with="auto")
@@ -253,7 +264,7 @@ def auto(
             stored = store.get_study(session, name)
             plan = continued(stored, plan, given)
             remember(stored, plan)
-        console.print(
+        _out(as_json).print(
             f"Continuing study {name!r} with its own settings: {plan.rounds} narrowed rounds "
             f"at most, top-{plan.top_k}, {plan.trials} trials, pruner {plan.pruner}, "
             f"min improvement {plan.min_improvement}."
@@ -264,15 +275,16 @@ def auto(
         factory, round_id = _new_study(run.db, name, study, options.source)
         with factory.begin() as session:
             remember(store.get_study(session, name), plan)
-    _run(factory, name, round_id, options, run)
+    _run(factory, name, round_id, options, run, as_json)
     reason = run_auto(
         factory,
         name,
         plan,
-        lambda round_id: _run(factory, name, round_id, options, run),
-        on_round=lambda message: console.print(f"[bold]Narrowing to {message}[/]"),
+        lambda round_id: _run(factory, name, round_id, options, run, as_json),
+        on_round=lambda message: _out(as_json).print(f"[bold]Narrowing to {message}[/]"),
     )
-    console.print(f"[bold]Stopped:[/] {reason}.")
+    _out(as_json).print(f"[bold]Stopped:[/] {reason}.")
+    _print_summary(factory, name, as_json)
 
 
 def _given(ctx: typer.Context, option: str) -> bool:

@@ -13,7 +13,7 @@ from hpsearch.cli.console import console
 from hpsearch.cli.options import AsJson, Columns, Db, Name
 from hpsearch.cli.plot import write_figures
 from hpsearch.report.leaderboard import chosen_columns, leaderboard_table
-from hpsearch.report.summaries import study_report, study_summary
+from hpsearch.report.summaries import StudyReport, study_report, study_summary
 from hpsearch.report.tables import (
     crowding_note,
     evaluations_table,
@@ -27,7 +27,7 @@ from hpsearch.store.schema import open_store
 app = typer.Typer()
 
 
-def read_report(factory, name: str, **options: Any) -> dict[str, Any]:
+def read_report(factory, name: str, **options: Any) -> StudyReport:
     """Study NAME's report (see :func:`hpsearch.report.summaries.study_report` for the options)."""
     with reader(factory)() as session:
         return study_report(session, store.get_study(session, name), **options)
@@ -51,18 +51,18 @@ def print_report(
     round_number: int | None = None,
     importance: bool = False,
     columns: str | None = None,
-) -> dict[str, Any]:
+) -> StudyReport:
     """Print study NAME's report for people (the leaderboard's ``columns`` only, if
     given); returns what it printed."""
     report = read_report(factory, name, top=top, round_number=round_number, importance=importance)
-    console.print(leaderboard_table(report, chosen_columns(columns, report["searched"])))
+    console.print(leaderboard_table(report, chosen_columns(columns, report.searched)))
     console.print(rounds_table(report))
-    if note := crowding_note(report["crowded"]):
+    if note := crowding_note(report.crowded, name):
         console.print(note, style="yellow", markup=False, soft_wrap=True)
-    if report["evaluations"]:
-        console.print(evaluations_table(report["evaluations"]))
-    if importance:
-        console.print(importance_table(report["importance"]))
+    if report.evaluations:
+        console.print(evaluations_table(report.evaluations))
+    if report.importance is not None:
+        console.print(importance_table(report.importance))
     return report
 
 
@@ -77,7 +77,8 @@ def report(
     importance: Annotated[
         bool,
         typer.Option(
-            "--importance", help="Also rank the searched parameters by importance (see README)."
+            "--importance",
+            help="Also rank the searched parameters by importance (see docs/commands.md).",
         ),
     ] = False,
     plot: Annotated[
@@ -116,7 +117,7 @@ def report(
     check_columns(factory, name, columns)
     if as_json:
         data = read_report(factory, name, top=top, round_number=round_number, importance=importance)
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(json.dumps(data.document(), indent=2))
     else:
         data = print_report(
             factory,
@@ -126,8 +127,8 @@ def report(
             importance=importance,
             columns=columns,
         )
-    if importance_plot is not None and fmt is not None:
-        fig = importance_figure(name, data["importance"], round_number)
+    if importance_plot is not None and fmt is not None and data.importance is not None:
+        fig = importance_figure(name, data.importance, round_number)
         typer.echo(str(save_figure(fig, importance_plot, fmt)), err=as_json)
     if plot:
         figures = write_figures(

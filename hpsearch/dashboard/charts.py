@@ -18,12 +18,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from sqlalchemy.orm import Session
 
-from hpsearch import store
 from hpsearch.errors import UsageError
 from hpsearch.plots import figures
 from hpsearch.plots.data import FigureData, figure_data
 from hpsearch.plots.frame import DPI
-from hpsearch.store.models import Study, Trial
+from hpsearch.store import FrozenTrial
+from hpsearch.store.models import Study
 
 KINDS = tuple(figures.FIGURES)
 
@@ -51,13 +51,12 @@ def study_figure(session: Session, study: Study, kind: str, *, top: int) -> byte
     return svg(figures.FIGURES[kind](data))
 
 
-def trial_figure(session: Session, study: Study, trial: Trial) -> bytes:
-    """The trial's validation and train accuracy per epoch, one panel of the curves grid."""
-    curve = store.epoch_curves(session, [trial.id])[trial.id]
-    if not curve:
+def trial_figure(study: Study, trial: FrozenTrial) -> bytes:
+    """The trial's validation and train accuracy per epoch (``trial`` read with its
+    epochs), one panel of the curves grid."""
+    if not trial.epochs:
         return svg(_note(f"trial {trial.id} has no epochs yet"))
-    values = store.trial_values(session, [trial.id])[trial.id]
-    point = replace(store.frozen_trial(trial, values, curve), val_accuracy=curve[-1].val_accuracy)
+    point = replace(trial, val_accuracy=trial.epochs[-1].val_accuracy)
     data = FigureData(f"{study.name}, trial {trial.id}", (point,), (point,), (), ())
     return svg(figures.curves_figure(data))
 

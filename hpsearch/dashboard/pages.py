@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hpsearch import store
-from hpsearch.report.export import epoch_record, searched_values, trial_record
+from hpsearch.report.export import epoch_record, trial_record
 from hpsearch.report.summaries import study_report, study_summary, trial_row
-from hpsearch.store import progress
-from hpsearch.store.models import Study, Trial
+from hpsearch.store import FrozenTrial, progress
+from hpsearch.store.models import Study
 from hpsearch.store.status import STATUSES, TrialStatus
 
 #: The leaderboard's columns: every stored value of a trial, its rank and round first;
@@ -59,10 +59,9 @@ def studies_rows(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def _records(session: Session, study: Study, trials: Sequence[Trial]) -> list[dict[str, Any]]:
-    """Each trial's round and stored values, its other searched parameters included."""
-    searched = searched_values(session, study, trials)
-    return [{"round": t.round.number, **trial_record(t, searched.get(t.id))} for t in trials]
+def _record(trial: FrozenTrial) -> dict[str, Any]:
+    """A trial's round and stored values, its other searched parameters included."""
+    return {"round": trial.round, **trial_record(trial)}
 
 
 def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> dict[str, Any]:
@@ -71,10 +70,12 @@ def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> d
     ``version`` changes whenever an epoch is stored or a trial changes status: the
     page redraws its figures only then.
     """
-    report = study_report(session, study, top=rows)
+    report = study_report(session, study, top=rows).document()
     so_far = progress.study_progress(session, study)
     statuses = _statuses(session, study)
-    running = progress.running_trials(session, study)
+    running = store.frozen_trials(
+        session, progress.running_trials(session, study), names=store.searched_names(study)
+    )
     return {
         **report,
         "columns": leaderboard_columns(study),
@@ -88,7 +89,7 @@ def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> d
             "epoch_seconds": so_far.epoch_seconds,
             "eta_seconds": so_far.eta_seconds,
         },
-        "running": _records(session, study, running),
+        "running": [_record(trial) for trial in running],
         "version": "-".join(str(n) for n in (so_far.epochs_stored, *statuses.values())),
     }
 
@@ -96,11 +97,10 @@ def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> d
 _FINISHED_WORDS = {status.value for status in STATUSES if status.is_finished}
 
 
-def trial_page(session: Session, study: Study, trial: Trial) -> dict[str, Any]:
-    """A trial's stored values (every searched parameter) and every epoch it ran."""
-    epochs = store.epoch_curves(session, [trial.id])[trial.id]
-    (record,) = _records(session, study, [trial])
-    return {**record, "epochs": [epoch_record(metric) for metric in epochs]}
+def trial_page(trial: FrozenTrial) -> dict[str, Any]:
+    """A trial's stored values (read with the study's searched parameters) and every
+    epoch it ran (read with its epochs)."""
+    return {**_record(trial), "epochs": [epoch_record(epoch) for epoch in trial.epochs]}
 
 
 def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, Any]]:
@@ -108,10 +108,10 @@ def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, A
     result = []
     for study in studies:
         best = store.leaderboard(session, study, top=COMPARE_BEST)
-        searched = searched_values(session, study, best)
+        names = store.searched_names(study)
         rows = [
-            trial_row(trial, rank, [], searched.get(trial.id))
-            for rank, trial in enumerate(best, start=1)
+            trial_row(trial, rank)
+            for rank, trial in enumerate(store.frozen_trials(session, best, names=names), start=1)
         ]
         result.append({**study_summary(session, study), "best": rows})
     return result

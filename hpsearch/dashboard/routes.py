@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
@@ -39,8 +39,8 @@ from hpsearch.dashboard.pages import (
     study_page,
     trial_page,
 )
-from hpsearch.store import progress
-from hpsearch.store.models import Study, Trial
+from hpsearch.store import FrozenTrial, progress
+from hpsearch.store.models import Study
 
 pages = Blueprint("pages", __name__)
 
@@ -88,11 +88,16 @@ def _csv(text: str, filename: str) -> Response:
     return Response(text, mimetype="text/csv", headers={"Content-Disposition": disposition})
 
 
-def _trial(session: Session, study: Study, trial_id: int) -> Trial:
+def _trial(
+    session: Session, study: Study, trial_id: int, names: Sequence[str] | None = None
+) -> FrozenTrial:
+    """The study's trial of that id with its epochs and its values (of ``names`` only,
+    in that order, when given); 404 if the study has none."""
     trial = progress.study_trial(session, study, trial_id)
     if trial is None:
         abort(404, f"study {study.name!r} has no trial {trial_id}")
-    return trial
+    (frozen,) = store.frozen_trials(session, [trial], names=names, epochs=True)
+    return frozen
 
 
 @pages.get("/")
@@ -126,7 +131,7 @@ def _study_data(name: str) -> dict[str, Any]:
 def _trial_data(name: str, trial_id: int) -> dict[str, Any]:
     with reading() as session:
         study = store.get_study(session, name)
-        return trial_page(session, study, _trial(session, study, trial_id))
+        return trial_page(_trial(session, study, trial_id, store.searched_names(study)))
 
 
 @pages.get("/api/study/<study:name>")
@@ -170,7 +175,7 @@ def trial_csv(name: str, trial_id: int) -> Response:
 def trial_svg(name: str, trial_id: int) -> Response:
     with reading() as session:
         study = store.get_study(session, name)
-        return _svg(charts.trial_figure(session, study, _trial(session, study, trial_id)))
+        return _svg(charts.trial_figure(study, _trial(session, study, trial_id)))
 
 
 def _compared(session: Session) -> list[Study]:

@@ -19,6 +19,7 @@ training set with the study's seed and normalised once, in the study's dtype.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -31,6 +32,7 @@ from hpsearch.data import verified
 from hpsearch.settings import StudySettings
 from hpsearch.space.sampling import split_seed
 from trainer import DataError, DownloadError, Mnist, Split, find_mnist, load_mnist, validation_split
+from trainer.idx import read_content
 from trainer.mnist import (
     DATASETS,
     FASHION_MNIST,
@@ -98,7 +100,7 @@ def data_folder(
     ``mirrors`` and ``checksums`` default to the data set's own.
     """
     if data_dir is not None:
-        return find_mnist(data_dir, download=False)
+        return find_mnist(data_dir, download=False, title=dataset.title)
     mirrors = dataset.mirrors if mirrors is None else mirrors
     checksums = dataset.checksums if checksums is None else checksums
     looked = []
@@ -138,9 +140,37 @@ def read_dataset(source: DataSource, name: str = "mnist") -> Mnist:
     folder = data_folder(source.data_dir, dataset=dataset, download=source.download, progress=False)
     if not source.verify or verified.is_verified(folder, dataset.checksums):
         return load_mnist(folder, normalize=False, checksums=None)
-    data = load_mnist(folder, normalize=False, checksums=dataset.checksums)
+    try:
+        data = load_mnist(folder, normalize=False, checksums=dataset.checksums)
+    except DataError:
+        if (other := _other_dataset(folder, dataset)) is not None:
+            raise DataError(
+                f"the files in {folder} are {other.title}'s, not {dataset.title}'s: "
+                f"use --dataset {other.name} for them, or give {dataset.title}'s folder"
+            ) from None
+        raise
     verified.remember(folder, dataset.checksums)
     return data
+
+
+def _other_dataset(folder: Path, dataset: IdxDataset) -> IdxDataset | None:
+    """The other known data set whose published MD5 sums ``folder``'s four files have."""
+    for other in DATASETS.values():
+        if other.name == dataset.name:
+            continue
+        try:
+            sums = {name: hashlib.md5(read_content(_located(folder, name))).hexdigest()
+                    for name in other.checksums}  # fmt: skip
+        except DataError:
+            return None
+        if sums == dict(other.checksums):
+            return other
+    return None
+
+
+def _located(folder: Path, name: str) -> Path:
+    path = folder / name
+    return path if path.is_file() else folder / f"{name}.gz"
 
 
 def check_split(settings: StudySettings, source: DataSource) -> None:

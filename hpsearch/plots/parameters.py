@@ -82,7 +82,7 @@ def parameters_figure(data: FigureData) -> Figure:
     if space is None or not trials:
         return _nothing(fig)
     ax = fig.add_subplot()
-    accuracies = np.array([t.best_val_accuracy for t in trials])
+    accuracies = np.array([t.best_or_final_accuracy for t in trials])
     norm = Normalize(float(accuracies.min()), float(accuracies.max()) or 1.0)
     cmap = colormaps["viridis"]
     columns = [_position(d, [t.values[d.name] for t in trials]) for d in space]
@@ -122,7 +122,7 @@ def slices_figure(data: FigureData) -> Figure:
     if not domains or not trials:
         return _nothing(fig)
     axes = fig.subplots(rows, columns, squeeze=False, sharey=True).ravel()
-    accuracies = [t.best_val_accuracy for t in trials]
+    accuracies = [t.best_or_final_accuracy for t in trials]
     jitter = np.random.default_rng(0).uniform(-0.15, 0.15, size=len(trials))  # fixed: same plot
     for ax, domain in zip(axes, domains, strict=False):
         values = [t.values[domain.name] for t in trials]

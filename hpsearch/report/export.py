@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
@@ -26,9 +26,8 @@ from sqlalchemy.orm import Session
 
 from hpsearch.report.number_text import row_texts
 from hpsearch.settings import StudySettings
-from hpsearch.space.domains import Value
-from hpsearch.store import TRIAL_ROW, epoch_rows, searched_names, trial_rows, trial_values
-from hpsearch.store.models import EpochMetric, Round, Study, Trial
+from hpsearch.store import FrozenEpoch, FrozenTrial, epoch_rows, searched_names, streamed_trials
+from hpsearch.store.models import Round, Study
 
 TRIAL_COLUMNS = (
     "study", "round", "trial", "number", "seed", "status",
@@ -49,8 +48,6 @@ _EPOCH_CELLS = "%.0s%d,%r,%r,%r,%r,%r\n"
 #: The round's ranges written under their own keys too (beside ``domains``), as the
 #: exports of every release have written them.
 RANGE_KEYS = ("lr", "weight_decay")
-#: Trials whose searched values are read at a time.
-_TRIAL_BATCH = 500
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -77,79 +74,49 @@ def columns(parameters: Sequence[str], *, epochs: bool = False) -> list[str]:
 
 
 def trial_names(parameters: Sequence[str]) -> list[str]:
-    """The names of :func:`_trial_values`: the CSV trial columns from ``trial`` on."""
+    """The names of :func:`trial_cells`: the CSV trial columns from ``trial`` on."""
     return columns(parameters)[2:]
 
 
-def _trial_values(row: Sequence[Any], searched: Sequence[Value | None] = ()) -> tuple[Any, ...]:
-    """A row of :func:`~hpsearch.store.trial_rows` (and the trial's values of the
-    searched parameters) as the values of :func:`trial_names`."""
-    trial_id, number, *values = row[2:]
-    *values, started_at, finished_at, worker, error = values
-    seconds = None
-    if started_at is not None and finished_at is not None:
-        seconds = (finished_at - started_at).total_seconds()
+def trial_cells(trial: FrozenTrial, parameters: Sequence[str]) -> tuple[Any, ...]:
+    """A trial's values in the order of :func:`trial_names` (its value of each of the
+    searched ``parameters``, None if it has none), times as text."""
     return (
-        trial_id, number, *searched, *values,
-        _iso(started_at), _iso(finished_at), seconds, worker, error,
+        trial.id, trial.number, *[trial.values.get(name) for name in parameters],
+        trial.seed, trial.status, trial.epochs_run, trial.val_accuracy,
+        trial.best_val_accuracy, trial.best_epoch, trial.train_accuracy,
+        _iso(trial.started_at), _iso(trial.finished_at), trial.seconds, trial.worker,
+        trial.error,
     )  # fmt: skip
 
 
-def trial_record(trial: Trial, searched: Mapping[str, Value] | None = None) -> dict[str, Any]:
-    """A trial's own values, without its study and round; ``searched``: its values of
-    the searched parameters, put after its number."""
-    searched = searched or {}
-    row = (None, None, trial.id, *(getattr(trial, column.key) for column in TRIAL_ROW))
-    names = trial_names(list(searched))
-    return dict(zip(names, _trial_values(row, list(searched.values())), strict=True))
+def trial_record(trial: FrozenTrial) -> dict[str, Any]:
+    """A trial's own values, without its study and round; its searched values after its
+    number."""
+    names = list(trial.values)
+    return dict(zip(trial_names(names), trial_cells(trial, names), strict=True))
 
 
-def epoch_record(metric: EpochMetric) -> dict[str, Any]:
+def epoch_record(epoch: FrozenEpoch) -> dict[str, Any]:
     """An epoch's stored values, named as in :data:`EPOCH_VALUES`."""
-    return {name: getattr(metric, name) for name in EPOCH_VALUES}
-
-
-def searched_values(
-    session: Session, study: Study, trials: Sequence[Trial]
-) -> dict[int, dict[str, Value]]:
-    """Each trial's values of the study's searched parameters, in the space's order."""
-    names = searched_names(study)
-    if not names:
-        return {}
-    values = trial_values(session, [trial.id for trial in trials])
-    return {t.id: {n: values[t.id][n] for n in names if n in values[t.id]} for t in trials}
-
-
-def _trials(session: Session, study: Study, names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
-    """Each trial's values (:func:`trial_names`), its round's number first and id second,
-    read :data:`_TRIAL_BATCH` trials at a time with their searched values."""
-    batch: list[Sequence[Any]] = []
-    rows = trial_rows(session, study)
-    while True:
-        batch = [row for _, row in zip(range(_TRIAL_BATCH), rows, strict=False)]
-        if not batch:
-            return
-        values = trial_values(session, [row[2] for row in batch]) if names else {}
-        for row in batch:
-            own = values.get(row[2], {})
-            yield (row[0], row[1], *_trial_values(row, [own.get(n) for n in names]))
+    return {name: getattr(epoch, name) for name in EPOCH_VALUES}
 
 
 def trial_stream(
-    session: Session, study: Study, names: Sequence[str], *, epochs: bool = False
-) -> Iterator[tuple[tuple[Any, ...], Iterable[tuple[Any, ...]]]]:
-    """Each trial's values (:func:`trial_names`), its round's number first and id second,
-    with its epochs' rows (trial id first, then :data:`EPOCH_VALUES`; none without
-    ``epochs``). Trials and epochs are read as two streams in one order, so memory holds
-    a batch of each; a trial's epochs are to be read before the next trial is asked for."""
+    session: Session, study: Study, *, epochs: bool = False
+) -> Iterator[tuple[FrozenTrial, Iterable[tuple[Any, ...]]]]:
+    """Each trial (by round and number, with its searched values) with its epochs' rows
+    (trial id first, then :data:`EPOCH_VALUES`; none without ``epochs``). Trials and
+    epochs are read as two streams in one order, so memory holds a batch of each; a
+    trial's epochs are to be read before the next trial is asked for."""
     if not epochs:
-        for trial in _trials(session, study, names):
+        for trial in streamed_trials(session, study):
             yield trial, ()
         return
     by_trial = groupby(epoch_rows(session, study), key=itemgetter(0))
     pending = next(by_trial, None)
-    for trial in _trials(session, study, names):
-        if pending is None or pending[0] != trial[2]:
+    for trial in streamed_trials(session, study):
+        if pending is None or pending[0] != trial.id:
             yield trial, ()
             continue
         yield trial, pending[1]
@@ -163,12 +130,12 @@ def export_rows(
     one per trial, or with ``epochs`` one per trial and epoch. A stream."""
     names = searched_names(study)
     if not epochs:
-        for trial in _trials(session, study, names):
-            yield (study.name, trial[0], *trial[2:])
+        for trial, _ in trial_stream(session, study):
+            yield (study.name, trial.round, *trial_cells(trial, names))
         return
     no_epoch = (None,) * len(EPOCH_COLUMNS)
-    for trial, own in trial_stream(session, study, names, epochs=True):
-        row = (study.name, trial[0], *trial[2:])
+    for trial, own in trial_stream(session, study, epochs=True):
+        row = (study.name, trial.round, *trial_cells(trial, names))
         yield from [row + values[1:] for values in own] or [row + no_epoch]
 
 
@@ -207,10 +174,10 @@ def write_csv(session: Session, study: Study, stream: TextIO, *, epochs: bool = 
         return
     stream.write(cells.getvalue())
     no_epoch = (None,) * len(EPOCH_COLUMNS)
-    for trial, own in trial_stream(session, study, names, epochs=True):
+    for trial, own in trial_stream(session, study, epochs=True):
         cells.seek(0)
         cells.truncate()
-        writer.writerow((study.name, trial[0], *trial[2:], *no_epoch))
+        writer.writerow((study.name, trial.round, *trial_cells(trial, names), *no_epoch))
         line = cells.getvalue()
         # up to the comma before the epoch cells, then the cells: numbers, whose CSV is repr
         head = line[: -len(EPOCH_COLUMNS)]

@@ -63,6 +63,12 @@ def _columns(rows: Sequence[Mapping[str, Value]], names: Sequence[str]) -> np.nd
     return np.column_stack(columns)  # (N trials, P parameters)
 
 
+#: Why importance cannot be computed without scikit-learn (and scipy, which it needs).
+MISSING_EXTRA = (
+    "importance needs scikit-learn, which is not installed: pip install 'hpsearch[importance]'"
+)
+
+
 def parameter_importance(
     rows: Sequence[Mapping[str, Value]],
     accuracies: Sequence[float],
@@ -73,8 +79,11 @@ def parameter_importance(
     trees: int = 200,
 ) -> Importance:
     """The importance of each parameter of ``rows`` for ``accuracies`` (see the module)."""
-    from sklearn.ensemble import RandomForestRegressor  # imported only when asked
-    from sklearn.inspection import permutation_importance
+    try:  # imported only when asked, and installed only with the extra
+        from sklearn.ensemble import RandomForestRegressor
+        from sklearn.inspection import permutation_importance
+    except ImportError:
+        raise UsageError(MISSING_EXTRA) from None
 
     if len(rows) != len(accuracies):
         raise ValueError(f"{len(rows)} rows but {len(accuracies)} accuracies")

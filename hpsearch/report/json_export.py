@@ -24,6 +24,7 @@ from hpsearch.report.export import (
     EPOCH_VALUES,
     round_record,
     study_record,
+    trial_cells,
     trial_names,
     trial_stream,
 )
@@ -95,15 +96,16 @@ def document_pieces(session: Session, study: Study, *, epochs: bool = False) -> 
     names = searched_names(study)
     keys = [f"{_INDENT * 5}{json.dumps(key)}: " for key in trial_names(names)]
     closing = "\n" + _INDENT * 4 + "}"
-    trials = trial_stream(session, study, names, epochs=epochs)
+    trials = trial_stream(session, study, epochs=epochs)
     pending = next(trials, None)
 
-    def round_trials(round_id: int) -> Iterator[tuple[str, ...]]:
+    def round_trials(number: int) -> Iterator[tuple[str, ...]]:
         """Each trial's object, four levels deep, written key by key as json.dumps would."""
         nonlocal pending
-        while pending is not None and pending[0][1] == round_id:
+        while pending is not None and pending[0].round == number:
             trial, own = pending
-            text = "{\n" + ",\n".join(map(str.__add__, keys, map(_value, trial[2:])))
+            cells = map(_value, trial_cells(trial, names))
+            text = "{\n" + ",\n".join(map(str.__add__, keys, cells))
             if epochs:
                 yield (text, f',\n{_INDENT * 5}"epochs": ', _epochs(own), closing)
             else:
@@ -113,7 +115,7 @@ def document_pieces(session: Session, study: Study, *, epochs: bool = False) -> 
     def round_pieces(round_: Round) -> Iterator[str]:
         head, closing = _opened(round_record(round_), 2, "trials")
         yield head
-        yield from _array(round_trials(round_.id), 3)
+        yield from _array(round_trials(round_.number), 3)
         yield closing
 
     yield '{\n  "study": ' + _dumps(study_record(study), 1) + ',\n  "rounds": '

@@ -13,14 +13,18 @@ the searched parameters, rightmost first).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from hpsearch.errors import UsageError
 from hpsearch.report import numbers
 from hpsearch.report.fitting import Column, FittedTable
 from hpsearch.space.domains import Value, format_value, label
 from hpsearch.space.parameters import PARAMETERS
+from hpsearch.store import FrozenTrial
 from hpsearch.store.status import TrialStatus
+
+if TYPE_CHECKING:
+    from hpsearch.report.summaries import StudyReport
 
 COMPLETED = TrialStatus.COMPLETED.value  # the word, as a column and a key
 PRUNED = TrialStatus.PRUNED.value
@@ -90,24 +94,26 @@ def chosen_columns(text: str | None, searched: Sequence[str]) -> list[str] | Non
     return list(dict.fromkeys(chosen))
 
 
-def leaderboard_table(report: dict[str, Any], columns: Sequence[str] | None = None) -> FittedTable:
+def leaderboard_table(report: StudyReport, columns: Sequence[str] | None = None) -> FittedTable:
     """The best trials: every column, or ``columns`` (keys of :func:`leaderboard_keys`)."""
-    rows, searched = report["leaderboard"], report["searched"]
+    trials, searched = report.leaderboard, report.searched
+    statuses = [trial.status.value for trial in trials]
 
-    def cells(key: str) -> list[str]:
-        return [str(row[key]) for row in rows]
-
-    def best(row: dict[str, Any]) -> str:
-        return f"{numbers.accuracy(row['best_val_accuracy'])} @{row['best_epoch']}"
+    def best(trial: FrozenTrial) -> str:
+        return f"{numbers.accuracy(trial.best_val_accuracy)} @{trial.best_epoch}"
 
     made = {
-        "rank": Column("rank", cells("rank"), keep=9, short_header="#"),
-        "trial": Column("trial", cells("trial"), keep=9),
-        "round": Column("round", cells("round"), keep=2, short_header="rnd"),
+        "rank": Column(
+            "rank", [str(rank) for rank in range(1, len(trials) + 1)], keep=9, short_header="#"
+        ),
+        "trial": Column("trial", [str(trial.id) for trial in trials], keep=9),
+        "round": Column(
+            "round", [str(trial.round) for trial in trials], keep=2, short_header="rnd"
+        ),
         **{
             name: Column(
                 label(name),
-                [show_value(row.get(name), name) for row in rows],
+                [show_value(trial.values.get(name), name) for trial in trials],
                 keep=6,
                 short_header=SHORT_LABELS.get(name),
             )
@@ -115,40 +121,40 @@ def leaderboard_table(report: dict[str, Any], columns: Sequence[str] | None = No
         },
         "val_accuracy": Column(
             "val acc",
-            [numbers.accuracy(row["val_accuracy"]) for row in rows],
+            [numbers.accuracy(trial.val_accuracy) for trial in trials],
             keep=8,
             short_header="val",
             style="bold",
         ),
         "best_val_accuracy": Column(
-            "best @epoch", [best(row) for row in rows], keep=4, short_header="best"
+            "best @epoch", [best(trial) for trial in trials], keep=4, short_header="best"
         ),
         "train_accuracy": Column(
             "train acc",
-            [numbers.accuracy(row["train_accuracy"]) for row in rows],
+            [numbers.accuracy(trial.train_accuracy) for trial in trials],
             keep=3,
             short_header="train",
         ),
         "val_curve": Column(
             "validation curve",
-            [sparkline(row["val_curve"]) for row in rows],
+            [sparkline(trial.val_curve) for trial in trials],
             keep=1,
             short_header="curve",
-            short_cells=[sparkline(row["val_curve"], width=8) for row in rows],
+            short_cells=[sparkline(trial.val_curve, width=8) for trial in trials],
             justify="left",
         ),
         "status": Column(
             "status",
-            cells("status"),
+            statuses,
             keep=7,
-            short_cells=[SHORT_STATUS.get(row["status"], row["status"]) for row in rows],
+            short_cells=[SHORT_STATUS.get(status, status) for status in statuses],
             justify="left",
         ),
     }
     keys = leaderboard_keys(searched) if columns is None else columns
-    pruned = any(row["status"] == PRUNED for row in rows)
+    pruned = PRUNED in statuses
     return FittedTable(
-        f"Best trials of {report['study']['name']}",
+        f"Best trials of {report.study['name']}",
         [made[key] for key in keys],
         caption=PRUNED_NOTE if pruned else None,
         hint="; --columns chooses them",

@@ -85,9 +85,9 @@ class LiveLine:
         line = GAP.join(fields)
         running = snapshot.running if snapshot else []
         shown: list[str] = []
-        for i, (trial_id, epochs) in enumerate(running):
+        for i, trial in enumerate(running):
             more = len(running) - i - 1
-            item = f"{trial_id} (epoch {epochs})"
+            item = f"{trial.id} (epoch {trial.epochs_run})"
             tail = f", +{more} more" if more else ""
             if cell_len(_running(line, [*shown, item]) + tail) > width:
                 break

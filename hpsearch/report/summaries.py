@@ -1,21 +1,25 @@
 """What ``hpsearch report`` and ``hpsearch studies`` show, as plain data.
 
-The same dictionaries are printed as rich tables for people and as JSON for scripts.
+A study's report is a :class:`StudyReport`: its leaderboard a tuple of
+:class:`~hpsearch.store.FrozenTrial` records, the rest plain dictionaries. It is printed
+as rich tables for people, and its :meth:`~StudyReport.document` is the JSON for scripts
+and the dashboard.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from hpsearch import store
-from hpsearch.report.export import RANGE_KEYS, searched_values, study_record, trial_record
-from hpsearch.space.domains import Choice, FloatRange, label
+from hpsearch.report.export import RANGE_KEYS, study_record, trial_record
+from hpsearch.space.domains import Choice, FloatRange, Value, label
 from hpsearch.space.narrowing import crowded_edges
-from hpsearch.store import liveness, queue
-from hpsearch.store.models import Evaluation, Round, Study, Trial
+from hpsearch.store import FrozenTrial, liveness, queue
+from hpsearch.store.models import Evaluation, Round, Study
 from hpsearch.store.status import TrialStatus
 
 #: How many of the best trials ``report`` checks for crowding an edge of the ranges.
@@ -44,7 +48,7 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
     best = store.round_best(session, round_.id)
     space = store.round_space(round_)
     ranges = {name: d for name in RANGE_KEYS if isinstance(d := space.get(name), FloatRange)}
-    running = queue.running_trials(session, round_.id)
+    running = store.frozen_trials(session, queue.running_trials(session, round_.id))
     return {
         "round": round_.number,
         **{name: [d.low, d.high] for name, d in ranges.items()},
@@ -61,11 +65,11 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
     }
 
 
-def trial_row(
-    trial: Trial, rank: int, curve: list[float], searched: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    record = trial_record(trial, searched)
-    return {"rank": rank, "round": trial.round.number, **record, "val_curve": curve}
+def trial_row(trial: FrozenTrial, rank: int) -> dict[str, Any]:
+    """A leaderboard's row: the trial's rank, round and values, and its validation curve
+    (empty unless it was read with its epochs)."""
+    record = trial_record(trial)
+    return {"rank": rank, "round": trial.round, **record, "val_curve": list(trial.val_curve)}
 
 
 def evaluation_rows(session: Session, evaluations: Sequence[Evaluation]) -> list[dict[str, Any]]:
@@ -74,7 +78,7 @@ def evaluation_rows(session: Session, evaluations: Sequence[Evaluation]) -> list
     return [evaluation_row(e, values[e.trial_id]) for e in evaluations]
 
 
-def evaluation_row(evaluation: Evaluation, values: dict[str, Any]) -> dict[str, Any]:
+def evaluation_row(evaluation: Evaluation, values: Mapping[str, Value]) -> dict[str, Any]:
     """An evaluation with the values it trained with: lr and weight decay under their own
     keys (as the report has always shown them), the other searched values in ``searched``."""
     return {
@@ -96,12 +100,11 @@ def crowding(session: Session, study: Study, k: int = CROWD_TOP_K) -> dict[str, 
     """The edges of the last finished round's ranges that its top-k crowd, if any; the
     top-k as narrowing takes them (completed trials, then pruned ones)."""
     for round_ in reversed(study.rounds):
-        top = store.round_top(session, round_.id, k, pruned=True)
+        top = store.frozen_trials(session, store.round_top(session, round_.id, k, pruned=True))
         if top:
-            values = store.trial_values(session, [t.id for t in top])
             edges = {
                 label(domain.name): crowded_edges(
-                    [float(values[t.id][domain.name]) for t in top], domain
+                    [float(t.values[domain.name]) for t in top], domain
                 )
                 for domain in store.round_space(round_)
                 if not isinstance(domain, Choice)
@@ -121,7 +124,7 @@ def importance_report(
     from hpsearch.report.importance import parameter_importance  # scikit-learn: only when asked
 
     trials = store.searched_trials(session, study, round_number=round_number)
-    scored = [(t.values, t.best_val_accuracy) for t in trials if t.best_val_accuracy is not None]
+    scored = [(t.values, s) for t in trials if (s := t.best_or_final_accuracy) is not None]
     result = parameter_importance(
         [values for values, _ in scored], [score for _, score in scored], seed=study.seed
     )
@@ -134,6 +137,32 @@ def importance_report(
     }
 
 
+@dataclass(frozen=True)
+class StudyReport:
+    """What ``report`` shows of a study (or of one of its rounds)."""
+
+    study: dict[str, Any]  # its name, seed and settings (export's study record)
+    searched: list[str]  # the searched parameters, in the space's order
+    rounds: list[dict[str, Any]]  # each round's summary
+    leaderboard: tuple[FrozenTrial, ...]  # best first, with searched values and epochs
+    crowded: dict[str, Any] | None  # the range edges the best crowd, if any
+    evaluations: list[dict[str, Any]]
+    importance: dict[str, Any] | None = None  # only when asked for
+
+    def document(self) -> dict[str, Any]:
+        """The report as ``report --json`` writes it: the leaderboard's rows ranked from 1."""
+        return {
+            "study": self.study,
+            "searched": self.searched,
+            "rounds": self.rounds,
+            "leaderboard": [
+                trial_row(trial, rank) for rank, trial in enumerate(self.leaderboard, start=1)
+            ],
+            "crowded": self.crowded,
+            "evaluations": self.evaluations,
+        } | ({"importance": self.importance} if self.importance is not None else {})
+
+
 def study_report(
     session: Session,
     study: Study,
@@ -141,27 +170,22 @@ def study_report(
     round_number: int | None = None,
     top: int = 10,
     importance: bool = False,
-) -> dict[str, Any]:
+) -> StudyReport:
+    """The study's report: its ``top`` best trials (of one round) and its rounds'
+    summaries; with ``importance``, its parameters' importance too."""
     trials = store.leaderboard(session, study, round_number=round_number, top=top)
-    curves = store.epoch_curves(session, [trial.id for trial in trials])
-    searched = searched_values(session, study, trials)
+    names = store.searched_names(study)
     rounds = study.rounds
     if round_number is not None:
         rounds = [store.get_round(session, study, round_number)]
-    return {
-        "study": study_record(study),
-        "searched": store.searched_names(study),
-        "rounds": [round_summary(session, round_) for round_ in rounds],
-        "leaderboard": [
-            trial_row(
-                trial, rank, [row.val_accuracy for row in curves[trial.id]], searched.get(trial.id)
-            )
-            for rank, trial in enumerate(trials, start=1)
-        ],
-        "crowded": crowding(session, study),
-        "evaluations": evaluation_rows(session, study.evaluations),
-    } | (
-        {"importance": importance_report(session, study, round_number=round_number)}
-        if importance
-        else {}
+    return StudyReport(
+        study=study_record(study),
+        searched=names,
+        rounds=[round_summary(session, round_) for round_ in rounds],
+        leaderboard=tuple(store.frozen_trials(session, trials, names=names, epochs=True)),
+        crowded=crowding(session, study),
+        evaluations=evaluation_rows(session, study.evaluations),
+        importance=(
+            importance_report(session, study, round_number=round_number) if importance else None
+        ),
     )

@@ -9,8 +9,9 @@ writes them.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hpsearch.report import numbers
 from hpsearch.report.fitting import Column, FittedTable
@@ -18,13 +19,23 @@ from hpsearch.report.leaderboard import COMPLETED, SHORT_LABELS, show_value
 from hpsearch.space.domains import label
 from hpsearch.space.sampling import SearchSpace, TrialParams
 
+if TYPE_CHECKING:
+    from hpsearch.report.summaries import StudyReport
+
+
+def utc_time(stored: str | None) -> str:
+    """A stored time (UTC, kept without its offset) as printed: with it, ``+00:00``."""
+    if not stored:
+        return "-"
+    return stored if stored.endswith(("Z", "+00:00")) else f"{stored}+00:00"
+
 
 def _range(bounds: Sequence[float], name: str) -> str:
     return f"{show_value(float(bounds[0]), name)} – {show_value(float(bounds[1]), name)}"
 
 
-def rounds_table(report: dict[str, Any]) -> FittedTable:
-    rows = report["rounds"]
+def rounds_table(report: StudyReport) -> FittedTable:
+    rows = report.rounds
     columns = [Column("round", [str(row["round"]) for row in rows], keep=9)]
     for name in ("lr", "weight_decay"):
         if all(name in row for row in rows):
@@ -83,21 +94,24 @@ def evaluations_table(rows: list[dict[str, Any]]) -> FittedTable:
                style="bold"),
         Column("seconds", [numbers.seconds(row["seconds"]) for row in rows], keep=3,
                short_header="s"),
-        Column("when (UTC)", [str(row["created_at"]) for row in rows], keep=4,
+        Column("when (UTC)", [utc_time(row["created_at"]) for row in rows], keep=4,
                short_header="when", short_cells=[str(row["created_at"])[:10] for row in rows]),
     ]  # fmt: skip
     return FittedTable("Test-set evaluations", columns)
 
 
-def crowding_note(crowded: dict[str, Any] | None) -> str | None:
+def crowding_note(crowded: dict[str, Any] | None, name: str = "NAME") -> str | None:
+    """The note under study ``name``'s report when its top trials crowd a range's edge,
+    with the command that narrows past that edge."""
     if not crowded:
         return None
+    command = f"hpsearch narrow {shlex.quote(name)} --top-k {crowded['top_k']} --expand"
     where = "; ".join(
         f"the {' and '.join(sides)} edge of {name}" for name, sides in crowded["edges"].items()
     )
     return (
         f"The top-{crowded['top_k']} trials of round {crowded['round']} crowd {where}: "
-        "better values may lie outside the range (`hpsearch narrow --expand` searches past it)."
+        f"better values may lie outside the range (`{command}` searches past it)."
     )
 
 
@@ -153,7 +167,7 @@ def samples_table(space: SearchSpace, sampled: Sequence[TrialParams]) -> FittedT
 
 
 def studies_table(studies: list[dict[str, Any]]) -> FittedTable:
-    created = [str(row["created_at"]) for row in studies]
+    created = [utc_time(row["created_at"]) for row in studies]
     return FittedTable(
         "Studies",
         [

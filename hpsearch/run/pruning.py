@@ -49,7 +49,7 @@ from typing import Protocol
 
 from hpsearch import store
 from hpsearch.errors import UsageError
-from hpsearch.store import RungRow, Store
+from hpsearch.store import FrozenTrial, Store
 from hpsearch.store.liveness import is_stale
 from hpsearch.store.status import TrialStatus
 
@@ -147,23 +147,21 @@ class Earlier:
     lost: bool  # an earlier trial that has not reached it was interrupted or its worker died
 
 
-def earlier(rows: Sequence[RungRow], epoch: int) -> Earlier:
-    """Sort the rows of :func:`store.rung_rows` (the trial itself last)."""
+def earlier(rows: Sequence[FrozenTrial], epoch: int) -> Earlier:
+    """Sort the trials of :func:`store.rung_rows`, as of ``epoch`` (the trial itself last)."""
     *before, own = rows
-    reached = [row for row in before if row.epochs >= epoch]
-    waiting = [
-        row for row in before if row.epochs < epoch and not TrialStatus(row.status).is_finished
-    ]
+    reached = [row for row in before if row.epochs_run >= epoch]
+    waiting = [row for row in before if row.epochs_run < epoch and not row.status.is_finished]
     lost = any(
         row.status == TrialStatus.INTERRUPTED
         or (row.status == TrialStatus.RUNNING and is_stale(row))
         for row in waiting
     )
     return Earlier(
-        own_best=own.best if own.best is not None else 0.0,
-        own_at_epoch=own.at_epoch,
-        best=[row.best for row in reached if row.best is not None],
-        at_epoch=[row.at_epoch for row in reached if row.at_epoch is not None],
+        own_best=own.best_val_accuracy if own.best_val_accuracy is not None else 0.0,
+        own_at_epoch=own.val_accuracy,
+        best=[row.best_val_accuracy for row in reached if row.best_val_accuracy is not None],
+        at_epoch=[row.val_accuracy for row in reached if row.val_accuracy is not None],
         pending=bool(waiting),
         lost=lost,
     )

@@ -147,9 +147,16 @@ def read_text(path: Path) -> str:
 
 def read_space_file(path: Path) -> list[Domain]:
     """The domains of a ``--space`` TOML file: one entry per parameter."""
-    text = read_text(path)
+    return read_space_text(read_text(path), str(path))
+
+
+def read_space_text(text: str, where: str = "standard input") -> list[Domain]:
+    """The domains of a ``--space`` TOML document read from ``where`` (for messages); at
+    most :data:`MAX_SPACE_BYTES`, as a file."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_SPACE_BYTES:
+        raise UsageError(f"{where} is larger than {MAX_SPACE_BYTES} bytes: not a space file")
     try:
         entries = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise UsageError(f"{path} is not valid TOML: {exc}") from None
+        raise UsageError(f"{where} is not valid TOML: {exc}") from None
     return [toml_domain(name, value) for name, value in entries.items()]

@@ -5,8 +5,8 @@
     engine     the database URL, engines, read-only sessions, and driver errors translated
     schema     the schema's revision: create, check, upgrade (Alembic); open_store
     studies    studies and rounds: create, read, count
-    records    one frozen record of a trial, for every reader of finished work
-    trials     ranked trials, leaderboards, and the values they were sampled with
+    records    one frozen record of a trial (and of its epochs), for every reader
+    trials     ranked trials, leaderboards, the values they were sampled with, records
     epochs     curves, streamed rows for the exports, and what a pruner reads
     progress   how far a study or a round has come, summed in SQL
     queue      the protocol workers claim, run, finish and give back trials by
@@ -24,8 +24,6 @@ and :mod:`trainer`; SQLAlchemy and Alembic.
 from hpsearch.store.epochs import (
     BATCH_ROWS,
     EPOCH_ROW,
-    TRIAL_ROW,
-    RungRow,
     Store,
     epoch_curves,
     epoch_rows,
@@ -33,7 +31,14 @@ from hpsearch.store.epochs import (
     study_epochs,
     trial_rows,
 )
-from hpsearch.store.records import FrozenTrial, frozen_trial
+from hpsearch.store.records import (
+    TRIAL_ROW,
+    FrozenEpoch,
+    FrozenTrial,
+    frozen_epoch,
+    frozen_row,
+    frozen_trial,
+)
 from hpsearch.store.studies import (
     check_trials,
     create_round,
@@ -51,20 +56,24 @@ from hpsearch.store.studies import (
 )
 from hpsearch.store.trials import (
     RANK_ORDER,
+    TRIAL_BATCH,
     best_trial,
+    frozen_trials,
     leaderboard,
     ranked,
     read_value,
     round_best,
     round_top,
     searched_trials,
+    streamed_trials,
     study_trials,
     trial_values,
 )
 
 __all__ = [
-    "FrozenTrial", "frozen_trial",
-    "BATCH_ROWS", "EPOCH_ROW", "RANK_ORDER", "TRIAL_ROW", "RungRow",
+    "FrozenEpoch", "FrozenTrial", "frozen_epoch", "frozen_row", "frozen_trial",
+    "frozen_trials", "streamed_trials",
+    "BATCH_ROWS", "EPOCH_ROW", "RANK_ORDER", "TRIAL_BATCH", "TRIAL_ROW",
     "Store", "best_trial", "check_trials", "create_round", "create_study",
     "epoch_curves", "epoch_rows", "get_round", "get_study", "latest_round", "leaderboard",
     "list_studies", "ranked", "read_value", "round_best", "round_space", "round_top",

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, case, func, select
 from sqlalchemy.orm import Session
 
 from hpsearch.store.models import EpochMetric, Round, Study, Trial
+from hpsearch.store.records import TRIAL_ROW, FrozenTrial
 
 #: What a pruner reads through: a Session, or the Connection a worker writes epochs with.
 Store = Session | Connection
@@ -53,12 +52,6 @@ def study_epochs(session: Session, study: Study) -> dict[int, list[EpochMetric]]
 #: Rows fetched at a time by the streaming reads: memory stays bounded by it.
 BATCH_ROWS = 5000
 
-#: A trial's columns as :func:`trial_rows` gives them, after the round's number and id.
-TRIAL_ROW = (
-    Trial.number, Trial.seed, Trial.status, Trial.epochs_run,
-    Trial.val_accuracy, Trial.best_val_accuracy, Trial.best_epoch, Trial.train_accuracy,
-    Trial.started_at, Trial.finished_at, Trial.worker, Trial.error,
-)  # fmt: skip
 #: An epoch's columns as :func:`epoch_rows` gives them, after its trial's id.
 EPOCH_ROW = (
     EpochMetric.epoch, EpochMetric.train_accuracy, EpochMetric.val_accuracy,
@@ -67,10 +60,11 @@ EPOCH_ROW = (
 
 
 def trial_rows(session: Session, study: Study) -> Iterator[Sequence[Any]]:
-    """The study's trials as plain rows ``(round number, round id, trial id, *TRIAL_ROW)``,
+    """The study's trials as plain rows of :data:`~hpsearch.store.records.TRIAL_ROW`,
     by round and number, fetched :data:`BATCH_ROWS` at a time."""
     query = (
-        select(Round.number, Round.id, Trial.id, *TRIAL_ROW)
+        select(*TRIAL_ROW)
+        .select_from(Trial)
         .join(Round)
         .where(Round.study_id == study.id)
         .order_by(Round.number, Trial.number)
@@ -96,28 +90,18 @@ def epoch_rows(session: Session, study: Study) -> Iterator[tuple[Any, ...]]:
 # --- what a pruner reads of the round in progress ----------------------------------------
 
 
-@dataclass(frozen=True)
-class RungRow:
-    """A trial of a round as a pruning decision at ``epoch`` sees it."""
-
-    trial_id: int
-    number: int
-    status: str
-    worker: str | None
-    heartbeat_at: datetime | None
-    started_at: datetime | None
-    epochs: int  # stored epochs up to ``epoch``
-    best: float | None  # best validation accuracy in epochs 1..epoch
-    at_epoch: float | None  # validation accuracy at ``epoch``
-
-
-def rung_rows(session: Store, round_id: int, trial_id: int, epoch: int) -> list[RungRow]:
-    """The trial and every trial of the round before it (by number), as of ``epoch``."""
+def rung_rows(session: Store, round_id: int, trial_id: int, epoch: int) -> list[FrozenTrial]:
+    """The trial and every trial of the round before it (by number), as of ``epoch``: each
+    with its epochs stored up to ``epoch`` as ``epochs_run``, the best validation accuracy
+    of those as ``best_val_accuracy`` and the one at ``epoch`` as ``val_accuracy`` (None
+    before the trial has stored it), beside its status, worker and times."""
     own_number = select(Trial.number).where(Trial.id == trial_id).scalar_subquery()
+    round_number = select(Round.number).where(Round.id == round_id).scalar_subquery()
     at_epoch = case((EpochMetric.epoch == epoch, EpochMetric.val_accuracy))
     rows = session.execute(
         select(
             Trial.id,
+            round_number,
             Trial.number,
             Trial.status,
             Trial.worker,
@@ -132,4 +116,11 @@ def rung_rows(session: Store, round_id: int, trial_id: int, epoch: int) -> list[
         .group_by(Trial.id)
         .order_by(Trial.number)
     ).all()
-    return [RungRow(*row) for row in rows]
+    return [
+        FrozenTrial(
+            trial_id, round_no, number, status, val_accuracy=accuracy, best_val_accuracy=best,
+            epochs_run=epochs, worker=worker, started_at=started_at, heartbeat_at=heartbeat_at,
+        )
+        for (trial_id, round_no, number, status, worker, heartbeat_at, started_at, epochs,
+             best, accuracy) in rows
+    ]  # fmt: skip

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hpsearch.store.models import EpochMetric, Round, Study, Trial
-from hpsearch.store.queue import running_epochs
+from hpsearch.store.records import TRIAL_ROW, FrozenTrial, frozen_row
 from hpsearch.store.status import UNFINISHED, TrialStatus
 from hpsearch.store.studies import status_counts
 from hpsearch.store.trials import round_best
@@ -69,7 +69,7 @@ class RoundProgress:
     total: int
     counts: dict[str, int]
     best_val_accuracy: float | None
-    running: list[tuple[int, int]]  # (trial id, epochs run), by number
+    running: list[FrozenTrial]  # by number, without their values
 
     @property
     def done(self) -> int:
@@ -87,8 +87,21 @@ def round_progress(session: Session, round_id: int) -> RoundProgress:
         round_.n_trials,
         counts,
         best.val_accuracy if best else None,
-        running_epochs(session, round_id),
+        running_records(session, round_id),
     )
+
+
+def running_records(session: Session, round_id: int) -> list[FrozenTrial]:
+    """The round's running trials by number, as records without their values: each
+    with the epochs it has stored so far (``epochs_run``)."""
+    query = (
+        select(*TRIAL_ROW)
+        .select_from(Trial)
+        .join(Round)
+        .where(Trial.round_id == round_id, Trial.status == TrialStatus.RUNNING)
+        .order_by(Trial.number)
+    )
+    return [frozen_row(row) for row in session.execute(query)]
 
 
 def study_trial(session: Session, study: Study, trial_id: int) -> Trial | None:

@@ -222,14 +222,6 @@ def rerunnable_trials(session: Session, round_id: int) -> list[Trial]:
     return list(session.scalars(query))
 
 
-def running_epochs(session: Session, round_id: int) -> list[tuple[int, int]]:
-    """(trial id, epochs stored) of each running trial, by number."""
-    query = select(Trial.id, Trial.epochs_run).where(
-        Trial.round_id == round_id, Trial.status == TrialStatus.RUNNING
-    )
-    return [(row.id, row.epochs_run) for row in session.execute(query.order_by(Trial.number))]
-
-
 def reset_trial(session: Session, trial: Trial) -> None:
     """Put a stale or interrupted trial back in the queue, its partial epochs removed,
     so it is re-run from scratch with its stored parameters and seed. The trial row

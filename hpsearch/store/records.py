@@ -2,19 +2,35 @@
 
 A :class:`FrozenTrial` (in the manner of optuna's) is a trial read from the store
 into plain, immutable values: its identity, its status, the values it was sampled
-with and its accuracies, with its curves when the reader asked for them. Reports,
-figures, importance and the dashboard take these, never the ORM rows, so nothing
-they do can write to the store or load more of it behind their back.
+with, its accuracies and times as stored, with its epochs (:class:`FrozenEpoch`)
+when the reader asked for them. Reports, exports, figures, importance, the
+dashboard and the pruners take these, never the ORM rows, so nothing they do can
+write to the store or load more of it behind their back. A field a read did not
+ask for keeps its default (no epochs, no times).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from hpsearch.space.domains import Value
-from hpsearch.store.models import EpochMetric, Trial
+from hpsearch.store.models import EpochMetric, Round, Trial
 from hpsearch.store.status import TrialStatus
+
+
+@dataclass(frozen=True)
+class FrozenEpoch:
+    """One stored epoch of a trial (1-based), as ``epoch_metrics`` holds it."""
+
+    epoch: int
+    train_accuracy: float
+    val_accuracy: float
+    train_loss: float
+    val_loss: float
+    seconds: float
 
 
 @dataclass(frozen=True)
@@ -25,14 +41,57 @@ class FrozenTrial:
     round: int  # the round's number
     number: int  # within the round
     status: TrialStatus
-    values: Mapping[str, Value] = field(default_factory=dict)  # every searched value
+    values: Mapping[str, Value] = field(default_factory=dict)  # its searched values
     val_accuracy: float | None = None  # at the last epoch run
-    best_val_accuracy: float | None = None  # the best epoch's; the last one's if none
-    val_curve: tuple[float, ...] = ()  # per epoch, when read with its epochs
-    train_curve: tuple[float, ...] = ()
+    best_val_accuracy: float | None = None  # the best epoch's, as stored
+    best_epoch: int | None = None
+    train_accuracy: float | None = None  # at the last epoch run
+    epochs_run: int = 0
+    seed: int | None = None
+    worker: str | None = None  # "host:pid"
+    started_at: datetime | None = None  # UTC
+    heartbeat_at: datetime | None = None
+    finished_at: datetime | None = None
+    error: str | None = None
+    epochs: tuple[FrozenEpoch, ...] = ()  # by epoch, when read with its epochs
 
     def __post_init__(self) -> None:  # a plain word is taken for the status it names
         object.__setattr__(self, "status", TrialStatus(self.status))
+
+    @property
+    def best_or_final_accuracy(self) -> float | None:
+        """The accuracy a trial's values are judged by: its best epoch's, the last one's
+        when no best is stored (a pruned trial by what it reached before it stopped)."""
+        return self.best_val_accuracy if self.best_val_accuracy is not None else self.val_accuracy
+
+    @property
+    def seconds(self) -> float | None:
+        """The trial's wall time, finished minus started; None unless both are stored."""
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+    @property
+    def val_curve(self) -> tuple[float, ...]:
+        """The validation accuracy of each epoch read."""
+        return tuple(epoch.val_accuracy for epoch in self.epochs)
+
+    @property
+    def train_curve(self) -> tuple[float, ...]:
+        """The train accuracy of each epoch read."""
+        return tuple(epoch.train_accuracy for epoch in self.epochs)
+
+
+def frozen_epoch(metric: EpochMetric) -> FrozenEpoch:
+    """A stored epoch as a record."""
+    return FrozenEpoch(
+        metric.epoch,
+        metric.train_accuracy,
+        metric.val_accuracy,
+        metric.train_loss,
+        metric.val_loss,
+        metric.seconds,
+    )
 
 
 def frozen_trial(
@@ -41,15 +100,43 @@ def frozen_trial(
     curve: Sequence[EpochMetric] = (),
 ) -> FrozenTrial:
     """``trial`` (with its round loaded) as a record, with its ``values`` and epochs."""
-    best = trial.best_val_accuracy if trial.best_val_accuracy is not None else trial.val_accuracy
     return FrozenTrial(
         id=trial.id,
         round=trial.round.number,
         number=trial.number,
-        status=TrialStatus(trial.status),
+        status=trial.status,
         values=dict(values or {}),
         val_accuracy=trial.val_accuracy,
-        best_val_accuracy=best,
-        val_curve=tuple(row.val_accuracy for row in curve),
-        train_curve=tuple(row.train_accuracy for row in curve),
+        best_val_accuracy=trial.best_val_accuracy,
+        best_epoch=trial.best_epoch,
+        train_accuracy=trial.train_accuracy,
+        epochs_run=trial.epochs_run,
+        seed=trial.seed,
+        worker=trial.worker,
+        started_at=trial.started_at,
+        heartbeat_at=trial.heartbeat_at,
+        finished_at=trial.finished_at,
+        error=trial.error,
+        epochs=tuple(map(frozen_epoch, curve)),
     )
+
+
+#: The columns a trial's record is read from in SQL, in the order :func:`frozen_row`
+#: takes them (the query joins ``rounds``).
+TRIAL_ROW = (
+    Round.number, Trial.id, Trial.number, Trial.status, Trial.seed, Trial.epochs_run,
+    Trial.val_accuracy, Trial.best_val_accuracy, Trial.best_epoch, Trial.train_accuracy,
+    Trial.worker, Trial.started_at, Trial.heartbeat_at, Trial.finished_at, Trial.error,
+)  # fmt: skip
+
+
+def frozen_row(row: Sequence[Any], values: Mapping[str, Value] | None = None) -> FrozenTrial:
+    """A row of :data:`TRIAL_ROW` as a record, with the trial's ``values`` (kept as given:
+    the caller hands over a mapping of its own)."""
+    (round_number, trial_id, number, status, seed, epochs_run, val, best, best_epoch,
+     train, worker, started_at, heartbeat_at, finished_at, error) = row  # fmt: skip
+    return FrozenTrial(
+        trial_id, round_number, number, status, {} if values is None else values, val, best,
+        best_epoch, train, epochs_run, seed, worker, started_at, heartbeat_at, finished_at,
+        error,
+    )  # fmt: skip

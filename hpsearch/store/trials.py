@@ -1,26 +1,32 @@
-"""Reading a study's trials: rankings, leaderboards, and their searched values.
+"""Reading a study's trials: rankings, leaderboards, their searched values, and records.
 
 Part of the store (see :mod:`hpsearch.store`). "Ranked" trials are those whose
 final validation accuracy counts (:data:`hpsearch.store.status.RANKED`); the best trial
 of a round or study is the first completed one by final validation accuracy. The
 leaderboard ranks completed and pruned trials together by that accuracy (the best
 first, each with its status); narrowing takes a round's best completed trials, pruned
-ones only to make up its top-k.
+ones only to make up its top-k. Readers of finished work get trials as
+:class:`~hpsearch.store.records.FrozenTrial` records (:func:`frozen_trials`,
+:func:`searched_trials`, :func:`streamed_trials`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from itertools import islice
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
 from hpsearch.space.domains import Value
 from hpsearch.space.parameters import PARAMETERS
-from hpsearch.store.epochs import Store
+from hpsearch.store.epochs import Store, epoch_curves, trial_rows
 from hpsearch.store.models import Round, Study, Trial, TrialParam
-from hpsearch.store.records import FrozenTrial
+from hpsearch.store.records import TRIAL_ROW, FrozenTrial, frozen_row, frozen_trial
 from hpsearch.store.status import FINISHED, RANKED, TrialStatus
+
+#: Trials whose searched values are read at a time by :func:`streamed_trials`.
+TRIAL_BATCH = 500
 
 RANK_ORDER = (
     Trial.val_accuracy.desc(),
@@ -115,6 +121,33 @@ def trial_values(session: Store, trial_ids: Sequence[int]) -> dict[int, dict[str
     return values
 
 
+def frozen_trials(
+    session: Session,
+    trials: Sequence[Trial],
+    *,
+    names: Sequence[str] | None = None,
+    epochs: bool = False,
+) -> list[FrozenTrial]:
+    """``trials`` as records, with their searched values (only those of ``names``, in
+    that order, when given) and, with ``epochs``, their stored epochs."""
+    ids = [trial.id for trial in trials]
+    values = trial_values(session, ids)
+    if names is not None:
+        values = {i: {n: values[i][n] for n in names if n in values[i]} for i in ids}
+    curves = epoch_curves(session, ids) if epochs else {}
+    return [frozen_trial(t, values[t.id], curves.get(t.id, ())) for t in trials]
+
+
+def streamed_trials(session: Session, study: Study) -> Iterator[FrozenTrial]:
+    """The study's trials as records with their searched values, by round and number,
+    read :data:`TRIAL_BATCH` trials at a time: memory holds one batch."""
+    rows = trial_rows(session, study)
+    while batch := list(islice(rows, TRIAL_BATCH)):
+        values = trial_values(session, [row[1] for row in batch])
+        for row in batch:
+            yield frozen_row(row, values[row[1]])
+
+
 def searched_trials(
     session: Session,
     study: Study,
@@ -124,10 +157,11 @@ def searched_trials(
 ) -> list[FrozenTrial]:
     """The study's trials of ``statuses`` (of one round) that have an accuracy, with their
     searched values: by default the completed and pruned ones (a pruned trial by the best
-    accuracy it reached before it was stopped), those that show what their values are worth."""
+    accuracy it reached before it was stopped: :attr:`FrozenTrial.best_or_final_accuracy`),
+    those that show what their values are worth."""
     query = (
-        select(Trial.id, Round.number, Trial.number, Trial.status, Trial.val_accuracy,
-               func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy))
+        select(*TRIAL_ROW)
+        .select_from(Trial)
         .join(Round)
         .where(
             Round.study_id == study.id,
@@ -135,12 +169,9 @@ def searched_trials(
             Trial.val_accuracy.is_not(None),
         )
         .order_by(Round.number, Trial.number)
-    )  # fmt: skip
+    )
     if round_number is not None:
         query = query.where(Round.number == round_number)
     rows = session.execute(query).all()
-    values = trial_values(session, [row[0] for row in rows])
-    return [
-        FrozenTrial(trial_id, round_no, number, TrialStatus(status), values[trial_id], val, best)
-        for trial_id, round_no, number, status, val, best in rows
-    ]
+    values = trial_values(session, [row[1] for row in rows])
+    return [frozen_row(row, values[row[1]]) for row in rows]

@@ -80,7 +80,6 @@ START = ["start", "new", "--trials", "2", *TINY_SEARCH]
         (["evaluate", "nope"], "no study named 'nope'"),
         (["export", "nope"], "no study named 'nope'"),
         (["start", "s", "--trials", "2", *TINY_SEARCH], "a study named 's' already exists"),
-        ([*START, "--dataset", "cifar"], "unknown dataset 'cifar'"),
         ([*START, "--lr", "1e-2", "1e-6"], "lr range [0.01, 1e-06]: low must be < high"),
         ([*START, "--weight-decay", "1e-4", "1e-4"], "low must be < high"),
         ([*START, "--lr", "0", "1e-2"], "both bounds must be > 0"),
@@ -94,19 +93,13 @@ START = ["start", "new", "--trials", "2", *TINY_SEARCH]
         ([*START, "--val-fraction", "0"], "validation fraction must be in (0, 1)"),
         ([*START, "--val-fraction", "1"], "validation fraction must be in (0, 1)"),
         ([*START, "--val-fraction", "1.5"], "validation fraction must be in (0, 1)"),
-        ([*START, "--optimizer", "adamw"], "unknown optimizer 'adamw': choose one of sgd"),
-        ([*START, "--activation", "tanh"], "unknown activation 'tanh'"),
         ([*START, "--hidden", "lots"], "write them as 6x100"),
         ([*START, "--hidden", "0"], "the network needs at least one hidden layer"),
         ([*START, "--hidden", "none"], "the network needs at least one hidden layer"),
         ([*START, "--hidden", "0x100"], "the network needs at least one hidden layer"),
         ([*START, "--hidden", "2x0"], "the network needs at least one hidden layer"),
-        ([*START, "--weight-init", "glorot"], "unknown weight init 'glorot'"),
-        ([*START, "--weight-init", "-0.01"], "standard deviation must be > 0"),
         ([*START, "--seed", str(2**63)], "seed must be in [0, 9223372036854775807]"),
-        ([*START, "--pruner", "magic"], "unknown pruner 'magic'"),
         ([*START, "--dropout", "1"], "dropout ratio must be in [0, 1)"),
-        ([*START, "--dtype", "float16"], "dtype must be float32 or float64"),
         ([*START, "--search", "colour=red"], "unknown parameter 'colour'"),
         ([*START, "--search", "dropout=0:0.3", "--search", "dropout=0:0.2"], "given twice"),
         ([*START, "--search", "hidden_size=64:16"], "low must be <= high"),
@@ -209,6 +202,19 @@ def test_counts_below_one_are_refused_by_the_parser_in_one_line(env, args):
         (["start", "x", "--no-such-option"], "No such option: --no-such-option"),
         (["no-such-command"], "No such command 'no-such-command'"),
         (["plot", "s", "--format", "gif"], "Invalid value for '--format'"),
+        ([*START, "--dataset", "cifar"], "Invalid value for '--dataset'"),
+        ([*START, "--optimizer", "adamw"], "Invalid value for '--optimizer'"),
+        ([*START, "--activation", "tanh"], "Invalid value for '--activation'"),
+        (
+            [*START, "--weight-init", "glorot"],
+            "Invalid value for '--weight-init': unknown weight init 'glorot'",
+        ),
+        (
+            [*START, "--weight-init", "-0.01"],
+            "Invalid value for '--weight-init': weight init standard deviation must be > 0",
+        ),
+        ([*START, "--pruner", "magic"], "Invalid value for '--pruner'"),
+        ([*START, "--dtype", "float16"], "Invalid value for '--dtype'"),
     ],
 )
 def test_other_parser_rejections_read_as_one_line(env, args, message):
@@ -353,7 +359,7 @@ def test_a_refused_new_study_leaves_no_database_file(template, tmp_path, command
     _, data = template
     path = tmp_path / "new.db"
     result = run(command, "new", *TINY_SEARCH, "--data-dir", data, "--db", path, *bad)
-    assert result.exit_code == 1 and result.stderr.startswith("Error: ")
+    assert result.exit_code in (1, 2) and result.stderr.startswith("Error: ")  # 2: the parser's
     assert not path.exists()
 
 
@@ -412,7 +418,7 @@ def test_a_full_disk_is_one_line_naming_it(env, monkeypatch):
 
 
 def test_a_worker_error_is_printed_by_its_cause_not_sqlalchemys_link():
-    from hpsearch.cli.run import error_line
+    from hpsearch.cli.console import error_line
 
     error = (
         'Traceback (most recent call last):\n  File "x", line 1\n'

@@ -6,6 +6,7 @@ import sys
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
 from hpsearch.settings import StudySettings
 from tests.support import TINY_SEARCH
@@ -133,7 +134,8 @@ def test_results_do_not_depend_on_the_number_of_workers(cli, db_path, tmp_path):
     one, two = every_stored_value(db_path), every_stored_value(tmp_path / "other.db")
     assert one == two
     assert "best_val_accuracy" in one["trials"][0] and "epochs_run" in one["trials"][0]
-    assert "lr_low" not in one["rounds"][0] and "lr" not in one["trials"][0]  # only as rows
+    special = [c for c in one["rounds"][0] + one["trials"][0] if c.startswith(("lr", "weight_"))]
+    assert special == []  # the learning rate and weight decay only as rows
     assert len(one["epoch_metrics"][1]) == 14 * 3 and len(one["rounds"][1]) == 2
     assert len(one["trial_params"][1]) == 14 * 5 and len(one["round_domains"][1]) == 2 * 5
 
@@ -160,6 +162,52 @@ def test_python_dash_m_runs_the_cli():
     )
     assert out.returncode == 0
     assert "start" in out.stdout and "narrow" in out.stdout and "report" in out.stdout
+
+
+def test_version_prints_the_installed_version_without_the_command_line(monkeypatch, capsys):
+    from importlib.metadata import version
+
+    import hpsearch
+    from hpsearch import launch
+    from hpsearch.cli import app
+
+    assert hpsearch.__version__ == version("hpsearch")
+    result = CliRunner().invoke(app, ["--version"])
+    assert (result.exit_code, result.stdout) == (0, f"hpsearch {version('hpsearch')}\n")
+    # the program answers before it imports the command line, and starts no server
+    monkeypatch.setattr(sys, "argv", ["hpsearch", "--version"])
+    monkeypatch.setattr("hpsearch.cli.main", lambda: pytest.fail("command line imported"))
+    monkeypatch.setattr(launch.forkserver, "prepare", lambda: pytest.fail("server started"))
+    launch.main()
+    assert capsys.readouterr().out == f"hpsearch {version('hpsearch')}\n"
+
+
+def test_the_version_of_a_source_tree_not_installed(monkeypatch):
+    from importlib.metadata import PackageNotFoundError
+
+    from hpsearch import version
+
+    def not_installed(name):
+        raise PackageNotFoundError(name)
+
+    monkeypatch.setattr(version, "version", not_installed)
+    assert version.package_version() == version.UNKNOWN == "0+unknown"
+
+
+def test_shell_completion_script_and_completions():
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    program = [sys.executable, "-m", "hpsearch"]
+    script = subprocess.run(
+        [*program, "--show-completion", "bash"], capture_output=True, text=True, env=env
+    )
+    assert script.returncode == 0, script.stderr
+    assert "_HPSEARCH_COMPLETE=complete_bash" in script.stdout
+    assert "complete -o default -F _hpsearch_completion hpsearch" in script.stdout
+    # what the script runs: the program, told by the variable to complete the words
+    words = {"_HPSEARCH_COMPLETE": "complete_bash", "COMP_WORDS": "hpsearch st", "COMP_CWORD": "1"}
+    completed = subprocess.run([*program], capture_output=True, text=True, env={**env, **words})
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.split() == ["start", "studies"]
 
 
 def test_the_command_line_loads_no_web_server_figures_or_downloads():
@@ -303,3 +351,33 @@ def test_a_pruned_round_stores_the_same_results_with_one_two_or_three_workers(
     pruned = stored(tmp_path / "1.db", "SELECT count(*) FROM trials WHERE status = 'pruned'")
     assert pruned[0][0] >= 2  # the pruner did stop trials
     assert stored_values[1] == stored_values[2] == stored_values[3]
+
+
+def test_json_summaries_of_start_narrow_auto_and_evaluate(cli, db_path):
+    """With --json, standard output is one JSON document, the report's (as `report --json`)
+    or the evaluations' rows; the messages for people go to standard error."""
+    result = cli("start", "j", "--trials", "4", "--workers", "1", "--json", *TINY_SEARCH)
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["study"]["name"] == "j" and len(report["leaderboard"]) == 4
+    assert {"rank", "trial", "round", "val_accuracy", "status"} <= set(report["leaderboard"][0])
+    assert [r["round"] for r in report["rounds"]] == [0]
+
+    result = cli("narrow", "j", "-k", "2", "--trials", "2", "-w", "1", "-q", "--no-verify",
+                 "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [r["round"] for r in json.loads(result.stdout)["rounds"]] == [0, 1]
+    assert "Round 0 top-2" in result.stderr
+
+    result = cli("auto", "a", "--trials", "4", "--rounds", "1", "-k", "2", "-w", "1", "--json",
+                 *TINY_SEARCH)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["study"]["name"] == "a"
+    assert "Stopped:" in result.stderr
+
+    result = cli("evaluate", "j", "--no-verify", "--json")
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert {"trial", "test_accuracy", "train_samples", "epochs", "created_at"} <= set(row)
+    again = cli("evaluate", "j", "--json")  # the stored result, again as JSON
+    assert json.loads(again.stdout) == [row] and "already used" in again.stderr

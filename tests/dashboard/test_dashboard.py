@@ -55,7 +55,7 @@ def test_study_json_is_the_report_with_progress(client, stored_study):
     data = client.get("/api/study/small?rows=7").get_json()
     with stored_study.factory() as session:
         study = store.get_study(session, "small")
-        report = study_report(session, study, top=7)
+        report = study_report(session, study, top=7).document()
         epochs = sum(len(c) for c in store.study_epochs(session, study).values())
     assert data["leaderboard"] == report["leaderboard"]
     assert data["rounds"] == report["rounds"]

@@ -326,3 +326,29 @@ def test_real_mnist_once_verified_is_read_only_as_far_as_the_split_goes(
 
     assert_same_split(again, first)
     assert (len(again.x_train), len(again.x_val)) == (400, 100)
+
+
+def test_a_missing_fashion_mnist_folder_is_named_as_fashion_mnist(clean_env, tmp_path):
+    settings = StudySettings(dataset="fashion-mnist")
+    with pytest.raises(DataError, match=r"^Fashion-MNIST files missing in .*empty"):
+        load_split(settings, 0, DataSource(data_dir=str(tmp_path / "empty")))
+
+
+def test_mnist_files_given_for_fashion_mnist_are_said_to_be_mnists(
+    tiny_mnist, tiny_mnist_checksums, clean_env, monkeypatch
+):
+    """Files that fail Fashion-MNIST's sums but have MNIST's are MNIST's, and said so."""
+    from dataclasses import replace
+
+    mnist = replace(DATASETS["mnist"], checksums=tiny_mnist_checksums)  # the tiny files' sums
+    monkeypatch.setitem(DATASETS, "mnist", mnist)
+    with pytest.raises(DataError) as raised:
+        read_dataset(DataSource(data_dir=str(tiny_mnist)), "fashion-mnist")
+    assert str(raised.value) == (
+        f"the files in {tiny_mnist} are MNIST's, not Fashion-MNIST's: "
+        "use --dataset mnist for them, or give Fashion-MNIST's folder"
+    )
+    # files of neither data set still fail their checksum as before
+    monkeypatch.setitem(DATASETS, "mnist", replace(mnist, checksums=dict.fromkeys(NAMES, "0")))
+    with pytest.raises(DataError, match="fails its checksum"):
+        read_dataset(DataSource(data_dir=str(tiny_mnist)), "fashion-mnist")

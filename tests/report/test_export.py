@@ -220,11 +220,12 @@ def test_streamed_csv_with_other_searched_parameters_matches_the_whole_rows(tmp_
         names = store.searched_names(study)
         assert names == [*BOOK, "dropout", "optimizer"]
         trials = study_trials(session, study)
-        searched = export.searched_values(session, study, trials)
+        searched = store.trial_values(session, [trial.id for trial in trials])
         per_trial = study_epochs(session, study)
         rows = []
         for trial in trials:
-            row = {"study": "other", "round": 0, **export.trial_record(trial, searched[trial.id])}
+            frozen = store.frozen_trial(trial, searched[trial.id])
+            row = {"study": "other", "round": 0, **export.trial_record(frozen)}
             for metric in per_trial.get(trial.id) or [None]:
                 values = expected_epoch(metric) if metric else dict.fromkeys(_EPOCH_NAMES)
                 epoch = {"epoch": values.pop("epoch")}
@@ -243,3 +244,33 @@ def test_streamed_csv_with_other_searched_parameters_matches_the_whole_rows(tmp_
 
 
 _EPOCH_NAMES = ("epoch", "train_accuracy", "val_accuracy", "train_loss", "val_loss", "seconds")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["export", "--epochs"], ["export", "--format", "json"], ["report"], ["studies"]],
+    ids=["csv", "json", "report", "studies"],
+)
+def test_a_reader_that_closes_early_ends_the_command_quietly(stored_study, args):
+    """``hpsearch export NAME | head -1``: the pipe's reader is gone before the command
+    writes (closed here at once, so every write finds it gone), yet it exits 0, silent."""
+    import os
+    import subprocess
+    import sys
+
+    command, *options = args
+    name = [] if command == "studies" else [stored_study.name]
+    read, write = os.pipe()
+    os.close(read)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "hpsearch", command, *name, *options, "--db", stored_study.db],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+    finally:
+        os.close(write)
+    assert (done.returncode, done.stderr) == (0, "")

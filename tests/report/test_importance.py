@@ -98,3 +98,26 @@ def test_too_little_to_go_on_is_a_usage_error(n, accuracy, message):
 
     with pytest.raises(UsageError, match=message):
         parameter_importance(rows, accuracies)
+
+
+@pytest.mark.parametrize("missing", ["sklearn", "sklearn.ensemble"])
+def test_without_scikit_learn_importance_names_the_extra_in_one_line(
+    stored_study, monkeypatch, missing
+):
+    """scikit-learn (with scipy) is the ``importance`` extra: without it, one line says so."""
+    import sys
+
+    from typer.testing import CliRunner
+
+    from hpsearch.cli import app
+
+    for name in [m for m in sys.modules if m == missing or m.startswith(f"{missing}.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, missing, None)  # `import sklearn...` raises ImportError
+    args = ["report", stored_study.name, "--importance", "--db", str(stored_study.db)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Error: importance needs scikit-learn, which is not installed: "
+        "pip install 'hpsearch[importance]'\n"
+    )

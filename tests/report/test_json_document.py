@@ -28,15 +28,18 @@ def whole_document(factory, name: str, *, epochs: bool) -> str:
     with factory() as session:
         study = store.get_study(session, name)
         trials = study_trials(session, study)
-        searched = export.searched_values(session, study, trials)
+        names = store.searched_names(study)
         per_trial = study_epochs(session, study) if epochs else {}
         rounds = []
         for r in study.rounds:
             records = []
             for trial in (t for t in trials if t.round_id == r.id):
-                record = export.trial_record(trial, searched.get(trial.id))
+                own = store.trial_values(session, [trial.id])[trial.id]
+                searched = {n: own[n] for n in names if n in own}
+                frozen = store.frozen_trial(trial, searched, per_trial.get(trial.id, []))
+                record = export.trial_record(frozen)
                 if epochs:
-                    record["epochs"] = [export.epoch_record(m) for m in per_trial.get(trial.id, [])]
+                    record["epochs"] = [export.epoch_record(e) for e in frozen.epochs]
                 records.append(record)
             rounds.append(
                 {

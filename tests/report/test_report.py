@@ -44,12 +44,12 @@ def test_round_summary_counts_statuses_and_stale_trials(stored_study):
 def test_study_report_of_one_round_ranks_only_its_trials(stored_study):
     with stored_study.factory() as session:
         report = study_report(session, store.get_study(session, "small"), round_number=0, top=3)
-    assert [row["round"] for row in report["rounds"]] == [0]
-    assert [row["rank"] for row in report["leaderboard"]] == [1, 2, 3]
-    assert all(row["round"] == 0 for row in report["leaderboard"])
-    accuracies = [row["val_accuracy"] for row in report["leaderboard"]]
+    assert [row["round"] for row in report.rounds] == [0]
+    assert [row["rank"] for row in report.document()["leaderboard"]] == [1, 2, 3]
+    assert all(trial.round == 0 for trial in report.leaderboard)
+    accuracies = [trial.val_accuracy for trial in report.leaderboard]
     assert accuracies == sorted(accuracies, reverse=True)
-    assert all(len(row["val_curve"]) == 5 for row in report["leaderboard"])
+    assert all(len(trial.val_curve) == 5 for trial in report.leaderboard)
 
 
 @pytest.fixture
@@ -139,7 +139,7 @@ def test_importance_learns_from_completed_and_pruned_trials_by_their_best(
     )
     pruned = [t for t in finished if t.status == TrialStatus.PRUNED]
     assert len(completed) == 14 and len(pruned) == 1
-    importance = report["importance"]
+    importance = report.importance
     assert importance["trials"] == 15
     lrs = [row["lr"] for row in learned["rows"]]
     learned_pairs = sorted(zip(lrs, learned["accuracies"], strict=True))
@@ -147,4 +147,4 @@ def test_importance_learns_from_completed_and_pruned_trials_by_their_best(
     assert any(t.best_val_accuracy != t.val_accuracy for t in finished)  # best, not final
     assert set(importance["scores"]) == {"lr", "weight_decay"}
     assert sum(importance["scores"].values()) == pytest.approx(1.0)
-    assert "importance" not in plain  # only when asked
+    assert plain.importance is None and "importance" not in plain.document()  # only when asked

@@ -25,7 +25,7 @@ from hpsearch.cli import app
 from hpsearch.report import numbers
 from hpsearch.report.leaderboard import leaderboard_keys, leaderboard_table
 from hpsearch.report.live import LiveLine, clock_text
-from hpsearch.report.summaries import evaluation_rows, study_report, study_summary
+from hpsearch.report.summaries import StudyReport, study_report, study_summary
 from hpsearch.report.tables import (
     evaluations_table,
     rounds_table,
@@ -34,12 +34,15 @@ from hpsearch.report.tables import (
     studies_table,
 )
 from hpsearch.space.sampling import make_space, trial_params
+from hpsearch.store import FrozenTrial
 from hpsearch.store.progress import RoundProgress
 from hpsearch.store.schema import open_store
+from hpsearch.store.status import TrialStatus
 from tests.support import restored_release_0004
 
 WIDTHS = [80, 120]
-NUMBER = re.compile(r"-?\d+(\.\d+)?(e-?\d+)?|\d+\.\.\d+")  # a number, an int range
+#: A whole number, an integer range, or a whole UTC time with its offset.
+NUMBER = re.compile(r"-?\d+(\.\d+)?(e-?\d+)?|\d+\.\.\d+|\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 BORDERS = "┃│┏┓┗┛┡┩└┘┳┻╇┴━─ "
 
 
@@ -73,36 +76,33 @@ def assert_whole(lines: list[str], width: int) -> None:
                     assert NUMBER.fullmatch(word.strip(",:()[]{}")), (word, "\n".join(lines))
 
 
-def reports(release: Path) -> dict[str, dict]:
+def reports(release: Path) -> dict[str, tuple[StudyReport, dict]]:
+    """Each study's report and its summary (``hpsearch studies``'s row)."""
     factory = open_store(str(release), read_only=True)
     with factory() as session:
         found = {}
         for name in ("mixed", "book", "auto"):
             study = store.get_study(session, name)
-            found[name] = study_report(session, study) | {
-                "summary": study_summary(session, study),
-                "evaluation_rows": evaluation_rows(session, study.evaluations),
-            }
+            found[name] = (study_report(session, study), study_summary(session, study))
     return found
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("study", ["mixed", "book", "auto"])
 def test_every_report_table_fits_the_terminal_and_cuts_no_number(release, study, width):
-    report = reports(release)[study]
-    tables = [leaderboard_table(report), rounds_table(report),
-              studies_table([report["summary"]])]  # fmt: skip
-    if report["evaluation_rows"]:
-        tables.append(evaluations_table(report["evaluation_rows"]))
+    report, summary = reports(release)[study]
+    tables = [leaderboard_table(report), rounds_table(report), studies_table([summary])]
+    if report.evaluations:
+        tables.append(evaluations_table(report.evaluations))
     for table in tables:
         assert_whole(on_terminal(table, width), width)
     board = cells(on_terminal(leaderboard_table(report), width))
-    for row, trial in zip(board, report["leaderboard"], strict=True):
-        assert numbers.accuracy(trial["val_accuracy"]) in row  # a cell of its own, whole
+    for row, trial in zip(board, report.leaderboard, strict=True):
+        assert numbers.accuracy(trial.val_accuracy) in row  # a cell of its own, whole
 
 
 def test_at_80_columns_the_book_leaderboard_shows_each_number_whole(release):
-    lines = on_terminal(leaderboard_table(reports(release)["book"]), 80)
+    lines = on_terminal(leaderboard_table(reports(release)["book"][0]), 80)
     header = " ".join(lines[1:3])
     assert "lr" in header and "wd" in header and "val" in header
     first = cells(lines)[0]
@@ -111,27 +111,27 @@ def test_at_80_columns_the_book_leaderboard_shows_each_number_whole(release):
 
 
 def test_at_120_columns_the_book_leaderboard_is_whole(release):
-    lines = on_terminal(leaderboard_table(reports(release)["book"]), 120)
+    lines = on_terminal(leaderboard_table(reports(release)["book"][0]), 120)
     assert "Left out" not in "\n".join(lines)
     assert "completed" in cells(lines)[0]
 
 
 def test_the_leaderboard_marks_pruned_trials_and_says_how_narrow_takes_its_top_k(release):
     text = " ".join(
-        " ".join(on_terminal(leaderboard_table(reports(release)["mixed"]), 120)).split()
+        " ".join(on_terminal(leaderboard_table(reports(release)["mixed"][0]), 120)).split()
     )
     assert "pruned" in text and "narrow takes a round's best completed trials" in text
 
 
 def test_chosen_columns_come_in_their_order(release):
-    report = reports(release)["mixed"]
+    report = reports(release)["mixed"][0]
     lines = on_terminal(leaderboard_table(report, ["trial", "dropout", "val_accuracy"]), 80)
     assert [c.split() for c in cells(lines)[0]] == [["12"], ["0.102"], ["0.8250"]]
     assert "Left out" not in "\n".join(lines)
 
 
 def test_the_evaluation_shows_its_test_accuracy_whole_at_80_columns(release):
-    rows = reports(release)["mixed"]["evaluation_rows"]
+    rows = reports(release)["mixed"][0].evaluations
     lines = on_terminal(evaluations_table(rows), 80)
     assert_whole(lines, 80)
     assert numbers.accuracy(rows[0]["test_accuracy"]) in "\n".join(lines)
@@ -196,8 +196,13 @@ def test_report_through_a_real_80_column_terminal(release):
 
 
 def snapshot(running: list[tuple[int, int]]) -> RoundProgress:
+    """Round 0 with its running trials of (id, epochs run)."""
     counts = {"completed": 4, "pruned": 7, "diverged": 1, "running": len(running), "pending": 84}
-    return RoundProgress(0, 100, counts, 0.825, running)
+    trials = [
+        FrozenTrial(trial_id, 0, number, TrialStatus.RUNNING, epochs_run=epochs)
+        for number, (trial_id, epochs) in enumerate(running)
+    ]
+    return RoundProgress(0, 100, counts, 0.825, trials)
 
 
 @pytest.mark.parametrize("width", WIDTHS)

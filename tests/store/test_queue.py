@@ -70,7 +70,6 @@ def test_running_and_rerunnable_trials(factory, round0):
     with factory() as session:
         assert [t.id for t in queue.running_trials(session, round0)] == [second.id]
         assert {t.id for t in queue.rerunnable_trials(session, round0)} == {first.id, second.id}
-        assert queue.running_epochs(session, round0) == [(second.id, 1)]  # by id, as tables name it
 
 
 def test_finish_trial_stores_the_final_and_best_epochs(factory, round0):

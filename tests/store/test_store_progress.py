@@ -72,7 +72,8 @@ def test_round_progress_counts_the_stored_epochs_of_running_trials(factory, roun
         )
     with factory() as session:
         snapshot = progress.round_progress(session, round0)
-    assert snapshot.running == [(running.id, 3)]  # the trial by its id
+    assert [(t.id, t.epochs_run) for t in snapshot.running] == [(running.id, 3)]  # by its id
+    assert snapshot.running[0].status == TrialStatus.RUNNING
     assert snapshot.done == 1 and snapshot.total == 6
     assert snapshot.best_val_accuracy == 0.8
 
