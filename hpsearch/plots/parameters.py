@@ -177,7 +177,7 @@ def importance_figure(
     """A horizontal bar per parameter of ``importance`` (``importance_report``'s record):
     its score, largest on top, and its spread over the held-out groups as an error bar."""
     scores: Mapping[str, float] = importance["scores"]
-    names = list(scores)  # the report's order: largest first, conditional ones after
+    names = sorted(scores, key=lambda name: -scores[name])
     applied = importance.get("applied", {})
     spread = [importance["spread"][name] for name in names] if "spread" in importance else None
     what = f"parameter importance ({importance['trials']} completed or pruned trials)"

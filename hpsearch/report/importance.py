@@ -82,8 +82,11 @@ def _drops(
     x: np.ndarray, y: np.ndarray, *, seed: int, folds: int, repeats: int, trees: int
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """Each column's mean and spread of held-out R² drop, and the mean held-out R²."""
-    from sklearn.ensemble import RandomForestRegressor  # imported only when asked
-    from sklearn.inspection import permutation_importance
+    try:  # imported only when asked, and installed only with the extra
+        from sklearn.ensemble import RandomForestRegressor
+        from sklearn.inspection import permutation_importance
+    except ImportError:
+        raise UsageError(MISSING_EXTRA) from None
 
     rng = np.random.default_rng(seed)
     seed %= 2**32  # scikit-learn's random_state
