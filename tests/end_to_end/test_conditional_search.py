@@ -84,5 +84,26 @@ def test_auto_stores_and_narrows_each_optimizer_setting_only_where_it_applies(cl
     assert plotted.exit_code == 0, plotted.output
 
 
+def test_the_dashboard_leaves_a_setting_blank_where_it_did_not_apply(cli, db_path):
+    from hpsearch.dashboard import create_app
+
+    result = cli("start", "d", "--trials", "6", "--epochs", "1", "--workers", "1",
+                 "--pruner", "none", *SPACE, *TINY_SEARCH)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    client = create_app(open_store(str(db_path), read_only=True)).test_client()
+    assert client.get("/study/d").status_code == 200
+    rows = list(csv.DictReader(io.StringIO(client.get("/study/d/leaderboard.csv").text)))
+    assert rows
+    for row in rows:
+        assert bool(row["momentum"]) == (row["optimizer"] in ("momentum", "nesterov"))
+        assert bool(row["beta1"]) == (row["optimizer"] == "adam")
+    for trial_id in _params(db_path, 0):
+        assert client.get(f"/study/d/trial/{trial_id}").status_code == 200
+        shown = client.get(f"/api/study/d/trial/{trial_id}").get_json()
+        assert shown is not None
+    for kind in ("parameters", "slices", "narrowing"):
+        assert client.get(f"/study/d/figure/{kind}.svg").status_code == 200
+
+
 def _all_values(db_path) -> list[dict[str, str]]:
     return [*_params(db_path, 0).values(), *_params(db_path, 1).values()]
