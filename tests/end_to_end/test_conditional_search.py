@@ -78,6 +78,16 @@ def test_auto_stores_and_narrows_each_optimizer_setting_only_where_it_applies(cl
     assert {n: importance["applied"][n] for n in counts} == counts  # judged on these alone
     assert importance["applied"]["lr"] == importance["trials"]
 
+    evaluated = cli("evaluate", "c", "--no-verify")
+    assert evaluated.exit_code == 0, evaluated.output
+    (evaluation,) = json.loads(cli("report", "c", "--json").stdout)["evaluations"]
+    with factory() as session:
+        best = store.best_trial(session, store.get_study(session, "c"))
+        applied = store.trial_values(session, [best.id])[best.id]
+    listed = {"lr", "weight_decay", *evaluation["searched"]}
+    assert listed == set(applied)  # only what applied to the best trial
+    assert set(applied) - {"lr", "weight_decay", "optimizer"} == OWN[applied["optimizer"]]
+
     shown = cli("report", "c")
     assert shown.exit_code == 0, shown.output
     plotted = cli("plot", "c", "--out", str(db_path.parent / "figures"))
