@@ -182,14 +182,14 @@ def narrow(
     out = _out(as_json)
     out.print(f"Round {plan.parent.number} top-{top_k}: trials {[t.id for t in plan.top]}")
     for before in old:
-        after, name = new.get(before.name), label(before.name)
+        after, shown = new.get(before.name), label(before.name)
         if after is None:
-            why = plan.narrowing.removed.get(name, "")
-            out.print(f"  {name:<13} {before} -> kept out of the new round: {why}", markup=False)
+            why = plan.narrowing.removed.get(shown, "")
+            out.print(f"  {shown:<13} {described(before)} -> kept out: {why}", markup=False)
             continue
-        applied = plan.narrowing.applied.get(name)
+        applied = plan.narrowing.applied.get(shown)
         used = f" (from the {applied} of the top-{top_k} it applied to)" if applied else ""
-        out.print(f"  {name:<13} {described(before)} -> {after}{used}", markup=False)
+        out.print(f"  {shown:<13} {described(before)} -> {after}{used}", markup=False)
     for parameter, dropped in plan.narrowing.dropped.items():
         gone = ", ".join(format_value(value) for value in dropped)
         out.print(f"  {parameter}: dropped {gone} (not among the top-{top_k})", markup=False)

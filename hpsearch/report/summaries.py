@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from hpsearch import store
 from hpsearch.report.export import RANGE_KEYS, study_record, trial_record
-from hpsearch.space.domains import Choice, FloatRange, Value, label
+from hpsearch.space.domains import Choice, FloatRange, Value, described, label
 from hpsearch.space.narrowing import crowded_edges
 from hpsearch.store import FrozenTrial, liveness, queue
 from hpsearch.store.models import Evaluation, Round, Study
@@ -53,7 +53,7 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
         "round": round_.number,
         **{name: [d.low, d.high] for name, d in ranges.items()},
         **{f"{name}_decades": d.decades for name, d in ranges.items()},
-        "domains": {d.name: str(d) for d in space if d.name not in ranges},
+        "domains": {d.name: described(d) for d in space if d.name not in ranges},
         "trials": round_.n_trials,
         "statuses": counts,
         "stale": sum(liveness.is_stale(trial) for trial in running),
