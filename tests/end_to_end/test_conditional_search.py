@@ -58,7 +58,6 @@ def test_auto_stores_and_narrows_each_optimizer_setting_only_where_it_applies(cl
         expected, _ = narrow_range(used, parent["momentum"], expand=True)
         assert narrowed["momentum"] == expected
         assert narrowed["momentum"].when == parent["momentum"].when
-        assert f"momentum {parent['momentum']} if optimizer" not in result.stdout
     else:  # its branch was dropped: kept out of the new round, and said so
         assert "momentum" not in narrowed
         assert "momentum kept out" in result.stdout
@@ -113,6 +112,20 @@ def test_the_dashboard_leaves_a_setting_blank_where_it_did_not_apply(cli, db_pat
         assert shown is not None
     for kind in ("parameters", "slices", "narrowing"):
         assert client.get(f"/study/d/figure/{kind}.svg").status_code == 200
+
+
+def test_narrow_runs_a_conditional_round_and_says_what_it_narrowed_from(cli, db_path):
+    result = cli("start", "n", "--trials", "6", "--epochs", "1", "--workers", "1",
+                 "--pruner", "none", *SPACE, *TINY_SEARCH)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    narrowed = cli("narrow", "n", "--top-k", "3", "--workers", "1", "-q", "--no-verify")
+    assert narrowed.exit_code == 0, narrowed.output
+    lines = [line for line in narrowed.stdout.splitlines() if line.strip().startswith("momentum")]
+    (line,) = lines
+    assert "if optimizer=momentum,nesterov ->" in line
+    assert "kept out: " in line or "of the top-3 it applied to)" in line
+    for values in _params(db_path, 1).values():
+        assert set(values) - {"lr", "weight_decay", "optimizer"} == OWN[values["optimizer"]]
 
 
 def _all_values(db_path) -> list[dict[str, str]]:
