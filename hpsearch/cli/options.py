@@ -26,6 +26,7 @@ from hpsearch.cli.choices import Activation, Dataset, Dtype, Optimizer, Pruner, 
 from hpsearch.data.datasets import DATA_DIR_ENVS
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
+from hpsearch.space.conditions import check_fixed_optimizer
 from hpsearch.space.domains import Domain
 from hpsearch.space.parameters import parse_spec
 from hpsearch.space.sampling import SearchSpace, make_space
@@ -215,7 +216,9 @@ class NewStudy:
             if domain.name in searched:
                 raise UsageError(f"parameter {domain.name!r} is given twice")
             searched[domain.name] = domain
-        return make_space(self.lr_range, self.weight_decay_range, searched)
+        space = make_space(self.lr_range, self.weight_decay_range, searched)
+        check_fixed_optimizer(word(self.optimizer), space.domains)
+        return space
 
 
 def _train_size(value: str) -> int | None:

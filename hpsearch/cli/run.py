@@ -40,7 +40,7 @@ from hpsearch.search.auto import (
     remember,
     run_auto,
 )
-from hpsearch.space.domains import format_value, label
+from hpsearch.space.domains import described, format_value, label
 from hpsearch.space.sampling import trial_params
 from hpsearch.store.engine import check_still_there, database_url, file_identity
 from hpsearch.store.models import Round
@@ -181,8 +181,15 @@ def narrow(
     old, new = plan.old, plan.narrowing.space
     out = _out(as_json)
     out.print(f"Round {plan.parent.number} top-{top_k}: trials {[t.id for t in plan.top]}")
-    for before, after in zip(old, new, strict=True):
-        out.print(f"  {label(before.name):<13} {before} -> {after}", markup=False)
+    for before in old:
+        after, shown = new.get(before.name), label(before.name)
+        if after is None:
+            why = plan.narrowing.removed.get(shown, "")
+            out.print(f"  {shown:<13} {described(before)} -> kept out: {why}", markup=False)
+            continue
+        applied = plan.narrowing.applied.get(shown)
+        used = f" (from the {applied} of the top-{top_k} it applied to)" if applied else ""
+        out.print(f"  {shown:<13} {described(before)} -> {after}{used}", markup=False)
     for parameter, dropped in plan.narrowing.dropped.items():
         gone = ", ".join(format_value(value) for value in dropped)
         out.print(f"  {parameter}: dropped {gone} (not among the top-{top_k})", markup=False)

@@ -42,7 +42,9 @@ NAMES = {"lr": "learning rate"}  # an axis label, where it differs from the para
 
 
 def _value(trial: FrozenTrial, name: str) -> float:
-    return float(trial.values[name])
+    """The trial's value of ``name``; NaN (not drawn) where the parameter did not apply."""
+    value = trial.values.get(name)
+    return math.nan if value is None else float(value)
 
 
 def _domain(round_: RoundRange, name: str) -> tuple[float, float] | None:
@@ -107,8 +109,8 @@ def narrowing_figure(data: FigureData) -> Figure:
         x, y = [_value(t, x_name) for t in chosen], [_value(t, y_name) for t in chosen]
         label_ = f"top-{len(chosen)} of round {top.parent} \u2192 round {top.child}"
         ax.scatter(x, y, edgecolors=f"C{top.child % 10}", label=label_, gid="top-k", **RING)
-    xs = [_value(t, x_name) for t in data.trials]
-    ys = [_value(t, y_name) for t in data.trials]
+    xs = [v for v in (_value(t, x_name) for t in data.trials) if not math.isnan(v)]
+    ys = [v for v in (_value(t, y_name) for t in data.trials) if not math.isnan(v)]
     for r in data.rounds:
         x_range, y_range = _domain(r, x_name), _domain(r, y_name)
         if x_range is None or y_range is None:

@@ -8,6 +8,9 @@
     importance  a bar per searched parameter, its importance score (largest on top),
                 with the score's spread over the held-out groups as an error bar
 
+A parameter that applied to only some trials is drawn from those alone (no point, and a
+gap in a trial's line, where it did not apply), and its axis says on how many.
+
 The first two draw from a :class:`~hpsearch.plots.data.FigureData`: its completed and
 pruned trials' values (``searched``; a search that prunes keeps few trials to the end,
 and the pruned ones show where accuracy is low) and the space of the first round
@@ -31,6 +34,7 @@ from matplotlib.figure import Figure
 from hpsearch.plots.data import FigureData
 from hpsearch.plots.frame import titled_figure
 from hpsearch.space.domains import Choice, Domain, Value, format_value, label
+from hpsearch.store.records import FrozenTrial
 
 PANEL_SIZE = (3.2, 2.6)  # inches, a slice panel
 COLUMNS = 4  # slice panels per row
@@ -64,6 +68,26 @@ def _position(domain: Domain, values: Sequence[Value]) -> tuple[np.ndarray, list
     return (scaled - low) / width, ticks, [(x - low) / width for x in ends]
 
 
+def _applied_position(
+    domain: Domain, trials: Sequence[FrozenTrial]
+) -> tuple[np.ndarray, list[str], list[float]]:
+    """:func:`_position` of the trials the parameter applied to; NaN (no point, a gap in
+    the line) where it did not."""
+    present = [t.values[domain.name] for t in trials if domain.name in t.values]
+    if not present:
+        return np.full(len(trials), np.nan), [], []
+    places, ticks, tick_places = _position(domain, present)
+    out = np.full(len(trials), np.nan)
+    out[[i for i, t in enumerate(trials) if domain.name in t.values]] = places
+    return out, ticks, tick_places
+
+
+def _axis_label(name: str, trials: Sequence[FrozenTrial]) -> str:
+    """A parameter's name, with on how many of the trials it applied when not all."""
+    applied = sum(name in t.values for t in trials)
+    return label(name) + ("" if applied == len(trials) else f"\n({applied} of {len(trials)})")
+
+
 def _figure(data: FigureData, what: str, size: tuple[float, float]) -> Figure:
     return titled_figure(data.study, data.round_number, what, size)
 
@@ -85,7 +109,7 @@ def parameters_figure(data: FigureData) -> Figure:
     accuracies = np.array([t.best_or_final_accuracy for t in trials])
     norm = Normalize(float(accuracies.min()), float(accuracies.max()) or 1.0)
     cmap = colormaps["viridis"]
-    columns = [_position(d, [t.values[d.name] for t in trials]) for d in space]
+    columns = [_applied_position(d, trials) for d in space]
     ys = np.column_stack([places for places, _, _ in columns])  # (trials, parameters)
     xs = np.arange(len(names))
     order = np.argsort(accuracies)  # the best drawn last, on top
@@ -103,7 +127,7 @@ def parameters_figure(data: FigureData) -> Figure:
         for tick, place in zip(ticks, places, strict=True):
             ax.annotate(tick, (x, place), xytext=(3, 0), textcoords="offset points",
                         fontsize=8, va="center")  # fmt: skip
-    ax.set_xticks(xs, [label(n) for n in names])
+    ax.set_xticks(xs, [_axis_label(n, trials) for n in names])
     ax.set_yticks([])
     ax.set_xlim(-0.2, len(names) - 0.5)
     ax.set_ylim(-0.05, 1.05)
@@ -122,21 +146,23 @@ def slices_figure(data: FigureData) -> Figure:
     if not domains or not trials:
         return _nothing(fig)
     axes = fig.subplots(rows, columns, squeeze=False, sharey=True).ravel()
-    accuracies = [t.best_or_final_accuracy for t in trials]
+    all_accuracies = [t.best_or_final_accuracy for t in trials]
     jitter = np.random.default_rng(0).uniform(-0.15, 0.15, size=len(trials))  # fixed: same plot
     for ax, domain in zip(axes, domains, strict=False):
-        values = [t.values[domain.name] for t in trials]
+        kept = [i for i, t in enumerate(trials) if domain.name in t.values]  # it applied
+        values = [trials[i].values[domain.name] for i in kept]
+        accuracies = [all_accuracies[i] for i in kept]
         if isinstance(domain, Choice) or any(isinstance(v, (str, bool)) for v in values):
             choices = _choices(domain, values)
             index = {c: i for i, c in enumerate(choices)}
-            xs = np.array([index[format_value(v)] for v in values]) + jitter
+            xs = np.array([index[format_value(v)] for v in values]) + jitter[kept]
             ax.scatter(xs, accuracies, s=14, alpha=0.7)
             ax.set_xticks(range(len(choices)), choices, rotation=30)
         else:
             ax.scatter([float(v) for v in values], accuracies, s=14, alpha=0.7)
             if _is_log(domain):
                 ax.set_xscale("log")
-        ax.set_xlabel(label(domain.name))
+        ax.set_xlabel(_axis_label(domain.name, trials).replace("\n", " "))
         ax.grid(alpha=0.3)
     for ax in axes[: len(domains) : columns]:
         ax.set_ylabel("best validation accuracy")
@@ -152,13 +178,25 @@ def importance_figure(
     its score, largest on top, and its spread over the held-out groups as an error bar."""
     scores: Mapping[str, float] = importance["scores"]
     names = sorted(scores, key=lambda name: -scores[name])
+    applied = importance.get("applied", {})
     spread = [importance["spread"][name] for name in names] if "spread" in importance else None
     what = f"parameter importance ({importance['trials']} completed or pruned trials)"
     fig = titled_figure(study, round_number, what, (7.0, 1.6 + 0.45 * len(names)))
     ax = fig.add_subplot()
     places = np.arange(len(names))
     ax.barh(places, [scores[name] for name in names], xerr=spread, color="C0", capsize=3)
-    ax.set_yticks(places, [label(name) for name in names])
+    ax.set_yticks(
+        places,
+        [
+            label(n)
+            + (
+                f" (on {applied[n]} trials)"
+                if n in applied and applied[n] < importance["trials"]
+                else ""
+            )
+            for n in names
+        ],
+    )
     ax.invert_yaxis()  # the most important on top
     ax.set_xlim(left=0)
     ax.set_xlabel(

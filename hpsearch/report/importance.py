@@ -19,6 +19,13 @@ The method (Breiman's permutation importance, as scikit-learn implements it in
    the scores' scale (divided by the same sum): how much its score moves with the
    trials it is measured on.
 
+A conditional parameter (one that applies only to some trials) is judged only on the
+trials it applied to: a forest of its own learns accuracy on those trials from the
+parameters that applied to all of them, and the parameter's score is its share there
+(``applied`` says on how many trials; with fewer than :data:`MIN_TRIALS` it gets no
+score). The parameters that apply to every trial share the first forest, and their
+scores sum to 1; a conditional parameter's score is a share of its own trials' forest.
+
 Trees split on order only, so a log-scaled parameter needs no transform, and
 shuffling a whole column measures a parameter however many choices it has (the
 forest's own impurity importances favour parameters with many distinct values).
@@ -48,6 +55,8 @@ class Importance:
     explained: float  # mean held-out R² of the forest
     n_trials: int
     spread: dict[str, float] = field(default_factory=dict)  # by parameter, see the module
+    #: the trials each parameter was judged on (it applied to them); unscored below MIN_TRIALS
+    applied: dict[str, int] = field(default_factory=dict)
 
 
 def _columns(rows: Sequence[Mapping[str, Value]], names: Sequence[str]) -> np.ndarray:
@@ -69,33 +78,16 @@ MISSING_EXTRA = (
 )
 
 
-def parameter_importance(
-    rows: Sequence[Mapping[str, Value]],
-    accuracies: Sequence[float],
-    *,
-    seed: int = 0,
-    folds: int = 5,
-    repeats: int = 10,
-    trees: int = 200,
-) -> Importance:
-    """The importance of each parameter of ``rows`` for ``accuracies`` (see the module)."""
+def _drops(
+    x: np.ndarray, y: np.ndarray, *, seed: int, folds: int, repeats: int, trees: int
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """Each column's mean and spread of held-out R² drop, and the mean held-out R²."""
     try:  # imported only when asked, and installed only with the extra
         from sklearn.ensemble import RandomForestRegressor
         from sklearn.inspection import permutation_importance
     except ImportError:
         raise UsageError(MISSING_EXTRA) from None
 
-    if len(rows) != len(accuracies):
-        raise ValueError(f"{len(rows)} rows but {len(accuracies)} accuracies")
-    if len(rows) < MIN_TRIALS:
-        raise UsageError(
-            f"importance needs at least {MIN_TRIALS} completed or pruned trials, got {len(rows)}"
-        )
-    names = sorted(rows[0])
-    if not names:
-        raise UsageError("importance needs at least one searched parameter")
-    x = _columns(rows, names)
-    y = np.asarray(accuracies, dtype=float)
     rng = np.random.default_rng(seed)
     seed %= 2**32  # scikit-learn's random_state
     groups = np.array_split(rng.permutation(len(y)), min(folds, len(y) // 2))
@@ -114,10 +106,67 @@ def parameter_importance(
         drops.append(result.importances_mean)
     if not drops:
         raise UsageError("importance needs trials whose accuracies differ")
-    mean_drop = np.clip(np.mean(drops, axis=0), 0.0, None)
+    return np.mean(drops, axis=0), np.std(drops, axis=0), float(np.mean(explained))
+
+
+def _shares(
+    rows: Sequence[Mapping[str, Value]], y: np.ndarray, names: list[str], **options: int
+) -> tuple[dict[str, float], dict[str, float], float]:
+    """Each of ``names``' share of the importance over ``rows``, its spread, and R²."""
+    mean_drop, std, explained = _drops(_columns(rows, names), y, **options)
+    mean_drop = np.clip(mean_drop, 0.0, None)
     total = mean_drop.sum()
     shares = mean_drop / total if total > 0 else np.zeros_like(mean_drop)
-    spread = np.std(drops, axis=0) / total if total > 0 else np.zeros_like(mean_drop)
-    scores = dict(sorted(zip(names, shares.tolist(), strict=True), key=lambda item: -item[1]))
-    spreads = dict(zip(names, spread.tolist(), strict=True))
-    return Importance(scores, float(np.mean(explained)), len(y), {n: spreads[n] for n in scores})
+    spread = std / total if total > 0 else np.zeros_like(mean_drop)
+    return (
+        dict(zip(names, shares.tolist(), strict=True)),
+        dict(zip(names, spread.tolist(), strict=True)),
+        explained,
+    )
+
+
+def parameter_importance(
+    rows: Sequence[Mapping[str, Value]],
+    accuracies: Sequence[float],
+    *,
+    seed: int = 0,
+    folds: int = 5,
+    repeats: int = 10,
+    trees: int = 200,
+) -> Importance:
+    """The importance of each parameter of ``rows`` for ``accuracies`` (see the module);
+    a parameter missing from some rows is judged on the rows that have it."""
+    if len(rows) != len(accuracies):
+        raise ValueError(f"{len(rows)} rows but {len(accuracies)} accuracies")
+    if len(rows) < MIN_TRIALS:
+        raise UsageError(
+            f"importance needs at least {MIN_TRIALS} completed or pruned trials, got {len(rows)}"
+        )
+    every = sorted(set().union(*rows))
+    always = [name for name in every if all(name in row for row in rows)]
+    if not always:
+        raise UsageError("importance needs at least one searched parameter")
+    options = {"seed": seed, "folds": folds, "repeats": repeats, "trees": trees}
+    y = np.asarray(accuracies, dtype=float)
+    shares, spreads, explained = _shares(rows, y, always, **options)
+    scores = dict(sorted(shares.items(), key=lambda item: -item[1]))
+    applied = {name: len(rows) for name in always}
+    conditional: dict[str, float] = {}
+    for name in every:
+        if name in applied:
+            continue
+        kept = [i for i, row in enumerate(rows) if name in row]
+        applied[name] = len(kept)
+        if len(kept) < MIN_TRIALS:
+            continue
+        subset = [rows[i] for i in kept]
+        features = [n for n in every if all(n in row for row in subset)]
+        try:
+            own, own_spread, _ = _shares(subset, y[kept], features, **options)
+        except UsageError:  # its trials' accuracies are all equal
+            continue
+        conditional[name], spreads[name] = own[name], own_spread[name]
+    scores |= dict(sorted(conditional.items(), key=lambda item: -item[1]))
+    return Importance(
+        scores, explained, len(y), {n: spreads[n] for n in scores}, {n: applied[n] for n in every}
+    )

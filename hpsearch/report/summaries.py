@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from hpsearch import store
 from hpsearch.report.export import RANGE_KEYS, study_record, trial_record
-from hpsearch.space.domains import Choice, FloatRange, Value, label
+from hpsearch.space.domains import Choice, FloatRange, Value, described, label
 from hpsearch.space.narrowing import crowded_edges
 from hpsearch.store import FrozenTrial, liveness, queue
 from hpsearch.store.models import Evaluation, Round, Study
@@ -53,7 +53,7 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
         "round": round_.number,
         **{name: [d.low, d.high] for name, d in ranges.items()},
         **{f"{name}_decades": d.decades for name, d in ranges.items()},
-        "domains": {d.name: str(d) for d in space if d.name not in ranges},
+        "domains": {d.name: described(d) for d in space if d.name not in ranges},
         "trials": round_.n_trials,
         "statuses": counts,
         "stale": sum(liveness.is_stale(trial) for trial in running),
@@ -102,12 +102,11 @@ def crowding(session: Session, study: Study, k: int = CROWD_TOP_K) -> dict[str, 
     for round_ in reversed(study.rounds):
         top = store.frozen_trials(session, store.round_top(session, round_.id, k, pruned=True))
         if top:
-            edges = {
-                label(domain.name): crowded_edges(
-                    [float(t.values[domain.name]) for t in top], domain
-                )
+            edges = {  # a conditional range: of the top-k trials it applied to
+                label(domain.name): crowded_edges(used, domain)
                 for domain in store.round_space(round_)
                 if not isinstance(domain, Choice)
+                and (used := [float(t.values[domain.name]) for t in top if domain.name in t.values])
             }
             edges = {name: sides for name, sides in edges.items() if sides}
             return {"round": round_.number, "top_k": len(top), "edges": edges} if edges else None
@@ -120,7 +119,9 @@ def importance_report(
     """Each searched parameter's importance (see :mod:`hpsearch.report.importance`) over the
     completed and pruned trials, each by the best validation accuracy it reached (a
     pruned trial's is what it showed before it was stopped: searches that prune keep
-    few trials to the end), with how much of that accuracy they explain."""
+    few trials to the end), with how much of that accuracy they explain. When a parameter
+    applied to only some trials, ``applied`` says on how many each was judged (one below
+    the minimum has no score)."""
     from hpsearch.report.importance import parameter_importance  # scikit-learn: only when asked
 
     trials = store.searched_trials(session, study, round_number=round_number)
@@ -134,7 +135,11 @@ def importance_report(
         "explained_r2": result.explained,
         "scores": result.scores,
         "spread": result.spread,
-    }
+    } | (  # a conditional parameter: judged only on the trials it applied to
+        {"applied": result.applied}
+        if any(n < result.n_trials for n in result.applied.values())
+        else {}
+    )
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from hpsearch.report import numbers
 from hpsearch.report.fitting import Column, FittedTable
+from hpsearch.report.importance import MIN_TRIALS
 from hpsearch.report.leaderboard import COMPLETED, SHORT_LABELS, show_value
 from hpsearch.space.domains import label
 from hpsearch.space.sampling import SearchSpace, TrialParams
@@ -118,24 +119,30 @@ def crowding_note(crowded: dict[str, Any] | None, name: str = "NAME") -> str | N
 def importance_table(importance: dict[str, Any]) -> FittedTable:
     explained = importance["explained_r2"]
     scores = importance["scores"]
-    return FittedTable(
-        f"Parameter importance ({importance['trials']} trials)",
-        [
-            Column("parameter", list(scores), number=False, keep=9),
-            Column("importance", [f"{score:.2f}" for score in scores.values()], keep=8),
-            Column(
-                "",
-                ["\u2588" * round(score * 20) for score in scores.values()],
-                keep=1,
-                justify="left",
-            ),
-        ],  # fmt: skip
-        caption=(
-            f"{importance['method']}, over the completed and pruned trials; the parameters"
-            f" explain R\u00b2 = {explained:.2f} of their best validation accuracy"
-            + ("" if explained > 0.1 else ": too little to rank them")
-        ),
+    applied = importance.get("applied", {})
+    unscored = [name for name in applied if name not in scores]
+    names = [*scores, *unscored]
+    columns = [
+        Column("parameter", names, number=False, keep=9),
+        Column("importance", [f"{scores[n]:.2f}" if n in scores else "" for n in names], keep=8),
+    ]
+    if applied:
+        columns.append(Column("on trials", [str(applied[n]) for n in names], keep=7))
+    columns.append(
+        Column("", ["\u2588" * round(scores.get(n, 0) * 20) for n in names], keep=1, justify="left")
     )
+    caption = (
+        f"{importance['method']}, over the completed and pruned trials; the parameters"
+        f" explain R\u00b2 = {explained:.2f} of their best validation accuracy"
+        + ("" if explained > 0.1 else ": too little to rank them")
+    )
+    if applied:
+        caption += (
+            "; a parameter that applied to only some trials is judged on those alone (its "
+            f"score a share of theirs), with at least {MIN_TRIALS} of them"
+        )
+    return FittedTable(f"Parameter importance ({importance['trials']} trials)", columns,
+                       caption=caption)  # fmt: skip
 
 
 def space_table(space: SearchSpace) -> FittedTable:
@@ -147,17 +154,23 @@ def space_table(space: SearchSpace) -> FittedTable:
             Column("parameter", [label(d.name) for d in space], number=False, keep=9),
             Column("kind", kinds, number=False, keep=5),
             Column("domain", [str(d) for d in space], number=False, keep=8),
+            *(
+                [Column("applies", [str(d.when or "always") for d in space], number=False, keep=7)]
+                if space.conditional
+                else []
+            ),
         ],
     )
 
 
 def samples_table(space: SearchSpace, sampled: Sequence[TrialParams]) -> FittedTable:
-    """The first trials a round of ``space`` would sample."""
+    """The first trials a round of ``space`` would sample; a parameter that does not apply
+    to a trial is blank (it has no value there)."""
     columns = [Column("number", [str(trial.number) for trial in sampled], keep=9)]
     columns += [
         Column(
             label(name),
-            [show_value(trial.values[name], name) for trial in sampled],
+            [show_value(trial.values.get(name), name) for trial in sampled],
             keep=6,
             short_header=SHORT_LABELS.get(name),
         )

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hpsearch import store
 from hpsearch.errors import UsageError
 from hpsearch.search import steps
-from hpsearch.space.domains import Choice, Domain, label
+from hpsearch.space.domains import Choice, Domain, described, label
 from hpsearch.space.sampling import SearchSpace
 from hpsearch.store.models import Study
 
@@ -123,9 +123,14 @@ def next_step(
 
 
 def shrank(old: Iterable[Domain], new: Iterable[Domain], min_shrink: float) -> bool:
-    """Whether any domain narrowed: a choice lost a choice, or a range's width (in its
-    own scale) fell by at least ``min_shrink``."""
-    for before, after in zip(old, new, strict=True):
+    """Whether any domain narrowed: a parameter was kept out (a conditional one whose
+    branch was dropped), a choice lost a choice, or a range's width (in its own scale)
+    fell by at least ``min_shrink``."""
+    kept = {domain.name: domain for domain in new}
+    for before in old:
+        after = kept.get(before.name)
+        if after is None:
+            return True
         if isinstance(before, Choice) and isinstance(after, Choice):
             if len(after.choices) < len(before.choices):
                 return True
@@ -158,6 +163,8 @@ def run_auto(
             assert narrowing is not None  # next_step plans a narrowing whenever it goes on
             created = steps.add_narrowed_round(session, study, narrowing, plan.pruner)
         assert created.round_id is not None  # add_narrowed_round creates the round
-        space = created.narrowing.space
-        on_round(f"round {created.number}: " + ", ".join(f"{label(d.name)} {d}" for d in space))
+        space, removed = created.narrowing.space, created.narrowing.removed
+        message = ", ".join(f"{label(d.name)} {described(d)}" for d in space)
+        message += "".join(f"; {name} kept out: {why}" for name, why in removed.items())
+        on_round(f"round {created.number}: {message}")
         run_round(created.round_id)

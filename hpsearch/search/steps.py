@@ -23,6 +23,7 @@ from hpsearch.errors import Interrupted, RoundBusy, StudyExists, UsageError
 from hpsearch.run.pruning import make_pruner
 from hpsearch.run.runner import RunSummary, run_round
 from hpsearch.settings import StudySettings
+from hpsearch.space.conditions import check_fixed_optimizer
 from hpsearch.space.domains import Choice, IntRange
 from hpsearch.space.memory import check_fits
 from hpsearch.space.narrowing import Narrowing, narrow
@@ -68,6 +69,7 @@ def check_start(
         raise UsageError("a study needs a name")
     make_pruner(pruner, settings.epochs)
     if space is not None:
+        check_fixed_optimizer(settings.optimizer, space.domains)
         check_fits(settings, space)
     batch = space.get("batch_size") if space else None
     if isinstance(batch, IntRange):

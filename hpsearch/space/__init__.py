@@ -3,6 +3,8 @@
     domains     the kinds of domain a parameter is searched over (float, int, choice)
     parameters  the parameters a study can search, and how a trial's values become
                 its network and optimizer
+    conditions  which parameters apply to a trial (a domain's condition), the rules
+                conditions follow, the optimizers' settings conditional by default
     space_file  the ``--space`` TOML file, each entry checked for its type
     memory      a trial's memory, estimated from its shape, and what the machine has
     sampling    a round's search space, and each trial's values and training seed

@@ -4,6 +4,11 @@
                  or linearly
     IntRange     an integer in [low, high], bounds included, log or linear
     Choice       one of a list of values (strings, booleans or numbers)
+    Condition    when a parameter applies: its parent choice takes one of some values
+
+Any domain may carry a :class:`Condition` (``when``): the parameter applies only to the
+trials in which the parent parameter took one of the condition's values (and the parent
+itself applied); elsewhere it has no value at all (see :mod:`hpsearch.space.conditions`).
 
 Each domain validates itself, samples itself from a ``numpy.random.Generator``,
 narrows itself from the values of the best trials (:mod:`hpsearch.space.narrowing` holds
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, ClassVar
@@ -56,12 +61,38 @@ def value_number(value: Value) -> float | None:
     return None if isinstance(value, str) else float(value)
 
 
+@dataclass(frozen=True)
+class Condition:
+    """A parameter applies only when ``parent`` took one of ``values``."""
+
+    parent: str
+    values: tuple[Value, ...]
+
+    def holds(self, values: Mapping[str, Value]) -> bool:
+        """Whether the parent has one of the values among ``values`` (absent: it does not)."""
+        if self.parent not in values:
+            return False
+        return format_value(values[self.parent]) in self.texts
+
+    @property
+    def texts(self) -> set[str]:
+        return {format_value(value) for value in self.values}
+
+    def __str__(self) -> str:
+        return f"if {self.parent}={','.join(format_value(v) for v in self.values)}"
+
+    def columns(self) -> dict[str, Any]:
+        """The ``round_domains`` columns of the condition."""
+        return {"condition_parent": self.parent, "condition_values": json.dumps(list(self.values))}
+
+
 class _Scaled:
     """What a range shares: the space it is uniform in, and its ``round_domains`` row."""
 
     low: Any
     high: Any
     log: bool
+    when: Condition | None
     kind: ClassVar[DomainKind]
 
     def scaled(self, value: float) -> float:
@@ -72,7 +103,8 @@ class _Scaled:
         return 10**x if self.log else x
 
     def columns(self) -> dict[str, Any]:
-        return {"kind": self.kind, "log": self.log, "low": self.low, "high": self.high}
+        row = {"kind": self.kind, "log": self.log, "low": self.low, "high": self.high}
+        return row | (self.when.columns() if self.when else {})
 
 
 @dataclass(frozen=True)
@@ -83,6 +115,7 @@ class FloatRange(_Scaled):
     high: float
     name: str = "range"
     log: bool = True
+    when: Condition | None = None
     kind: ClassVar[DomainKind] = DomainKind.FLOAT
 
     def __post_init__(self) -> None:
@@ -118,6 +151,7 @@ class IntRange(_Scaled):
     high: int
     name: str = "range"
     log: bool = False
+    when: Condition | None = None
     kind: ClassVar[DomainKind] = DomainKind.INT
 
     def __post_init__(self) -> None:
@@ -149,6 +183,7 @@ class Choice:
 
     choices: tuple[Value, ...]
     name: str = "choice"
+    when: Condition | None = None
     kind: ClassVar[DomainKind] = DomainKind.CHOICE
 
     def __post_init__(self) -> None:
@@ -167,7 +202,7 @@ class Choice:
         seen = {format_value(v) for v in values}
         keep = tuple(c for c in self.choices if format_value(c) in seen)
         dropped = [c for c in self.choices if format_value(c) not in seen]
-        return Choice(keep or self.choices, self.name), dropped
+        return Choice(keep or self.choices, self.name, self.when), dropped
 
     def __contains__(self, value: object) -> bool:
         return isinstance(value, (int, float, str)) and format_value(value) in {
@@ -178,10 +213,16 @@ class Choice:
         return "{" + ", ".join(format_value(c) for c in self.choices) + "}"
 
     def columns(self) -> dict[str, Any]:
-        return {"kind": self.kind, "choices": json.dumps(list(self.choices))}
+        row = {"kind": self.kind, "choices": json.dumps(list(self.choices))}
+        return row | (self.when.columns() if self.when else {})
 
 
 Domain = FloatRange | IntRange | Choice
+
+
+def described(domain: Domain) -> str:
+    """The domain as printed, with its condition: ``[0.5, 0.99] linear if optimizer=adam``."""
+    return f"{domain} {domain.when}" if domain.when else str(domain)
 
 
 def from_columns(
@@ -192,12 +233,17 @@ def from_columns(
     low: float | None = None,
     high: float | None = None,
     choices: str | None = None,
+    condition_parent: str | None = None,
+    condition_values: str | None = None,
 ) -> Domain:
-    """The domain a ``round_domains`` row describes."""
+    """The domain a ``round_domains`` row describes (with its condition, if it has one)."""
+    when = None
+    if condition_parent is not None:
+        when = Condition(condition_parent, tuple(json.loads(condition_values or "[]")))
     if kind == DomainKind.CHOICE:
-        return Choice(tuple(json.loads(choices or "[]")), name)
+        return Choice(tuple(json.loads(choices or "[]")), name, when)
     if low is None or high is None:
         raise ValueError(f"a {kind} domain row without bounds: {name}")
     if kind == DomainKind.INT:
-        return IntRange(int(low), int(high), name, bool(log))
-    return FloatRange(low, high, name, bool(log))
+        return IntRange(int(low), int(high), name, bool(log), when)
+    return FloatRange(low, high, name, bool(log), when)

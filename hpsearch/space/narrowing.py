@@ -18,6 +18,12 @@ range reaches ``EXPAND_DECADES`` past the parent's edge (a log range) or one par
 width past it (a linear range), within what the parameter allows.
 
 A choice keeps the choices that appear among the top-k, and says which it dropped.
+
+A conditional parameter is narrowed from the top-k trials it applied to, and those only.
+It is kept out of the new round, with the reason (:attr:`Narrowing.removed`), when its
+parent was kept out, when its parent kept none of the choices it applies to (a choice
+that loses all its trials takes its dependants with it), or when none of the top-k
+trials used it.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from hpsearch.space.domains import Choice, Domain, FloatRange, IntRange, Value, label
+from hpsearch.space.conditions import dependency_order
+from hpsearch.space.domains import Choice, Domain, FloatRange, IntRange, Value, format_value, label
 from hpsearch.space.parameters import PARAMETERS
 from hpsearch.space.sampling import SearchSpace
 
@@ -77,8 +84,8 @@ def narrow_range(
     high = min(parent.unscaled(hi), allowed_hi)
     if isinstance(parent, IntRange):  # rounded outward
         low, high = math.floor(low + 1e-9), math.ceil(high - 1e-9)
-        return IntRange(low, high, parent.name, parent.log), crowded
-    return FloatRange(low, high, parent.name, parent.log), crowded
+        return IntRange(low, high, parent.name, parent.log, parent.when), crowded
+    return FloatRange(low, high, parent.name, parent.log, parent.when), crowded
 
 
 @dataclass(frozen=True)
@@ -86,6 +93,10 @@ class Narrowing:
     space: SearchSpace
     crowded: dict[str, list[str]] = field(default_factory=dict)  # "lr" -> ["high"]
     dropped: dict[str, list[Value]] = field(default_factory=dict)  # "optimizer" -> ["sgd"]
+    #: the parameters kept out of the new round, and why: "momentum" -> "none of the ..."
+    removed: dict[str, str] = field(default_factory=dict)
+    #: how many of the top-k trials each conditional parameter was narrowed from
+    applied: dict[str, int] = field(default_factory=dict)
 
 
 def narrow_domain(
@@ -111,13 +122,35 @@ def narrow(
     """New domains from the values of the top-k trials (a mapping each, by parameter)."""
     if not top:
         raise ValueError("narrowing needs at least one trial")
-    domains, crowded, dropped = [], {}, {}
-    for domain in parent:
-        values = [values[domain.name] for values in top]
+    new_domains: dict[str, Domain] = {}
+    crowded, dropped, removed, applied = {}, {}, {}, {}
+    for domain in dependency_order(parent.domains):
+        if (why := _kept_out(domain, new_domains, len(top))) is None:
+            values = [trial[domain.name] for trial in top if domain.name in trial]
+            why = None if values else f"none of the top-{len(top)} trials used it"
+        if why is not None:
+            removed[label(domain.name)] = why
+            continue
         new, edges, gone = narrow_domain(domain, values, margin=margin, snap=snap, expand=expand)
-        domains.append(new)
+        new_domains[domain.name] = new
+        if domain.when is not None:
+            applied[label(domain.name)] = len(values)
         if edges:
             crowded[label(domain.name)] = edges
         if gone:
             dropped[label(domain.name)] = gone
-    return Narrowing(SearchSpace(tuple(domains)), crowded, dropped)
+    space = SearchSpace(tuple(new_domains[d.name] for d in parent if d.name in new_domains))
+    return Narrowing(space, crowded, dropped, removed, applied)
+
+
+def _kept_out(domain: Domain, kept: Mapping[str, Domain], k: int) -> str | None:
+    """Why a conditional domain cannot be in the new round (None: it can)."""
+    when = domain.when
+    if when is None:
+        return None
+    parent = kept.get(when.parent)
+    if parent is None:
+        return f"{label(when.parent)}, which it depends on, is kept out"
+    if isinstance(parent, Choice) and not when.texts & {format_value(c) for c in parent.choices}:
+        return f"{label(parent.name)} kept none of {', '.join(sorted(when.texts))} (top-{k})"
+    return None

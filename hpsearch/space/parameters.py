@@ -8,6 +8,12 @@ A domain is written ``NAME=SPEC`` (``--search``) or in a TOML table (``--space``
     hidden_layers=2:6     an integer range, bounds included
     optimizer=sgd,adam    choices, comma-separated (or by ``;``: hidden=6x100;100,50)
     batchnorm=true,false  (booleans, numbers, shapes such as 6x100: as the option takes them)
+    dropout=0:0.5 if batchnorm=false      applies only when batchnorm is false
+    momentum=0.5:0.99 if optimizer=momentum,nesterov
+
+A domain followed by ``if PARENT=A,B`` is conditional (:mod:`hpsearch.space.conditions`):
+the parameter applies only to trials whose PARENT (a parameter searched over choices)
+took one of A, B; the values are written as PARENT's choices are.
 
 In TOML (:mod:`hpsearch.space.space_file`), a value is such a string, a list
 (choices), or a table with ``low``, ``high`` and ``log``, or ``choices``. A parameter
@@ -19,13 +25,15 @@ from __future__ import annotations
 
 import inspect
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
-from hpsearch.space.domains import Choice, Domain, FloatRange, IntRange, Value, label
+from hpsearch.space.conditions import OPTIMIZER_SETTINGS
+from hpsearch.space.domains import Choice, Condition, Domain, FloatRange, IntRange, Value, label
 from trainer import ACTIVATIONS, OPTIMIZERS
 
 _TRUE, _FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
@@ -136,8 +144,6 @@ PARAMETERS: dict[str, Parameter] = {
         _fraction("beta2"),
     )
 }
-#: The optimizers' own settings: each goes to the optimizers that take it.
-OPTIMIZER_SETTINGS = ("momentum", "decay_rate", "beta1", "beta2")
 
 
 def parameter(name: str) -> Parameter:
@@ -195,14 +201,31 @@ def make_choice(name: str, values: list[Any]) -> Choice:
 
 
 def parse_spec(text: str) -> Domain:
-    """A domain from ``NAME=SPEC`` (see the module docstring)."""
+    """A domain from ``NAME=SPEC`` or ``NAME=SPEC if PARENT=A,B`` (see the module docstring)."""
     name, sep, spec = text.partition("=")
     if not sep or not name.strip():
         raise UsageError(f"--search {text!r}: write NAME=LOW:HIGH or NAME=A,B,C")
     return spec_domain(name.strip(), spec.strip())
 
 
+def parse_condition(name: str, text: str) -> Condition:
+    """The condition ``PARENT=A,B`` of parameter ``name``: PARENT's values, as its choices
+    are written."""
+    parent, sep, values = text.partition("=")
+    if not sep or not parent.strip() or not values.strip():
+        raise UsageError(f"{label(name)}: write the condition as 'if PARENT=A,B', got {text!r}")
+    return Condition(parameter(parent).name, spec_choice(parent.strip(), values.strip()).choices)
+
+
 def spec_domain(name: str, spec: str) -> Domain:
+    """A domain from its SPEC, with the condition ``if PARENT=A,B`` after it, if any."""
+    parts = re.split(r"\s+if\s+", spec, maxsplit=1)
+    if len(parts) == 2:
+        return replace(plain_domain(name, parts[0].strip()), when=parse_condition(name, parts[1]))
+    return plain_domain(name, spec)
+
+
+def plain_domain(name: str, spec: str) -> Domain:
     param = parameter(name)
     parts = spec.split(":")
     if param.numeric is not None and len(parts) > 3:
@@ -214,6 +237,11 @@ def spec_domain(name: str, spec: str) -> Domain:
                 raise UsageError(f"{label(name)}: the scale after LOW:HIGH is log or linear")
             log = parts[2].strip().lower() == "log"
         return make_range(name, parts[0], parts[1], log)
+    return spec_choice(name, spec)
+
+
+def spec_choice(name: str, spec: str) -> Choice:
+    """Choices written ``A,B,C`` (or ``A;B`` when a choice holds commas)."""
     choices = [part.strip() for part in spec.split(";" if ";" in spec else ",")]
     if not spec or any(not choice for choice in choices):
         raise UsageError(f"{label(name)}: empty choice in {spec!r}")

@@ -9,6 +9,11 @@ Each parameter draws from a stream of its own, keyed by its name, so adding or
 removing one parameter leaves the others' draws as they were; ``lr`` and
 ``weight_decay`` share the trial's first stream, in that order (:data:`FIRST_DRAWS`),
 as every release has drawn them, so a study's rounds sample what they always did.
+
+A conditional parameter (:mod:`hpsearch.space.conditions`) is drawn from its own stream
+in every trial, whether it applies or not, and left out of the values of the trials it
+does not apply to: whether it applies never shifts another parameter's draws, and adding
+one changes no other parameter's values.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hpsearch.errors import UsageError
+from hpsearch.space.conditions import applied_names, check_conditions, with_default_conditions
 from hpsearch.space.domains import Domain, FloatRange, Value, label
 
 _SPLIT, _PARAMS, _TRAINING = 0, 1, 2  # spawn-key purposes
@@ -44,6 +50,7 @@ class SearchSpace:
             raise UsageError(f"parameter {twice!r} is given twice")
         if "hidden" in names and ({"hidden_size", "hidden_layers"} & set(names)):
             raise UsageError("search hidden (shapes) or hidden_size/hidden_layers, not both")
+        check_conditions(self.domains)
 
     def __iter__(self) -> Iterator[Domain]:
         return iter(self.domains)
@@ -67,6 +74,20 @@ class SearchSpace:
     def names(self) -> list[str]:
         return [domain.name for domain in self.domains]
 
+    @property
+    def conditional(self) -> bool:
+        """Whether any parameter of the space applies only to some trials."""
+        return any(domain.when is not None for domain in self.domains)
+
+    def applied(self, values: Mapping[str, Value]) -> list[str]:
+        """The parameters that apply to a trial with ``values``, in the space's order
+        (for a model that learns each parameter only from the trials it applied to)."""
+        return applied_names(self.domains, values)
+
+    def only_applied(self, values: Mapping[str, Value]) -> dict[str, Value]:
+        """``values`` without those of parameters that do not apply to the trial."""
+        return {name: values[name] for name in self.applied(values)}
+
 
 #: The book's ranges: lr 10^[-6, -2], weight decay 10^[-8, -4].
 BOOK_SPACE = SearchSpace((FloatRange(1e-6, 1e-2, "lr"), FloatRange(1e-8, 1e-4, "weight_decay")))
@@ -78,7 +99,8 @@ def make_space(
     searched: Mapping[str, Domain] | None = None,
 ) -> SearchSpace:
     """The space of ``--lr``, ``--weight-decay`` and the ``searched`` domains (which may
-    replace the two ranges): lr and weight decay first, then the others as given."""
+    replace the two ranges): lr and weight decay first, then the others as given, the
+    optimizer's own settings conditional on the optimizers that take them."""
     searched = dict(searched or {})
     defaults = {"lr": lr, "weight_decay": weight_decay}
     firsts = {
@@ -87,7 +109,7 @@ def make_space(
     for name, domain in firsts.items():
         if not isinstance(domain, FloatRange):
             raise UsageError(f"{label(name)} is searched over a range (--search {name}=LOW:HIGH)")
-    return SearchSpace((*firsts.values(), *searched.values()))
+    return SearchSpace(tuple(with_default_conditions([*firsts.values(), *searched.values()])))
 
 
 @dataclass(frozen=True)
@@ -109,7 +131,8 @@ def parameter_key(name: str) -> int:
 def trial_params(
     study_seed: int, round_number: int, number: int, space: SearchSpace
 ) -> TrialParams:
-    """The sampled values and training seed of one trial."""
+    """The sampled values and training seed of one trial: every parameter is drawn from
+    its stream, and only those that apply to the trial are kept."""
     first = np.random.default_rng(_sequence(study_seed, _PARAMS, round_number, number))
     drawn = {name: space[name].sample(first) for name in FIRST_DRAWS if name in space}
     values: dict[str, Value] = {}
@@ -121,7 +144,7 @@ def trial_params(
         own = np.random.default_rng(_sequence(study_seed, _PARAMS, round_number, number, key))
         values[domain.name] = domain.sample(own)
     seed = int(_sequence(study_seed, _TRAINING, round_number, number).generate_state(1)[0])
-    return TrialParams(number=number, values=values, seed=seed)
+    return TrialParams(number=number, values=space.only_applied(values), seed=seed)
 
 
 def split_seed(study_seed: int) -> np.random.SeedSequence:

@@ -8,7 +8,13 @@ with ``choices`` (an array). The rules a file is held to, each broken one a Usag
 - an array of choices holds strings, numbers or booleans, all of one kind (integers and
   floats are both numbers): write ``weight_init = ["he", "0.01"]``, not ``["he", 0.01]``;
 - ``low`` and ``high`` are numbers, ``log`` is ``true`` or ``false`` (the string
-  ``"false"`` is not a boolean), ``choices`` is an array, and a table has no other key.
+  ``"false"`` is not a boolean), ``choices`` is an array, ``if`` a condition, and a table
+  has no other key.
+
+A parameter is made conditional as on the command line, in a string entry
+(``dropout = "0:0.5 if batchnorm=false"``) or by a table's ``if`` key: a string
+(``if = "optimizer=momentum,nesterov"``) or a table of one parent and its value or values
+(``if = { batchnorm = false }``, ``if = { optimizer = ["momentum", "nesterov"] }``).
 """
 
 from __future__ import annotations
@@ -24,13 +30,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover  Python 3.10
     import tomli as tomllib
 
+from dataclasses import replace
+
 from hpsearch.errors import UsageError
-from hpsearch.space.domains import Domain, label
-from hpsearch.space.parameters import make_choice, make_range, spec_domain
+from hpsearch.space.domains import Choice, Condition, Domain, label
+from hpsearch.space.parameters import make_choice, make_range, parse_condition, spec_domain
 
 #: The largest space file read: a space of every parameter takes a few hundred bytes.
 MAX_SPACE_BYTES = 1 << 20
-_TABLE_KEYS = {"low", "high", "log", "choices"}
+_TABLE_KEYS = {"low", "high", "log", "choices", "if"}
 
 
 def _kind(value: object) -> str:
@@ -50,7 +58,7 @@ def _kind(value: object) -> str:
     return type(value).__name__  # pragma: no cover  TOML has no other type
 
 
-def _choices(name: str, values: object) -> Domain:
+def _choices(name: str, values: object) -> Choice:
     if not isinstance(values, list):
         raise UsageError(f"{label(name)}: choices must be an array, got {_kind(values)}")
     kinds = [_kind(value) for value in values]
@@ -77,8 +85,25 @@ def _bound(name: str, key: str, table: dict[str, object]) -> object:
     return value
 
 
+def _condition(name: str, value: object) -> Condition:
+    """A table's ``if``: ``"PARENT=A,B"``, or a table of one parent and its value(s)."""
+    if isinstance(value, str):
+        return parse_condition(name, value)
+    if not isinstance(value, dict) or len(value) != 1:
+        raise UsageError(
+            f'{label(name)}: write if = "PARENT=A,B" or if = {{ PARENT = [A, B] }}, '
+            f"not {_kind(value)}" + (" of several parents" if isinstance(value, dict) else "")
+        )
+    ((parent, values),) = value.items()
+    choices = _choices(parent, values if isinstance(values, list) else [values])
+    return Condition(choices.name, choices.choices)
+
+
 def toml_domain(name: str, value: object) -> Domain:
     """A domain from one entry of a ``--space`` TOML file (see the module docstring)."""
+    if isinstance(value, dict) and "if" in value:
+        rest = {key: entry for key, entry in value.items() if key != "if"}
+        return replace(toml_domain(name, rest), when=_condition(name, value["if"]))
     if isinstance(value, str):
         return spec_domain(name, value)
     if isinstance(value, list):

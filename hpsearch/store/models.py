@@ -6,7 +6,8 @@
 
 Times are UTC. A trial's ``status`` is a :class:`~hpsearch.store.status.TrialStatus`,
 stored as its plain word. Every searched value of a trial is a ``trial_params`` row,
-and every domain of a round a ``round_domains`` row, whatever the parameter.
+and every domain of a round a ``round_domains`` row, whatever the parameter; a
+conditional parameter has a row only in the trials it applied to.
 """
 
 from __future__ import annotations
@@ -117,7 +118,10 @@ class RoundDomain(Base):
     weight decay among them.
 
     ``kind`` is ``float``, ``int`` or ``choice``; a range has ``low``, ``high`` and
-    ``log``; a choice has ``choices``, a JSON list.
+    ``log``; a choice has ``choices``, a JSON list. A conditional parameter has
+    ``condition_parent`` and ``condition_values`` (a JSON list): it applies only to the
+    trials whose parent took one of those values, and the others have no ``trial_params``
+    row for it. Both are NULL for a parameter that applies to every trial.
     """
 
     __tablename__ = "round_domains"
@@ -133,6 +137,8 @@ class RoundDomain(Base):
     high: Mapped[float | None]
     choices: Mapped[str | None] = mapped_column(Text)
     spec: Mapped[str] = mapped_column(String(500))  # as the CLI prints it
+    condition_parent: Mapped[str | None] = mapped_column(String(50))
+    condition_values: Mapped[str | None] = mapped_column(Text)
 
     round: Mapped[Round] = relationship(back_populates="domains")
 
@@ -174,7 +180,8 @@ class Trial(Base):
 
 class TrialParam(Base):
     """One searched parameter's value in one trial: the learning rate and weight decay
-    are rows like every other parameter's.
+    are rows like every other parameter's. A parameter that did not apply to the trial
+    (its condition did not hold, see ``round_domains``) has no row.
 
     ``value_text`` is the value as written (``adam``, ``true``, ``0.001``);
     ``value_num`` the same as a number, for numbers and booleans (1/0), else NULL.

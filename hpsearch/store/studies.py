@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from hpsearch.errors import StudyExists, StudyNotFound, UsageError
 from hpsearch.settings import StudySettings
-from hpsearch.space.domains import format_value, from_columns, value_number
+from hpsearch.space.domains import described, format_value, from_columns, value_number
 from hpsearch.space.sampling import SearchSpace, trial_params
 from hpsearch.store.models import Round, RoundDomain, Study, Trial, TrialParam
 from hpsearch.store.status import TrialStatus
@@ -61,9 +61,12 @@ def searched_names(study: Study) -> list[str]:
 def round_space(round_: Round) -> SearchSpace:
     """The space a round was sampled from, as its ``round_domains`` rows hold it."""
     domains = [
-        from_columns(d.name, d.kind, log=d.log, low=d.low, high=d.high, choices=d.choices)
+        from_columns(
+            d.name, d.kind, log=d.log, low=d.low, high=d.high, choices=d.choices,
+            condition_parent=d.condition_parent, condition_values=d.condition_values,
+        )
         for d in round_.domains
-    ]
+    ]  # fmt: skip
     return SearchSpace(tuple(domains))
 
 
@@ -77,7 +80,8 @@ def create_round(
     top_k: int | None = None,
     pruner: str = "none",
 ) -> Round:
-    """A new round with ``n_trials`` pending trials sampled from ``space``."""
+    """A new round with ``n_trials`` pending trials sampled from ``space``: a row per
+    domain, and per trial a row for each parameter that applies to it."""
     check_trials(n_trials)
     number = 0 if parent is None else parent.number + 1
     round_ = Round(
@@ -91,7 +95,9 @@ def create_round(
     session.add(round_)
     for position, domain in enumerate(space):
         round_.domains.append(
-            RoundDomain(position=position, name=domain.name, spec=str(domain), **domain.columns())
+            RoundDomain(
+                position=position, name=domain.name, spec=described(domain), **domain.columns()
+            )
         )
     for i in range(n_trials):
         params = trial_params(study.seed, number, i, space)

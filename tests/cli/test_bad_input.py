@@ -118,6 +118,18 @@ START = ["start", "new", "--trials", "2", *TINY_SEARCH]
         ([*START, "--search", "batch_size=32.5,64"], "batch size: '32.5' is not an integer"),
         ([*START, "--search", "hidden_size=1:1e30"], "'1e30' is too large"),
         ([*START, "--space", "/dev/zero"], "/dev/zero is not a regular file"),
+        ([*START, "--search", "dropout=0:0.5 if batchnorm=false"], "batchnorm is not searched"),
+        ([*START, "--search", "momentum=0.5:0.99"], "not to the study's optimizer sgd"),
+        (
+            [
+                *START,
+                "--search",
+                "batchnorm=true,false if activation=relu",
+                "--search",
+                "activation=relu,sigmoid if batchnorm=true",
+            ],
+            "the conditions form a cycle",
+        ),  # fmt: skip
     ],
 )
 def test_bad_values_give_one_line_and_change_nothing(env, args, message):

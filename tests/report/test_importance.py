@@ -121,3 +121,44 @@ def test_without_scikit_learn_importance_names_the_extra_in_one_line(
         "Error: importance needs scikit-learn, which is not installed: "
         "pip install 'hpsearch[importance]'\n"
     )
+
+
+def conditional_trials(seed: int, n: int = 90):
+    """momentum applies to the momentum trials only and drives their accuracy; elsewhere
+    the optimizer alone (a fixed gain) and noise."""
+    rng = np.random.default_rng(seed)
+    rows, accuracies = [], []
+    for _ in range(n):
+        optimizer = str(rng.choice(["sgd", "momentum", "adam"]))
+        row = {"lr": 10 ** rng.uniform(-4, -2), "optimizer": optimizer}
+        accuracy = 0.7 + rng.normal(0, 0.005)
+        if optimizer == "momentum":
+            row["momentum"] = rng.uniform(0.5, 0.99)
+            accuracy += 0.3 * (row["momentum"] - 0.5)
+        rows.append(row)
+        accuracies.append(accuracy)
+    return rows, accuracies
+
+
+def test_a_conditional_parameter_is_judged_only_on_the_trials_it_applied_to():
+    rows, accuracies = conditional_trials(0)
+    with_momentum = sum("momentum" in row for row in rows)
+
+    result = parameter_importance(rows, accuracies)
+
+    assert result.applied == {"lr": 90, "momentum": with_momentum, "optimizer": 90}
+    assert list(result.scores)[:2] == ["optimizer", "lr"]  # the parameters of every trial
+    assert result.scores["optimizer"] + result.scores["lr"] == pytest.approx(1.0)
+    assert result.scores["momentum"] > 0.8  # on its own trials, it is what matters
+
+
+def test_a_conditional_parameter_on_too_few_trials_gets_no_score_but_its_count():
+    rows, accuracies = conditional_trials(1, n=40)
+    few = [i for i, row in enumerate(rows) if "momentum" in row][MIN_TRIALS - 1 :]
+    for i in few:  # leave it on fewer than MIN_TRIALS trials
+        del rows[i]["momentum"]
+
+    result = parameter_importance(rows, accuracies)
+
+    assert "momentum" not in result.scores
+    assert result.applied["momentum"] == MIN_TRIALS - 1
