@@ -42,7 +42,7 @@ interrupted, or its worker is gone) gives up: it is marked ``interrupted`` and
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
@@ -167,13 +167,20 @@ def earlier(rows: Sequence[FrozenTrial], epoch: int) -> Earlier:
     )
 
 
+#: How a pruner reads the round: the trials before one, as of an epoch (store.rung_rows).
+Rows = Callable[[Store, int, int, int], list[FrozenTrial]]
+
+
 class Pruner(Protocol):
     def decides_at(self, epoch: int) -> bool:
         """Whether the pruner may stop a trial after ``epoch`` (else it is not asked)."""
         ...
 
-    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
-        """Whether the trial goes on after ``epoch``, which is already stored."""
+    def decide(
+        self, session: Store, trial_id: int, round_id: int, epoch: int, rows: Rows | None = None
+    ) -> Decision:
+        """Whether the trial goes on after ``epoch``, which is already stored (the round
+        read by ``rows``, by default :func:`store.rung_rows`)."""
         ...
 
 
@@ -187,10 +194,14 @@ class _InOrder:
         """The rule, once every earlier trial has reached ``epoch`` or ended."""
         raise NotImplementedError
 
-    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
+    def decide(
+        self, session: Store, trial_id: int, round_id: int, epoch: int, rows: Rows | None = None
+    ) -> Decision:
+        """``rows`` reads the round as :func:`store.rung_rows` does (its default); a
+        training function's trials are read by their study's metric, oriented."""
         if not self.decides_at(epoch):
             return Decision.CONTINUE
-        seen = earlier(store.rung_rows(session, round_id, trial_id, epoch), epoch)
+        seen = earlier((rows or store.rung_rows)(session, round_id, trial_id, epoch), epoch)
         if seen.lost:
             return Decision.GIVE_UP
         if seen.pending:
@@ -205,7 +216,9 @@ class NoPruner:
     def decides_at(self, epoch: int) -> bool:
         return False
 
-    def decide(self, session: Store, trial_id: int, round_id: int, epoch: int) -> Decision:
+    def decide(
+        self, session: Store, trial_id: int, round_id: int, epoch: int, rows: Rows | None = None
+    ) -> Decision:
         return Decision.CONTINUE
 
 
