@@ -85,7 +85,7 @@ class Worker:
         self.skip_locked = skip_locked  # how to claim (see queue.claim_trial); None: its default
         self.stats = WorkerStats(worker=name or worker_name())
         self.heartbeat = Heartbeat()
-        self.epochs_done = 0
+        self.epochs_done, self.reported_at = 0, 0.0  # reported_at: the last report's time
         self.history: list = []  # EpochMetrics of the book network, else each report
         self.abandoned = False  # gave up a trial: it stops claiming (``resume`` goes on)
         self.retrying = Retrying(masked(db_url), gives_up=self.stopping)
@@ -259,7 +259,7 @@ class Worker:
             return queue.finish_trial(session, trial_id, outcome, attempt=attempt)
 
     def run_trial(self, claim: Claim) -> None:
-        started = self.reported_at = time.perf_counter()  # when the last report came
+        started = self.reported_at = time.perf_counter()
         self.epochs_done = 0
         self.history = []
         trial = TrialContext(
