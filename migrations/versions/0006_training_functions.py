@@ -30,14 +30,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("objective", sa.String(length=300), nullable=True))
         batch.add_column(sa.Column("objective_settings", sa.Text(), nullable=True))
         batch.add_column(
-            sa.Column(
-                "metric", sa.String(length=50), nullable=False, server_default="val_accuracy"
-            )
+            sa.Column("metric", sa.String(length=50), nullable=False, server_default="val_accuracy")
         )
         batch.add_column(
-            sa.Column(
-                "direction", sa.String(length=10), nullable=False, server_default="maximize"
-            )
+            sa.Column("direction", sa.String(length=10), nullable=False, server_default="maximize")
         )
     with op.batch_alter_table("trials") as batch:
         batch.add_column(sa.Column("value", sa.Double(), nullable=True))
