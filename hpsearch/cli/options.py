@@ -23,6 +23,7 @@ from typing import Annotated, Any, get_args
 import typer
 
 from hpsearch.cli.choices import Activation, Dataset, Dtype, Optimizer, Pruner, word
+from hpsearch.cli.training import TrainedBy
 from hpsearch.data.datasets import DATA_DIR_ENVS
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
@@ -240,7 +241,7 @@ class Running:
     columns: Columns = None
 
 
-GROUPS = (NewStudy, Running)
+GROUPS = (NewStudy, Running, TrainedBy)
 
 
 def _expanded(parameter: inspect.Parameter) -> list[inspect.Parameter]:
@@ -295,3 +296,4 @@ DEFAULT_STUDY = NewStudy()
 #: Running with every default (a worker per CPU), and with one worker (``hpsearch worker``).
 DEFAULT_RUNNING = Running()
 ONE_WORKER = Running(workers=1)
+DEFAULT_TRAINED = TrainedBy()

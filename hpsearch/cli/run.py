@@ -16,12 +16,14 @@ from hpsearch.cli.console import console, error_line, errors
 from hpsearch.cli.options import (
     DEFAULT_RUNNING,
     DEFAULT_STUDY,
+    DEFAULT_TRAINED,
     ONE_WORKER,
     AsJson,
     Name,
     NarrowPruner,
     NewStudy,
     Running,
+    TrainedBy,
     grouped,
 )
 from hpsearch.cli.view import check_columns, print_report, read_report
@@ -107,21 +109,14 @@ def _print_summary(factory, name: str, as_json: bool) -> None:
         typer.echo(json.dumps(read_report(factory, name).document(), indent=2))
 
 
-def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource):
-    """Check everything, then open (or create) the store and create study NAME and its
-    round 0 (:func:`hpsearch.search.steps.start`); returns the store and the round's id. A
-    mistake leaves no file behind."""
+def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource, by: TrainedBy):
+    """Check everything, then open (or create) the store and create study NAME and its round
+    0 (:func:`hpsearch.search.steps.start`): the store and the round's id; a mistake, no file."""
     opener = functools.cache(functools.partial(open_store, db, create=True))
     round_id = steps.start(
-        opener,
-        name,
-        seed=study.seed,
-        settings=study.settings(),
-        space=study.space(),
-        n_trials=study.trials,
-        source=source,
-        pruner=word(study.pruner),
-    )
+        opener, name, seed=study.seed, settings=study.settings(), space=study.space(),
+        n_trials=study.trials, source=source, pruner=word(study.pruner), training=by.training(),
+    )  # fmt: skip
     return opener(), round_id
 
 
@@ -131,6 +126,7 @@ def start(
     name: Name,
     study: NewStudy,
     run: Running,
+    trained: TrainedBy,
     dry_run: Annotated[
         bool, typer.Option(help="Print the search space and a few sampled trials; run nothing.")
     ] = False,
@@ -146,7 +142,7 @@ def start(
         return
     chosen_columns(run.columns, study.space().names)  # refused before anything is written
     options = _options(run)
-    factory, round_id = _new_study(run.db, name, study, options.source)
+    factory, round_id = _new_study(run.db, name, study, options.source, trained)
     _run(factory, name, round_id, options, run, as_json)
     _print_summary(factory, name, as_json)
 
@@ -239,6 +235,7 @@ def auto(
     as_json: AsJson = False,
     study: NewStudy = DEFAULT_STUDY,
     run: Running = DEFAULT_RUNNING,
+    trained: TrainedBy = DEFAULT_TRAINED,
 ) -> None:
     """STEP0-STEP3 by itself: start NAME, then narrow (past crowded edges) until it stops.
 
@@ -272,7 +269,7 @@ def auto(
         round_id, _ = steps.prepare_resume(factory, name)
     else:
         chosen_columns(run.columns, study.space().names)
-        factory, round_id = _new_study(run.db, name, study, options.source)
+        factory, round_id = _new_study(run.db, name, study, options.source, trained)
         with factory.begin() as session:
             remember(store.get_study(session, name), plan)
     _run(factory, name, round_id, options, run, as_json)
