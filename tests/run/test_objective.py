@@ -7,13 +7,16 @@ import pytest
 
 from hpsearch import store
 from hpsearch.data.datasets import DataSource
-from hpsearch.errors import ObjectiveError, UsageError
+from hpsearch.errors import HpsearchError, ObjectiveError, UsageError
 from hpsearch.run.objective import TrialContext, TrialPruned, check_report, reference_of, resolve
+from hpsearch.run.runner import RunSummary, WorkerEnd
 from hpsearch.search import steps
 from hpsearch.search.training import Training
+from hpsearch.search.tuning import Tuning
 from hpsearch.settings import Goal, StudySettings
 from hpsearch.space.sampling import BOOK_SPACE
 from hpsearch.store.engine import database_url
+from hpsearch.store.schema import open_store
 from hpsearch.store.status import TrialStatus
 from tests.run import objectives
 
@@ -125,3 +128,26 @@ def test_a_reference_that_does_not_import_stores_nothing(factory, tmp_path):
         start(factory, tmp_path, "no_such_module_here:train")
     with factory.begin() as session:
         assert store.list_studies(session) == []
+
+
+def test_from_python_a_main_function_runs_in_process_and_a_failed_run_raises(db_path):
+    def in_main(trial):  # as a script's or a notebook's function: not importable
+        for epoch in (1, 2):
+            trial.report(epoch, val_loss=trial.values["lr"] * epoch)
+
+    with pytest.raises(ObjectiveError, match="use workers=1"):
+        Tuning("nb", str(db_path), in_main, LOSS, workers=2)
+    tuning = Tuning("nb", str(db_path), in_main, LOSS)
+    best = tuning.start(BOOK_SPACE, trials=4, settings=SETTINGS)
+    assert len(best) == 4 and [t.value for t in best] == sorted(t.value for t in best)
+    assert len(tuning.narrow(top_k=2, trials=2)) == 6
+
+
+def test_from_python_a_run_whose_workers_failed_raises(db_path, monkeypatch):
+    failed = RunSummary(ends=[WorkerEnd("host:1", "exited with status 1")])
+    monkeypatch.setattr(steps, "run", lambda *args: failed)
+    open_store(str(db_path), create=True)
+    tuning = Tuning("imported", f"sqlite:///{db_path}", objectives.quadratic, LOSS, workers=2)
+    assert tuning.reference == "tests.run.objectives:quadratic"
+    with pytest.raises(HpsearchError, match="worker host:1 exited with status 1"):
+        tuning.run(1)
