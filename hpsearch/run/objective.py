@@ -29,6 +29,8 @@ from __future__ import annotations
 import inspect
 import math
 import numbers
+import os
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
@@ -107,7 +109,8 @@ def check_report(
 
 def resolve(reference: str) -> Objective:
     """The function a ``package.module:function`` reference names, checked to take the
-    trial as its one argument; ObjectiveError says why it cannot be used."""
+    trial as its one argument; ObjectiveError says why it cannot be used. The module is
+    looked for in the current folder first (a worker's is its command's), then on the path."""
     module_name, colon, attribute = reference.partition(":")
     if not colon or not module_name or not attribute:
         raise ObjectiveError(
@@ -120,6 +123,8 @@ def resolve(reference: str) -> Objective:
             "which worker processes cannot import: move it into a module, or run it "
             "in-process with workers=1"
         )
+    if os.getcwd() not in sys.path:  # as ``python -m`` does: the current folder's modules
+        sys.path.insert(0, os.getcwd())
     try:
         target: Any = import_module(module_name)
     except Exception as exc:  # a module that is missing, or raises when imported
