@@ -17,6 +17,7 @@ if TYPE_CHECKING:  # the names, for type checkers (``X as X``: re-exported)
     from hpsearch.data.datasets import DataSource as DataSource
     from hpsearch.errors import HpsearchError as HpsearchError
     from hpsearch.errors import Interrupted as Interrupted
+    from hpsearch.errors import ObjectiveError as ObjectiveError
     from hpsearch.errors import RoundBusy as RoundBusy
     from hpsearch.errors import SchemaAhead as SchemaAhead
     from hpsearch.errors import SchemaBehind as SchemaBehind
@@ -24,12 +25,17 @@ if TYPE_CHECKING:  # the names, for type checkers (``X as X``: re-exported)
     from hpsearch.errors import StudyExists as StudyExists
     from hpsearch.errors import StudyNotFound as StudyNotFound
     from hpsearch.errors import UsageError as UsageError
+    from hpsearch.run.objective import TrialContext as TrialContext
+    from hpsearch.run.objective import TrialDiverged as TrialDiverged
+    from hpsearch.run.objective import TrialPruned as TrialPruned
     from hpsearch.search.steps import NarrowRule as NarrowRule
     from hpsearch.search.steps import RunOptions as RunOptions
     from hpsearch.search.steps import create as create
     from hpsearch.search.steps import create_narrowed_round as create_narrowed_round
     from hpsearch.search.steps import run as run
     from hpsearch.search.steps import start as start
+    from hpsearch.search.tuning import Tuning as Tuning
+    from hpsearch.settings import Goal as Goal
     from hpsearch.settings import StudySettings as StudySettings
     from hpsearch.space.sampling import BOOK_SPACE as BOOK_SPACE
     from hpsearch.space.sampling import LogRange as LogRange
@@ -50,13 +56,15 @@ _HOMES = {
     "hpsearch.data.datasets": ("DataSource",),
     "hpsearch.errors": (
         "HpsearchError", "Interrupted", "RoundBusy", "SchemaAhead", "SchemaBehind",
-        "StoreError", "StudyExists", "StudyNotFound", "UsageError",
+        "StoreError", "StudyExists", "StudyNotFound", "UsageError", "ObjectiveError",
     ),
+    "hpsearch.run.objective": ("TrialContext", "TrialDiverged", "TrialPruned"),
+    "hpsearch.search.tuning": ("Tuning",),
     "hpsearch.store.models": ("EpochMetric", "Evaluation", "Round", "Study", "Trial"),
     "hpsearch.search.steps": (
         "NarrowRule", "RunOptions", "create", "create_narrowed_round", "run", "start",
     ),
-    "hpsearch.settings": ("StudySettings",),
+    "hpsearch.settings": ("Goal", "StudySettings"),
     "hpsearch.space.sampling": ("BOOK_SPACE", "LogRange", "SearchSpace", "make_space"),
     "hpsearch.store.schema": ("open_store",),
     "hpsearch.store.status": ("TrialStatus",),

@@ -7,6 +7,8 @@
     ├── RoundBusy           another process is running that round
     ├── TestSetUsed         another evaluate has claimed the study's test set
     ├── Interrupted         Ctrl-C stopped a run; finished epochs are kept
+    ├── ObjectiveError      a training function that cannot be used (its reference, its
+    │                       signature, a report of an unknown metric or of a non-number)
     └── StoreError          the database cannot be opened, read or written
         ├── SchemaBehind    written by an older hpsearch: ``hpsearch db upgrade``
         ├── SchemaAhead     written by a newer hpsearch
@@ -66,6 +68,11 @@ class Interrupted(HpsearchError):
         super().__init__(message)
         self.name = name
         self.command = command
+
+
+class ObjectiveError(HpsearchError):
+    """A study's training function cannot be imported or called, or reported what the
+    study cannot store."""
 
 
 class StoreError(HpsearchError):

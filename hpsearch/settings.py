@@ -1,4 +1,5 @@
-"""``StudySettings``: what every trial of a study shares (data split and network)."""
+"""What every trial of a study shares: ``StudySettings`` (the book network's data split
+and network) and ``Goal`` (the metric the study ranks its trials by, and its direction)."""
 
 from __future__ import annotations
 
@@ -52,6 +53,39 @@ def weight_init_value(text: str) -> float | str:
         return float(text)
     except ValueError:
         return text
+
+
+#: The words a study's direction takes.
+DIRECTIONS = ("maximize", "minimize")
+#: The book's metric: the final validation accuracy, maximised.
+BOOK_METRIC = "val_accuracy"
+
+
+@dataclass(frozen=True)
+class Goal:
+    """The metric a study ranks its trials by (at their last epoch) and its direction."""
+
+    metric: str = BOOK_METRIC
+    direction: str = "maximize"
+
+    def __post_init__(self) -> None:
+        if not self.metric.isidentifier():
+            raise UsageError(
+                f"metric {self.metric!r}: a metric is named as a Python name is (val_loss, f1)"
+            )
+        if self.direction not in DIRECTIONS:
+            raise UsageError(f"direction {self.direction!r}: choose one of {', '.join(DIRECTIONS)}")
+
+    @property
+    def sign(self) -> float:
+        """+1 when maximised, -1 when minimised: ``sign * value`` is larger when better."""
+        return 1.0 if self.direction == "maximize" else -1.0
+
+    def best(self, values: list[float]) -> int | None:
+        """The index of the best of ``values`` (the earliest on ties); None if empty."""
+        if not values:
+            return None
+        return max(range(len(values)), key=lambda i: (self.sign * values[i], -i))
 
 
 @dataclass(frozen=True)

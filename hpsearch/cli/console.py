@@ -39,3 +39,8 @@ def error_line(error: str) -> str:
         if line.strip():
             lines.append(line.strip())
     return lines[-1] if lines else error.strip()
+
+
+def for_people(as_json: bool) -> Console:
+    """Where messages for people go: standard output, standard error with --json."""
+    return errors if as_json else console

@@ -1,12 +1,11 @@
 """The arguments and options shared by commands: single ones, and groups of options
 each defined once as a dataclass.
 
-:class:`NewStudy` holds the options of a new study (``start``, ``auto``);
-:class:`Running` those of every command that runs trials. :func:`grouped` gives a
-command each option of a group in place of a parameter annotated with the group
-(its default, if any, gives the options' defaults), and hands the command one
-instance of the group.
-"""
+:class:`NewStudy` holds the options of a new study (``start``, ``auto``), :class:`Running`
+those of every command that runs trials (:class:`~hpsearch.cli.training.TrainedBy`, what a
+new study trains). :func:`grouped` gives a command each option of a group in place of a
+parameter annotated with the group (its default gives the options' defaults), and hands
+the command one instance of the group."""
 
 from __future__ import annotations
 
@@ -23,6 +22,7 @@ from typing import Annotated, Any, get_args
 import typer
 
 from hpsearch.cli.choices import Activation, Dataset, Dtype, Optimizer, Pruner, word
+from hpsearch.cli.training import TrainedBy
 from hpsearch.data.datasets import DATA_DIR_ENVS
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
@@ -243,7 +243,7 @@ class Running:
     columns: Columns = None
 
 
-GROUPS = (NewStudy, Running)
+GROUPS = (NewStudy, Running, TrainedBy)
 
 
 def _expanded(parameter: inspect.Parameter) -> list[inspect.Parameter]:
@@ -293,8 +293,8 @@ def grouped(command: Callable[..., None]) -> Callable[..., None]:
     return wrapper
 
 
-#: The new study options' defaults: the book's setting, its rounds pruned with asha.
+#: The defaults: the book's study with its rounds pruned by asha; running with a worker per
+#: CPU, and with one worker (``hpsearch worker``).
 DEFAULT_STUDY = NewStudy()
-#: Running with every default (a worker per CPU), and with one worker (``hpsearch worker``).
 DEFAULT_RUNNING = Running()
 ONE_WORKER = Running(workers=1)

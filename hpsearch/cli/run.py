@@ -12,7 +12,7 @@ import typer
 
 from hpsearch import store
 from hpsearch.cli.choices import word
-from hpsearch.cli.console import console, error_line, errors
+from hpsearch.cli.console import console, error_line, errors, for_people
 from hpsearch.cli.options import (
     DEFAULT_RUNNING,
     DEFAULT_STUDY,
@@ -24,6 +24,7 @@ from hpsearch.cli.options import (
     Running,
     grouped,
 )
+from hpsearch.cli.training import DEFAULT_TRAINED, TrainedBy
 from hpsearch.cli.view import check_columns, print_report, read_report
 from hpsearch.data.datasets import DataSource
 from hpsearch.errors import HpsearchError, StoreError
@@ -76,7 +77,7 @@ def _run(
     if run.quiet:
         summary = steps.run(factory, name, round_id, options)
     else:
-        with live_progress(_out(as_json), f"{name} round {number}") as update:
+        with live_progress(for_people(as_json), f"{name} round {number}") as update:
             summary = steps.run(factory, name, round_id, replace(options, on_progress=update))
     check_still_there(options.db_url, identity)  # before a leaderboard read from a lost file
     for stats in summary.workers:
@@ -96,32 +97,20 @@ def _run(
         raise HpsearchError(f"{trouble}; every trial of the round has finished")
 
 
-def _out(as_json: bool):
-    """Where messages for people go: standard output, standard error with --json."""
-    return errors if as_json else console
-
-
 def _print_summary(factory, name: str, as_json: bool) -> None:
     """With --json, the study's report (as ``report --json``) as the one document on stdout."""
     if as_json:
         typer.echo(json.dumps(read_report(factory, name).document(), indent=2))
 
 
-def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource):
-    """Check everything, then open (or create) the store and create study NAME and its
-    round 0 (:func:`hpsearch.search.steps.start`); returns the store and the round's id. A
-    mistake leaves no file behind."""
+def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource, by: TrainedBy):
+    """Check everything, then open (or create) the store and create study NAME and its round
+    0 (:func:`hpsearch.search.steps.start`): the store and the round's id; a mistake, no file."""
     opener = functools.cache(functools.partial(open_store, db, create=True))
     round_id = steps.start(
-        opener,
-        name,
-        seed=study.seed,
-        settings=study.settings(),
-        space=study.space(),
-        n_trials=study.trials,
-        source=source,
-        pruner=word(study.pruner),
-    )
+        opener, name, seed=study.seed, settings=study.settings(), space=study.space(),
+        n_trials=study.trials, source=source, pruner=word(study.pruner), training=by.training(),
+    )  # fmt: skip
     return opener(), round_id
 
 
@@ -131,6 +120,7 @@ def start(
     name: Name,
     study: NewStudy,
     run: Running,
+    trained: TrainedBy,
     dry_run: Annotated[
         bool, typer.Option(help="Print the search space and a few sampled trials; run nothing.")
     ] = False,
@@ -146,7 +136,7 @@ def start(
         return
     chosen_columns(run.columns, study.space().names)  # refused before anything is written
     options = _options(run)
-    factory, round_id = _new_study(run.db, name, study, options.source)
+    factory, round_id = _new_study(run.db, name, study, options.source, trained)
     _run(factory, name, round_id, options, run, as_json)
     _print_summary(factory, name, as_json)
 
@@ -179,7 +169,7 @@ def narrow(
         factory, name, top_k, trials, rule, pruner=pruner and word(pruner), dry_run=dry_run
     )
     old, new = plan.old, plan.narrowing.space
-    out = _out(as_json)
+    out = for_people(as_json)
     out.print(f"Round {plan.parent.number} top-{top_k}: trials {[t.id for t in plan.top]}")
     for before in old:
         after, shown = new.get(before.name), label(before.name)
@@ -246,6 +236,7 @@ def auto(
     as_json: AsJson = False,
     study: NewStudy = DEFAULT_STUDY,
     run: Running = DEFAULT_RUNNING,
+    trained: TrainedBy = DEFAULT_TRAINED,
 ) -> None:
     """STEP0-STEP3 by itself: start NAME, then narrow (past crowded edges) until it stops.
 
@@ -271,7 +262,7 @@ def auto(
             stored = store.get_study(session, name)
             plan = continued(stored, plan, given)
             remember(stored, plan)
-        _out(as_json).print(
+        for_people(as_json).print(
             f"Continuing study {name!r} with its own settings: {plan.rounds} narrowed rounds "
             f"at most, top-{plan.top_k}, {plan.trials} trials, pruner {plan.pruner}, "
             f"min improvement {plan.min_improvement}."
@@ -279,7 +270,7 @@ def auto(
         round_id, _ = steps.prepare_resume(factory, name)
     else:
         chosen_columns(run.columns, study.space().names)
-        factory, round_id = _new_study(run.db, name, study, options.source)
+        factory, round_id = _new_study(run.db, name, study, options.source, trained)
         with factory.begin() as session:
             remember(store.get_study(session, name), plan)
     _run(factory, name, round_id, options, run, as_json)
@@ -288,9 +279,9 @@ def auto(
         name,
         plan,
         lambda round_id: _run(factory, name, round_id, options, run, as_json),
-        on_round=lambda message: _out(as_json).print(f"[bold]Narrowing to {message}[/]"),
+        on_round=lambda message: for_people(as_json).print(f"[bold]Narrowing to {message}[/]"),
     )
-    _out(as_json).print(f"[bold]Stopped:[/] {reason}.")
+    for_people(as_json).print(f"[bold]Stopped:[/] {reason}.")
     _print_summary(factory, name, as_json)
 
 

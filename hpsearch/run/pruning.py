@@ -34,14 +34,14 @@ running, so a pruned round stores the same results with any number of workers.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from hpsearch import store
 from hpsearch.errors import UsageError
 from hpsearch.run.order import Decision, Earlier, GoneWatch, earlier
-from hpsearch.store import Store
+from hpsearch.store import FrozenTrial, Store
 
 PRUNERS = ("none", "median", "asha")
 
@@ -115,6 +115,10 @@ def asha_stops(value: float, rung_values: Sequence[float], *, eta: int) -> bool:
 # --- the pruners, on the store -------------------------------------------------------------
 
 
+#: How a pruner reads the round: the trials before one, as of an epoch (store.rung_rows).
+Rows = Callable[[Store, int, int, int], list[FrozenTrial]]
+
+
 class Pruner(Protocol):
     def decides_at(self, epoch: int) -> bool:
         """Whether the pruner may stop a trial after ``epoch`` (else it is not asked)."""
@@ -127,8 +131,10 @@ class Pruner(Protocol):
         round_id: int,
         epoch: int,
         watch: GoneWatch | None = None,
+        rows: Rows | None = None,
     ) -> Decision:
-        """Whether the trial goes on after ``epoch``, which is already stored.
+        """Whether the trial goes on after ``epoch``, which is already stored (the round
+        read by ``rows``, by default :func:`store.rung_rows`).
 
         ``watch`` carries what the earlier asks of the same decision saw of gone workers;
         without it, a trial before this one whose worker is gone keeps it waiting."""
@@ -152,10 +158,13 @@ class _InOrder:
         round_id: int,
         epoch: int,
         watch: GoneWatch | None = None,
+        rows: Rows | None = None,
     ) -> Decision:
+        """``rows`` reads the round as :func:`store.rung_rows` does (its default); a
+        training function's trials are read by their study's metric, oriented."""
         if not self.decides_at(epoch):
             return Decision.CONTINUE
-        seen = earlier(store.rung_rows(session, round_id, trial_id, epoch), epoch)
+        seen = earlier((rows or store.rung_rows)(session, round_id, trial_id, epoch), epoch)
         if seen.interrupted:
             return Decision.GIVE_UP
         if seen.gone and watch is not None and watch.confirms(seen.gone):
@@ -179,6 +188,7 @@ class NoPruner:
         round_id: int,
         epoch: int,
         watch: GoneWatch | None = None,
+        rows: Rows | None = None,
     ) -> Decision:
         return Decision.CONTINUE
 

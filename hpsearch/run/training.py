@@ -1,21 +1,23 @@
 """One trial's training: the study's network, trained from scratch with a trial's values.
 
-Used by the worker for every trial of a round and by ``evaluate`` for the best
-trial's settings on train + validation: same settings and seed, same network,
-same result.
+Used by the worker for every trial of a round (through :class:`BookNetwork`, the
+default training function) and by ``evaluate`` for the best trial's settings on train +
+validation: same settings and seed, same network, same result.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from hpsearch.run.objective import TrialContext, TrialDiverged
 from hpsearch.settings import StudySettings
 from hpsearch.space.domains import Value
 from hpsearch.space.parameters import TrialSetup, trial_setup
-from trainer import MultiLayerNet, Split, Trainer, TrainingResult
-from trainer.training import EpochCallback
+from trainer import EpochMetrics, MultiLayerNet, Split, Trainer, TrainingResult
+from trainer.training import DIVERGED, EpochCallback
 
 INPUT_SIZE, CLASSES = 784, 10
 
@@ -74,3 +76,41 @@ def train_trial(
     """Train one trial from scratch: same settings and seed, same result."""
     x_train, t_train, x_val, t_val = split.x_train, split.t_train, split.x_val, split.t_val
     return trial_trainer(settings, trial, x_train, t_train, x_val, t_val, on_epoch).train()
+
+
+#: How one trial trains: :func:`train_trial`'s signature.
+Train = Callable[..., TrainingResult]
+
+
+class BookNetwork:
+    """The chapter's network as a training function (:mod:`hpsearch.run.objective`): the
+    default of every study started without ``--objective``. It holds the study's
+    settings and split, loaded once per worker, and reports the trainer's four metrics
+    after each epoch; a non-finite loss ends the trial as diverged, as the book's
+    trainer decides it."""
+
+    def __init__(
+        self,
+        settings: StudySettings,
+        split: Split,
+        train: Callable[..., TrainingResult] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.split = split
+        self.train = train or train_trial  # how one trial trains (train_trial's signature)
+
+    def __call__(self, trial: TrialContext) -> None:
+        spec = TrialSpec(0, trial.seed, dict(trial.values))
+
+        def report(m: EpochMetrics) -> None:
+            trial.report(
+                m.epoch,
+                train_loss=m.train_loss,
+                train_accuracy=m.train_accuracy,
+                val_loss=m.val_loss,
+                val_accuracy=m.val_accuracy,
+            )
+
+        result = self.train(self.settings, self.split, spec, report)
+        if result.status == DIVERGED:
+            raise TrialDiverged(f"loss became non-finite in epoch {result.last_epoch}")

@@ -3,8 +3,9 @@
 A worker limits BLAS to one thread (so N workers use N cores without
 oversubscription), loads the study's split once (:mod:`hpsearch.data.datasets`), then
 claims trials (:mod:`hpsearch.store.queue`) and trains each (:mod:`hpsearch.run.training`)
-until the round has none pending. Each epoch is written when it ends, and the
-round's pruner may stop a trial after it. Everything it receives is plain,
+until the round has none pending, each by calling the study's training function
+(:mod:`hpsearch.run.objective`; the book network by default). Each report is written
+when it comes, and the round's pruner may stop a trial after it. Everything it receives is plain,
 picklable values; it opens its own engine. Only :mod:`hpsearch.run.runner` starts it.
 
 Each unit of work on the store (claim, epoch, pruning read, end) is retried past
@@ -20,9 +21,7 @@ import contextlib
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 from functools import partial
-from typing import Protocol
 
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,64 +29,22 @@ from threadpoolctl import threadpool_limits
 
 from hpsearch import store
 from hpsearch.data.datasets import DataSource, load_split
-from hpsearch.errors import StoreUnavailable
+from hpsearch.errors import ObjectiveError, StoreUnavailable
+from hpsearch.run import reports
+from hpsearch.run.objective import Objective, TrialContext, TrialDiverged, TrialPruned, resolve
 from hpsearch.run.order import Decision, GoneWatch, wait_for_decision
 from hpsearch.run.pruning import Pruner, make_pruner
-from hpsearch.run.training import TrialSpec, train_trial
-from hpsearch.settings import StudySettings
+from hpsearch.run.reports import Claim, StartLine, StopFlag, WorkerStats
+from hpsearch.run.training import BookNetwork, TrialSpec, train_trial
+from hpsearch.settings import Goal, StudySettings
 from hpsearch.store import committed, queue
+from hpsearch.store import metrics as metrics_store
 from hpsearch.store.engine import make_engine, masked
 from hpsearch.store.liveness import Heartbeat, worker_name
 from hpsearch.store.models import Round, Trial
 from hpsearch.store.retry import Retrying
 from hpsearch.store.status import TrialStatus
-from trainer import EpochMetrics, Split
-from trainer.training import STOPPED
-
-
-class StopFlag(Protocol):
-    def is_set(self) -> bool: ...
-
-
-class StartLine(Protocol):
-    """Where the workers of one run wait for each other (a ``multiprocessing.Barrier``)."""
-
-    def wait(self, timeout: float | None = None) -> int: ...
-
-
-#: How long a worker waits at the start line for the others to load their data.
-START_WAIT_SECONDS = 300.0
-
-
-class TrialLost(Exception):
-    """The worker's claim on its trial is gone: another worker took the trial over."""
-
-
-class WaitAbandoned(Exception):
-    """A pruning decision waited for a trial that will not go on in this run."""
-
-
-@dataclass
-class WorkerStats:
-    """What a worker did, for the caller and for benchmarks."""
-
-    worker: str = ""
-    trials: int = 0
-    epochs: int = 0
-    lost: int = 0  # trials taken over by another worker, left without a further write
-    train_seconds: float = 0.0
-    store_seconds: float = 0.0
-    wait_seconds: float = 0.0  # pruning decisions waiting for earlier trials
-    errors: list[str] = field(default_factory=list)
-    store_fault: str = ""  # why it stopped: the store could not be written (StoreUnavailable)
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A claimed trial: its values and the attempt every write is conditional on."""
-
-    spec: TrialSpec
-    attempt: int
+from trainer import EpochMetrics
 
 
 class Worker:
@@ -115,6 +72,7 @@ class Worker:
         start_line: StartLine | None = None,
         name: str | None = None,
         skip_locked: bool | None = None,
+        function: Objective | None = None,
     ) -> None:
         self.engine = make_engine(db_url)
         self.reader = make_engine(db_url, read_only=True)  # the pruner's reads
@@ -127,10 +85,12 @@ class Worker:
         self.skip_locked = skip_locked  # how to claim (see queue.claim_trial); None: its default
         self.stats = WorkerStats(worker=name or worker_name())
         self.heartbeat = Heartbeat()
-        self.epochs_done = 0
+        self.epochs_done, self.reported_at = 0, 0.0  # reported_at: the last report's time
+        self.history: list = []  # EpochMetrics of the book network, else each report
         self.abandoned = False  # gave up a trial: it stops claiming (``resume`` goes on)
         self.retrying = Retrying(masked(db_url), gives_up=self.stopping)
         self.retrying(lambda _: self._load_round(pruner))
+        self.given = function  # the study's function, given in-process (else imported)
 
     def _load_round(self, pruner: Pruner | None) -> None:
         with self.factory.begin() as session:
@@ -139,6 +99,10 @@ class Worker:
             self.settings = StudySettings.from_study(study)
             self.study_seed = study.seed
             self.pruner = pruner or make_pruner(round_.pruner, study.epochs)
+            self.goal = Goal(study.metric, study.direction)
+            self.reference = study.objective
+            self.book = study.objective is None
+            self.fixed = reports.fixed_settings(study)
 
     def stopping(self) -> bool:
         return self.stop is not None and self.stop.is_set()
@@ -152,22 +116,36 @@ class Worker:
             self.heartbeat,
         ):
             self.epochs = queue.EpochWriter(self.connection)
-            split = load_split(self.settings, self.study_seed, self.source)
+            self.function = self.load_function()
             try:
-                self.run_trials(split)
+                self.run_trials()
             except StoreUnavailable as exc:  # its trial stays running: ``resume`` re-runs it
                 self.stats.store_fault = str(exc)
         return self.stats
 
-    def run_trials(self, split: Split) -> None:
+    def load_function(self) -> Objective:
+        """The study's training function: the book network (its split loaded once), the
+        one given, or the one its reference names; one that cannot be imported fails
+        each trial it is asked to run, with the reason."""
+        if self.given is not None:
+            return self.given
+        if self.book:
+            split = load_split(self.settings, self.study_seed, self.source)
+            return BookNetwork(self.settings, split, lambda *args: train_trial(*args))
+        try:
+            return resolve(self.reference or "")
+        except ObjectiveError as exc:
+            return reports.raiser(exc)
+
+    def run_trials(self) -> None:
         claim = None if self.stopping() else self.claim()
         if self.start_line is not None:  # claimed (or found none) and committed
             with contextlib.suppress(threading.BrokenBarrierError):
-                self.start_line.wait(START_WAIT_SECONDS)
+                self.start_line.wait(reports.START_WAIT_SECONDS)
         while claim is not None:
             self.heartbeat.own(partial(self.beat, claim))
             try:
-                self.run_trial(split, claim)
+                self.run_trial(claim)
             finally:
                 self.heartbeat.release()
             claim = None if self.stopping() or self.abandoned else self.claim()
@@ -195,32 +173,47 @@ class Worker:
         with self.engine.begin() as connection:
             return queue.beat(connection, claim.spec.id, claim.attempt)
 
-    def on_epoch(self, claim: Claim, metrics: EpochMetrics) -> bool:
-        """Store the epoch; True stops the trial (asked to stop, or pruned)."""
+    def on_report(self, claim: Claim, epoch: int, metrics: dict[str, float]) -> bool:
+        """Store a report; True stops the trial (asked to stop, or pruned, before the
+        study's last epoch: a trial that reached it completed)."""
         if self.heartbeat.lost.is_set():
-            raise TrialLost
-        started = time.perf_counter()
-        if not self.retrying(partial(self.write_epoch, claim, metrics)):
-            raise TrialLost  # nothing was written
-        self.stats.store_seconds += time.perf_counter() - started
+            raise reports.TrialLost
+        now = time.perf_counter()
+        seconds, self.reported_at = now - self.reported_at, now
+        record: EpochMetrics | dict[str, float] = metrics
+        if self.book:
+            record = reports.book_record(epoch, seconds, metrics)
+        write = partial(self.write_epoch, claim, record) if self.book else None
+        if not self.retrying(write or partial(self.write, claim, epoch, record, seconds)):
+            raise reports.TrialLost  # nothing was written
+        self.history.append(record)
+        self.stats.store_seconds += time.perf_counter() - now
         self.stats.epochs += 1
-        self.epochs_done = metrics.epoch
-        return self.stopping() or self.prune(claim.spec.id, metrics.epoch)
+        self.epochs_done = epoch
+        stop = self.stopping() or self.prune(claim.spec.id, epoch)
+        return stop and epoch < self.settings.epochs
 
-    def write_epoch(self, claim: Claim, metrics: EpochMetrics, retried: bool) -> bool:
-        """One epoch's transaction; False when the trial was taken over."""
+    def write_epoch(self, claim: Claim, metrics, retried: bool) -> bool:
+        """The book network's epoch (``epoch_metrics``); False when taken over."""
+        return self.write(claim, metrics.epoch, metrics, 0.0, retried)
+
+    def write(self, claim: Claim, epoch: int, record, seconds: float, retried: bool) -> bool:
+        """One report's transaction (a function's: ``trial_metrics`` rows); False when
+        the trial was taken over."""
         connection = self.connection
-        assert connection is not None  # on_epoch runs inside run(), which opens it
+        assert connection is not None  # on_report runs inside run(), which opens it
         if retried and connection.dialect.name != "sqlite":
             # the INSERT runs on the driver's cursor, unseen by SQLAlchemy: a dropped
             # connection may not have been invalidated, so take a fresh one
             connection.invalidate()
+        trial_id, attempt = claim.spec.id, claim.attempt
+        stored = committed.epoch_stored if self.book else metrics_store.report_stored
         with connection.begin():
-            if retried and committed.epoch_stored(
-                connection, claim.spec.id, claim.attempt, metrics.epoch
-            ):
+            if retried and stored(connection, trial_id, attempt, epoch):
                 return True  # the earlier try went through
-            return self.epochs.write(claim.spec.id, claim.attempt, metrics)
+            if self.book:
+                return self.epochs.write(trial_id, attempt, record)
+            return metrics_store.write_report(connection, trial_id, attempt, epoch, record, seconds)
 
     def prune(self, trial_id: int, epoch: int) -> bool:
         """The pruner's decision after ``epoch``, waiting (short read-only transactions,
@@ -234,12 +227,17 @@ class Worker:
         )
         self.stats.wait_seconds += time.perf_counter() - started
         if decision is Decision.GIVE_UP:
-            raise WaitAbandoned
+            raise reports.WaitAbandoned
         return decision is Decision.STOP
 
     def decide(self, trial_id: int, epoch: int, watch: GoneWatch) -> Decision:
         with self.reader.begin() as connection:  # a transaction per ask, as the watch needs
-            return self.pruner.decide(connection, trial_id, self.round_id, epoch, watch)
+            if self.book:
+                return self.pruner.decide(connection, trial_id, self.round_id, epoch, watch)
+            rows = partial(
+                metrics_store.metric_rung_rows, metric=self.goal.metric, sign=self.goal.sign
+            )
+            return self.pruner.decide(connection, trial_id, self.round_id, epoch, watch, rows)
 
     def finish(self, claim: Claim, outcome: queue.Outcome) -> bool:
         """Store how the trial ended, unless it was taken over; returns whether it did."""
@@ -254,37 +252,43 @@ class Worker:
                 return True  # the earlier try went through
             return queue.finish_trial(session, trial_id, outcome, attempt=attempt)
 
-    def run_trial(self, split: Split, claim: Claim) -> None:
-        started = time.perf_counter()
+    def run_trial(self, claim: Claim) -> None:
+        started = self.reported_at = time.perf_counter()
         self.epochs_done = 0
+        self.history = []
+        trial = TrialContext(
+            claim.spec.values, claim.spec.seed, self.fixed, self.goal,
+            partial(self.on_report, claim),
+        )  # fmt: skip
+        status, error = TrialStatus.COMPLETED, None
         try:
-            result = train_trial(
-                self.settings, split, claim.spec, lambda metrics: self.on_epoch(claim, metrics)
-            )
-        except TrialLost:
+            self.function(trial)
+        except TrialPruned:
+            status = TrialStatus.PRUNED
+        except TrialDiverged as exc:
+            status, error = TrialStatus.DIVERGED, str(exc) or "the training function diverged"
+        except reports.TrialLost:
             self.stats.lost += 1
             return
         except StoreUnavailable:  # the store's fault, not the trial's: not ``failed``
             raise
-        except WaitAbandoned:  # a trial it waited for will not go on in this run
+        except reports.WaitAbandoned:  # a trial it waited for will not go on in this run
             self.finish(claim, queue.Outcome(TrialStatus.INTERRUPTED, self.epochs_done))
             self.abandoned = True
             return
         except Exception as exc:  # a bug or a resource error inside one trial
-            message = f"{type(exc).__name__}: {exc}"
+            message = (
+                str(exc) if isinstance(exc, ObjectiveError) else f"{type(exc).__name__}: {exc}"
+            )
             self.stats.errors.append(f"{traceback.format_exc()}trial {claim.spec.id}: {message}")
             self.finish(claim, queue.Outcome(TrialStatus.FAILED, self.epochs_done, error=message))
             return
         finally:
             self.stats.train_seconds += time.perf_counter() - started
-        if result.status == STOPPED and self.stopping():
+        if trial.stopped and self.stopping():
             self.finish(claim, queue.Outcome(TrialStatus.INTERRUPTED, self.epochs_done))
             return
-        status = TrialStatus.of_outcome(result.status)
-        error = None
-        if status == TrialStatus.DIVERGED:
-            error = f"loss became non-finite in epoch {result.last_epoch}"
-        # epochs run: as many as stored, not the diverged one
-        outcome = queue.Outcome(status, len(result.history), result.final, result.best, error)
-        if self.finish(claim, outcome):
+        if trial.stopped:  # a function that caught TrialPruned was stopped all the same
+            status = TrialStatus.PRUNED
+        if self.finish(claim, reports.outcome(self.goal, self.book, self.history, status, error)):
             self.stats.trials += 1

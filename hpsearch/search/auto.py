@@ -91,8 +91,12 @@ def continued(study: Study, plan: AutoPlan, given: Collection[str]) -> AutoPlan:
 
 
 def round_bests(session: Session, study: Study) -> list[float | None]:
-    """The best final validation accuracy of each round (None: no completed trial)."""
+    """The best final validation accuracy of each round (None: no completed trial); a
+    training function's metric times its sign (larger is better, as accuracies)."""
     bests = [store.round_best(session, round_.id) for round_ in study.rounds]
+    if study.objective is not None:
+        sign = 1.0 if study.direction == "maximize" else -1.0
+        return [sign * b.value if b and b.value is not None else None for b in bests]
     return [best.val_accuracy if best else None for best in bests]
 
 

@@ -10,6 +10,7 @@ is returned, so what is shown is what was created.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ from hpsearch.data.datasets import DataSource, check_split
 from hpsearch.errors import Interrupted, RoundBusy, StudyExists, UsageError
 from hpsearch.run.pruning import make_pruner
 from hpsearch.run.runner import RunSummary, run_round
+from hpsearch.search.training import BOOK, Training
 from hpsearch.settings import StudySettings
 from hpsearch.space.conditions import check_fixed_optimizer
 from hpsearch.space.domains import Choice, IntRange
@@ -58,6 +60,7 @@ def check_start(
     source: DataSource,
     pruner: str = "none",
     space: SearchSpace | None = None,
+    training: Training = BOOK,
 ) -> None:
     """Everything :func:`create` needs, checked before anything is written: the values,
     and the data itself (it exists, verifies and fits the split, with the largest
@@ -68,6 +71,9 @@ def check_start(
     if not name.strip():
         raise UsageError("a study needs a name")
     make_pruner(pruner, settings.epochs)
+    training.check()
+    if training.objective is not None:
+        return  # the function reads its own data: the book network's is not needed
     if space is not None:
         check_fixed_optimizer(settings.optimizer, space.domains)
         check_fits(settings, space)
@@ -88,12 +94,17 @@ def create(
     space: SearchSpace,
     n_trials: int,
     pruner: str = "none",
+    training: Training = BOOK,
 ) -> int:
     """STEP0 and STEP1: create the study and its round 0 in one transaction; returns
     the round's id. Check the values first with :func:`check_start`."""
+    fixed = json.dumps(training.settings, sort_keys=True) if training.objective else None
     try:
         with factory.begin() as session:
-            study = store.create_study(session, name, seed, settings)
+            study = store.create_study(
+                session, name, seed, settings, goal=training.goal,
+                objective=training.objective, objective_settings=fixed,
+            )  # fmt: skip
             return store.create_round(session, study, space, n_trials, pruner=pruner).id
     except IntegrityError:  # created by another process since create_study looked
         raise StudyExists(name) from None
@@ -109,12 +120,11 @@ def start(
     n_trials: int,
     source: DataSource,
     pruner: str = "none",
+    training: Training = BOOK,
 ) -> int:
-    """:func:`check_start`, then :func:`create`; returns round 0's id.
-
-    ``factory`` may also be a function that opens the store: it is called only once
-    everything checked out, so a mistake leaves no database file behind.
-    """
+    """:func:`check_start`, then :func:`create`; returns round 0's id. ``factory`` may be a
+    function that opens the store: called once everything checked out, so a mistake leaves
+    no database file behind."""
     check_start(
         name,
         seed=seed,
@@ -123,12 +133,14 @@ def start(
         source=source,
         pruner=pruner,
         space=space,
+        training=training,
     )
     if not isinstance(factory, sessionmaker):
         factory = factory()
     return create(
-        factory, name, seed=seed, settings=settings, space=space, n_trials=n_trials, pruner=pruner
-    )
+        factory, name, seed=seed, settings=settings, space=space, n_trials=n_trials,
+        pruner=pruner, training=training,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -194,7 +206,8 @@ def plan_narrowing(
         snap=rule.snap,
         expand=rule.expand,
     )
-    check_fits(StudySettings.from_study(study), narrowing.space)  # --expand may grow a net
+    if study.objective is None:  # --expand may grow the book's network
+        check_fits(StudySettings.from_study(study), narrowing.space)
     return NarrowPlan(parent, top, narrowing, top_k, n_trials or parent.n_trials)
 
 

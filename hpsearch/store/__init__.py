@@ -8,6 +8,7 @@
     records    one frozen record of a trial (and of its epochs), for every reader
     trials     ranked trials, leaderboards, the values they were sampled with, records
     epochs     curves, streamed rows for the exports, and what a pruner reads
+    metrics    a training function's named metrics: each report written, and read back
     progress   how far a study or a round has come, summed in SQL
     queue      the protocol workers claim, run, finish and give back trials by
     liveness   whether a trial's worker is alive: its name, heartbeat and staleness

@@ -2,7 +2,14 @@
 
     studies 1─n rounds 1─n trials 1─n epoch_metrics
                    rounds 1─n round_domains    trials 1─n trial_params
+                                               trials 1─n trial_metrics
     studies 1─n evaluations n─1 trials
+
+A study trains the book's network (``objective`` NULL: its epochs are
+``epoch_metrics`` rows, its trials ranked by ``val_accuracy``) or a training function
+of the user's (``objective`` its ``module:function``: every reported metric of every
+epoch is a ``trial_metrics`` row, its trials ranked by ``value``, the study's
+``metric`` at their last epoch, in the study's ``direction``).
 
 Times are UTC. A trial's ``status`` is a :class:`~hpsearch.store.status.TrialStatus`,
 stored as its plain word. Every searched value of a trial is a ``trial_params`` row,
@@ -74,6 +81,16 @@ class Study(Base):
     auto_top_k: Mapped[int | None]
     auto_pruner: Mapped[str | None] = mapped_column(String(20))
     auto_min_improvement: Mapped[float | None]
+    # The training function (NULL: the book's network), its fixed settings (a JSON
+    # object), and the metric trials are ranked by with its direction.
+    objective: Mapped[str | None] = mapped_column(String(300))
+    objective_settings: Mapped[str | None] = mapped_column(Text)
+    metric: Mapped[str] = mapped_column(
+        String(50), default="val_accuracy", server_default="val_accuracy"
+    )
+    direction: Mapped[str] = mapped_column(
+        String(10), default="maximize", server_default="maximize"
+    )
 
     rounds: Mapped[list[Round]] = relationship(
         back_populates="study", order_by="Round.number", cascade="all, delete-orphan"
@@ -168,6 +185,10 @@ class Trial(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # Claims so far: a worker's writes are conditional on the attempt it claimed.
     attempt: Mapped[int] = mapped_column(default=0, server_default="0")
+    # A training function's trial: the study's metric at the last epoch run, and at its
+    # best epoch (``best_epoch``) by the study's direction. NULL for the book's network.
+    value: Mapped[float | None]
+    best_value: Mapped[float | None]
 
     round: Mapped[Round] = relationship(back_populates="trials")
     epochs: Mapped[list[EpochMetric]] = relationship(
@@ -215,6 +236,20 @@ class EpochMetric(Base):
     seconds: Mapped[float]
 
     trial: Mapped[Trial] = relationship(back_populates="epochs")
+
+
+class TrialMetric(Base):
+    """One named metric a training function reported for one trial after one epoch."""
+
+    __tablename__ = "trial_metrics"
+    __table_args__ = (UniqueConstraint("trial_id", "epoch", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
+    epoch: Mapped[int]
+    name: Mapped[str] = mapped_column(String(50))
+    value: Mapped[float]
+    seconds: Mapped[float]  # since the report before, or since the trial started
 
 
 class Evaluation(Base):

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, CursorResult, bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from hpsearch.store.liveness import worker_name
-from hpsearch.store.models import EpochMetric, Trial, utcnow
+from hpsearch.store.models import EpochMetric, Trial, TrialMetric, utcnow
 from hpsearch.store.status import RERUNNABLE, TrialStatus
 from trainer import EpochMetrics
 
@@ -94,7 +94,7 @@ _EPOCH_COLUMNS = (
     "trial_id", "epoch", "train_accuracy", "val_accuracy", "train_loss", "val_loss", "seconds",
 )  # fmt: skip
 #: An epoch's trial row: its epoch count and heartbeat, only while the attempt owns it.
-_EPOCH_ROW = (
+EPOCH_ROW = _EPOCH_ROW = (
     update(_TRIALS)
     .where(_owned(bindparam("trial_id"), bindparam("claimed")))  # type: ignore[arg-type]
     .values(epochs_run=bindparam("epoch"), heartbeat_at=bindparam("beat"))
@@ -183,6 +183,10 @@ class Outcome:
     final: EpochMetrics | None = None
     best: EpochMetrics | None = None
     error: str | None = None
+    # a training function's: the study's metric at the last and best epochs (models.Trial)
+    value: float | None = None
+    best_value: float | None = None
+    best_epoch: int | None = None
 
 
 def finish_trial(
@@ -203,8 +207,10 @@ def finish_trial(
             val_accuracy=final.val_accuracy if final else None,
             train_accuracy=final.train_accuracy if final else None,
             best_val_accuracy=best.val_accuracy if best else None,
-            best_epoch=best.epoch if best else None,
+            best_epoch=best.epoch if best else outcome.best_epoch,
             error=outcome.error,
+            value=outcome.value,
+            best_value=outcome.best_value,
         )
     )
     return _rowcount(result) == 1
@@ -233,15 +239,22 @@ def reset_trial(session: Session, trial: Trial) -> None:
         .values(
             status=TrialStatus.PENDING, worker=None, started_at=None, heartbeat_at=None,
             finished_at=None, epochs_run=0, val_accuracy=None, train_accuracy=None,
-            best_val_accuracy=None, best_epoch=None, error=None,
+            best_val_accuracy=None, best_epoch=None, error=None, value=None, best_value=None,
         )
     )  # fmt: skip
     session.execute(EpochMetric.__table__.delete().where(EpochMetric.trial_id == trial.id))
+    session.execute(TrialMetric.__table__.delete().where(TrialMetric.trial_id == trial.id))
 
 
+#: A trial's stored epochs: the book network's rows, or a training function's reports.
 _stored_epochs = (
     select(func.count(EpochMetric.id))
     .where(EpochMetric.trial_id == Trial.id)
+    .correlate(Trial)
+    .scalar_subquery()
+) + (
+    select(func.count(TrialMetric.epoch.distinct()))
+    .where(TrialMetric.trial_id == Trial.id)
     .correlate(Trial)
     .scalar_subquery()
 )

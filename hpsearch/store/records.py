@@ -54,6 +54,8 @@ class FrozenTrial:
     finished_at: datetime | None = None
     error: str | None = None
     epochs: tuple[FrozenEpoch, ...] = ()  # by epoch, when read with its epochs
+    value: float | None = None  # a training function's: its study's metric, last epoch
+    best_value: float | None = None  # and at its best epoch
 
     def __post_init__(self) -> None:  # a plain word is taken for the status it names
         object.__setattr__(self, "status", TrialStatus(self.status))
@@ -118,6 +120,8 @@ def frozen_trial(
         finished_at=trial.finished_at,
         error=trial.error,
         epochs=tuple(map(frozen_epoch, curve)),
+        value=trial.value,
+        best_value=trial.best_value,
     )
 
 

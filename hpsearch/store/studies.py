@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hpsearch.errors import StudyExists, StudyNotFound, UsageError
-from hpsearch.settings import StudySettings
+from hpsearch.settings import Goal, StudySettings
 from hpsearch.space.domains import described, format_value, from_columns, value_number
 from hpsearch.space.sampling import SearchSpace, trial_params
 from hpsearch.store.models import Round, RoundDomain, Study, Trial, TrialParam
@@ -28,10 +28,30 @@ def check_trials(n_trials: int) -> None:
         raise UsageError(f"trials must be >= 1, got {n_trials}")
 
 
-def create_study(session: Session, name: str, seed: int, settings: StudySettings) -> Study:
+def create_study(
+    session: Session,
+    name: str,
+    seed: int,
+    settings: StudySettings,
+    *,
+    goal: Goal | None = None,
+    objective: str | None = None,
+    objective_settings: str | None = None,
+) -> Study:
+    """A new study: the book's network, or the training function ``objective`` names
+    (``module:function``) with its fixed settings (a JSON object), ranked by ``goal``."""
     if study_exists(session, name):
         raise StudyExists(name)
-    study = Study(name=name, seed=seed, **settings.columns())
+    goal = goal or Goal()
+    study = Study(
+        name=name,
+        seed=seed,
+        **settings.columns(),
+        objective=objective,
+        objective_settings=objective_settings,
+        metric=goal.metric,
+        direction=goal.direction,
+    )
     session.add(study)
     session.flush()
     return study

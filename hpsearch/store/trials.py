@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from itertools import islice
+from typing import Any
 
 from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
@@ -36,12 +37,26 @@ RANK_ORDER = (
 )
 
 
-def ranked(statuses: Sequence[TrialStatus] = (TrialStatus.COMPLETED,)) -> Select[Trial]:
-    """Trials of the given statuses, best final validation accuracy first."""
+def rank_order(study: Study | None = None) -> tuple[Any, ...]:
+    """How the study's trials rank: the book network's by final (then best) validation
+    accuracy, a training function's by its metric's final (then best) ``value`` in the
+    study's direction; ties by round and number."""
+    if study is None or study.objective is None:
+        return RANK_ORDER
+    if study.direction == "minimize":
+        return (Trial.value.asc(), Trial.best_value.asc(), Trial.round_id, Trial.number)
+    return (Trial.value.desc(), Trial.best_value.desc(), Trial.round_id, Trial.number)
+
+
+def ranked(
+    statuses: Sequence[TrialStatus] = (TrialStatus.COMPLETED,), study: Study | None = None
+) -> Select[Trial]:
+    """Trials of the given statuses, the best first (:func:`rank_order`)."""
+    final = Trial.val_accuracy if study is None or study.objective is None else Trial.value
     return (
         select(Trial)
-        .where(Trial.status.in_(statuses), Trial.val_accuracy.is_not(None))
-        .order_by(*RANK_ORDER)
+        .where(Trial.status.in_(statuses), final.is_not(None))
+        .order_by(*rank_order(study))
     )
 
 
@@ -49,9 +64,10 @@ def round_top(session: Session, round_id: int, k: int, *, pruned: bool = False) 
     """The best ``k`` completed trials of a round, best first; with ``pruned``, made up to
     ``k`` with the best pruned ones (as narrowing takes them). Diverged and failed trials
     never count."""
-    top = list(session.scalars(ranked().where(Trial.round_id == round_id).limit(k)))
+    study = session.get_one(Round, round_id).study
+    top = list(session.scalars(ranked(study=study).where(Trial.round_id == round_id).limit(k)))
     if pruned and len(top) < k:
-        query = ranked((TrialStatus.PRUNED,)).where(Trial.round_id == round_id)
+        query = ranked((TrialStatus.PRUNED,), study).where(Trial.round_id == round_id)
         top += session.scalars(query.limit(k - len(top)))
     return top
 
@@ -63,7 +79,8 @@ def round_best(session: Session, round_id: int) -> Trial | None:
 
 def best_trial(session: Session, study: Study) -> Trial | None:
     """The completed trial of the study with the highest final validation accuracy."""
-    return session.scalar(ranked().join(Round).where(Round.study_id == study.id).limit(1))
+    query = ranked(study=study).join(Round).where(Round.study_id == study.id)
+    return session.scalar(query.limit(1))
 
 
 def leaderboard(
@@ -74,11 +91,10 @@ def leaderboard(
     why its status is shown beside it), a completed trial before a pruned one of the same
     accuracy. Narrowing takes its top-k otherwise: completed trials first
     (:func:`round_top`)."""
-    query = ranked(RANKED).join(Round).where(Round.study_id == study.id)
+    query = ranked(RANKED, study).join(Round).where(Round.study_id == study.id)
+    order = rank_order(study)
     query = query.order_by(None).order_by(
-        Trial.val_accuracy.desc(),
-        case((Trial.status == TrialStatus.PRUNED, 1), else_=0),
-        *RANK_ORDER[1:],
+        order[0], case((Trial.status == TrialStatus.PRUNED, 1), else_=0), *order[1:]
     )
     if round_number is not None:
         query = query.where(Round.number == round_number)

@@ -26,7 +26,8 @@ QUERIES = [(page, query) for page in PAGES for query in sql_examples(page)]
 @pytest.fixture
 def book_db(cli, db_path):
     """Studies named 'book' (two rounds), 'opt' (three rounds, searching the optimizer
-    and the hidden layers) and 'fashion' (optimizer and batch norm), as in the examples."""
+    and the hidden layers), 'fashion' (optimizer and batch norm) and 'svc' (a training
+    function's, minimising its val_loss), as in the examples."""
     assert cli("start", "book", "--trials", "5", "--workers", "1", *TINY_SEARCH).exit_code == 0
     narrowed = cli("narrow", "book", "-k", "2", "--trials", "3", "--workers", "1", "-q",
                    "--no-verify")  # fmt: skip
@@ -43,6 +44,10 @@ def book_db(cli, db_path):
                    "optimizer=sgd,momentum,adam", "--search", "batchnorm=true,false",
                    *TINY_SEARCH)  # fmt: skip
     assert searched.exit_code == 0, searched.output
+    tuned = cli("start", "svc", "--objective", "tests.run.objectives:quadratic", "--metric",
+                "val_loss", "--direction", "minimize", "--trials", "2", "--epochs", "2",
+                "--workers", "1", "--pruner", "none", "-q")  # fmt: skip
+    assert tuned.exit_code == 0, tuned.output
     return db_path
 
 

@@ -71,3 +71,23 @@ def test_the_learning_rate_and_weight_decay_of_every_trial_and_round_survive_the
     old_trials, old_rounds = special_columns((DATA / "release-0004.sql").read_text())
     assert (len(old_trials), len(old_rounds)) == (46, 6)
     assert searched_rows(restored_release(tmp_path)) == (old_trials, old_rounds)
+
+
+def test_after_the_upgrade_every_release_study_trains_the_book_network_ranked_as_before(
+    tmp_path,
+):
+    """Revision 0007: a release's studies take the book's network and metric, their trials
+    no function's value, and the new table starts empty."""
+    db = restored_release(tmp_path)
+    with sqlite3.connect(db) as connection:
+        studies = connection.execute(
+            "SELECT DISTINCT objective, objective_settings, metric, direction FROM studies"
+        ).fetchall()
+        values = connection.execute(
+            "SELECT count(*) FROM trials WHERE value IS NOT NULL OR best_value IS NOT NULL"
+        ).fetchone()
+        reports = connection.execute("SELECT count(*) FROM trial_metrics").fetchone()
+        revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+    connection.close()
+    assert studies == [(None, None, "val_accuracy", "maximize")]
+    assert values == (0,) and reports == (0,) and revision == ("0007",)

@@ -1,5 +1,5 @@
 """A database written by release 0005 (schema revision 0005, no conditional parameters),
-restored and upgraded to revision 0006, prints its report and exports byte for byte as
+restored and upgraded to the head revision, prints its report and exports byte for byte as
 that release printed them, and keeps every stored value: its optimizer settings, sampled
 for every trial then, read as they were stored. tests/releases/make_release_db_0005.sh
 made release-0005.sql and the goldens release-0005-STUDY-report.json, -export.json and
