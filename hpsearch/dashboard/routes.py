@@ -23,7 +23,16 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy.orm import Session
 
 from hpsearch import store
@@ -109,8 +118,10 @@ def index() -> str:
 
 @pages.get("/api/studies")
 def studies_json() -> Response:
+    """Every study's row, with the address of its page (the studies page polls this)."""
     with reading() as session:
-        return jsonify(studies_rows(session))
+        rows = studies_rows(session)
+    return jsonify([{**row, "url": url_for("pages.study", name=row["name"])} for row in rows])
 
 
 @pages.get("/study/<study:name>")
@@ -157,7 +168,7 @@ def study_svg(name: str, kind: str) -> Response:
 @pages.get("/study/<study:name>/trial/<int:trial_id>")
 def trial(name: str, trial_id: int) -> str:
     data = _trial_data(name, trial_id)
-    return render_template("trial.html", name=name, trial=data, columns=EPOCH_COLUMNS)
+    return render_template("trial.html", name=name, trial=data, columns=list(EPOCH_COLUMNS))
 
 
 @pages.get("/api/study/<study:name>/trial/<int:trial_id>")

@@ -23,7 +23,7 @@ from hpsearch.dashboard.routes import attachment
 from hpsearch.report.summaries import study_report
 from hpsearch.settings import StudySettings
 from hpsearch.store.schema import open_store
-from tests.support import TINY_SEARCH, named_study, serving
+from tests.support import TINY_SEARCH, epoch_metrics, make_running_study, named_study, serving
 
 
 @pytest.fixture
@@ -329,3 +329,20 @@ def url_for_api(url: str) -> str:
 )
 def test_a_download_names_its_file_in_ascii_and_in_utf_8(filename, header):
     assert attachment(filename) == header
+
+
+def test_a_running_trial_shows_its_last_epochs_accuracies(tmp_path):
+    factory, round_id = make_running_study(tmp_path / "live.db")
+    client = create_app(open_store(str(tmp_path / "live.db"), read_only=True)).test_client()
+    (running,) = client.get("/api/study/live").get_json()["running"]
+    trial = client.get(f"/api/study/live/trial/{running['trial']}").get_json()
+    assert running["status"] == "running" and running["val_accuracy"] is None  # not final
+    assert (running["last_epoch"], running["last_val_accuracy"]) == (1, 0.3)
+    assert running["last_train_accuracy"] == epoch_metrics(1).train_accuracy
+    assert running["val_curve"] == [0.3]
+    assert [e["val_accuracy"] for e in trial["epochs"]] == [0.3]
+
+
+def test_studies_json_links_each_study_to_its_page(client):
+    (row,) = client.get("/api/studies").get_json()
+    assert row["url"] == "/study/small"

@@ -17,11 +17,17 @@ import pytest
 from hpsearch import store
 from hpsearch.dashboard import create_app
 from hpsearch.settings import StudySettings
-from hpsearch.space.sampling import BOOK_SPACE
 from hpsearch.store import queue
 from hpsearch.store.schema import open_store
 from hpsearch.store.status import TrialStatus
-from tests.support import epoch_metrics, named_study, serving
+from tests.support import (
+    add_epochs,
+    finish_trial,
+    make_running_study,
+    named_study,
+    run_trial,
+    serving,
+)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -46,45 +52,13 @@ if (reason := _missing()) is not None:
         pytest.fail(f"CI runs the browser test: {reason}", pytrace=False)
     pytestmark = pytest.mark.skip(reason=reason)
 
-WORKER = "browser-test:1"
-
-
-def _run_trial(factory, round_id: int, epochs: int, final: float) -> int:
-    """Claim the next pending trial and store ``epochs`` epochs, as a worker does;
-    completed unless ``final`` is None. Returns its id."""
-    with factory.begin() as session:
-        trial = queue.claim_trial(session, round_id, WORKER)
-        assert trial is not None
-        trial_id, attempt = trial.id, trial.attempt
-    _add_epochs(factory, trial_id, attempt, 1, epochs, final)
-    return trial_id
-
-
-def _add_epochs(factory, trial_id: int, attempt: int, first: int, last: int, final: float):
-    for epoch in range(first, last + 1):
-        with factory.begin() as session:
-            metrics = epoch_metrics(epoch, final * epoch / last)
-            assert queue.record_epoch(session, trial_id, metrics, attempt=attempt)
-
-
-def _finish(factory, trial_id: int, epochs: int, final: float) -> None:
-    with factory.begin() as session:
-        outcome = queue.Outcome(TrialStatus.COMPLETED, epochs, final=epoch_metrics(epochs, final))
-        assert queue.finish_trial(session, trial_id, outcome)
-
 
 @pytest.fixture
 def running_search(tmp_path: Path) -> Iterator[tuple[str, object, int]]:
-    """A study of six trials: two completed, one running with one epoch, three pending;
-    and the dashboard serving it. Yields (URL of the study page, factory, round id)."""
-    factory = open_store(str(tmp_path / "live.db"), create=True)
-    with factory.begin() as session:
-        study = store.create_study(session, "live", 7, StudySettings(epochs=3))
-        round_id = store.create_round(session, study, BOOK_SPACE, 6).id
-    for final in (0.61, 0.72):
-        trial_id = _run_trial(factory, round_id, 3, final)
-        _finish(factory, trial_id, 3, final)
-    _run_trial(factory, round_id, 1, 0.9)  # running: epoch 1 of 3
+    """:func:`make_running_study` (two completed, one running with one epoch, three
+    pending) and the dashboard serving it. Yields (URL of the study page, factory,
+    round id)."""
+    factory, round_id = make_running_study(tmp_path / "live.db")
     with serving(create_app(open_store(str(tmp_path / "live.db"), read_only=True))) as base:
         yield f"{base}/study/live", factory, round_id
 
@@ -148,9 +122,9 @@ def test_the_study_page_updates_live_while_a_search_runs(running_search, tmp_pat
             page.evaluate("window.notReloaded = true")
 
             # the worker writes two more epochs and finishes its trial; another starts
-            _add_epochs(factory, running.id, running.attempt, 2, 3, 0.9)
-            _finish(factory, running.id, 3, 0.9)
-            _run_trial(factory, round_id, 1, 0.5)
+            add_epochs(factory, running.id, running.attempt, 2, 3, 0.9)
+            finish_trial(factory, running.id, 3, 0.9)
+            run_trial(factory, round_id, 1, 0.5)
 
             page.wait_for_function(
                 """() => document.querySelector('#progress .card[data-key="epochs stored"] b')
@@ -175,7 +149,7 @@ def test_the_study_page_updates_live_while_a_search_runs(running_search, tmp_pat
 INJECTED_PARAMETER = "<img src=x onerror=alert(1)>"
 INJECTED_STUDY = "<svg onload=alert(2)>"
 #: Elements only a stored name written as markup could have made.
-INJECTED = "img[src='x'], svg, [onerror], [onload]"
+INJECTED = "img[src='x'], svg:not(.sparkline), [onerror], [onload]"
 
 
 def test_stored_names_show_as_text_and_run_nothing(tmp_path):
@@ -215,5 +189,58 @@ def test_stored_names_show_as_text_and_run_nothing(tmp_path):
                 assert page.eval_on_selector_all(INJECTED, "found => found.length") == 0, url
                 violations += page.evaluate("window.violations")
             assert violations == [] and _policy_messages(console) == [] and dialogs == []
+        finally:
+            browser.close()
+
+
+def _running_cell(page, key: str) -> str:
+    column = page.eval_on_selector_all(
+        "#running thead th", f"ths => ths.findIndex(t => t.dataset.key === '{key}')"
+    )
+    return page.inner_text(f"#running tbody tr td:nth-child({column + 1})")
+
+
+def test_a_running_trial_updates_its_accuracies_and_curves_without_a_reload(
+    running_search, tmp_path
+):
+    from playwright.sync_api import sync_playwright
+
+    url, factory, round_id = running_search
+    with factory() as session:
+        running = queue.running_trials(session, round_id)[0]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            page, dialogs, console = _watched(browser)
+            trial_page, _, trial_console = _watched(browser)
+            studies, _, studies_console = _watched(browser)
+            page.goto(url)
+            trial_page.goto(f"{url}/trial/{running.id}")
+            studies.goto(url.rsplit("/study/", 1)[0] + "/")
+            page.wait_for_selector("#running tbody tr")
+            assert _running_cell(page, "last_val_accuracy") == "0.3000"  # epoch 1 of 3
+            assert page.get_attribute("#running td[data-epochs]", "data-epochs") == "1"
+            trial_page.wait_for_selector("#curve[data-epochs='1'] svg")
+            for p in (page, trial_page, studies):
+                p.evaluate("window.notReloaded = true")
+
+            add_epochs(factory, running.id, running.attempt, 2, 2, 0.8)  # 0.8 * 2 / 2
+            with factory.begin() as session:
+                store.create_study(session, "appeared", 1, StudySettings())
+
+            page.wait_for_selector("#running td[data-epochs='2']", timeout=20_000)
+            assert _running_cell(page, "last_val_accuracy") == "0.8000"
+            assert _running_cell(page, "last_epoch") == "2"
+            trial_page.wait_for_selector("#curve[data-epochs='2'] svg", timeout=20_000)
+            assert trial_page.eval_on_selector_all("#epochs tbody tr", "r => r.length") == 2
+            studies.wait_for_selector("#studies tr[data-study='appeared']", timeout=20_000)
+            for p in (page, trial_page, studies):
+                assert p.evaluate("window.notReloaded") is True
+                assert p.evaluate("window.violations") == []
+            for messages in (console, trial_console, studies_console):
+                assert _policy_messages(messages) == []
+            assert dialogs == []
         finally:
             browser.close()
