@@ -21,6 +21,7 @@ from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from hpsearch.dashboard.access import Access, install
+from hpsearch.dashboard.api import api
 from hpsearch.dashboard.routes import FACTORY, pages
 from hpsearch.dashboard.urls import StudyName
 from hpsearch.errors import HpsearchError, StudyNotFound, UsageError
@@ -36,6 +37,7 @@ def create_app(factory: sessionmaker[Session], rules: Access | None = None) -> F
     app.url_map.converters["study"] = StudyName
     install(app, rules or Access())
     app.register_blueprint(pages)
+    app.register_blueprint(api)
     app.register_error_handler(BadRequest, _refused)
     app.register_error_handler(Forbidden, _refused)
     app.register_error_handler(StudyNotFound, _not_found)

@@ -189,7 +189,7 @@ def trial_svg(name: str, trial_id: int) -> Response:
         return _svg(charts.trial_figure(study, _trial(session, study, trial_id)))
 
 
-def _compared(session: Session) -> list[Study]:
+def compared(session: Session) -> list[Study]:
     names = list(dict.fromkeys(request.args.getlist("study")))
     if not names:
         abort(404, "pick one or more studies to compare (?study=A&study=B)")
@@ -199,14 +199,14 @@ def _compared(session: Session) -> list[Study]:
 @pages.get("/compare")
 def compare() -> str:
     with reading() as session:
-        data = compare_page(session, _compared(session))
+        data = compare_page(session, compared(session))
     return render_template("compare.html", studies=data, names=[row["name"] for row in data])
 
 
 @pages.get("/compare.csv")
 def compare_csv() -> Response:
     with reading() as session:
-        data = compare_page(session, _compared(session))
+        data = compare_page(session, compared(session))
     rows = [{"study": s["name"], **row} for s in data for row in s["best"]]
     others = {key for row in rows for key in row} - {"study", "val_curve", *LEADERBOARD_COLUMNS}
     at = LEADERBOARD_COLUMNS.index("seed")  # other searched parameters after weight decay
@@ -217,4 +217,4 @@ def compare_csv() -> Response:
 @pages.get("/compare/history.svg")
 def compare_svg() -> Response:
     with reading() as session:
-        return _svg(charts.compare_figure(session, _compared(session)))
+        return _svg(charts.compare_figure(session, compared(session)))

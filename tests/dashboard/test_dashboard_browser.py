@@ -24,6 +24,7 @@ from tests.support import (
     add_epochs,
     finish_trial,
     make_running_study,
+    make_stored_study,
     named_study,
     run_trial,
     serving,
@@ -117,8 +118,8 @@ def test_the_study_page_updates_live_while_a_search_runs(running_search, tmp_pat
             assert shown == sorted(completed, reverse=True)  # 0.72 ranks before 0.61
             assert _card(page, "epochs stored") == "7"  # 3 + 3 + 1
             assert _card(page, "running") == "1"
-            page.wait_for_function("() => document.querySelector('img[alt=\"curves\"]').src")
-            curves = page.evaluate("document.querySelector('img[alt=\"curves\"]').src")
+            page.wait_for_function("() => document.getElementById('study').dataset.drawn")
+            drawn = page.evaluate("document.getElementById('study').dataset.drawn")
             page.evaluate("window.notReloaded = true")
 
             # the worker writes two more epochs and finishes its trial; another starts
@@ -135,8 +136,8 @@ def test_the_study_page_updates_live_while_a_search_runs(running_search, tmp_pat
             first = page.eval_on_selector("#leaderboard tbody tr", "row => row.dataset.trial")
             assert int(first) == running.id  # 0.9: the new best
             assert _card(page, "done") == "3"
-            page.wait_for_function(  # the figures follow, at most every 10 s
-                f"""() => document.querySelector('img[alt="curves"]').src !== '{curves}'""",
+            page.wait_for_function(  # the charts follow
+                f"() => document.getElementById('study').dataset.drawn !== '{drawn}'",
                 timeout=30_000,
             )
             assert page.evaluate("window.notReloaded") is True
@@ -171,10 +172,7 @@ def test_stored_names_show_as_text_and_run_nothing(tmp_path):
             page, dialogs, console = _watched(browser)
             page.goto(base + study)
             page.wait_for_selector("#leaderboard tbody tr")
-            page.wait_for_function(  # every figure drawn
-                """() => [...document.querySelectorAll('img.figure')]
-                         .every((img) => img.complete && img.naturalWidth > 0)"""
-            )
+            page.wait_for_function("() => document.getElementById('study').dataset.drawn")
             heads = page.eval_on_selector_all(
                 "#leaderboard th", "ths => ths.map(t => t.textContent)"
             )
@@ -244,3 +242,126 @@ def test_a_running_trial_updates_its_accuracies_and_curves_without_a_reload(
             assert dialogs == []
         finally:
             browser.close()
+
+
+@pytest.fixture
+def explored(tmp_path: Path):
+    """The study page of the stored study (two rounds, 18 trials), its charts drawn, in
+    headless Chromium; yields (page, console messages, the study's factory)."""
+    from playwright.sync_api import sync_playwright
+
+    stored = make_stored_study(tmp_path)
+    app = create_app(open_store(str(stored.db), read_only=True))
+    with serving(app) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            page, dialogs, console = _watched(browser)
+            page.set_viewport_size({"width": 1400, "height": 900})
+            page.goto(f"{base}/study/small")
+            page.wait_for_function("() => document.getElementById('study').dataset.drawn")
+            yield page, console, stored.factory
+            assert page.evaluate("window.violations") == []
+            assert _policy_messages(console) == [] and dialogs == []
+        finally:
+            browser.close()
+
+
+def _leaderboard_trials(page) -> list[int]:
+    rows = page.eval_on_selector_all("#leaderboard tbody tr", "rs => rs.map(r => r.dataset.trial)")
+    return [int(t) for t in rows]
+
+
+def _at(page, chart: str, finder: str, point: str) -> tuple[float, float]:
+    """The page coordinates of a point of an ECharts chart (``point``: a JS array)."""
+    page.locator(f"#{chart}").scroll_into_view_if_needed()
+    x, y = page.evaluate(
+        f"""() => {{ const node = document.getElementById('{chart}');
+            const chart = echarts.getInstanceByDom(node);
+            return chart.convertToPixel({finder}, {point}); }}"""
+    )
+    box = page.locator(f"#{chart}").bounding_box()
+    return box["x"] + x, box["y"] + y
+
+
+def test_hovering_a_curve_names_its_trial(explored):
+    page, _, factory = explored
+    with factory() as session:
+        best = store.best_trial(session, store.get_study(session, "small"))
+        last = [m.val_accuracy for m in best.epochs][-1]
+    x, y = _at(page, "chart-curves", "{seriesIndex: 0}", f"[5, {last}]")
+    page.mouse.move(x, y)
+    page.wait_for_function(
+        f"() => document.getElementById('curves-hover').dataset.trial === '{best.id}'"
+    )
+    assert f"val acc {last:.4f}" in page.inner_text("#curves-hover")
+
+
+def test_brushing_an_axis_of_the_parallel_coordinates_filters_the_leaderboard(explored):
+    page, _, factory = explored
+    everyone = _leaderboard_trials(page)
+    score_axis = page.evaluate("window.hpsearchCharts.parallelNames.length - 1")
+    chart = "chart-parallel"
+    page.locator(f"#{chart}").scroll_into_view_if_needed()
+    coordinates = "getModel().getComponent('parallel').coordinateSystem"
+    top, bottom = (
+        page.evaluate(
+            f"""() => echarts.getInstanceByDom(document.getElementById('{chart}'))
+                .{coordinates}.dataToPoint({value}, 'dim{score_axis}')"""
+        )
+        for value in (1.0, 0.7)
+    )
+    box = page.locator(f"#{chart}").bounding_box()
+    page.mouse.move(box["x"] + top[0], box["y"] + top[1] - 5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + bottom[0], box["y"] + bottom[1], steps=8)
+    page.mouse.up()
+    page.wait_for_function("() => document.getElementById('brush-note').textContent !== ''")
+    kept = _leaderboard_trials(page)
+    with factory() as session:
+        trials = store.get_study(session, "small").rounds
+        score = {
+            t.id: t.best_val_accuracy if t.best_val_accuracy is not None else t.val_accuracy
+            for r in trials
+            for t in r.trials
+        }
+    assert kept and len(kept) < len(everyone)
+    assert all(score[t] >= 0.7 for t in kept)
+    assert set(kept) == {t for t in everyone if score[t] >= 0.7}
+
+
+def test_a_column_filter_and_a_column_choice_work(explored):
+    page, _, _ = explored
+    page.fill("#leaderboard input.filter[data-key='status']", "pruned, diverged")
+    page.press("#leaderboard input.filter[data-key='status']", "Enter")
+    page.wait_for_function(
+        "() => document.getElementById('pager-note').textContent.includes(' 3 ')"
+    )
+    statuses = page.eval_on_selector_all(
+        "#leaderboard tbody tr td:nth-child(3)", "tds => tds.map(t => t.textContent)"
+    )
+    assert sorted(set(statuses)) == ["diverged", "pruned"]
+    page.click("text=Columns")
+    page.uncheck("#columns input[data-key='lr']")
+    heads = page.eval_on_selector_all("#leaderboard thead th", "ths => ths.map(t => t.dataset.key)")
+    assert "lr" not in heads and "weight_decay" in heads
+    page.check("#columns input[data-key='seed']")
+    heads = page.eval_on_selector_all("#leaderboard thead th", "ths => ths.map(t => t.dataset.key)")
+    assert "seed" in heads
+
+
+NUMBERS = [0.0, 1e-6, 2.4712e-3, 0.1324, 64.0, 1234.5, 1.5e-5, 0.00012, 12.0, 1e1, 0.99995]
+
+
+def test_the_page_writes_numbers_as_the_command_line_does(explored):
+    from hpsearch.report import numbers
+
+    page, _, _ = explored
+    shown = page.evaluate(
+        f"""() => {NUMBERS}.map((v) => ['accuracy', 'scientific', 'significant']
+            .map((kind) => hpsearchNumbers.formatNumber(v, kind)))"""
+    )
+    assert shown == [
+        [numbers.accuracy(v), numbers.scientific(v), numbers.significant(v)] for v in NUMBERS
+    ]

@@ -1,11 +1,10 @@
 // The study page: draws its tables from /api/study/NAME and polls it every few
-// seconds; the figures are redrawn only when an epoch or a status has changed, and
-// at most every FIGURE_MS. Every name and value goes into the page as text
+// seconds; when an epoch or a status has changed it sends "study-changed", on which
+// explore.js fetches the charts' data again. Every name and value goes into the page as text
 // (textContent), never as markup.
 "use strict";
 
 const POLL_MS = 2000;
-const FIGURE_MS = 10000; // figures are redrawn at most this often, when the study changed
 const RUNNING = ["round", "trial", "number", "lr", "weight_decay", "last_epoch",
   "last_val_accuracy", "last_train_accuracy", "val_curve", "started_at", "worker"];
 const SVG = "http://www.w3.org/2000/svg";
@@ -88,31 +87,6 @@ function fill(table, columns, rows, link) {
   }
 }
 
-const sorting = { key: null, up: false };
-
-function sorted(rows) {
-  if (!sorting.key) return rows;
-  const k = sorting.key, sign = sorting.up ? 1 : -1;
-  return [...rows].sort((a, b) => {
-    if (a[k] === b[k]) return 0;
-    if (a[k] === null) return 1;
-    if (b[k] === null) return -1;
-    return (a[k] < b[k] ? -1 : 1) * sign;
-  });
-}
-
-function drawLeaderboard(table, columns, rows, link) {
-  fill(table, columns, sorted(rows), link);
-  for (const th of table.tHead.rows[0].cells) {
-    if (th.dataset.key === sorting.key) th.className = sorting.up ? "sorted up" : "sorted";
-    th.addEventListener("click", () => {
-      sorting.up = sorting.key === th.dataset.key ? !sorting.up : false;
-      sorting.key = th.dataset.key;
-      drawLeaderboard(table, columns, rows, link);
-    });
-  }
-}
-
 function card(label, value) {
   const node = element("div", label, "card");
   node.dataset.key = label;
@@ -135,18 +109,26 @@ function drawRounds(table, rounds) {
     "statuses", "best_val_accuracy"], rows, null);
 }
 
-// Swap a figure for the one of `version` once that has loaded (no blank while drawing).
-function redraw(img, version) {
-  const url = new URL(img.dataset.src, window.location.href);
-  url.searchParams.set("v", version);
-  const next = new Image();
-  next.onload = () => { img.src = next.src; };
-  next.src = url.toString();
+// What the command line warns about, where it applies: the range edges the best trials
+// crowd, and the trials pruned or diverged.
+function warn(data) {
+  const notes = [];
+  const crowded = data.crowded;
+  if (crowded) {
+    const edges = Object.entries(crowded.edges).map(([n, sides]) => `${n} (${sides.join(", ")})`);
+    notes.push(`The top ${crowded.top_k} of round ${crowded.round} crowd an edge of ` +
+      `${edges.join("; ")}: the best values may lie outside the range searched.`);
+  }
+  for (const status of ["pruned", "diverged", "failed"]) {
+    if (data.statuses[status]) notes.push(`${data.statuses[status]} trials ${status}.`);
+  }
+  const box = document.getElementById("warnings");
+  box.replaceChildren(...notes.map((text) => element("p", text, "warning")));
 }
 
 function start(root) {
   const api = root.dataset.api, link = root.dataset.trial;
-  let version = null, rows = [], drawn = null, drawnAt = 0;
+  let version = null;
   async function poll() {
     try {
       const response = await fetch(api, { cache: "no-store" });
@@ -162,15 +144,10 @@ function start(root) {
       drawRounds(document.getElementById("rounds"), data.rounds);
       fill(document.getElementById("running"), RUNNING, data.running, link);
       fill(document.getElementById("evaluations"), EVALUATIONS, data.evaluations, null);
+      warn(data);
       if (data.version !== version) {
         version = data.version;
-        rows = data.leaderboard;
-        drawLeaderboard(document.getElementById("leaderboard"), data.columns, rows, link);
-      }
-      if (version !== drawn && Date.now() - drawnAt >= FIGURE_MS) {
-        drawn = version;
-        drawnAt = Date.now();
-        for (const img of document.querySelectorAll("img.live")) redraw(img, version);
+        document.dispatchEvent(new CustomEvent("study-changed", { detail: version }));
       }
       document.getElementById("updated").textContent =
         `updated ${new Date().toLocaleTimeString()} (every ${POLL_MS / 1000} s)`;
