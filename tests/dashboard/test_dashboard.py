@@ -346,3 +346,42 @@ def test_a_running_trial_shows_its_last_epochs_accuracies(tmp_path):
 def test_studies_json_links_each_study_to_its_page(client):
     (row,) = client.get("/api/studies").get_json()
     assert row["url"] == "/study/small"
+
+
+def test_trials_json_holds_every_trial_as_columns(client, stored_study):
+    data = client.get("/api/study/small/trials").get_json()
+    with stored_study.factory() as session:
+        study = store.get_study(session, "small")
+        trials = [t for r in study.rounds for t in sorted(r.trials, key=lambda t: t.number)]
+        values = {t.id: {p.name: p.value_num for p in t.params} for t in trials}
+        lows = [{d.name: d.low for d in r.domains} for r in study.rounds]
+    columns = data["columns"]
+    assert columns["trial"] == [t.id for t in trials] and data["trials"] == 18
+    assert columns["status"] == [t.status.value for t in trials]
+    assert columns["score"] == [
+        t.best_val_accuracy if t.best_val_accuracy is not None else t.val_accuracy for t in trials
+    ]
+    assert data["parameters"] == ["lr", "weight_decay"]
+    for name in data["parameters"]:
+        assert columns[name] == [values[t.id].get(name) for t in trials]
+    assert data["headers"]["weight_decay"] == "weight decay"
+    assert data["formats"] == {**data["formats"], "lr": "scientific", "score": "accuracy"}
+    assert [{n: d["low"] for n, d in r["domains"].items()} for r in data["rounds"]] == lows
+
+
+def test_curves_json_holds_the_best_trials_curves(client, stored_study):
+    data = client.get("/api/study/small/curves?top=3").get_json()
+    with stored_study.factory() as session:
+        best = store.best_trial(session, store.get_study(session, "small"))
+        curve = [m.val_accuracy for m in best.epochs]
+    assert len(data["curves"]) == 3 and data["curves"][0]["trial"] == best.id
+    assert data["curves"][0]["val_accuracy"] == curve
+
+
+def test_importance_json_scores_each_parameter_or_says_why_not(client, stored_study):
+    data = client.get("/api/study/small/importance").get_json()
+    assert set(data["scores"]) == {"lr", "weight_decay"}
+    with stored_study.factory.begin() as session:
+        store.create_study(session, "empty", 5, StudySettings())
+    assert "error" in client.get("/api/study/empty/importance").get_json()
+    assert client.get("/api/study/nope/importance").status_code == 404
