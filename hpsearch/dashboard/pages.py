@@ -121,7 +121,8 @@ def trial_page(trial: FrozenTrial) -> dict[str, Any]:
 
 
 def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, Any]]:
-    """Each study's summary and its best trials, as ``report`` ranks them."""
+    """Each study's summary, its searched parameters and its best trials, as ``report``
+    ranks them."""
     result = []
     for study in studies:
         best = store.leaderboard(session, study, top=COMPARE_BEST)
@@ -130,7 +131,7 @@ def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, A
             trial_row(trial, rank)
             for rank, trial in enumerate(store.frozen_trials(session, best, names=names), start=1)
         ]
-        result.append({**study_summary(session, study), "best": rows})
+        result.append({**study_summary(session, study), "parameters": names, "best": rows})
     return result
 
 
