@@ -56,7 +56,7 @@ def trial_columns(session: Session, study: Study) -> dict[str, Any]:
     trials in round and trial order; ``parameters`` names the searched ones (their
     labels in ``labels``) in the space's order."""
     score = func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy)
-    rows = session.execute(
+    query = (
         select(
             Trial.id,
             Round.number,
@@ -74,18 +74,20 @@ def trial_columns(session: Session, study: Study) -> dict[str, Any]:
         .join(Round)
         .where(Round.study_id == study.id)
         .order_by(Round.number, Trial.number)
-    ).all()
-    columns: dict[str, list[Any]] = {name: [] for name in _TRIAL_COLUMNS}
-    for row in rows:
-        for name, value in zip(_TRIAL_COLUMNS, row, strict=True):
-            columns[name].append(value.value if isinstance(value, TrialStatus) else value)
+    )
+    rows = session.connection().execute(query).all()  # plain rows: no ORM per row
+    transposed = list(zip(*rows, strict=True)) or [()] * len(_TRIAL_COLUMNS)
+    columns: dict[str, list[Any]] = {
+        name: list(column) for name, column in zip(_TRIAL_COLUMNS, transposed, strict=True)
+    }
+    columns["status"] = [TrialStatus(status).value for status in columns["status"]]
     names = store.searched_names(study)
     rounds = round_domains(session, study)
     first = rounds[0]["domains"] if rounds else {}
     formats = {name: _format(first.get(name)) for name in names}
     at = {trial_id: i for i, trial_id in enumerate(columns["trial"])}
     values: dict[str, list[Any]] = {name: [None] * len(at) for name in names}
-    params = session.execute(
+    params = session.connection().execute(
         select(TrialParam.trial_id, TrialParam.name, TrialParam.value_num, TrialParam.value_text)
         .join(Trial)
         .join(Round)
