@@ -24,6 +24,7 @@ from tests.support import (
     add_epochs,
     finish_trial,
     make_running_study,
+    make_searched_study,
     make_stored_study,
     named_study,
     run_trial,
@@ -365,3 +366,31 @@ def test_the_page_writes_numbers_as_the_command_line_does(explored):
     assert shown == [
         [numbers.accuracy(v), numbers.scientific(v), numbers.significant(v)] for v in NUMBERS
     ]
+
+
+def test_the_comparison_charts_every_parameter_searched(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    stored = make_searched_study(tmp_path)  # five searched parameters
+    app = create_app(open_store(str(stored.db), read_only=True))
+    with stored.factory() as session:
+        searched = store.searched_names(store.list_studies(session)[0])
+        name = store.list_studies(session)[0].name
+    with serving(app) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            page, dialogs, console = _watched(browser)
+            page.goto(f"{base}/compare?study={name}")
+            page.wait_for_function("() => document.getElementById('compare').dataset.drawn")
+            axes = page.evaluate(
+                """() => echarts.getInstanceByDom(document.getElementById('chart-compare'))
+                    .getOption().parallelAxis.map((a) => a.name)"""
+            )
+            assert axes == [*(n.replace("_", " ") for n in searched), "score"]
+            assert len(searched) > 2
+            assert page.evaluate("window.violations") == [] and dialogs == []
+            assert _policy_messages(console) == []
+        finally:
+            browser.close()
