@@ -1,6 +1,6 @@
 // The study page's charts and leaderboard: fetched again whenever dashboard.js finds the
 // study changed (an epoch stored, a status changed): the curves at once, every trial's
-// columns (and the importance) at most every TRIALS_MS.
+// columns at most every TRIALS_MS; the importance (a random forest) once.
 "use strict";
 
 const TRIALS_MS = 10000;
@@ -9,7 +9,7 @@ function startExplore(root) {
   const charts = window.hpsearchCharts;
   const board = window.hpsearchLeaderboard.makeLeaderboard(root, root.dataset.trial);
   const note = document.getElementById("brush-note");
-  let trialsAt = -Infinity, pending = false, data = null;
+  let trialsAt = -Infinity, pending = false, data = null, importanceAsked = false;
 
   function select(ids) {
     board.setSelection(ids);
@@ -31,7 +31,10 @@ function startExplore(root) {
     charts.drawSlices(data);
     charts.fillAxes(data, () => charts.drawScatter(data));
     charts.drawScatter(data);
-    charts.drawImportance(await json(root.dataset.importance));
+    if (!importanceAsked) { // a random forest per answer: asked once per page load
+      importanceAsked = true;
+      charts.drawImportance(await json(root.dataset.importance));
+    }
   }
 
   document.addEventListener("study-changed", async () => {
