@@ -7,7 +7,9 @@ Builds (once; an existing --db is reused) a study of ``--trials`` trials in
 ``--rounds`` rounds, every trial completed with ``--epochs`` epoch rows, straight
 into an SQLite store; then asks the dashboard (its Flask app, in process) for each
 page and prints the median time of ``--repeat`` requests. The study page's data
-(/api/study/NAME) is summed in SQL: its time must stay under a second at 10,000
+(/api/study/NAME) is summed in SQL, and the charts' data (/api/study/NAME/trials,
+every trial as columns; /curves, the best 50 trials' curves) is three queries whatever
+the number of trials: its time must stay under a second at 10,000
 trials x 50 epochs. The figures (SVG drawn by matplotlib) are timed too; the
 narrowing figure draws a point per trial and is the slowest.
 """
@@ -34,6 +36,9 @@ from hpsearch.store.status import TrialStatus
 NAME = "large"
 PAGES = (
     "/api/study/large",
+    "/api/study/large/trials",
+    "/api/study/large/curves",
+    "/api/study/large/importance",
     "/study/large/leaderboard.csv",
     "/api/studies",
     "/study/large",

@@ -2,8 +2,8 @@
 
     python docs/screenshots.py URL STUDY [OTHER ...] [--out docs]
 
-Writes ``dashboard-study.png`` (the study page of STUDY, once its tables and
-figures have loaded) and, when OTHER studies are named, ``dashboard-compare.png``
+Writes ``dashboard-study.png`` (the study page of STUDY, once its tables,
+figures and charts have loaded) and, when OTHER studies are named, ``dashboard-compare.png``
 (STUDY and the others side by side) into ``--out``. Start the dashboard first:
 ``hpsearch dashboard --db DB``.
 """
@@ -23,12 +23,15 @@ FLAGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
 LOADED = "() => [...document.images].every(img => img.complete && img.naturalWidth > 0)"
+#: The page's charts drawn (study page, comparison page: their root's data-drawn).
+DRAWN = "() => [...document.querySelectorAll('#study, #compare')].every(r => r.dataset.drawn)"
 
 
 def shoot(page: Page, url: str, path: Path, ready: str) -> None:
     page.goto(url)
     page.wait_for_selector(ready)
     page.wait_for_function(LOADED, timeout=60_000)
+    page.wait_for_function(DRAWN, timeout=60_000)
     page.screenshot(path=path, full_page=True)
     print(path)
 

@@ -412,3 +412,58 @@ def restored_release_0004(folder: Path) -> Path:
     upgraded = CliRunner().invoke(app, ["db", "upgrade", "--db", str(db)])
     assert upgraded.exit_code == 0, upgraded.output
     return db
+
+
+LIVE_WORKER = "browser-test:1"
+
+
+def run_trial(factory, round_id: int, epochs: int, final: float) -> int:
+    """Claim the round's next pending trial and store ``epochs`` epochs (the last of
+    validation accuracy ``final``), as a worker does; it stays running. Returns its id."""
+    from hpsearch.store import queue
+
+    with factory.begin() as session:
+        trial = queue.claim_trial(session, round_id, LIVE_WORKER)
+        assert trial is not None
+        trial_id, attempt = trial.id, trial.attempt
+    add_epochs(factory, trial_id, attempt, 1, epochs, final)
+    return trial_id
+
+
+def add_epochs(factory, trial_id: int, attempt: int, first: int, last: int, final: float):
+    """Store epochs ``first`` to ``last`` of a running trial, rising to ``final``."""
+    from hpsearch.store import queue
+
+    for epoch in range(first, last + 1):
+        with factory.begin() as session:
+            metrics = epoch_metrics(epoch, final * epoch / last)
+            assert queue.record_epoch(session, trial_id, metrics, attempt=attempt)
+
+
+def finish_trial(factory, trial_id: int, epochs: int, final: float) -> None:
+    """Complete a running trial after ``epochs`` epochs, at validation accuracy ``final``."""
+    from hpsearch.store import queue
+    from hpsearch.store.status import TrialStatus
+
+    with factory.begin() as session:
+        outcome = queue.Outcome(TrialStatus.COMPLETED, epochs, final=epoch_metrics(epochs, final))
+        assert queue.finish_trial(session, trial_id, outcome)
+
+
+def make_running_study(db: Path):
+    """Study ``live`` of six trials of 3 epochs: two completed (0.61, 0.72), one running
+    with 1 epoch stored (0.3 so far), three pending. Returns (factory, round id)."""
+    from hpsearch import store
+    from hpsearch.settings import StudySettings
+    from hpsearch.space.sampling import BOOK_SPACE
+    from hpsearch.store.schema import open_store
+
+    factory = open_store(str(db), create=True)
+    with factory.begin() as session:
+        study = store.create_study(session, "live", 7, StudySettings(epochs=3))
+        round_id = store.create_round(session, study, BOOK_SPACE, 6).id
+    for final in (0.61, 0.72):
+        trial_id = run_trial(factory, round_id, 3, final)
+        finish_trial(factory, trial_id, 3, final)
+    run_trial(factory, round_id, 1, 0.3)  # running: epoch 1 of 3
+    return factory, round_id

@@ -21,9 +21,11 @@ from werkzeug.exceptions import BadRequest, Forbidden, HTTPException, NotFound
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from hpsearch.dashboard.access import Access, install
+from hpsearch.dashboard.api import api
 from hpsearch.dashboard.routes import FACTORY, pages
 from hpsearch.dashboard.urls import StudyName
 from hpsearch.errors import HpsearchError, StudyNotFound, UsageError
+from hpsearch.report import numbers
 from hpsearch.store.engine import masked, reader
 
 
@@ -34,8 +36,10 @@ def create_app(factory: sessionmaker[Session], rules: Access | None = None) -> F
     app.config[FACTORY] = reader(factory)
     app.config["DATABASE"] = masked(factory.kw["bind"].url)
     app.url_map.converters["study"] = StudyName
+    app.jinja_env.filters["number"] = _number
     install(app, rules or Access())
     app.register_blueprint(pages)
+    app.register_blueprint(api)
     app.register_error_handler(BadRequest, _refused)
     app.register_error_handler(Forbidden, _refused)
     app.register_error_handler(StudyNotFound, _not_found)
@@ -43,6 +47,16 @@ def create_app(factory: sessionmaker[Session], rules: Access | None = None) -> F
     app.register_error_handler(HpsearchError, _store_error)
     app.register_error_handler(SQLAlchemyError, _database_error)
     return app
+
+
+def _number(value: object) -> str:
+    """A parameter's value as the command line's tables write it (3 significant digits,
+    the exponent compact: ``2.47e-3``); text as it is, None as ``-``."""
+    if value is None:
+        return numbers.MISSING
+    if isinstance(value, float):
+        return numbers.significant(value)
+    return str(value)
 
 
 def _not_found(exc: Exception) -> tuple[str, int]:

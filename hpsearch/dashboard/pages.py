@@ -64,6 +64,20 @@ def _record(trial: FrozenTrial) -> dict[str, Any]:
     return {"round": trial.round, **trial_record(trial)}
 
 
+def running_record(trial: FrozenTrial) -> dict[str, Any]:
+    """A running trial's record (read with its epochs) with where it stands: its last
+    stored epoch, that epoch's accuracies (``-`` only before its first epoch) and its
+    validation curve so far."""
+    last = trial.epochs[-1] if trial.epochs else None
+    return {
+        **_record(trial),
+        "last_epoch": last.epoch if last else None,
+        "last_val_accuracy": last.val_accuracy if last else None,
+        "last_train_accuracy": last.train_accuracy if last else None,
+        "val_curve": list(trial.val_curve),
+    }
+
+
 def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> dict[str, Any]:
     """``hpsearch report --json --top ROWS`` with the study's progress and running trials.
 
@@ -74,7 +88,10 @@ def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> d
     so_far = progress.study_progress(session, study)
     statuses = _statuses(session, study)
     running = store.frozen_trials(
-        session, progress.running_trials(session, study), names=store.searched_names(study)
+        session,
+        progress.running_trials(session, study),
+        names=store.searched_names(study),
+        epochs=True,
     )
     return {
         **report,
@@ -89,7 +106,7 @@ def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> d
             "epoch_seconds": so_far.epoch_seconds,
             "eta_seconds": so_far.eta_seconds,
         },
-        "running": [_record(trial) for trial in running],
+        "running": [running_record(trial) for trial in running],
         "version": "-".join(str(n) for n in (so_far.epochs_stored, *statuses.values())),
     }
 
@@ -104,7 +121,8 @@ def trial_page(trial: FrozenTrial) -> dict[str, Any]:
 
 
 def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, Any]]:
-    """Each study's summary and its best trials, as ``report`` ranks them."""
+    """Each study's summary, its searched parameters and its best trials, as ``report``
+    ranks them."""
     result = []
     for study in studies:
         best = store.leaderboard(session, study, top=COMPARE_BEST)
@@ -113,7 +131,7 @@ def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, A
             trial_row(trial, rank)
             for rank, trial in enumerate(store.frozen_trials(session, best, names=names), start=1)
         ]
-        result.append({**study_summary(session, study), "best": rows})
+        result.append({**study_summary(session, study), "parameters": names, "best": rows})
     return result
 
 

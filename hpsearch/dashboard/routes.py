@@ -23,7 +23,16 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from sqlalchemy.orm import Session
 
 from hpsearch import store
@@ -109,8 +118,10 @@ def index() -> str:
 
 @pages.get("/api/studies")
 def studies_json() -> Response:
+    """Every study's row, with the address of its page (the studies page polls this)."""
     with reading() as session:
-        return jsonify(studies_rows(session))
+        rows = studies_rows(session)
+    return jsonify([{**row, "url": url_for("pages.study", name=row["name"])} for row in rows])
 
 
 @pages.get("/study/<study:name>")
@@ -157,7 +168,7 @@ def study_svg(name: str, kind: str) -> Response:
 @pages.get("/study/<study:name>/trial/<int:trial_id>")
 def trial(name: str, trial_id: int) -> str:
     data = _trial_data(name, trial_id)
-    return render_template("trial.html", name=name, trial=data, columns=EPOCH_COLUMNS)
+    return render_template("trial.html", name=name, trial=data, columns=list(EPOCH_COLUMNS))
 
 
 @pages.get("/api/study/<study:name>/trial/<int:trial_id>")
@@ -178,7 +189,7 @@ def trial_svg(name: str, trial_id: int) -> Response:
         return _svg(charts.trial_figure(study, _trial(session, study, trial_id)))
 
 
-def _compared(session: Session) -> list[Study]:
+def compared(session: Session) -> list[Study]:
     names = list(dict.fromkeys(request.args.getlist("study")))
     if not names:
         abort(404, "pick one or more studies to compare (?study=A&study=B)")
@@ -188,14 +199,14 @@ def _compared(session: Session) -> list[Study]:
 @pages.get("/compare")
 def compare() -> str:
     with reading() as session:
-        data = compare_page(session, _compared(session))
+        data = compare_page(session, compared(session))
     return render_template("compare.html", studies=data, names=[row["name"] for row in data])
 
 
 @pages.get("/compare.csv")
 def compare_csv() -> Response:
     with reading() as session:
-        data = compare_page(session, _compared(session))
+        data = compare_page(session, compared(session))
     rows = [{"study": s["name"], **row} for s in data for row in s["best"]]
     others = {key for row in rows for key in row} - {"study", "val_curve", *LEADERBOARD_COLUMNS}
     at = LEADERBOARD_COLUMNS.index("seed")  # other searched parameters after weight decay
@@ -206,4 +217,4 @@ def compare_csv() -> Response:
 @pages.get("/compare/history.svg")
 def compare_svg() -> Response:
     with reading() as session:
-        return _svg(charts.compare_figure(session, _compared(session)))
+        return _svg(charts.compare_figure(session, compared(session)))

@@ -23,7 +23,7 @@ from hpsearch.dashboard.routes import attachment
 from hpsearch.report.summaries import study_report
 from hpsearch.settings import StudySettings
 from hpsearch.store.schema import open_store
-from tests.support import TINY_SEARCH, named_study, serving
+from tests.support import TINY_SEARCH, epoch_metrics, make_running_study, named_study, serving
 
 
 @pytest.fixture
@@ -331,3 +331,59 @@ def url_for_api(url: str) -> str:
 )
 def test_a_download_names_its_file_in_ascii_and_in_utf_8(filename, header):
     assert attachment(filename) == header
+
+
+def test_a_running_trial_shows_its_last_epochs_accuracies(tmp_path):
+    factory, round_id = make_running_study(tmp_path / "live.db")
+    client = create_app(open_store(str(tmp_path / "live.db"), read_only=True)).test_client()
+    (running,) = client.get("/api/study/live").get_json()["running"]
+    trial = client.get(f"/api/study/live/trial/{running['trial']}").get_json()
+    assert running["status"] == "running" and running["val_accuracy"] is None  # not final
+    assert (running["last_epoch"], running["last_val_accuracy"]) == (1, 0.3)
+    assert running["last_train_accuracy"] == epoch_metrics(1).train_accuracy
+    assert running["val_curve"] == [0.3]
+    assert [e["val_accuracy"] for e in trial["epochs"]] == [0.3]
+
+
+def test_studies_json_links_each_study_to_its_page(client):
+    (row,) = client.get("/api/studies").get_json()
+    assert row["url"] == "/study/small"
+
+
+def test_trials_json_holds_every_trial_as_columns(client, stored_study):
+    data = client.get("/api/study/small/trials").get_json()
+    with stored_study.factory() as session:
+        study = store.get_study(session, "small")
+        trials = [t for r in study.rounds for t in sorted(r.trials, key=lambda t: t.number)]
+        values = {t.id: {p.name: p.value_num for p in t.params} for t in trials}
+        lows = [{d.name: d.low for d in r.domains} for r in study.rounds]
+    columns = data["columns"]
+    assert columns["trial"] == [t.id for t in trials] and data["trials"] == 18
+    assert columns["status"] == [t.status.value for t in trials]
+    assert columns["score"] == [
+        t.best_val_accuracy if t.best_val_accuracy is not None else t.val_accuracy for t in trials
+    ]
+    assert data["parameters"] == ["lr", "weight_decay"]
+    for name in data["parameters"]:
+        assert columns[name] == [values[t.id].get(name) for t in trials]
+    assert data["headers"]["weight_decay"] == "weight decay"
+    assert data["formats"] == {**data["formats"], "lr": "scientific", "score": "accuracy"}
+    assert [{n: d["low"] for n, d in r["domains"].items()} for r in data["rounds"]] == lows
+
+
+def test_curves_json_holds_the_best_trials_curves(client, stored_study):
+    data = client.get("/api/study/small/curves?top=3").get_json()
+    with stored_study.factory() as session:
+        best = store.best_trial(session, store.get_study(session, "small"))
+        curve = [m.val_accuracy for m in best.epochs]
+    assert len(data["curves"]) == 3 and data["curves"][0]["trial"] == best.id
+    assert data["curves"][0]["val_accuracy"] == curve
+
+
+def test_importance_json_scores_each_parameter_or_says_why_not(client, stored_study):
+    data = client.get("/api/study/small/importance").get_json()
+    assert set(data["scores"]) == {"lr", "weight_decay"}
+    with stored_study.factory.begin() as session:
+        store.create_study(session, "empty", 5, StudySettings())
+    assert "error" in client.get("/api/study/empty/importance").get_json()
+    assert client.get("/api/study/nope/importance").status_code == 404

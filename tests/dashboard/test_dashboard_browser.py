@@ -17,11 +17,19 @@ import pytest
 from hpsearch import store
 from hpsearch.dashboard import create_app
 from hpsearch.settings import StudySettings
-from hpsearch.space.sampling import BOOK_SPACE
 from hpsearch.store import queue
 from hpsearch.store.schema import open_store
 from hpsearch.store.status import TrialStatus
-from tests.support import epoch_metrics, named_study, serving
+from tests.support import (
+    add_epochs,
+    finish_trial,
+    make_running_study,
+    make_searched_study,
+    make_stored_study,
+    named_study,
+    run_trial,
+    serving,
+)
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = [
@@ -46,45 +54,13 @@ if (reason := _missing()) is not None:
         pytest.fail(f"CI runs the browser test: {reason}", pytrace=False)
     pytestmark = pytest.mark.skip(reason=reason)
 
-WORKER = "browser-test:1"
-
-
-def _run_trial(factory, round_id: int, epochs: int, final: float) -> int:
-    """Claim the next pending trial and store ``epochs`` epochs, as a worker does;
-    completed unless ``final`` is None. Returns its id."""
-    with factory.begin() as session:
-        trial = queue.claim_trial(session, round_id, WORKER)
-        assert trial is not None
-        trial_id, attempt = trial.id, trial.attempt
-    _add_epochs(factory, trial_id, attempt, 1, epochs, final)
-    return trial_id
-
-
-def _add_epochs(factory, trial_id: int, attempt: int, first: int, last: int, final: float):
-    for epoch in range(first, last + 1):
-        with factory.begin() as session:
-            metrics = epoch_metrics(epoch, final * epoch / last)
-            assert queue.record_epoch(session, trial_id, metrics, attempt=attempt)
-
-
-def _finish(factory, trial_id: int, epochs: int, final: float) -> None:
-    with factory.begin() as session:
-        outcome = queue.Outcome(TrialStatus.COMPLETED, epochs, final=epoch_metrics(epochs, final))
-        assert queue.finish_trial(session, trial_id, outcome)
-
 
 @pytest.fixture
 def running_search(tmp_path: Path) -> Iterator[tuple[str, object, int]]:
-    """A study of six trials: two completed, one running with one epoch, three pending;
-    and the dashboard serving it. Yields (URL of the study page, factory, round id)."""
-    factory = open_store(str(tmp_path / "live.db"), create=True)
-    with factory.begin() as session:
-        study = store.create_study(session, "live", 7, StudySettings(epochs=3))
-        round_id = store.create_round(session, study, BOOK_SPACE, 6).id
-    for final in (0.61, 0.72):
-        trial_id = _run_trial(factory, round_id, 3, final)
-        _finish(factory, trial_id, 3, final)
-    _run_trial(factory, round_id, 1, 0.9)  # running: epoch 1 of 3
+    """:func:`make_running_study` (two completed, one running with one epoch, three
+    pending) and the dashboard serving it. Yields (URL of the study page, factory,
+    round id)."""
+    factory, round_id = make_running_study(tmp_path / "live.db")
     with serving(create_app(open_store(str(tmp_path / "live.db"), read_only=True))) as base:
         yield f"{base}/study/live", factory, round_id
 
@@ -143,14 +119,14 @@ def test_the_study_page_updates_live_while_a_search_runs(running_search, tmp_pat
             assert shown == sorted(completed, reverse=True)  # 0.72 ranks before 0.61
             assert _card(page, "epochs stored") == "7"  # 3 + 3 + 1
             assert _card(page, "running") == "1"
-            page.wait_for_function("() => document.querySelector('img[alt=\"curves\"]').src")
-            curves = page.evaluate("document.querySelector('img[alt=\"curves\"]').src")
+            page.wait_for_function("() => document.getElementById('study').dataset.drawn")
+            drawn = page.evaluate("document.getElementById('study').dataset.drawn")
             page.evaluate("window.notReloaded = true")
 
             # the worker writes two more epochs and finishes its trial; another starts
-            _add_epochs(factory, running.id, running.attempt, 2, 3, 0.9)
-            _finish(factory, running.id, 3, 0.9)
-            _run_trial(factory, round_id, 1, 0.5)
+            add_epochs(factory, running.id, running.attempt, 2, 3, 0.9)
+            finish_trial(factory, running.id, 3, 0.9)
+            run_trial(factory, round_id, 1, 0.5)
 
             page.wait_for_function(
                 """() => document.querySelector('#progress .card[data-key="epochs stored"] b')
@@ -161,8 +137,8 @@ def test_the_study_page_updates_live_while_a_search_runs(running_search, tmp_pat
             first = page.eval_on_selector("#leaderboard tbody tr", "row => row.dataset.trial")
             assert int(first) == running.id  # 0.9: the new best
             assert _card(page, "done") == "3"
-            page.wait_for_function(  # the figures follow, at most every 10 s
-                f"""() => document.querySelector('img[alt="curves"]').src !== '{curves}'""",
+            page.wait_for_function(  # the charts follow
+                f"() => document.getElementById('study').dataset.drawn !== '{drawn}'",
                 timeout=30_000,
             )
             assert page.evaluate("window.notReloaded") is True
@@ -175,7 +151,7 @@ def test_the_study_page_updates_live_while_a_search_runs(running_search, tmp_pat
 INJECTED_PARAMETER = "<img src=x onerror=alert(1)>"
 INJECTED_STUDY = "<svg onload=alert(2)>"
 #: Elements only a stored name written as markup could have made.
-INJECTED = "img[src='x'], svg, [onerror], [onload]"
+INJECTED = "img[src='x'], svg:not(.sparkline), [onerror], [onload]"
 
 
 def test_stored_names_show_as_text_and_run_nothing(tmp_path):
@@ -197,10 +173,7 @@ def test_stored_names_show_as_text_and_run_nothing(tmp_path):
             page, dialogs, console = _watched(browser)
             page.goto(base + study)
             page.wait_for_selector("#leaderboard tbody tr")
-            page.wait_for_function(  # every figure drawn
-                """() => [...document.querySelectorAll('img.figure')]
-                         .every((img) => img.complete && img.naturalWidth > 0)"""
-            )
+            page.wait_for_function("() => document.getElementById('study').dataset.drawn")
             heads = page.eval_on_selector_all(
                 "#leaderboard th", "ths => ths.map(t => t.textContent)"
             )
@@ -215,5 +188,209 @@ def test_stored_names_show_as_text_and_run_nothing(tmp_path):
                 assert page.eval_on_selector_all(INJECTED, "found => found.length") == 0, url
                 violations += page.evaluate("window.violations")
             assert violations == [] and _policy_messages(console) == [] and dialogs == []
+        finally:
+            browser.close()
+
+
+def _running_cell(page, key: str) -> str:
+    column = page.eval_on_selector_all(
+        "#running thead th", f"ths => ths.findIndex(t => t.dataset.key === '{key}')"
+    )
+    return page.inner_text(f"#running tbody tr td:nth-child({column + 1})")
+
+
+def test_a_running_trial_updates_its_accuracies_and_curves_without_a_reload(
+    running_search, tmp_path
+):
+    from playwright.sync_api import sync_playwright
+
+    url, factory, round_id = running_search
+    with factory() as session:
+        running = queue.running_trials(session, round_id)[0]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            page, dialogs, console = _watched(browser)
+            trial_page, _, trial_console = _watched(browser)
+            studies, _, studies_console = _watched(browser)
+            page.goto(url)
+            trial_page.goto(f"{url}/trial/{running.id}")
+            studies.goto(url.rsplit("/study/", 1)[0] + "/")
+            page.wait_for_selector("#running tbody tr")
+            assert _running_cell(page, "last_val_accuracy") == "0.3000"  # epoch 1 of 3
+            assert page.get_attribute("#running td[data-epochs]", "data-epochs") == "1"
+            trial_page.wait_for_selector("#curve[data-epochs='1'] svg")
+            for p in (page, trial_page, studies):
+                p.evaluate("window.notReloaded = true")
+
+            add_epochs(factory, running.id, running.attempt, 2, 2, 0.8)  # 0.8 * 2 / 2
+            with factory.begin() as session:
+                store.create_study(session, "appeared", 1, StudySettings())
+
+            page.wait_for_selector("#running td[data-epochs='2']", timeout=20_000)
+            assert _running_cell(page, "last_val_accuracy") == "0.8000"
+            assert _running_cell(page, "last_epoch") == "2"
+            trial_page.wait_for_selector("#curve[data-epochs='2'] svg", timeout=20_000)
+            assert trial_page.eval_on_selector_all("#epochs tbody tr", "r => r.length") == 2
+            studies.wait_for_selector("#studies tr[data-study='appeared']", timeout=20_000)
+            for p in (page, trial_page, studies):
+                assert p.evaluate("window.notReloaded") is True
+                assert p.evaluate("window.violations") == []
+            for messages in (console, trial_console, studies_console):
+                assert _policy_messages(messages) == []
+            assert dialogs == []
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def explored(tmp_path: Path):
+    """The study page of the stored study (two rounds, 18 trials), its charts drawn, in
+    headless Chromium; yields (page, console messages, the study's factory)."""
+    from playwright.sync_api import sync_playwright
+
+    stored = make_stored_study(tmp_path)
+    app = create_app(open_store(str(stored.db), read_only=True))
+    with serving(app) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            page, dialogs, console = _watched(browser)
+            page.set_viewport_size({"width": 1400, "height": 900})
+            page.goto(f"{base}/study/small")
+            page.wait_for_function("() => document.getElementById('study').dataset.drawn")
+            yield page, console, stored.factory
+            assert page.evaluate("window.violations") == []
+            assert _policy_messages(console) == [] and dialogs == []
+        finally:
+            browser.close()
+
+
+def _leaderboard_trials(page) -> list[int]:
+    rows = page.eval_on_selector_all("#leaderboard tbody tr", "rs => rs.map(r => r.dataset.trial)")
+    return [int(t) for t in rows]
+
+
+def _at(page, chart: str, finder: str, point: str) -> tuple[float, float]:
+    """The page coordinates of a point of an ECharts chart (``point``: a JS array)."""
+    page.locator(f"#{chart}").scroll_into_view_if_needed()
+    x, y = page.evaluate(
+        f"""() => {{ const node = document.getElementById('{chart}');
+            const chart = echarts.getInstanceByDom(node);
+            return chart.convertToPixel({finder}, {point}); }}"""
+    )
+    box = page.locator(f"#{chart}").bounding_box()
+    return box["x"] + x, box["y"] + y
+
+
+def test_hovering_a_curve_names_its_trial(explored):
+    page, _, factory = explored
+    with factory() as session:
+        best = store.best_trial(session, store.get_study(session, "small"))
+        last = [m.val_accuracy for m in best.epochs][-1]
+    x, y = _at(page, "chart-curves", "{seriesIndex: 0}", f"[5, {last}]")
+    page.mouse.move(x, y)
+    page.wait_for_function(
+        f"() => document.getElementById('curves-hover').dataset.trial === '{best.id}'"
+    )
+    assert f"val acc {last:.4f}" in page.inner_text("#curves-hover")
+
+
+def test_brushing_an_axis_of_the_parallel_coordinates_filters_the_leaderboard(explored):
+    page, _, factory = explored
+    everyone = _leaderboard_trials(page)
+    score_axis = page.evaluate("window.hpsearchCharts.parallelNames.length - 1")
+    chart = "chart-parallel"
+    page.locator(f"#{chart}").scroll_into_view_if_needed()
+    coordinates = "getModel().getComponent('parallel').coordinateSystem"
+    top, bottom = (
+        page.evaluate(
+            f"""() => echarts.getInstanceByDom(document.getElementById('{chart}'))
+                .{coordinates}.dataToPoint({value}, 'dim{score_axis}')"""
+        )
+        for value in (1.0, 0.7)
+    )
+    box = page.locator(f"#{chart}").bounding_box()
+    page.mouse.move(box["x"] + top[0], box["y"] + top[1] - 5)
+    page.mouse.down()
+    page.mouse.move(box["x"] + bottom[0], box["y"] + bottom[1], steps=8)
+    page.mouse.up()
+    page.wait_for_function("() => document.getElementById('brush-note').textContent !== ''")
+    kept = _leaderboard_trials(page)
+    with factory() as session:
+        trials = store.get_study(session, "small").rounds
+        score = {
+            t.id: t.best_val_accuracy if t.best_val_accuracy is not None else t.val_accuracy
+            for r in trials
+            for t in r.trials
+        }
+    assert kept and len(kept) < len(everyone)
+    assert all(score[t] >= 0.7 for t in kept)
+    assert set(kept) == {t for t in everyone if score[t] >= 0.7}
+
+
+def test_a_column_filter_and_a_column_choice_work(explored):
+    page, _, _ = explored
+    page.fill("#leaderboard input.filter[data-key='status']", "pruned, diverged")
+    page.press("#leaderboard input.filter[data-key='status']", "Enter")
+    page.wait_for_function(
+        "() => document.getElementById('pager-note').textContent.includes(' 3 ')"
+    )
+    statuses = page.eval_on_selector_all(
+        "#leaderboard tbody tr td:nth-child(3)", "tds => tds.map(t => t.textContent)"
+    )
+    assert sorted(set(statuses)) == ["diverged", "pruned"]
+    page.click("text=Columns")
+    page.uncheck("#columns input[data-key='lr']")
+    heads = page.eval_on_selector_all("#leaderboard thead th", "ths => ths.map(t => t.dataset.key)")
+    assert "lr" not in heads and "weight_decay" in heads
+    page.check("#columns input[data-key='seed']")
+    heads = page.eval_on_selector_all("#leaderboard thead th", "ths => ths.map(t => t.dataset.key)")
+    assert "seed" in heads
+
+
+NUMBERS = [0.0, 1e-6, 2.4712e-3, 0.1324, 64.0, 1234.5, 1.5e-5, 0.00012, 12.0, 1e1, 0.99995]
+
+
+def test_the_page_writes_numbers_as_the_command_line_does(explored):
+    from hpsearch.report import numbers
+
+    page, _, _ = explored
+    shown = page.evaluate(
+        f"""() => {NUMBERS}.map((v) => ['accuracy', 'scientific', 'significant']
+            .map((kind) => hpsearchNumbers.formatNumber(v, kind)))"""
+    )
+    assert shown == [
+        [numbers.accuracy(v), numbers.scientific(v), numbers.significant(v)] for v in NUMBERS
+    ]
+
+
+def test_the_comparison_charts_every_parameter_searched(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    stored = make_searched_study(tmp_path)  # five searched parameters
+    app = create_app(open_store(str(stored.db), read_only=True))
+    with stored.factory() as session:
+        searched = store.searched_names(store.list_studies(session)[0])
+        name = store.list_studies(session)[0].name
+    with serving(app) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch_persistent_context(
+            tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
+        )
+        try:
+            page, dialogs, console = _watched(browser)
+            page.goto(f"{base}/compare?study={name}")
+            page.wait_for_function("() => document.getElementById('compare').dataset.drawn")
+            axes = page.evaluate(
+                """() => echarts.getInstanceByDom(document.getElementById('chart-compare'))
+                    .getOption().parallelAxis.map((a) => a.name)"""
+            )
+            assert axes == [*(n.replace("_", " ") for n in searched), "score"]
+            assert len(searched) > 2
+            assert page.evaluate("window.violations") == [] and dialogs == []
+            assert _policy_messages(console) == []
         finally:
             browser.close()

@@ -1,15 +1,33 @@
 // The study page: draws its tables from /api/study/NAME and polls it every few
-// seconds; the figures are redrawn only when an epoch or a status has changed, and
-// at most every FIGURE_MS. Every name and value goes into the page as text
+// seconds; when an epoch or a status has changed it sends "study-changed", on which
+// explore.js fetches the charts' data again. Every name and value goes into the page as text
 // (textContent), never as markup.
 "use strict";
 
 const POLL_MS = 2000;
-const FIGURE_MS = 10000; // figures are redrawn at most this often, when the study changed
-const RUNNING = ["round", "trial", "number", "lr", "weight_decay", "epochs_run",
-  "val_accuracy", "best_val_accuracy", "started_at", "worker"];
+const RUNNING = ["round", "trial", "number", "lr", "weight_decay", "last_epoch",
+  "last_val_accuracy", "last_train_accuracy", "val_curve", "started_at", "worker"];
+const SVG = "http://www.w3.org/2000/svg";
 const EVALUATIONS = ["trial", "lr", "weight_decay", "epochs", "train_samples", "test_samples",
   "train_accuracy", "test_accuracy", "status", "seconds", "created_at"];
+
+// A line of `values` (accuracies, 0 to 1) in an SVG of width x height, drawn with
+// presentation attributes only (the page's policy allows no inline style).
+function sparkline(values, width, height) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("width", width);
+  svg.setAttribute("height", height);
+  svg.setAttribute("class", "sparkline");
+  const n = Math.max(values.length - 1, 1);
+  const points = values.map((v, i) => `${(i / n) * (width - 2) + 1},${(1 - v) * (height - 2) + 1}`);
+  const line = document.createElementNS(SVG, "polyline");
+  line.setAttribute("points", points.join(" "));
+  line.setAttribute("fill", "none");
+  line.setAttribute("stroke", "#1f77b4");
+  line.setAttribute("stroke-width", "1.5");
+  svg.appendChild(line);
+  return svg;
+}
 
 function fmt(value, key) {
   if (value === null || value === undefined) return "-";
@@ -53,6 +71,11 @@ function fill(table, columns, rows, link) {
     const tr = body.insertRow();
     for (const c of columns) {
       const td = tr.insertCell();
+      if (c === "val_curve") {
+        td.appendChild(sparkline(row[c] || [], 120, 24));
+        td.dataset.epochs = (row[c] || []).length;
+        continue;
+      }
       td.textContent = fmt(row[c], c);
       if (typeof row[c] === "number") td.className = "num";
     }
@@ -61,31 +84,6 @@ function fill(table, columns, rows, link) {
       tr.title = settings(row);
       tr.addEventListener("click", () => { window.location = link + row.trial; });
     }
-  }
-}
-
-const sorting = { key: null, up: false };
-
-function sorted(rows) {
-  if (!sorting.key) return rows;
-  const k = sorting.key, sign = sorting.up ? 1 : -1;
-  return [...rows].sort((a, b) => {
-    if (a[k] === b[k]) return 0;
-    if (a[k] === null) return 1;
-    if (b[k] === null) return -1;
-    return (a[k] < b[k] ? -1 : 1) * sign;
-  });
-}
-
-function drawLeaderboard(table, columns, rows, link) {
-  fill(table, columns, sorted(rows), link);
-  for (const th of table.tHead.rows[0].cells) {
-    if (th.dataset.key === sorting.key) th.className = sorting.up ? "sorted up" : "sorted";
-    th.addEventListener("click", () => {
-      sorting.up = sorting.key === th.dataset.key ? !sorting.up : false;
-      sorting.key = th.dataset.key;
-      drawLeaderboard(table, columns, rows, link);
-    });
   }
 }
 
@@ -111,18 +109,26 @@ function drawRounds(table, rounds) {
     "statuses", "best_val_accuracy"], rows, null);
 }
 
-// Swap a figure for the one of `version` once that has loaded (no blank while drawing).
-function redraw(img, version) {
-  const url = new URL(img.dataset.src, window.location.href);
-  url.searchParams.set("v", version);
-  const next = new Image();
-  next.onload = () => { img.src = next.src; };
-  next.src = url.toString();
+// What the command line warns about, where it applies: the range edges the best trials
+// crowd, and the trials pruned or diverged.
+function warn(data) {
+  const notes = [];
+  const crowded = data.crowded;
+  if (crowded) {
+    const edges = Object.entries(crowded.edges).map(([n, sides]) => `${n} (${sides.join(", ")})`);
+    notes.push(`The top ${crowded.top_k} of round ${crowded.round} crowd an edge of ` +
+      `${edges.join("; ")}: the best values may lie outside the range searched.`);
+  }
+  for (const status of ["pruned", "diverged", "failed"]) {
+    if (data.statuses[status]) notes.push(`${data.statuses[status]} trials ${status}.`);
+  }
+  const box = document.getElementById("warnings");
+  box.replaceChildren(...notes.map((text) => element("p", text, "warning")));
 }
 
 function start(root) {
   const api = root.dataset.api, link = root.dataset.trial;
-  let version = null, rows = [], drawn = null, drawnAt = 0;
+  let version = null;
   async function poll() {
     try {
       const response = await fetch(api, { cache: "no-store" });
@@ -138,15 +144,10 @@ function start(root) {
       drawRounds(document.getElementById("rounds"), data.rounds);
       fill(document.getElementById("running"), RUNNING, data.running, link);
       fill(document.getElementById("evaluations"), EVALUATIONS, data.evaluations, null);
+      warn(data);
       if (data.version !== version) {
         version = data.version;
-        rows = data.leaderboard;
-        drawLeaderboard(document.getElementById("leaderboard"), data.columns, rows, link);
-      }
-      if (version !== drawn && Date.now() - drawnAt >= FIGURE_MS) {
-        drawn = version;
-        drawnAt = Date.now();
-        for (const img of document.querySelectorAll("img.live")) redraw(img, version);
+        document.dispatchEvent(new CustomEvent("study-changed", { detail: version }));
       }
       document.getElementById("updated").textContent =
         `updated ${new Date().toLocaleTimeString()} (every ${POLL_MS / 1000} s)`;
@@ -158,5 +159,72 @@ function start(root) {
   poll();
 }
 
+// Poll `api` every POLL_MS and hand its JSON to `draw`; the note `updated` says when.
+function polling(api, draw, updated) {
+  async function poll() {
+    try {
+      const response = await fetch(api, { cache: "no-store" });
+      if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+      draw(await response.json());
+      if (updated) updated.textContent = `updated ${new Date().toLocaleTimeString()}`;
+    } catch (error) {
+      if (updated) updated.textContent = `cannot update: ${error.message}`;
+    }
+    setTimeout(poll, POLL_MS);
+  }
+  poll();
+}
+
+// The trial page: its values, epochs and curve, redrawn from its JSON while it runs.
+function startTrial(root) {
+  const columns = JSON.parse(root.dataset.columns);
+  polling(root.dataset.api, (data) => {
+    for (const td of document.querySelectorAll("#settings td[data-key]")) {
+      td.textContent = fmt(data[td.dataset.key], td.dataset.key);
+    }
+    fill(document.getElementById("epochs"), columns, data.epochs, null);
+    const curve = document.getElementById("curve");
+    const values = data.epochs.map((e) => e.val_accuracy);
+    curve.replaceChildren(sparkline(values, 480, 160));
+    curve.dataset.epochs = values.length;
+  }, document.getElementById("updated"));
+}
+
+// The studies page: its table redrawn from /api/studies (new studies appear).
+function startStudies(root) {
+  polling(root.dataset.api, (rows) => {
+    const table = document.getElementById("studies");
+    const statuses = rows.length ? Object.keys(rows[0].statuses) : [];
+    table.replaceChildren();
+    const head = table.createTHead().insertRow();
+    for (const c of ["", "study", "created", "rounds", "trials", ...statuses, "best val acc",
+      "evaluations"]) head.appendChild(element("th", c));
+    const body = table.createTBody();
+    for (const s of rows) {
+      const tr = body.insertRow();
+      tr.dataset.study = s.name;
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.name = "study";
+      box.value = s.name;
+      tr.insertCell().appendChild(box);
+      const a = element("a", s.name);
+      a.href = s.url;
+      tr.insertCell().appendChild(a);
+      tr.insertCell().textContent = s.created_at;
+      for (const v of [s.rounds, s.trials, ...Object.values(s.statuses)]) {
+        tr.appendChild(element("td", String(v), "num")).dataset.key = "count";
+      }
+      tr.appendChild(element("td", fmt(s.best_val_accuracy, "val_accuracy"), "num"));
+      tr.appendChild(element("td", String(s.evaluations), "num"));
+    }
+    document.getElementById("none").hidden = rows.length > 0;
+  }, document.getElementById("updated"));
+}
+
 const root = document.getElementById("study");
 if (root) start(root);
+const trialRoot = document.getElementById("trial");
+if (trialRoot) startTrial(trialRoot);
+const studiesRoot = document.getElementById("studies-root");
+if (studiesRoot) startStudies(studiesRoot);

@@ -1,0 +1,206 @@
+// The study page's interactive charts, drawn by the vendored Apache ECharts from the
+// JSON API: history (best so far, rounds shaded), every curve (hover names the trial),
+// parallel coordinates of the searched parameters (a brush on an axis filters the
+// leaderboard), a slice per parameter, a scatter of any two with each round's domain,
+// and the importance. Tooltips are built as DOM text, never markup.
+"use strict";
+
+const SHADES = ["rgba(31,119,180,0.07)", "rgba(255,127,14,0.09)"];
+
+function chartOf(id) {
+  const node = document.getElementById(id);
+  return window.echarts.getInstanceByDom(node) || window.echarts.init(node);
+}
+
+function axisType(data, name) {
+  const f = data.formats[name];
+  if (f === "text") return "category";
+  return f === "scientific" ? "log" : "value";
+}
+
+function choices(data, name) {
+  const seen = new Set();
+  for (const round of data.rounds) for (const c of round.domains[name]?.choices || []) seen.add(c);
+  return [...seen];
+}
+
+function textTip(lines) {
+  const box = document.createElement("div");
+  for (const line of lines) box.appendChild(document.createElement("div")).textContent = line;
+  return box;
+}
+
+function drawHistory(data) {
+  const c = data.columns, best = [], points = [], areas = [];
+  let top = null, start = 0;
+  for (let i = 0; i < c.trial.length; i++) {
+    if (c.score[i] !== null) top = top === null ? c.score[i] : Math.max(top, c.score[i]);
+    best.push([i + 1, top]);
+    if (c.score[i] !== null) points.push([i + 1, c.score[i], c.trial[i]]);
+    if (i === c.trial.length - 1 || c.round[i + 1] !== c.round[i]) {
+      areas.push([{ xAxis: start + 0.5, name: `round ${c.round[i]}`,
+        itemStyle: { color: SHADES[c.round[i] % 2] } }, { xAxis: i + 1.5 }]);
+      start = i + 1;
+    }
+  }
+  chartOf("chart-history").setOption({
+    animation: false, tooltip: { trigger: "item", formatter: (p) =>
+      textTip([`trial ${p.data[2] ?? ""}`, `score ${Number(p.data[1]).toFixed(4)}`]) },
+    xAxis: { type: "value", name: "trial (in round order)", min: 0.5, max: c.trial.length + 0.5 },
+    yAxis: { type: "value", name: "validation accuracy", min: 0, max: 1 },
+    series: [
+      { type: "scatter", name: "trial", data: points, symbolSize: 4, large: true },
+      { type: "line", name: "best so far", step: "end", data: best, showSymbol: false,
+        markArea: { silent: true, label: { position: "insideTop" }, data: areas } },
+    ],
+  }, true);
+}
+
+function drawCurves(curves) {
+  const readout = document.getElementById("curves-hover");
+  const chart = chartOf("chart-curves");
+  chart.setOption({
+    animation: false,
+    tooltip: { trigger: "item", formatter: (p) => textTip([`trial ${p.seriesName}`,
+      `epoch ${p.data[0]}: val acc ${p.data[1].toFixed(4)}`]) },
+    xAxis: { type: "value", name: "epoch", min: 1, max: Math.max(curves.epochs, 1) },
+    yAxis: { type: "value", name: "validation accuracy", min: 0, max: 1 },
+    series: curves.curves.map((t) => ({
+      type: "line", name: String(t.trial), showSymbol: true, symbolSize: 3,
+      emphasis: { focus: "series" },
+      lineStyle: { type: t.status === "running" ? "dashed" : "solid", width: 1.2 },
+      data: t.val_accuracy.map((v, i) => [i + 1, v]),
+    })),
+  }, true);
+  chart.off("mouseover");
+  chart.on("mouseover", (p) => {
+    readout.textContent = `trial ${p.seriesName}, epoch ${p.data[0]}: ` +
+      `val acc ${p.data[1].toFixed(4)}`;
+    readout.dataset.trial = p.seriesName;
+  });
+}
+
+function drawParallel(data, onSelect) {
+  const c = data.columns, names = [...data.parameters, "score"], rows = [], ids = [];
+  for (let i = 0; i < c.trial.length; i++) {
+    if (c.score[i] === null || c.status[i] === "running") continue;
+    rows.push(names.map((n) => c[n][i]));
+    ids.push(c.trial[i]);
+  }
+  const chart = chartOf("chart-parallel");
+  chart.setOption({
+    animation: false,
+    parallel: { left: 60, right: 90, top: 40, bottom: 30 },
+    parallelAxis: names.map((n, dim) => ({
+      dim, name: data.headers[n], type: n === "score" ? "value" : axisType(data, n),
+      data: axisType(data, n) === "category" ? choices(data, n) : undefined,
+    })),
+    visualMap: { type: "continuous", dimension: names.length - 1, min: 0, max: 1,
+      right: 0, calculable: false, inRange: { color: ["#d0e0f0", "#08306b"] } },
+    series: [{ type: "parallel", data: rows, lineStyle: { width: 1, opacity: 0.5 },
+      inactiveOpacity: 0.03, activeOpacity: 0.8, progressive: 2000, smooth: false }],
+  }, true);
+  chart.off("axisareaselected");
+  // The trials kept: within one of the brushed intervals of every brushed axis (the
+  // axes' intervals in data units, a choice's as its index on the axis).
+  chart.on("axisareaselected", () => {
+    const kept = new Set(ids);
+    names.forEach((name, dim) => {
+      const intervals = chart.getModel().getComponent("parallelAxis", dim).activeIntervals;
+      if (!intervals || !intervals.length) return;
+      const order = axisType(data, name) === "category" ? choices(data, name) : null;
+      rows.forEach((row, i) => {
+        const v = order ? order.indexOf(String(row[dim])) : row[dim];
+        if (!intervals.some(([lo, hi]) => v >= lo && v <= hi)) kept.delete(ids[i]);
+      });
+    });
+    onSelect(kept.size === ids.length ? null : kept);
+  });
+  window.hpsearchCharts.parallelNames = names;
+}
+
+function drawSlices(data) {
+  const root = document.getElementById("slices"), c = data.columns;
+  for (const name of data.parameters) {
+    let node = root.querySelector(`div[data-key="${CSS.escape(name)}"]`);
+    if (!node) {
+      node = root.appendChild(document.createElement("div"));
+      node.className = "slice";
+      node.dataset.key = name;
+    }
+    const points = [];
+    for (let i = 0; i < c.trial.length; i++) {
+      if (c.score[i] !== null && c[name][i] !== null) points.push([c[name][i], c.score[i], c.trial[i]]);
+    }
+    const chart = window.echarts.getInstanceByDom(node) || window.echarts.init(node);
+    chart.setOption({
+      animation: false, title: { text: data.headers[name], textStyle: { fontSize: 12 } },
+      tooltip: { trigger: "item", formatter: (p) => textTip([`trial ${p.data[2]}`,
+        `${data.headers[name]} ${p.data[0]}`, `score ${p.data[1].toFixed(4)}`]) },
+      xAxis: { type: axisType(data, name), data: axisType(data, name) === "category"
+        ? choices(data, name) : undefined, scale: true },
+      yAxis: { type: "value", min: 0, max: 1 },
+      series: [{ type: "scatter", data: points, symbolSize: 4, large: true }],
+    }, true);
+  }
+}
+
+function drawScatter(data) {
+  const x = document.getElementById("scatter-x").value, y = document.getElementById("scatter-y").value;
+  const c = data.columns, series = [];
+  for (const round of data.rounds) {
+    const points = [];
+    for (let i = 0; i < c.trial.length; i++) {
+      if (c.round[i] === round.round && c[x][i] !== null && c[y][i] !== null) {
+        points.push([c[x][i], c[y][i], c.trial[i], c.score[i]]);
+      }
+    }
+    const dx = round.domains[x], dy = round.domains[y];
+    const box = dx && dy && dx.low !== null && dy.low !== null
+      ? [[{ coord: [dx.low, dy.low] }, { coord: [dx.high, dy.high] }]] : [];
+    series.push({ type: "scatter", name: `round ${round.round}`, data: points, symbolSize: 5,
+      markArea: { silent: true, itemStyle: { opacity: 0.12 }, data: box } });
+  }
+  chartOf("chart-scatter").setOption({
+    animation: false, legend: {},
+    tooltip: { trigger: "item", formatter: (p) => textTip([`trial ${p.data[2]} (${p.seriesName})`,
+      `${data.headers[x]} ${p.data[0]}`, `${data.headers[y]} ${p.data[1]}`,
+      `score ${p.data[3] === null ? "-" : p.data[3].toFixed(4)}`]) },
+    xAxis: { type: axisType(data, x), name: data.headers[x], scale: true,
+      data: axisType(data, x) === "category" ? choices(data, x) : undefined },
+    yAxis: { type: axisType(data, y), name: data.headers[y], scale: true,
+      data: axisType(data, y) === "category" ? choices(data, y) : undefined },
+    series,
+  }, true);
+}
+
+function fillAxes(data, redraw) {
+  const xs = document.getElementById("scatter-x"), ys = document.getElementById("scatter-y");
+  if (xs.options.length) return;
+  for (const select of [xs, ys]) {
+    for (const name of data.parameters) {
+      select.appendChild(new Option(data.headers[name], name));
+    }
+    select.addEventListener("change", redraw);
+  }
+  if (data.parameters.length > 1) ys.value = data.parameters[1];
+}
+
+function drawImportance(result) {
+  const note = document.getElementById("importance-note");
+  if (result.error) {
+    note.textContent = result.error;
+    return;
+  }
+  const names = Object.keys(result.scores).sort((a, b) => result.scores[a] - result.scores[b]);
+  note.textContent = `${result.method}, over ${result.trials} trials`;
+  chartOf("chart-importance").setOption({
+    animation: false, grid: { left: 120 }, tooltip: {},
+    xAxis: { type: "value", name: "importance" },
+    yAxis: { type: "category", data: names.map((n) => n.replaceAll("_", " ")) },
+    series: [{ type: "bar", data: names.map((n) => result.scores[n]) }],
+  }, true);
+}
+
+window.hpsearchCharts = { drawHistory, drawCurves, drawParallel, drawSlices, drawScatter,
+  fillAxes, drawImportance };
