@@ -10,10 +10,10 @@ from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Connection, case, func, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from hpsearch.store.models import EpochMetric, Round, Study, Trial
+from hpsearch.store.models import EpochMetric, Round, Study, Trial, TrialMetric
 from hpsearch.store.records import TRIAL_ROW, FrozenTrial
 
 #: What a pruner reads through: a Session, or the Connection a worker writes epochs with.
@@ -95,9 +95,27 @@ def rung_rows(session: Store, round_id: int, trial_id: int, epoch: int) -> list[
     with its epochs stored up to ``epoch`` as ``epochs_run``, the best validation accuracy
     of those as ``best_val_accuracy`` and the one at ``epoch`` as ``val_accuracy`` (None
     before the trial has stored it), beside its status, worker and times."""
+    stored = (EpochMetric.trial_id == Trial.id) & (EpochMetric.epoch <= epoch)
+    return rows_as_of(
+        session, round_id, trial_id, epoch, EpochMetric, EpochMetric.val_accuracy, stored
+    )
+
+
+def rows_as_of(
+    session: Store,
+    round_id: int,
+    trial_id: int,
+    epoch: int,
+    table: type[EpochMetric] | type[TrialMetric],
+    score: ColumnElement[float] | InstrumentedAttribute[float],
+    stored: ColumnElement[bool],
+) -> list[FrozenTrial]:
+    """:func:`rung_rows` over any per-epoch ``table``: its rows joined on ``stored`` (the
+    trial's, up to ``epoch``), counted as ``epochs_run``; ``score`` (higher is better) gives
+    ``best_val_accuracy`` and, at ``epoch``, ``val_accuracy``."""
     own_number = select(Trial.number).where(Trial.id == trial_id).scalar_subquery()
     round_number = select(Round.number).where(Round.id == round_id).scalar_subquery()
-    at_epoch = case((EpochMetric.epoch == epoch, EpochMetric.val_accuracy))
+    at_epoch = case((table.epoch == epoch, score))
     rows = session.execute(
         select(
             Trial.id,
@@ -107,20 +125,20 @@ def rung_rows(session: Store, round_id: int, trial_id: int, epoch: int) -> list[
             Trial.worker,
             Trial.heartbeat_at,
             Trial.started_at,
-            func.count(EpochMetric.id),
-            func.max(EpochMetric.val_accuracy),
+            func.count(table.id),
+            func.max(score),
             func.max(at_epoch),
         )  # fmt: skip
-        .outerjoin(EpochMetric, (EpochMetric.trial_id == Trial.id) & (EpochMetric.epoch <= epoch))
+        .outerjoin(table, stored)
         .where(Trial.round_id == round_id, Trial.number <= own_number)
         .group_by(Trial.id)
         .order_by(Trial.number)
     ).all()
     return [
         FrozenTrial(
-            trial_id, round_no, number, status, val_accuracy=accuracy, best_val_accuracy=best,
+            row_id, round_no, number, status, val_accuracy=accuracy, best_val_accuracy=best,
             epochs_run=epochs, worker=worker, started_at=started_at, heartbeat_at=heartbeat_at,
         )
-        for (trial_id, round_no, number, status, worker, heartbeat_at, started_at, epochs,
+        for (row_id, round_no, number, status, worker, heartbeat_at, started_at, epochs,
              best, accuracy) in rows
     ]  # fmt: skip

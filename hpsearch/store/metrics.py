@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Connection, case, func, insert, select
+from sqlalchemy import Connection, insert, select
 
-from hpsearch.store.models import Round, Trial, TrialMetric, utcnow
+from hpsearch.store.epochs import rows_as_of
+from hpsearch.store.models import Trial, TrialMetric, utcnow
 from hpsearch.store.queue import EPOCH_ROW, Store, _rowcount
 from hpsearch.store.records import FrozenTrial
 from hpsearch.store.status import TrialStatus
@@ -80,38 +81,10 @@ def metric_rung_rows(
     """:func:`hpsearch.store.epochs.rung_rows` for a training function's trials: the
     study's ``metric`` times ``sign`` (+1 maximised, -1 minimised) stands for the
     validation accuracy, so the pruners' higher-is-better rules apply unchanged."""
-    own_number = select(Trial.number).where(Trial.id == trial_id).scalar_subquery()
-    round_number = select(Round.number).where(Round.id == round_id).scalar_subquery()
+    stored = (
+        (TrialMetric.trial_id == Trial.id)
+        & (TrialMetric.epoch <= epoch)
+        & (TrialMetric.name == metric)
+    )
     score = sign * TrialMetric.value
-    at_epoch = case((TrialMetric.epoch == epoch, score))
-    rows = session.execute(
-        select(
-            Trial.id,
-            round_number,
-            Trial.number,
-            Trial.status,
-            Trial.worker,
-            Trial.heartbeat_at,
-            Trial.started_at,
-            func.count(TrialMetric.id),
-            func.max(score),
-            func.max(at_epoch),
-        )  # fmt: skip
-        .outerjoin(
-            TrialMetric,
-            (TrialMetric.trial_id == Trial.id)
-            & (TrialMetric.epoch <= epoch)
-            & (TrialMetric.name == metric),
-        )
-        .where(Trial.round_id == round_id, Trial.number <= own_number)
-        .group_by(Trial.id)
-        .order_by(Trial.number)
-    ).all()
-    return [
-        FrozenTrial(
-            row_id, round_no, number, status, val_accuracy=accuracy, best_val_accuracy=best,
-            epochs_run=epochs, worker=worker, started_at=started_at, heartbeat_at=heartbeat_at,
-        )
-        for (row_id, round_no, number, status, worker, heartbeat_at, started_at, epochs,
-             best, accuracy) in rows
-    ]  # fmt: skip
+    return rows_as_of(session, round_id, trial_id, epoch, TrialMetric, score, stored)
