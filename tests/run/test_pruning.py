@@ -485,3 +485,36 @@ def test_make_pruner_rejects_an_unknown_name_listing_the_valid_ones():
 def test_pruners_are_frozen():
     with pytest.raises(AttributeError):
         MedianPruner().warmup_epochs = 1  # type: ignore[misc]
+
+
+def test_a_training_functions_metric_is_read_as_the_book_reads_accuracy(factory):
+    """A minimised loss, read with sign -1, gives the pruners the same view of the round
+    as the accuracies it mirrors: the same epochs, bests and values at the epoch."""
+    from hpsearch.store.metrics import metric_rung_rows
+    from hpsearch.store.models import TrialMetric
+
+    curves = [[0.2, 0.5, 0.4], [0.3, 0.6], [0.1]]
+    statuses = [TrialStatus.COMPLETED, TrialStatus.PRUNED, TrialStatus.RUNNING]
+    round_id, ids = store_round(factory, curves, statuses)
+    with factory.begin() as session:
+        for trial_id, curve in zip(ids, curves, strict=True):
+            for epoch, val in enumerate(curve, start=1):
+                session.add(
+                    TrialMetric(
+                        trial_id=trial_id, epoch=epoch, name="loss", value=1 - val, seconds=0.1
+                    )
+                )
+                session.add(  # another metric of the same epoch: not read
+                    TrialMetric(
+                        trial_id=trial_id, epoch=epoch, name="other", value=9.0, seconds=0.1
+                    )
+                )
+    with factory() as session:
+        for epoch in (1, 2, 3):
+            book = store.rung_rows(session, round_id, ids[-1], epoch)
+            loss = metric_rung_rows(session, round_id, ids[-1], epoch, "loss", -1.0)
+            assert [r.epochs_run for r in loss] == [r.epochs_run for r in book]
+            for mine, theirs in zip(loss, book, strict=True):
+                for field in ("best_val_accuracy", "val_accuracy"):
+                    got, want = getattr(mine, field), getattr(theirs, field)
+                    assert (got is None and want is None) or got == pytest.approx(want - 1)
