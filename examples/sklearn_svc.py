@@ -2,11 +2,13 @@
 scored by cross-validated accuracy.
 
     hpsearch start svc --objective examples.sklearn_svc:train --metric cv_accuracy \\
-        --lr 1e-1 1e3 --weight-decay 1e-5 1e-1 --epochs 1 --pruner none --trials 30
+        --search C=1e-1:1e3:log --search gamma=1e-5:1e-1:log \\
+        --epochs 1 --pruner none --trials 30
 
-The study's two log ranges carry C (``--lr``) and gamma (``--weight-decay``): a space
-searches the names hpsearch knows. ``--set samples=N`` takes the first N digits only
-(the tests do), ``--set folds=K`` the folds of the cross-validation (default 3).
+``C`` and ``gamma`` are parameters of this function's own names: each is searched over
+the range given. ``--search kernel=rbf,poly`` adds the kernel (rbf by default).
+``--set samples=N`` takes the first N digits only (the tests do), ``--set folds=K`` the
+folds of the cross-validation (default 3).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ def train(trial) -> None:
     if samples:
         x, y = x[:samples], y[:samples]
     folds = StratifiedKFold(trial.settings.get("folds", 3), shuffle=True, random_state=0)
-    model = SVC(C=trial.values["lr"], gamma=trial.values["weight_decay"])
+    values = trial.values
+    model = SVC(C=values["C"], gamma=values["gamma"], kernel=values.get("kernel", "rbf"))
     scores = cross_val_score(model, x, y, cv=folds)
     trial.report(1, cv_accuracy=float(scores.mean()), cv_accuracy_std=float(scores.std()))

@@ -108,7 +108,7 @@ def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource, b
     0 (:func:`hpsearch.search.steps.start`): the store and the round's id; a mistake, no file."""
     opener = functools.cache(functools.partial(open_store, db, create=True))
     round_id = steps.start(
-        opener, name, seed=study.seed, settings=study.settings(), space=study.space(),
+        opener, name, seed=study.seed, settings=study.settings(), space=study.space(by),
         n_trials=study.trials, source=source, pruner=word(study.pruner), training=by.training(),
     )  # fmt: skip
     return opener(), round_id
@@ -128,13 +128,14 @@ def start(
 ) -> None:
     """STEP0-STEP2: create study NAME, sample its trials and train them all."""
     if dry_run:
-        space = study.space()
+        space = study.space(trained)
         study.settings()  # checked, as a real start would
         console.print(space_table(space))
         sampled = [trial_params(study.seed, 0, i, space) for i in range(min(5, study.trials))]
         console.print(samples_table(space, sampled))
         return
-    chosen_columns(run.columns, study.space().names)  # refused before anything is written
+    space = study.space(trained)  # and the columns refused before anything is written
+    chosen_columns(run.columns, space.names, trained.book)
     options = _options(run)
     factory, round_id = _new_study(run.db, name, study, options.source, trained)
     _run(factory, name, round_id, options, run, as_json)
@@ -269,7 +270,7 @@ def auto(
         )
         round_id, _ = steps.prepare_resume(factory, name)
     else:
-        chosen_columns(run.columns, study.space().names)
+        chosen_columns(run.columns, study.space(trained).names, trained.book)
         factory, round_id = _new_study(run.db, name, study, options.source, trained)
         with factory.begin() as session:
             remember(store.get_study(session, name), plan)

@@ -93,8 +93,8 @@ def _value(value: Any) -> str:
 
 def document_pieces(session: Session, study: Study, *, epochs: bool = False) -> Iterator[str]:
     """The export's text in pieces, a trial (with its epochs) at a time."""
-    names = searched_names(study)
-    keys = [f"{_INDENT * 5}{json.dumps(key)}: " for key in trial_names(names)]
+    names, book = searched_names(study), study.objective is None
+    keys = [f"{_INDENT * 5}{json.dumps(key)}: " for key in trial_names(names, book)]
     closing = "\n" + _INDENT * 4 + "}"
     trials = trial_stream(session, study, epochs=epochs)
     pending = next(trials, None)
@@ -104,7 +104,7 @@ def document_pieces(session: Session, study: Study, *, epochs: bool = False) -> 
         nonlocal pending
         while pending is not None and pending[0].round == number:
             trial, own = pending
-            cells = map(_value, trial_cells(trial, names))
+            cells = map(_value, trial_cells(trial, names, book))
             text = "{\n" + ",\n".join(map(str.__add__, keys, cells))
             if epochs:
                 yield (text, f',\n{_INDENT * 5}"epochs": ', _epochs(own), closing)

@@ -40,7 +40,14 @@ def study_summary(session: Session, study: Study) -> dict[str, Any]:
         "trials": sum(counts.values()),
         TrialStatus.COMPLETED.value: counts.get(TrialStatus.COMPLETED, 0),
         "best_val_accuracy": best.val_accuracy if best else None,
-    }
+    } | _best_value(study, best)
+
+
+def _best_value(study: Study, best) -> dict[str, Any]:
+    """A training function's study: the metric its best trial is ranked by, and its value."""
+    if study.objective is None:
+        return {}
+    return {"metric": study.metric, "best_value": best.value if best else None}
 
 
 def round_summary(session: Session, round_: Round) -> dict[str, Any]:
@@ -62,14 +69,14 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
         "best_val_accuracy": best.val_accuracy if best else None,
         "best_trial": best.id if best else None,
         "created_at": _iso(round_.created_at),
-    }
+    } | _best_value(round_.study, best)
 
 
-def trial_row(trial: FrozenTrial, rank: int) -> dict[str, Any]:
-    """A leaderboard's row: the trial's rank, round and values, and its validation curve
-    (empty unless it was read with its epochs)."""
-    record = trial_record(trial)
-    return {"rank": rank, "round": trial.round, **record, "val_curve": list(trial.val_curve)}
+def trial_row(trial: FrozenTrial, rank: int, book: bool = True) -> dict[str, Any]:
+    """A leaderboard's row: the trial's rank, round and values, and the book network's
+    validation curve (empty unless it was read with its epochs)."""
+    record = {"rank": rank, "round": trial.round, **trial_record(trial, book)}
+    return record | {"val_curve": list(trial.val_curve)} if book else record
 
 
 def evaluation_rows(session: Session, evaluations: Sequence[Evaluation]) -> list[dict[str, Any]]:
@@ -154,6 +161,11 @@ class StudyReport:
     evaluations: list[dict[str, Any]]
     importance: dict[str, Any] | None = None  # only when asked for
 
+    @property
+    def book(self) -> bool:
+        """Whether the study trains the book's network (else a training function)."""
+        return "objective" not in self.study
+
     def document(self) -> dict[str, Any]:
         """The report as ``report --json`` writes it: the leaderboard's rows ranked from 1."""
         return {
@@ -161,7 +173,8 @@ class StudyReport:
             "searched": self.searched,
             "rounds": self.rounds,
             "leaderboard": [
-                trial_row(trial, rank) for rank, trial in enumerate(self.leaderboard, start=1)
+                trial_row(trial, rank, self.book)
+                for rank, trial in enumerate(self.leaderboard, start=1)
             ],
             "crowded": self.crowded,
             "evaluations": self.evaluations,

@@ -61,10 +61,18 @@ def rounds_table(report: StudyReport) -> FittedTable:
     columns += [
         Column("from (top-k)", [parent(row) for row in rows], keep=4, short_header="from"),
         Column("trials", [trials(row) for row in rows], number=False, keep=6),
-        Column("best val acc", [numbers.accuracy(row["best_val_accuracy"]) for row in rows],
-               keep=7, short_header="best", style="bold"),
+        Column(*_best(rows, report.study.get("metric")), keep=7, short_header="best",
+               style="bold"),
     ]  # fmt: skip
     return FittedTable("Rounds", columns)
+
+
+def _best(rows: list[dict[str, Any]], metric: str | None) -> tuple[str, list[str]]:
+    """The header and cells of a best column: the best validation accuracy, or for a
+    training function's study (``metric``) the best value of its metric."""
+    if metric is None:
+        return "best val acc", [numbers.accuracy(row["best_val_accuracy"]) for row in rows]
+    return f"best {label(metric)}", [numbers.metric(row["best_value"], metric) for row in rows]
 
 
 def evaluations_table(rows: list[dict[str, Any]]) -> FittedTable:
@@ -198,11 +206,18 @@ def studies_table(studies: list[dict[str, Any]]) -> FittedTable:
                 COMPLETED, [str(row[COMPLETED]) for row in studies], keep=7, short_header="done"
             ),
             Column(
-                "best val acc",
-                [numbers.accuracy(row["best_val_accuracy"]) for row in studies],
+                "best" if any("metric" in row for row in studies) else "best val acc",
+                [_study_best(row) for row in studies],
                 keep=8,
                 short_header="best",
                 style="bold",
             ),
         ],  # fmt: skip
     )
+
+
+def _study_best(row: dict[str, Any]) -> str:
+    """A study's best: its validation accuracy, or a training function's metric, named."""
+    if "metric" not in row:
+        return numbers.accuracy(row["best_val_accuracy"])
+    return f"{numbers.metric(row['best_value'], row['metric'])} {label(row['metric'])}"

@@ -25,11 +25,11 @@ from hpsearch.run.pruning import make_pruner
 from hpsearch.run.runner import RunSummary, run_round
 from hpsearch.search.training import BOOK, Training
 from hpsearch.settings import StudySettings
-from hpsearch.space.conditions import check_fixed_optimizer
 from hpsearch.space.domains import Choice, IntRange
 from hpsearch.space.memory import check_fits
 from hpsearch.space.narrowing import Narrowing, narrow
 from hpsearch.space.sampling import SearchSpace
+from hpsearch.space.setup import check_book_space
 from hpsearch.store import liveness, queue
 from hpsearch.store.models import Round, Study, Trial
 from hpsearch.store.progress import RoundProgress
@@ -75,7 +75,7 @@ def check_start(
     if training.objective is not None:
         return  # the function reads its own data: the book network's is not needed
     if space is not None:
-        check_fixed_optimizer(settings.optimizer, space.domains)
+        check_book_space(settings.optimizer, space.domains)
         check_fits(settings, space)
     batch = space.get("batch_size") if space else None
     if isinstance(batch, IntRange):

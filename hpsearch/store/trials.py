@@ -20,7 +20,7 @@ from sqlalchemy import Select, case, select
 from sqlalchemy.orm import Session
 
 from hpsearch.space.domains import Value
-from hpsearch.space.parameters import PARAMETERS
+from hpsearch.space.parameters import PARAMETERS, own_value
 from hpsearch.store.epochs import Store, epoch_curves, trial_rows
 from hpsearch.store.models import Round, Study, Trial, TrialParam
 from hpsearch.store.records import TRIAL_ROW, FrozenTrial, frozen_row, frozen_trial
@@ -118,7 +118,7 @@ def study_trials(
 def read_value(name: str, text: str) -> Value:
     """A stored ``trial_params.value_text`` as the value it was."""
     known = PARAMETERS.get(name)
-    return known.parse(text) if known else text
+    return known.parse(text) if known else own_value(text)
 
 
 def trial_values(session: Store, trial_ids: Sequence[int]) -> dict[int, dict[str, Value]]:

@@ -12,7 +12,8 @@ pytest.importorskip("sklearn")
 def test_the_svc_example_is_searched_narrowed_and_ranked_by_its_accuracy(cli, db_path):
     started = cli(
         "start", "svc", "--objective", "examples.sklearn_svc:train", "--metric", "cv_accuracy",
-        "--lr", "1e-1", "1e3", "--weight-decay", "1e-5", "1e-1", "--epochs", "1",
+        "--search", "C=1e-1:1e3:log", "--search", "gamma=1e-5:1e-1:log",
+        "--search", "kernel=rbf,poly", "--epochs", "1",
         "--pruner", "none", "--trials", "4", "--workers", "2", "--set", "samples=200", "-q",
     )  # fmt: skip
     assert started.exit_code == 0, started.output
@@ -22,6 +23,8 @@ def test_the_svc_example_is_searched_narrowed_and_ranked_by_its_accuracy(cli, db
         trials = connection.execute("SELECT status, value FROM trials").fetchall()
         names = connection.execute("SELECT DISTINCT name FROM trial_metrics ORDER BY name")
         assert [name for (name,) in names] == ["cv_accuracy", "cv_accuracy_std"]
+        params = connection.execute("SELECT DISTINCT name FROM trial_params ORDER BY name")
+        assert [name for (name,) in params] == ["C", "gamma", "kernel"]  # its own names only
     assert len(trials) == 6
     assert all(status == TrialStatus.COMPLETED and 0 < value <= 1 for status, value in trials)
 

@@ -46,7 +46,7 @@ def book_db(cli, db_path):
     assert searched.exit_code == 0, searched.output
     tuned = cli("start", "svc", "--objective", "tests.run.objectives:quadratic", "--metric",
                 "val_loss", "--direction", "minimize", "--trials", "2", "--epochs", "2",
-                "--workers", "1", "--pruner", "none", "-q")  # fmt: skip
+                "--workers", "1", "--pruner", "none", "--lr", "1e-3", "1e-1", "-q")  # fmt: skip
     assert tuned.exit_code == 0, tuned.output
     return db_path
 

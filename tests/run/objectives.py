@@ -17,3 +17,13 @@ def text_metric(trial) -> None:
 
 def two_arguments(trial, extra) -> None:
     pass
+
+
+def own_names(trial) -> None:
+    """A loss of parameters of its own names, checking each arrives as its kind."""
+    width, scale, kind = trial.values["width"], trial.values["C"], trial.values["kind"]
+    assert isinstance(width, int) and isinstance(scale, float) and kind in ("a", "b")
+    assert "lr" not in trial.values and "weight_decay" not in trial.values
+    for epoch in range(1, trial.settings["epochs"] + 1):
+        loss = (width - 24) ** 2 / 100 + abs(scale - 1.0) + (kind == "b") + 1.0 / epoch
+        trial.report(epoch, val_loss=loss)
