@@ -1,0 +1,66 @@
+"""A training function's study over parameters of its own names (an integer range, a
+log range and a choice), minimising its loss: stored, narrowed, reported and exported
+under those names and by its metric."""
+
+import csv
+import io
+import json
+import sqlite3
+
+OWN = [
+    "--objective", "tests.run.objectives:own_names", "--metric", "val_loss",
+    "--direction", "minimize", "--search", "width=8:40", "--search", "C=1e-2:1e2:log",
+    "--search", "kind=a,b", "--epochs", "2", "--pruner", "none", "-q",
+]  # fmt: skip
+
+
+def test_parameters_of_its_own_names_are_searched_narrowed_and_reported(cli, db_path):
+    started = cli("start", "own", "--trials", "8", "--workers", "2", *OWN)
+    assert started.exit_code == 0, started.output  # the function checks each value's type
+    narrowed = cli("narrow", "own", "-k", "3", "--trials", "4", "--workers", "1", "-q")
+    assert narrowed.exit_code == 0, narrowed.output
+    with sqlite3.connect(db_path) as connection:
+        names = {name for (name,) in connection.execute("SELECT name FROM trial_params")}
+        widths = [text for (text,) in connection.execute(
+            "SELECT value_text FROM trial_params WHERE name = 'width'")]  # fmt: skip
+        kinds = dict(connection.execute(
+            "SELECT d.name, d.kind FROM round_domains d JOIN rounds r ON r.id = d.round_id "
+            "WHERE r.number = 1"))  # fmt: skip
+        stored = dict(connection.execute("SELECT id, value FROM trials"))
+    connection.close()
+    assert names == {"width", "C", "kind"}  # no lr or weight decay it was not given
+    assert len(widths) == 12 and all(text.isdigit() for text in widths)
+    assert kinds == {"width": "int", "C": "float", "kind": "choice"}
+
+    report = json.loads(cli("report", "own", "--json", "--top", "12").stdout)
+    assert report["study"]["metric"] == "val_loss"
+    assert report["study"]["objective"] == "tests.run.objectives:own_names"
+    rows = report["leaderboard"]
+    assert "val_accuracy" not in rows[0] and "val_curve" not in rows[0]
+    values = [row["value"] for row in rows]
+    assert values == sorted(values)  # lowest loss first
+    assert {row["trial"]: row["value"] for row in rows} == stored
+    assert report["rounds"][1]["best_value"] == min(
+        row["value"] for row in rows if row["round"] == 1
+    )
+
+    shown = cli("report", "own")
+    assert shown.exit_code == 0 and "val loss" in shown.stdout and "best val loss" in shown.stdout
+
+    exported = cli("export", "own", "--format", "csv")
+    header, *lines = list(csv.reader(io.StringIO(exported.stdout)))
+    assert header[4:7] == ["width", "C", "kind"]
+    assert "value" in header and "val_accuracy" not in header
+    at = header.index("value")
+    assert {int(line[2]): float(line[at]) for line in lines} == stored
+
+    listed = json.loads(cli("studies", "--json").stdout)
+    (own,) = [row for row in listed if row["name"] == "own"]
+    assert own["metric"] == "val_loss" and own["best_value"] == min(stored.values())
+
+
+def test_the_book_network_refuses_a_parameter_of_another_name(cli, db_path):
+    result = cli("start", "book", "--search", "width=8:40")
+    assert result.exit_code != 0
+    assert "unknown parameter 'width'" in result.output and "--objective" in result.output
+    assert not db_path.exists()
