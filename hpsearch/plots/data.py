@@ -88,6 +88,11 @@ def figure_data(
     :func:`check_axes`)."""
     if top < 1:
         raise UsageError(f"top must be >= 1, got {top}")
+    if study.objective is not None:
+        raise UsageError(
+            f"study {study.name!r} trains {study.objective}: the figures draw the book "
+            "network's accuracies only; its metric is in report, export and trial_metrics"
+        )
     spaces = {r.id: store.round_space(r) for r in study.rounds}
     searched: dict[str, Domain] = {}  # the study's parameters, in the order they appear
     for space in spaces.values():

@@ -132,21 +132,33 @@ def importance_report(
     from hpsearch.report.importance import parameter_importance  # scikit-learn: only when asked
 
     trials = store.searched_trials(session, study, round_number=round_number)
-    scored = [(t.values, s) for t in trials if (s := t.best_or_final_accuracy) is not None]
+    if study.objective is None:
+        scored = [(t.values, s) for t in trials if (s := t.best_or_final_accuracy) is not None]
+    else:  # a training function's metric, at its best epoch (a pruned trial's so far)
+        scored = [(t.values, s) for t in trials if (s := _best_or_final(t)) is not None]
     result = parameter_importance(
         [values for values, _ in scored], [score for _, score in scored], seed=study.seed
     )
-    return {
-        "method": "held-out permutation importance of a random forest",
-        "trials": result.n_trials,
-        "explained_r2": result.explained,
-        "scores": result.scores,
-        "spread": result.spread,
-    } | (  # a conditional parameter: judged only on the trials it applied to
-        {"applied": result.applied}
-        if any(n < result.n_trials for n in result.applied.values())
-        else {}
+    return (
+        {
+            "method": "held-out permutation importance of a random forest",
+            "trials": result.n_trials,
+            "explained_r2": result.explained,
+            "scores": result.scores,
+            "spread": result.spread,
+        }
+        | ({} if study.objective is None else {"metric": study.metric})
+        | (
+            # a conditional parameter: judged only on the trials it applied to
+            {"applied": result.applied}
+            if any(n < result.n_trials for n in result.applied.values())
+            else {}
+        )
     )
+
+
+def _best_or_final(trial: FrozenTrial) -> float | None:
+    return trial.best_value if trial.best_value is not None else trial.value
 
 
 @dataclass(frozen=True)

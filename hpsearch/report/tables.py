@@ -141,7 +141,8 @@ def importance_table(importance: dict[str, Any]) -> FittedTable:
     )
     caption = (
         f"{importance['method']}, over the completed and pruned trials; the parameters"
-        f" explain R\u00b2 = {explained:.2f} of their best validation accuracy"
+        f" explain R\u00b2 = {explained:.2f} of their best "
+        + label(importance.get("metric", "validation accuracy"))
         + ("" if explained > 0.1 else ": too little to rank them")
     )
     if applied:

@@ -47,6 +47,11 @@ class Retrained:
 def best_of(session: Session, name: str) -> tuple[Study, TrialSpec]:
     """The study and its best completed trial, as the worker would run it."""
     study = get_study(session, name)
+    if study.objective is not None:
+        raise UsageError(
+            f"study {name!r} trains {study.objective}: evaluate retrains the book's network "
+            "only, and a training function has no test evaluation of hpsearch's to run"
+        )
     best = store.best_trial(session, study)
     if best is None:
         raise UsageError(f"study {name!r} has no completed trial to evaluate")

@@ -171,7 +171,8 @@ def searched_trials(
     round_number: int | None = None,
     statuses: Sequence[TrialStatus] = RANKED,
 ) -> list[FrozenTrial]:
-    """The study's trials of ``statuses`` (of one round) that have an accuracy, with their
+    """The study's trials of ``statuses`` (of one round) that have an accuracy (a training
+    function's: a value of its metric), with their
     searched values: by default the completed and pruned ones (a pruned trial by the best
     accuracy it reached before it was stopped: :attr:`FrozenTrial.best_or_final_accuracy`),
     those that show what their values are worth."""
@@ -182,7 +183,7 @@ def searched_trials(
         .where(
             Round.study_id == study.id,
             Trial.status.in_(statuses),
-            Trial.val_accuracy.is_not(None),
+            (Trial.value if study.objective else Trial.val_accuracy).is_not(None),
         )
         .order_by(Round.number, Trial.number)
     )

@@ -54,9 +54,27 @@ def test_parameters_of_its_own_names_are_searched_narrowed_and_reported(cli, db_
     at = header.index("value")
     assert {int(line[2]): float(line[at]) for line in lines} == stored
 
+    importance = json.loads(cli("report", "own", "--json", "--importance").stdout)["importance"]
+    assert importance["metric"] == "val_loss" and importance["trials"] == 12
+    assert set(importance["scores"]) == {"width", "C", "kind"}
+    plotted = cli("plot", "own", "--out", str(db_path.parent / "figures"))
+    assert plotted.exit_code != 0 and "draw the book network's accuracies only" in plotted.output
+
     listed = json.loads(cli("studies", "--json").stdout)
     (own,) = [row for row in listed if row["name"] == "own"]
     assert own["metric"] == "val_loss" and own["best_value"] == min(stored.values())
+
+
+def test_evaluate_says_it_cannot_test_a_training_functions_study(cli, db_path):
+    started = cli("start", "own", "--trials", "2", "--workers", "1", *OWN)
+    assert started.exit_code == 0, started.output
+    result = cli("evaluate", "own")
+    assert result.exit_code != 0
+    assert "trains tests.run.objectives:own_names" in result.output
+    assert "Traceback" not in result.output
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute("SELECT count(*) FROM evaluations").fetchone() == (0,)
+    connection.close()
 
 
 def test_the_book_network_refuses_a_parameter_of_another_name(cli, db_path):
