@@ -8,16 +8,21 @@ Written as in one's own file: the ``Convolution`` and ``Pooling`` layers are her
 ``backward(dout)``, gradients in ``dW``/``db``); ``Affine``, ``Relu``,
 ``SoftmaxWithLoss``, the optimizers and the ``Trainer`` loop are the ``trainer``
 package's; the train/validation split is hpsearch's (:func:`hpsearch.data.datasets.load_split`),
-drawn as a book-network study draws it. From the project's folder::
+drawn as a book-network study draws it. From the project's folder (where
+``examples`` imports from)::
 
-    HPSEARCH_DATA_DIR=/path/to/mnist hpsearch start conv \\
-        --objective examples.simple_convnet:train \\
+    export HPSEARCH_DATA_DIR=/path/to/mnist
+    hpsearch start conv --objective examples.simple_convnet:train \\
         --lr 1e-4 1e-1 --weight-decay 1e-8 1e-3 --search optimizer=sgd,adam \\
-        --epochs 4 --trials 16 --set samples=2000
-    hpsearch narrow conv --top-k 5
+        --epochs 5 --trials 20 --workers 2 --seed 7 --set samples=2000
+    hpsearch narrow conv --top-k 5 --trials 20 --workers 2
+
+That run, its figures and the book network's on the same setting are in
+docs/objectives.md ("Example: the book's SimpleConvNet on MNIST").
 
 ``train`` reads ``trial.values``: ``lr``, ``weight_decay`` (L2 on the weights),
-``optimizer`` and ``filters`` when searched. Its fixed settings (``--set KEY=VALUE``)
+``optimizer`` and ``filters`` when the study searches them (else the fixed settings
+below). Its fixed settings (``--set KEY=VALUE``)
 and their defaults: ``samples=500`` (training samples taken before the split, as
 ``--train-size``), ``val_fraction=0.2``, ``batch_size=100``, ``filters=30``,
 ``hidden=100``, ``optimizer="sgd"``, ``dataset="mnist"`` (or ``fashion-mnist``),
