@@ -173,8 +173,7 @@ def own_value(text: str) -> Value:
 
 
 def parameter(name: str) -> Parameter:
-    """The parameter ``name``: one hpsearch knows (the book network's), with its rules,
-    or one of a training function's own, read from how its domain is written."""
+    """The parameter ``name``: the book network's, with its rules, or a function's own."""
     name = name.strip()
     known = PARAMETERS.get(name)
     if known is not None:
@@ -187,8 +186,7 @@ def parameter(name: str) -> Parameter:
 
 
 def check_book_names(names: Iterable[str]) -> None:
-    """UsageError for a name the book's network does not take (a training function of
-    one's own, ``--objective``, takes any)."""
+    """UsageError for a name the book's network does not take (``--objective`` takes any)."""
     for name in names:
         if name not in PARAMETERS:
             known = ", ".join(PARAMETERS)

@@ -9,7 +9,8 @@ import sqlite3
 import numpy as np
 import pytest
 
-from examples.simple_convnet import Convolution, Pooling, SimpleConvNet, col2im, im2col
+from examples.convnet_layers import Convolution, Pooling, col2im, im2col
+from examples.simple_convnet import SimpleConvNet
 from hpsearch.store.status import TrialStatus
 from trainer.gradient import numerical_gradient
 
