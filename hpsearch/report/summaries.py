@@ -8,6 +8,7 @@ and the dashboard.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -100,7 +101,9 @@ def evaluation_row(evaluation: Evaluation, values: Mapping[str, Value]) -> dict[
         "status": evaluation.status,
         "seconds": evaluation.seconds,
         "created_at": _iso(evaluation.created_at),
-    }
+    } | (  # a training function's test: what it measured
+        {} if evaluation.test_metrics is None else {"test": json.loads(evaluation.test_metrics)}
+    )
 
 
 def crowding(session: Session, study: Study, k: int = CROWD_TOP_K) -> dict[str, Any] | None:

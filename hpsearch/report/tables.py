@@ -83,6 +83,8 @@ def evaluations_table(rows: list[dict[str, Any]]) -> FittedTable:
     def settings(row: dict[str, Any]) -> str:
         return ", ".join(f"{label(k)} {show_value(v, k)}" for k, v in row["searched"].items())
 
+    if any("test" in row for row in rows):
+        return _function_evaluations(rows)
     columns = [
         Column("trial", [str(row["trial"]) for row in rows], keep=9),
         Column("lr", [show_value(row["lr"], "lr") for row in rows], keep=8),
@@ -107,6 +109,39 @@ def evaluations_table(rows: list[dict[str, Any]]) -> FittedTable:
                short_header="when", short_cells=[str(row["created_at"])[:10] for row in rows]),
     ]  # fmt: skip
     return FittedTable("Test-set evaluations", columns)
+
+
+def _function_evaluations(rows: list[dict[str, Any]]) -> FittedTable:
+    """A training function's test evaluations: the trial, its values, what its test measured."""
+
+    def values(row: dict[str, Any]) -> str:
+        searched = {**{k: row[k] for k in ("lr", "weight_decay") if k in row}, **row["searched"]}
+        return ", ".join(f"{label(k)} {show_value(v, k)}" for k, v in searched.items())
+
+    def measured(row: dict[str, Any]) -> str:
+        test = row.get("test") or {}
+        return ", ".join(f"{label(k)} {numbers.metric(v, k)}" for k, v in test.items())
+
+    return FittedTable(
+        "Test-set evaluations",
+        [
+            Column("trial", [str(row["trial"]) for row in rows], keep=9),
+            Column("settings", [values(row) for row in rows], number=False, keep=5),
+            Column("test", [measured(row) for row in rows], number=False, keep=10),
+            Column(
+                "seconds",
+                [numbers.seconds(row["seconds"]) for row in rows],
+                keep=3,
+                short_header="s",
+            ),
+            Column(
+                "when (UTC)",
+                [utc_time(row["created_at"]) for row in rows],
+                keep=4,
+                short_header="when",
+            ),
+        ],  # fmt: skip
+    )
 
 
 def crowding_note(crowded: dict[str, Any] | None, name: str = "NAME") -> str | None:

@@ -7,6 +7,8 @@ import io
 import json
 import sqlite3
 
+import pytest
+
 OWN = [
     "--objective", "tests.run.objectives:own_names", "--metric", "val_loss",
     "--direction", "minimize", "--search", "width=8:40", "--search", "C=1e-2:1e2:log",
@@ -70,16 +72,56 @@ def test_parameters_of_its_own_names_are_searched_narrowed_and_reported(cli, db_
     assert own["metric"] == "val_loss" and own["best_value"] == min(stored.values())
 
 
-def test_evaluate_says_it_cannot_test_a_training_functions_study(cli, db_path):
-    started = cli("start", "own", "--trials", "2", "--workers", "1", *OWN)
+def _evaluations(db_path) -> list[tuple]:
+    with sqlite3.connect(db_path) as connection:
+        rows = connection.execute(
+            "SELECT trial_id, test_metrics, train_samples, test_accuracy FROM evaluations"
+        ).fetchall()
+    connection.close()
+    return rows
+
+
+def test_evaluate_runs_a_functions_test_once_and_stores_what_it_measured(cli, db_path):
+    own = [
+        a if a != "tests.run.objectives:own_names" else "tests.run.objectives:tested" for a in OWN
+    ]
+    started = cli("start", "own", "--trials", "4", "--workers", "1", *own)
+    assert started.exit_code == 0, started.output
+    result = cli("evaluate", "own")
+    assert result.exit_code == 0, result.output
+    report = json.loads(cli("report", "own", "--json").stdout)
+    best = report["leaderboard"][0]
+    (evaluation,) = report["evaluations"]
+    expected = (best["width"] - 24) ** 2 / 100 + abs(best["C"] - 1.0) + (best["kind"] == "b")
+    assert evaluation["trial"] == best["trial"]
+    assert evaluation["test"] == {"test_loss": expected, "seed": best["seed"] % 1000}
+    ((trial_id, metrics, samples, accuracy),) = _evaluations(db_path)
+    assert json.loads(metrics) == evaluation["test"] and samples is None and accuracy is None
+    again = cli("evaluate", "own")  # the test set is used once: the stored result shown
+    assert again.exit_code == 0 and "already used" in again.output
+    assert len(_evaluations(db_path)) == 1
+    shown = cli("report", "own")
+    assert "Test-set evaluations" in shown.stdout and "test loss" in shown.stdout
+
+
+@pytest.mark.parametrize(
+    ("objective", "message"),
+    [
+        ("own_names", "has no test evaluation: give the function a test"),
+        ("failing_test", "test raised RuntimeError: no test data here; the test set was not used"),
+    ],
+)
+def test_evaluate_without_a_working_test_is_one_line_and_stores_nothing(
+    cli, db_path, objective, message
+):
+    own = [a if a != "tests.run.objectives:own_names" else f"tests.run.objectives:{objective}"
+           for a in OWN]  # fmt: skip
+    started = cli("start", "own", "--trials", "2", "--workers", "1", *own)
     assert started.exit_code == 0, started.output
     result = cli("evaluate", "own")
     assert result.exit_code != 0
-    assert "trains tests.run.objectives:own_names" in result.output
-    assert "Traceback" not in result.output
-    with sqlite3.connect(db_path) as connection:
-        assert connection.execute("SELECT count(*) FROM evaluations").fetchone() == (0,)
-    connection.close()
+    assert message in result.output and "Traceback" not in result.output
+    assert _evaluations(db_path) == []
 
 
 def test_the_book_network_refuses_a_parameter_of_another_name(cli, db_path):
