@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from hpsearch.report.number_text import row_texts
 from hpsearch.settings import StudySettings
 from hpsearch.store import FrozenEpoch, FrozenTrial, epoch_rows, searched_names, streamed_trials
+from hpsearch.store.metrics import metric_epoch_rows, study_metric_names
 from hpsearch.store.models import Round, Study
 
 TRIAL_COLUMNS = (
@@ -83,13 +84,18 @@ def study_record(study: Study) -> dict[str, Any]:
     }
 
 
-def columns(parameters: Sequence[str], *, epochs: bool = False, book: bool = True) -> list[str]:
+def columns(
+    parameters: Sequence[str], *, epochs: bool = False, book: bool = True, metrics=()
+) -> list[str]:
     """The CSV columns: the trial's (a training function's, unless ``book``), with the
-    searched ``parameters`` after ``number``, then the epoch's."""
+    searched ``parameters`` after ``number``, then the epoch's (a function's: its
+    ``metrics``, each as ``epoch_NAME``)."""
     own = TRIAL_COLUMNS if book else FUNCTION_COLUMNS
     at = own.index("seed")
     trial = [*own[:at], *parameters, *own[at:]]
-    return trial + list(EPOCH_COLUMNS) if epochs else trial
+    if not epochs:
+        return trial
+    return trial + (list(EPOCH_COLUMNS) if book else ["epoch", *(f"epoch_{n}" for n in metrics)])
 
 
 def trial_names(parameters: Sequence[str], book: bool = True) -> list[str]:
@@ -138,7 +144,12 @@ def trial_stream(
         for trial in streamed_trials(session, study):
             yield trial, ()
         return
-    by_trial = groupby(epoch_rows(session, study), key=itemgetter(0))
+    rows = (
+        epoch_rows(session, study)
+        if study.objective is None
+        else metric_epoch_rows(session, study, study_metric_names(session, study))
+    )
+    by_trial = groupby(rows, key=itemgetter(0))
     pending = next(by_trial, None)
     for trial in streamed_trials(session, study):
         if pending is None or pending[0] != trial.id:
@@ -158,7 +169,8 @@ def export_rows(
         for trial, _ in trial_stream(session, study):
             yield (study.name, trial.round, *trial_cells(trial, names, book))
         return
-    no_epoch = (None,) * len(EPOCH_COLUMNS)
+    width = len(EPOCH_COLUMNS) if book else 1 + len(study_metric_names(session, study))
+    no_epoch = (None,) * width
     for trial, own in trial_stream(session, study, epochs=True):
         row = (study.name, trial.round, *trial_cells(trial, names, book))
         yield from [row + values[1:] for values in own] or [row + no_epoch]
@@ -192,10 +204,18 @@ def write_csv(session: Session, study: Study, stream: TextIO, *, epochs: bool = 
     names, book = searched_names(study), study.objective is None
     cells = io.StringIO()
     writer = csv.writer(cells, lineterminator="\n")
-    writer.writerow(columns(names, epochs=epochs, book=book))
+    metrics = () if book else study_metric_names(session, study)
+    writer.writerow(columns(names, epochs=epochs, book=book, metrics=metrics))
     if not epochs:
         writer.writerows(export_rows(session, study))
         stream.write(cells.getvalue())
+        return
+    if not book:  # a function's epochs: as csv writes them, no fast path
+        for row in export_rows(session, study, epochs=True):
+            writer.writerow(row)
+            stream.write(cells.getvalue())
+            cells.seek(0)
+            cells.truncate()
         return
     stream.write(cells.getvalue())
     no_epoch = (None,) * len(EPOCH_COLUMNS)

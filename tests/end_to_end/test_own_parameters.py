@@ -67,6 +67,24 @@ def test_parameters_of_its_own_names_are_searched_narrowed_and_reported(cli, db_
         "own-narrowing-C-width.png", "own-parameters.png", "own-slices.png",
     ]  # fmt: skip
 
+    per_epoch = cli("export", "own", "--format", "csv", "--epochs")
+    header, *lines = list(csv.reader(io.StringIO(per_epoch.stdout)))
+    assert header[-2:] == ["epoch", "epoch_val_loss"] and len(lines) == 12 * 2
+    document = json.loads(cli("export", "own", "--format", "json", "--epochs").stdout)
+    with sqlite3.connect(db_path) as connection:
+        reported = connection.execute(
+            "SELECT trial_id, epoch, value FROM trial_metrics ORDER BY trial_id, epoch"
+        ).fetchall()
+    connection.close()
+    nested = sorted(
+        (trial["trial"], epoch["epoch"], epoch["val_loss"])
+        for round_ in document["rounds"]
+        for trial in round_["trials"]
+        for epoch in trial["epochs"]
+    )
+    flat = sorted((int(line[2]), int(line[-2]), float(line[-1])) for line in lines)
+    assert nested == flat == reported
+
     listed = json.loads(cli("studies", "--json").stdout)
     (own,) = [row for row in listed if row["name"] == "own"]
     assert own["metric"] == "val_loss" and own["best_value"] == min(stored.values())
