@@ -27,7 +27,7 @@ from hpsearch.cli.options import (
 from hpsearch.cli.training import DEFAULT_TRAINED, TrainedBy
 from hpsearch.cli.view import check_columns, print_report, read_report
 from hpsearch.data.datasets import DataSource
-from hpsearch.errors import HpsearchError, StoreError
+from hpsearch.errors import HpsearchError, NoStore, StoreError
 from hpsearch.report.leaderboard import chosen_columns
 from hpsearch.report.live import live_progress
 from hpsearch.report.tables import samples_table, space_table
@@ -255,7 +255,7 @@ def auto(
     )
     options = _options(run, continue_with="auto")
     factory = None
-    with contextlib.suppress(StoreError):  # no store yet: start one below
+    with contextlib.suppress(NoStore):  # no store yet: start one below (an old one: said)
         factory = open_store(run.db)
     if factory is not None and _exists(factory, name):
         given = {option for option in STORED_OPTIONS if _given(ctx, option)}
