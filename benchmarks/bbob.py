@@ -74,8 +74,8 @@ def objective(problem) -> Callable:
 
 def hpsearch_run(problem, seed: int, budget: int, method: str, folder: Path) -> float:
     """The best value one hpsearch method found in ``budget`` evaluations."""
-    tuning = Tuning(f"{method}-{seed}", str(folder / f"{method}-{seed}.db"), objective(problem),
-                    GOAL)  # fmt: skip
+    name = f"{problem.id}-{method}-{seed}"
+    tuning = Tuning(name, str(folder / f"{name}.db"), objective(problem), GOAL)
     settings = StudySettings(epochs=1)
     space = space_of(problem)
     if method == "hpsearch-narrow":
