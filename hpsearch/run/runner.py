@@ -216,7 +216,7 @@ def _read_end(reading, round_id: int, on_progress, summary: RunSummary) -> None:
         if on_progress is not None:
             on_progress(progress)
         running = queue.running_trials(session, round_id)
-        summary.stale_trials = sum(liveness.is_stale(trial) for trial in running)
+        summary.stale_trials = len(liveness.stale_trials(session, running))
     summary.pending = progress.counts.get(TrialStatus.PENDING, 0)
     summary.interrupted = progress.counts.get(TrialStatus.INTERRUPTED, 0)
 
