@@ -84,9 +84,9 @@ def _run(
         for error in stats.errors:
             errors.print(f"worker {stats.worker}: {error_line(error)}", markup=False)
     if summary.store_fault:  # the store may still refuse to be read: no report
+        left = f"{summary.unfinished} trial(s)" if summary.counted else "the unfinished trials"
         raise StoreError(
-            f"{summary.store_fault}: {summary.unfinished} trial(s) left for "
-            f"`hpsearch {options.continue_with} {name}`"
+            f"{summary.store_fault}: {left} left for `hpsearch {options.continue_with} {name}`"
         )
     if not as_json:
         print_report(factory, name, columns=run.columns)

@@ -56,7 +56,6 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
     best = store.round_best(session, round_.id)
     space = store.round_space(round_)
     ranges = {name: d for name in RANGE_KEYS if isinstance(d := space.get(name), FloatRange)}
-    running = store.frozen_trials(session, queue.running_trials(session, round_.id))
     return {
         "round": round_.number,
         **{name: [d.low, d.high] for name, d in ranges.items()},
@@ -64,7 +63,7 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
         "domains": {d.name: described(d) for d in space if d.name not in ranges},
         "trials": round_.n_trials,
         "statuses": counts,
-        "stale": sum(liveness.is_stale(trial) for trial in running),
+        "stale": len(liveness.stale_trials(session, queue.running_trials(session, round_.id))),
         "narrowed_from": round_.parent.number if round_.parent else None,
         "top_k": round_.top_k,
         "best_val_accuracy": best.val_accuracy if best else None,
