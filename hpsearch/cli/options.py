@@ -3,9 +3,10 @@ each defined once as a dataclass.
 
 :class:`NewStudy` holds the options of a new study (``start``, ``auto``), :class:`Running`
 those of every command that runs trials (:class:`~hpsearch.cli.training.TrainedBy`, what a
-new study trains). :func:`grouped` gives a command each option of a group in place of a
-parameter annotated with the group (its default gives the options' defaults), and hands
-the command one instance of the group."""
+new study trains; :class:`~hpsearch.cli.rounds.SampledBy`, how a new round samples).
+:func:`grouped` gives a command each option of a group in place of a parameter annotated
+with the group (its default gives the options' defaults), and hands the command one
+instance of the group."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from typing import Annotated, Any, get_args
 import typer
 
 from hpsearch.cli.choices import Activation, Dataset, Dtype, Optimizer, Pruner, word
+from hpsearch.cli.rounds import PrunerName, SampledBy
 from hpsearch.cli.training import TrainedBy
 from hpsearch.data.datasets import DATA_DIR_ENVS
 from hpsearch.errors import UsageError
@@ -151,18 +153,6 @@ SpaceFile = Annotated[
         help="A TOML file of parameters to search, - for standard input (see docs/commands.md).",
     ),
 ]
-PrunerName = Annotated[
-    Pruner, typer.Option("--pruner", case_sensitive=False, help="Stop hopeless trials early.")
-]
-NarrowPruner = Annotated[
-    Pruner | None,
-    typer.Option(
-        "--pruner",
-        case_sensitive=False,
-        show_default="as the last round",
-        help="Stop hopeless trials early.",
-    ),
-]
 
 
 @dataclass(frozen=True)
@@ -243,7 +233,7 @@ class Running:
     columns: Columns = None
 
 
-GROUPS = (NewStudy, Running, TrainedBy)
+GROUPS = (NewStudy, Running, TrainedBy, SampledBy)
 
 
 def _expanded(parameter: inspect.Parameter) -> list[inspect.Parameter]:

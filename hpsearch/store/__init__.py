@@ -48,6 +48,7 @@ from hpsearch.store.studies import (
     get_study,
     latest_round,
     list_studies,
+    round_sampling,
     round_space,
     searched_names,
     status_counts,
@@ -77,8 +78,8 @@ __all__ = [
     "BATCH_ROWS", "EPOCH_ROW", "RANK_ORDER", "TRIAL_BATCH", "TRIAL_ROW",
     "Store", "best_trial", "check_trials", "create_round", "create_study",
     "epoch_curves", "epoch_rows", "get_round", "get_study", "latest_round", "leaderboard",
-    "list_studies", "ranked", "read_value", "round_best", "round_space", "round_top",
-    "rung_rows", "searched_names", "searched_trials", "status_counts",
+    "list_studies", "ranked", "read_value", "round_best", "round_sampling", "round_space",
+    "round_top", "rung_rows", "searched_names", "searched_trials", "status_counts",
     "study_epochs", "study_exists", "study_status_counts", "study_trials", "trial_rows",
     "trial_values", "unfinished_count",
 ]  # fmt: skip

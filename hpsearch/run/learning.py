@@ -1,0 +1,137 @@
+"""A worker's side of the batch rule: a claimed trial of a learning round waits for the
+trials before its batch, then is sampled from them.
+
+A round whose sampler learns (:mod:`hpsearch.space.samplers`) has its first batch
+sampled when it is created; a later trial has no values until the worker that claims
+it samples them. It waits, in short read-only transactions and holding no lock, as a
+pruning decision does (:mod:`hpsearch.run.order`), until every trial of the round
+numbered below its batch's first has finished, then samples from them and the earlier
+rounds' trials (:func:`hpsearch.store.observations.trials_before`) and stores the
+values, conditional on still owning the trial. Workers claim trials in their order,
+so the trials it waits for are already claimed, and the lowest unfinished trial of a
+round never waits. A wait that cannot end in this run (a trial before it was
+interrupted, or runs with its worker gone, seen twice as :class:`GoneWatch` tells)
+gives up: the trial is marked interrupted and ``resume`` runs it again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import TypeVar
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from hpsearch.run.order import Decision, GoneWatch, wait_for_decision
+from hpsearch.run.reports import Claim, WorkerStats
+from hpsearch.space.domains import Value
+from hpsearch.space.samplers import Sampling, sampled_params
+from hpsearch.space.sampling import SearchSpace, TrialParams
+from hpsearch.store import queue
+from hpsearch.store.observations import Before, store_sampled, trials_before
+from hpsearch.store.retry import Retrying
+from hpsearch.store.status import TrialStatus
+
+T = TypeVar("T")
+#: Runs a read in a read-only transaction of its own (retried past transient faults).
+Reader = Callable[[Callable[[Connection], T]], T]
+
+
+@dataclass(frozen=True)
+class LearningRound:
+    """What a worker needs to sample a trial of its round."""
+
+    round_id: int
+    round_number: int
+    study_seed: int
+    space: SearchSpace
+    sampling: Sampling
+
+    def needs_sampling(self, number: int, values: dict) -> bool:
+        """Whether a claimed trial has yet to be sampled (a later batch's, not stored)."""
+        return self.sampling.learns and self.sampling.batch_start(number) > 0 and not values
+
+
+def decision(before: Before, watch: GoneWatch) -> Decision:
+    """Whether a trial can be sampled from what ``before`` shows, must wait, or gives up."""
+    if before.interrupted:
+        return Decision.GIVE_UP
+    if before.gone and watch.confirms(before.gone):
+        return Decision.GIVE_UP
+    return Decision.WAIT if before.pending else Decision.CONTINUE
+
+
+def sample_when_ready(
+    learning: LearningRound, number: int, read: Reader, stopping: Callable[[], bool]
+) -> TrialParams | None:
+    """Trial ``number``'s values once the trials before its batch have finished; None when
+    the wait gives up (or the worker is asked to stop while it waits)."""
+    start = learning.sampling.batch_start(number)
+    seen: list[Before] = []
+
+    def ask(watch: GoneWatch) -> Decision:
+        before = read(lambda connection: trials_before(connection, learning.round_id, start))
+        answer = decision(before, watch)
+        if answer is Decision.CONTINUE:
+            seen.append(before)
+        return answer
+
+    if wait_for_decision(ask, stopping) is Decision.GIVE_UP:
+        return None
+    return sampled_params(
+        learning.sampling, learning.study_seed, learning.round_number, number,
+        learning.space, seen[-1].learned,
+    )  # fmt: skip
+
+
+class Sampled:
+    """The worker's part of the batch rule (mixed into :class:`~hpsearch.run.worker.Worker`):
+    a claim of a trial still to be sampled gets its values here before it trains."""
+
+    learning: LearningRound
+    reader: Engine
+    factory: sessionmaker[Session]
+    retrying: Retrying
+    stats: WorkerStats
+    abandoned: bool
+
+    def stopping(self) -> bool:
+        raise NotImplementedError
+
+    def finish(self, claim: Claim, outcome: queue.Outcome) -> bool:
+        raise NotImplementedError
+
+    def sampled(self, claim: Claim) -> Claim | None:
+        """The claim with its values: a later batch's trial of a learning round waits for
+        the trials before its batch and is sampled from them; None when the wait gives
+        up (the trial is marked interrupted, the worker stops claiming) or the trial
+        was taken over."""
+        if not self.learning.needs_sampling(claim.number, claim.spec.values):
+            return claim
+        started = time.perf_counter()
+        params = sample_when_ready(self.learning, claim.number, self.read, self.stopping)
+        self.stats.sample_seconds += time.perf_counter() - started
+        if params is None:
+            self.finish(claim, queue.Outcome(TrialStatus.INTERRUPTED, 0))
+            self.abandoned = True
+            return None
+        if not self.retrying(partial(self._store_sampled, claim, params.values)):
+            self.stats.lost += 1
+            return None
+        return replace(claim, spec=replace(claim.spec, values=params.values))
+
+    def read(self, query: Callable[[Connection], T]) -> T:
+        """``query`` in a read-only transaction of its own, retried past transient faults."""
+
+        def once(retried: bool) -> T:
+            with self.reader.begin() as connection:
+                return query(connection)
+
+        return self.retrying(once)
+
+    def _store_sampled(self, claim: Claim, values: dict[str, Value], retried: bool) -> bool:
+        with self.factory.begin() as session:  # a retry finds its values stored: the same
+            return store_sampled(session, claim.spec.id, claim.attempt, values)
