@@ -49,8 +49,13 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
     space = store.round_space(round_)
     ranges = {name: d for name in RANGE_KEYS if isinstance(d := space.get(name), FloatRange)}
     running = store.frozen_trials(session, queue.running_trials(session, round_.id))
+    sampling = store.round_sampling(round_)
+    # a learning round says how it samples; a random one (every round of older releases)
+    # prints as it always did
+    learns = {"sampler": sampling.sampler, "sampler_batch": sampling.batch}
     return {
         "round": round_.number,
+        **(learns if sampling.learns else {}),
         **{name: [d.low, d.high] for name, d in ranges.items()},
         **{f"{name}_decades": d.decades for name, d in ranges.items()},
         "domains": {d.name: described(d) for d in space if d.name not in ranges},

@@ -25,12 +25,14 @@ from typing import TypeVar
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from hpsearch import store
 from hpsearch.run.order import Decision, GoneWatch, wait_for_decision
 from hpsearch.run.reports import Claim, WorkerStats
 from hpsearch.space.domains import Value
 from hpsearch.space.samplers import Sampling, sampled_params
 from hpsearch.space.sampling import SearchSpace, TrialParams
 from hpsearch.store import queue
+from hpsearch.store.models import Round
 from hpsearch.store.observations import Before, store_sampled, trials_before
 from hpsearch.store.retry import Retrying
 from hpsearch.store.status import TrialStatus
@@ -49,6 +51,14 @@ class LearningRound:
     study_seed: int
     space: SearchSpace
     sampling: Sampling
+
+    @classmethod
+    def of(cls, round_: Round) -> LearningRound:
+        study = round_.study
+        return cls(
+            round_.id, round_.number, study.seed, store.round_space(round_),
+            store.round_sampling(round_),
+        )  # fmt: skip
 
     def needs_sampling(self, number: int, values: dict) -> bool:
         """Whether a claimed trial has yet to be sampled (a later batch's, not stored)."""

@@ -104,10 +104,7 @@ class Worker(Sampled):
             self.reference = study.objective
             self.book = study.objective is None
             self.fixed = reports.fixed_settings(study)
-            sampling = store.round_sampling(round_)
-            self.learning = LearningRound(
-                round_.id, round_.number, study.seed, store.round_space(round_), sampling
-            )
+            self.learning = LearningRound.of(round_)
 
     def stopping(self) -> bool:
         return self.stop is not None and self.stop.is_set()
@@ -188,9 +185,8 @@ class Worker(Sampled):
         record: EpochMetrics | dict[str, float] = metrics
         if self.book:
             record = reports.book_record(epoch, seconds, metrics)
-        # the book network's epoch (``epoch_metrics``) is timed by its own record
-        write = partial(self.write, claim, epoch, record, 0.0 if self.book else seconds)
-        if not self.retrying(write):
+        write = partial(self.write_epoch, claim, record) if self.book else None
+        if not self.retrying(write or partial(self.write, claim, epoch, record, seconds)):
             raise reports.TrialLost  # nothing was written
         self.history.append(record)
         self.stats.store_seconds += time.perf_counter() - now
@@ -198,6 +194,10 @@ class Worker(Sampled):
         self.epochs_done = epoch
         stop = self.stopping() or self.prune(claim.spec.id, epoch)
         return stop and epoch < self.settings.epochs
+
+    def write_epoch(self, claim: Claim, metrics, retried: bool) -> bool:
+        """The book network's epoch (``epoch_metrics``); False when taken over."""
+        return self.write(claim, metrics.epoch, metrics, 0.0, retried)
 
     def write(self, claim: Claim, epoch: int, record, seconds: float, retried: bool) -> bool:
         """One report's transaction (a function's: ``trial_metrics`` rows); False when

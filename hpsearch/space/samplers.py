@@ -21,7 +21,7 @@ results with 1, 2 or 3 workers, and after an interrupted run is resumed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from hpsearch.errors import UsageError
@@ -82,16 +82,28 @@ class LearnedTrial:
     rank: tuple[float, float]
 
 
-def domain_value(domain: Domain, text: str) -> Value | None:
-    """A stored value as a value of ``domain``, or None when it cannot be one (a choice
-    the round no longer has, a number of another kind)."""
+def value_reader(domain: Domain) -> Callable[[str], Value | None]:
+    """How a stored value (``trial_params.value_text``) reads as a value of ``domain``:
+    None when it cannot be one (a choice the round no longer has, a number outside the
+    range or of another kind)."""
     if isinstance(domain, Choice):
-        return next((c for c in domain.choices if format_value(c) == text), None)
-    try:
-        value: Value = int(text) if isinstance(domain, IntRange) else float(text)
-    except ValueError:
-        return None
-    return value if value in domain else None
+        return {format_value(choice): choice for choice in domain.choices}.get
+    cast = int if isinstance(domain, IntRange) else float
+    low, high = domain.low, domain.high
+
+    def read(text: str) -> Value | None:
+        try:
+            value = cast(text)
+        except ValueError:
+            return None
+        return value if low <= value <= high else None
+
+    return read
+
+
+def domain_value(domain: Domain, text: str) -> Value | None:
+    """A stored value as a value of ``domain`` (see :func:`value_reader`)."""
+    return value_reader(domain)(text)
 
 
 def observations(
@@ -99,13 +111,11 @@ def observations(
 ) -> dict[str, list[Observation]]:
     """Each parameter's observations: its value in each trial it applied to, where that
     value lies in the parameter's domain, with the trial's rank."""
-    seen: dict[str, list[Observation]] = {domain.name: [] for domain in space}
-    for trial in learned:
-        for domain in space:
-            text = trial.values.get(domain.name)
-            value = None if text is None else domain_value(domain, text)
-            if value is not None:
-                seen[domain.name].append(Observation(value, trial.rank))
+    seen: dict[str, list[Observation]] = {}
+    for domain in space:
+        read, name = value_reader(domain), domain.name
+        found = ((read(t.values[name]), t.rank) for t in learned if name in t.values)
+        seen[name] = [Observation(value, rank) for value, rank in found if value is not None]
     return seen
 
 

@@ -24,6 +24,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
+from typing import NamedTuple
 
 import numpy as np
 
@@ -45,10 +47,10 @@ def good_count(n: int) -> int:
     return min(math.ceil(0.1 * n), MAX_GOOD)
 
 
-@dataclass(frozen=True)
-class Observation:
+class Observation(NamedTuple):
     """One value a parameter took, and how well its trial did: ``rank`` orders trials,
-    higher better (see :mod:`hpsearch.store.observations` for the rule)."""
+    higher better (see :mod:`hpsearch.store.observations` for the rule). A named tuple:
+    a thousand trials make thousands of them per sample."""
 
     value: Value
     rank: tuple[float, float]
@@ -57,7 +59,7 @@ class Observation:
 def split(observations: Sequence[Observation]) -> tuple[list[Value], list[Value]]:
     """The good values and the others: ranked best first (a stable sort: ties keep the
     order given), the first :func:`good_count` are good."""
-    ranked = sorted(observations, key=lambda o: o.rank, reverse=True)
+    ranked = sorted(observations, key=itemgetter(1), reverse=True)
     n_good = good_count(len(ranked))
     return [o.value for o in ranked[:n_good]], [o.value for o in ranked[n_good:]]
 
@@ -144,11 +146,11 @@ def _int_value(domain: IntRange, good: list[Value], bad: list[Value], rng) -> Va
     l_est = Parzen.of([domain.scaled(float(v)) for v in good], low, high)
     g_est = Parzen.of([domain.scaled(float(v)) for v in bad], low, high)
     drawn = np.rint([domain.unscaled(x) for x in l_est.sample(rng, N_CANDIDATES)])
-    ints = np.clip(drawn, domain.low, domain.high)
+    ints, at = np.unique(np.clip(drawn, domain.low, domain.high), return_inverse=True)
     a = np.array([domain.scaled(k - 0.5) for k in ints])  # each integer's bin
     b = np.array([domain.scaled(k + 0.5) for k in ints])
-    best = ints[int(np.argmax(l_est.log_mass(a, b) - g_est.log_mass(a, b)))]
-    return int(best)
+    score = (l_est.log_mass(a, b) - g_est.log_mass(a, b))[at]  # each candidate's, in order
+    return int(ints[at[int(np.argmax(score))]])
 
 
 # --- a choice: counts with a prior --------------------------------------------------------

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from hpsearch.space.domains import Value, format_value, value_number
@@ -33,7 +33,7 @@ from hpsearch.space.tpe import N_STARTUP
 from hpsearch.store.epochs import Store
 from hpsearch.store.liveness import is_stale
 from hpsearch.store.models import EpochMetric, Round, Study, Trial, TrialMetric, TrialParam, utcnow
-from hpsearch.store.status import TrialStatus
+from hpsearch.store.status import FINISHED, TrialStatus
 
 #: Trials that must have reached an epoch for it to be the fidelity trials rank at.
 MIN_AT_FIDELITY = N_STARTUP
@@ -72,56 +72,64 @@ def fidelity(epochs_run: Sequence[int]) -> int | None:
 def trials_before(session: Store, round_id: int, start: int) -> Before:
     """The trials that trial ``start`` of the round (and every later one of its batch)
     learns from; when one of them is not finished yet, ``learned`` holds none."""
-    study_id, number = session.execute(
-        select(Round.study_id, Round.number).where(Round.id == round_id)
+    if isinstance(session, Session):  # plain rows: the ORM's per-row work would cost more
+        session = session.connection()
+    study_id, number, objective, metric, direction = session.execute(
+        select(Round.study_id, Round.number, Study.objective, Study.metric, Study.direction)
+        .join(Study)
+        .where(Round.id == round_id)
     ).one()
+    before = and_(
+        Round.study_id == study_id,
+        or_(Round.number < number, and_(Round.id == round_id, Trial.number < start)),
+    )
+    sign = 1.0 if direction == "maximize" else -1.0
+    best = Trial.best_val_accuracy if objective is None else sign * Trial.best_value
     rows = session.execute(
-        select(
-            Trial.id,
-            Round.number,
-            Trial.number,
-            Trial.status,
-            Trial.epochs_run,
-            Trial.worker,
-            Trial.heartbeat_at,
-            Trial.started_at,
-        )  # fmt: skip
+        select(Trial.id, Round.number, Trial.status, Trial.epochs_run, best)
         .join(Round)
-        .where(
-            Round.study_id == study_id,
-            or_(Round.number < number, and_(Round.id == round_id, Trial.number < start)),
-        )
+        .where(before)
         .order_by(Round.number, Trial.number)
     ).all()
-    waiting = [row for row in rows if not TrialStatus(row.status).is_finished]
-    if waiting:
-        return Before(
-            [],
-            pending=True,
-            interrupted=any(row.status == TrialStatus.INTERRUPTED for row in waiting),
-            gone=frozenset(
-                (row.id, row.worker, row.started_at) for row in waiting if is_stale(row)
-            ),
-        )
+    if any(not TrialStatus(row.status).is_finished for row in rows):
+        return _waiting(session, before)
     kept = [row for row in rows if row.status in _LEARNED]
     at = fidelity([row.epochs_run for row in kept if row.status in _SCORED])
-    scores = _best_scores(session, study_id, [row.id for row in kept], at or 0)
-    values = _stored_texts(session, [row.id for row in kept])
+    # a trial that ran no further than the fidelity: its stored best is its best up to it
+    past = [row.id for row in kept if at is not None and row.epochs_run > at]
+    scores = {row.id: row[-1] for row in kept if row[-1] is not None}
+    scores |= _best_scores(session, objective, metric, sign, past, at or 0)
+    values = _stored_texts(session, before)
     learned = []
     for row in kept:
         rank = (-1.0, 0.0)  # diverged: below every scored trial
         if row.status in _SCORED and at is not None:
-            rank = (float(min(row.epochs_run, at)), scores.get(row.id, float("-inf")))
-        learned.append(LearnedTrial(values[row.id], rank))
+            rank = (float(min(row.epochs_run, at)), float(scores.get(row.id, float("-inf"))))
+        learned.append(LearnedTrial(values.get(row.id, {}), rank))
     rounds = tuple(sorted({row[1] for row in kept}))
     return Before(learned, fidelity=at, rounds=rounds)
 
 
-def _best_scores(session: Store, study_id: int, ids: list[int], epoch: int) -> dict[int, float]:
+def _waiting(session: Store, before: ColumnElement[bool]) -> Before:
+    """What keeps a trial waiting: the unfinished trials ``before`` selects (read with
+    their claims only then, so that the usual read has no times to parse)."""
+    unfinished = session.execute(
+        select(Trial.id, Trial.status, Trial.worker, Trial.heartbeat_at, Trial.started_at)
+        .join(Round)
+        .where(before, Trial.status.not_in(FINISHED))
+    ).all()
+    return Before(
+        [],
+        pending=True,
+        interrupted=any(row.status == TrialStatus.INTERRUPTED for row in unfinished),
+        gone=frozenset((row.id, row.worker, row.started_at) for row in unfinished if is_stale(row)),
+    )
+
+
+def _best_scores(
+    session: Store, objective: str | None, metric: str, sign: float, ids: list[int], epoch: int
+) -> dict[int, float]:
     """Each trial's best score in epochs ``1..epoch``, higher better."""
-    objective, metric, direction = session.execute(
-        select(Study.objective, Study.metric, Study.direction).where(Study.id == study_id)
-    ).one()
     scores: dict[int, float] = {}
     for first in range(0, len(ids), _CHUNK):
         chunk = ids[first : first + _CHUNK]
@@ -132,7 +140,6 @@ def _best_scores(session: Store, study_id: int, ids: list[int], epoch: int) -> d
                 .group_by(EpochMetric.trial_id)
             )
         else:
-            sign = 1.0 if direction == "maximize" else -1.0
             query = (
                 select(TrialMetric.trial_id, func.max(sign * TrialMetric.value))
                 .where(
@@ -146,16 +153,17 @@ def _best_scores(session: Store, study_id: int, ids: list[int], epoch: int) -> d
     return scores
 
 
-def _stored_texts(session: Store, ids: list[int]) -> dict[int, dict[str, str]]:
-    texts: dict[int, dict[str, str]] = {trial_id: {} for trial_id in ids}
-    for first in range(0, len(ids), _CHUNK):
-        rows = session.execute(
-            select(TrialParam.trial_id, TrialParam.name, TrialParam.value_text).where(
-                TrialParam.trial_id.in_(ids[first : first + _CHUNK])
-            )
-        )
-        for trial_id, name, text in rows:
-            texts[trial_id][name] = text
+def _stored_texts(session: Store, before: ColumnElement[bool]) -> dict[int, dict[str, str]]:
+    """The stored values of the trials ``before`` selects, by trial id."""
+    texts: dict[int, dict[str, str]] = {}
+    rows = session.execute(
+        select(TrialParam.trial_id, TrialParam.name, TrialParam.value_text)
+        .join(Trial, Trial.id == TrialParam.trial_id)
+        .join(Round)
+        .where(before, Trial.status.in_(_LEARNED))
+    )
+    for trial_id, name, text in rows.tuples():
+        texts.setdefault(trial_id, {})[name] = text
     return texts
 
 
