@@ -162,7 +162,7 @@ def _stored_texts(session: Store, before: ColumnElement[bool]) -> dict[int, dict
         .join(Round)
         .where(before, Trial.status.in_(_LEARNED))
     )
-    for trial_id, name, text in rows.tuples():
+    for trial_id, name, text in rows:
         texts.setdefault(trial_id, {})[name] = text
     return texts
 
