@@ -11,6 +11,7 @@
     metrics    a training function's named metrics: each report written, and read back
     progress   how far a study or a round has come, summed in SQL
     queue      the protocol workers claim, run, finish and give back trials by
+    observations  what a learning sampler reads: the trials before a batch, ranked
     liveness   whether a trial's worker is alive: its name, heartbeat and staleness
 
 Every function takes a ``Session`` and leaves the transaction to the caller
