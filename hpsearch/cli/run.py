@@ -32,7 +32,7 @@ from hpsearch.report.tables import samples_table, space_table
 from hpsearch.run import forkserver
 from hpsearch.search import steps
 from hpsearch.space.domains import described, format_value, label
-from hpsearch.space.samplers import sampled_params
+from hpsearch.space.samplers import sampled_batch
 from hpsearch.store.engine import check_still_there, database_url, file_identity
 from hpsearch.store.models import Round
 from hpsearch.store.observations import trials_before
@@ -126,10 +126,8 @@ def start(
         space, sampling = study.space(), sampled.sampling()
         study.settings()  # checked, as a real start would
         console.print(space_table(space))
-        first = range(min(5, study.trials))
-        console.print(
-            samples_table(space, [sampled_params(sampling, study.seed, 0, i, space) for i in first])
-        )
+        params = sampled_batch(sampling, study.seed, 0, range(min(5, study.trials)), space)
+        console.print(samples_table(space, params))
         if sampling.learns:
             console.print(learned_from(sampling), markup=False)
         return
@@ -209,11 +207,9 @@ def _learning(factory, plan: steps.NarrowPlan, out, dry_run: bool) -> None:
         seed = plan.parent.study.seed
     out.print(learned_from(plan.sampling, before), markup=False)
     if dry_run:
-        space, first = plan.narrowing.space, range(min(5, plan.n_trials))
-        params = [
-            sampled_params(plan.sampling, seed, plan.number, i, space, before.learned)
-            for i in first
-        ]
+        sampling, space = plan.sampling, plan.narrowing.space
+        first = range(min(5, sampling.batch, plan.n_trials))  # of the first batch, learned now
+        params = sampled_batch(sampling, seed, plan.number, first, space, before.learned)
         out.print(samples_table(space, params))
 
 

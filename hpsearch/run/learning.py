@@ -7,7 +7,10 @@ it samples them. It waits, in short read-only transactions and holding no lock, 
 pruning decision does (:mod:`hpsearch.run.order`), until every trial of the round
 numbered below its batch's first has finished, then samples from them and the earlier
 rounds' trials (:func:`hpsearch.store.observations.trials_before`) and stores the
-values, conditional on still owning the trial. Workers claim trials in their order,
+values, conditional on still owning the trial. It samples the whole batch in order
+(each trial's values need those of the batch's trials before it,
+:func:`hpsearch.space.samplers.sampled_batch`) and keeps it: its next claim in the
+same batch needs no read. Workers claim trials in their order,
 so the trials it waits for are already claimed, and the lowest unfinished trial of a
 round never waits. A wait that cannot end in this run (a trial before it was
 interrupted, or runs with its worker gone, seen twice as :class:`GoneWatch` tells)
@@ -29,7 +32,7 @@ from hpsearch import store
 from hpsearch.run.order import Decision, GoneWatch, wait_for_decision
 from hpsearch.run.reports import Claim, WorkerStats
 from hpsearch.space.domains import Value
-from hpsearch.space.samplers import Sampling, sampled_params
+from hpsearch.space.samplers import LearnedTrial, Sampling, sampled_batch
 from hpsearch.space.sampling import SearchSpace, TrialParams
 from hpsearch.store import queue
 from hpsearch.store.models import Round
@@ -51,14 +54,23 @@ class LearningRound:
     study_seed: int
     space: SearchSpace
     sampling: Sampling
+    n_trials: int
 
     @classmethod
     def of(cls, round_: Round) -> LearningRound:
         study = round_.study
         return cls(
             round_.id, round_.number, study.seed, store.round_space(round_),
-            store.round_sampling(round_),
+            store.round_sampling(round_), round_.n_trials,
         )  # fmt: skip
+
+    def batch(self, start: int, learned: list[LearnedTrial]) -> list[TrialParams]:
+        """The batch of trial ``start``, sampled in order (each with its batch-mates
+        before it pending): a trial's values need those of the trials before it."""
+        numbers = range(start, min(start + self.sampling.batch, self.n_trials))
+        return sampled_batch(
+            self.sampling, self.study_seed, self.round_number, numbers, self.space, learned
+        )
 
     def needs_sampling(self, number: int, values: dict) -> bool:
         """Whether a claimed trial has yet to be sampled (a later batch's, not stored)."""
@@ -76,9 +88,9 @@ def decision(before: Before, watch: GoneWatch) -> Decision:
 
 def sample_when_ready(
     learning: LearningRound, number: int, read: Reader, stopping: Callable[[], bool]
-) -> TrialParams | None:
-    """Trial ``number``'s values once the trials before its batch have finished; None when
-    the wait gives up (or the worker is asked to stop while it waits)."""
+) -> list[TrialParams] | None:
+    """The values of trial ``number``'s batch, once the trials before it have finished;
+    None when the wait gives up (or the worker is asked to stop while it waits)."""
     start = learning.sampling.batch_start(number)
     seen: list[Before] = []
 
@@ -91,10 +103,7 @@ def sample_when_ready(
 
     if wait_for_decision(ask, stopping) is Decision.GIVE_UP:
         return None
-    return sampled_params(
-        learning.sampling, learning.study_seed, learning.round_number, number,
-        learning.space, seen[-1].learned,
-    )  # fmt: skip
+    return learning.batch(start, seen[-1].learned)
 
 
 class Sampled:
@@ -107,6 +116,9 @@ class Sampled:
     retrying: Retrying
     stats: WorkerStats
     abandoned: bool
+    #: The last batch this worker sampled, from its first trial's number: its later
+    #: trials learn from the same finished trials, so a next claim among them reads none.
+    batch_cache: tuple[int, list[TrialParams]] | None = None
 
     def stopping(self) -> bool:
         raise NotImplementedError
@@ -121,13 +133,17 @@ class Sampled:
         was taken over."""
         if not self.learning.needs_sampling(claim.number, claim.spec.values):
             return claim
-        started = time.perf_counter()
-        params = sample_when_ready(self.learning, claim.number, self.read, self.stopping)
-        self.stats.sample_seconds += time.perf_counter() - started
-        if params is None:
-            self.finish(claim, queue.Outcome(TrialStatus.INTERRUPTED, 0))
-            self.abandoned = True
-            return None
+        start = self.learning.sampling.batch_start(claim.number)
+        if self.batch_cache is None or self.batch_cache[0] != start:
+            started = time.perf_counter()
+            batch = sample_when_ready(self.learning, claim.number, self.read, self.stopping)
+            self.stats.sample_seconds += time.perf_counter() - started
+            if batch is None:
+                self.finish(claim, queue.Outcome(TrialStatus.INTERRUPTED, 0))
+                self.abandoned = True
+                return None
+            self.batch_cache = (start, batch)
+        params = self.batch_cache[1][claim.number - start]
         if not self.retrying(partial(self._store_sampled, claim, params.values)):
             self.stats.lost += 1
             return None

@@ -14,9 +14,11 @@
 whatever the number of workers). Trial ``i`` learns from the trials of the study's
 earlier rounds and from those of its own round numbered below its batch's first
 (:meth:`Sampling.batch_start`), and from nothing else; a worker that claims it waits
-until those have all finished. So its values depend only on the study seed and on the
-results of trials before it in the round's order: a round stores the same values and
-results with 1, 2 or 3 workers, and after an interrupted run is resumed.
+until those have all finished. The batch's trials before ``i`` count as pending: their
+values, sampled the same way, count as bad ones (:func:`sampled_batch`), so that a batch
+spreads out. So trial ``i``'s values depend only on the study seed and on the results
+of trials before it in the round's order: a round stores the same values and results
+with 1, 2 or 3 workers, and after an interrupted run is resumed.
 """
 
 from __future__ import annotations
@@ -126,18 +128,40 @@ def sampled_params(
     number: int,
     space: SearchSpace,
     learned: Sequence[LearnedTrial] = (),
+    pending: Sequence[Mapping[str, Value]] = (),
 ) -> TrialParams:
     """Trial ``number``'s values and training seed: at random, or learned from
     ``learned`` (the trials before its batch, see the module docstring) parameter by
-    parameter, each from a stream of its own."""
+    parameter, each from a stream of its own; ``pending`` are the values of its batch's
+    trials before it, which count as bad ones (see :func:`~hpsearch.space.tpe.learned_value`)."""
     if not sampling.learns:
         return trial_params(study_seed, round_number, number, space)
     values = drawn_values(study_seed, round_number, number, space)
     seen = observations(space, learned)
     for domain in space:
         stream = learned_stream(study_seed, round_number, number, domain.name)
-        value = learned_value(domain, seen[domain.name], stream)
+        waiting = [trial[domain.name] for trial in pending if domain.name in trial]
+        value = learned_value(domain, seen[domain.name], stream, waiting)
         if value is not None:
             values[domain.name] = value
     seed = training_seed(study_seed, round_number, number)
     return TrialParams(number=number, values=space.only_applied(values), seed=seed)
+
+
+def sampled_batch(
+    sampling: Sampling,
+    study_seed: int,
+    round_number: int,
+    numbers: range,
+    space: SearchSpace,
+    learned: Sequence[LearnedTrial] = (),
+) -> list[TrialParams]:
+    """The trials ``numbers`` of one batch (from its first), in order: each learned from
+    ``learned``, with the values of the batch's trials before it pending."""
+    batch: list[TrialParams] = []
+    for number in numbers:
+        pending = [params.values for params in batch]
+        batch.append(
+            sampled_params(sampling, study_seed, round_number, number, space, learned, pending)
+        )
+    return batch

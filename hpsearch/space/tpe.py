@@ -15,8 +15,9 @@ parameter's domain, a Parzen estimator in the domain's own internal space:
 :data:`N_CANDIDATES` candidates are drawn from the good density and the one where
 ``good / other`` is highest is taken (the expected improvement's maximiser). A
 parameter with fewer than :data:`N_STARTUP` observations is not learned: the caller
-samples it at random. Every draw comes from the ``Generator`` given for the parameter,
-so the same observations and the same stream give the same value.
+samples it at random. The values of trials sampled but not yet done count as bad ones
+(a constant liar). Every draw comes from the ``Generator`` given for the parameter, so
+the same observations and the same stream give the same value.
 """
 
 from __future__ import annotations
@@ -180,12 +181,21 @@ ESTIMATORS: dict[type, Callable[..., Value]] = {
 
 
 def learned_value(
-    domain: Domain, observations: Sequence[Observation], rng: np.random.Generator
+    domain: Domain,
+    observations: Sequence[Observation],
+    rng: np.random.Generator,
+    pending: Sequence[Value] = (),
 ) -> Value | None:
     """The parameter's next value learned from ``observations`` (those whose value lies
-    in ``domain``), or None when fewer than :data:`N_STARTUP` do: sample it at random."""
+    in ``domain``), or None when fewer than :data:`N_STARTUP` do: sample it at random.
+
+    ``pending`` are values of trials sampled but without a result yet (the trials of the
+    same batch before this one): each counts among the others, as if it had done worst
+    (Optuna's constant liar), so that a batch spreads out instead of piling on the one
+    spot its trials all learned to favour. They never count towards :data:`N_STARTUP`."""
     inside = [o for o in observations if o.value in domain]
     if len(inside) < N_STARTUP:
         return None
     good, bad = split(inside)
+    bad += [value for value in pending if value in domain]
     return ESTIMATORS[type(domain)](domain, good, bad, rng)

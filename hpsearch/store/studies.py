@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from hpsearch.errors import StudyExists, StudyNotFound, UsageError
 from hpsearch.settings import Goal, StudySettings
 from hpsearch.space.domains import described, from_columns
-from hpsearch.space.samplers import RANDOM, Sampling, sampled_params
+from hpsearch.space.samplers import RANDOM, Sampling, sampled_batch
 from hpsearch.space.sampling import SearchSpace, training_seed
 from hpsearch.store.models import Round, RoundDomain, Study, Trial
 from hpsearch.store.observations import param_rows, trials_before
@@ -129,11 +129,12 @@ def create_round(
         )
     session.flush()
     learned = trials_before(session, round_.id, 0).learned if sampling.learns else []
+    first = range(n_trials) if not sampling.learns else range(min(sampling.batch, n_trials))
+    sampled = sampled_batch(sampling, study.seed, number, first, space, learned)
     for i in range(n_trials):
         trial = Trial(number=i, seed=training_seed(study.seed, number, i))
-        if sampling.batch_start(i) == 0:
-            params = sampled_params(sampling, study.seed, number, i, space, learned)
-            trial.params = param_rows(params.values)
+        if i < len(sampled):
+            trial.params = param_rows(sampled[i].values)
         round_.trials.append(trial)
     session.flush()
     return round_

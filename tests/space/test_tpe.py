@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 from hpsearch.space.domains import Choice, Condition, FloatRange, IntRange, format_value
-from hpsearch.space.samplers import LearnedTrial, Sampling, observations, sampled_params
+from hpsearch.space.samplers import (
+    LearnedTrial,
+    Sampling,
+    observations,
+    sampled_batch,
+    sampled_params,
+)
 from hpsearch.space.sampling import SearchSpace, trial_params
 from hpsearch.space.tpe import N_STARTUP, Observation, Parzen, good_count, learned_value, split
 
@@ -187,3 +193,18 @@ def test_an_unknown_sampler_or_a_batch_below_one_is_refused(sampler, batch):
 def test_a_trial_learns_from_the_trials_before_its_batch(number, start):
     assert Sampling("tpe", 10).batch_start(number) == start
     assert Sampling("random", 10).batch_start(number) == 0
+
+
+def test_a_batch_spreads_out_instead_of_piling_on_one_spot():
+    """The trials of one batch learn from the same trials; each counts the batch's trials
+    before it as bad ones, so their values spread more than if each ignored the others."""
+    history = [learned(v, toy_score(v)) for v in run_search(Sampling("random"), 30)]
+    batch = sampled_batch(Sampling("tpe", 10), 3, 0, range(30, 40), SPACE, history)
+    alone = [sampled_params(Sampling("tpe", 10), 3, 0, n, SPACE, history) for n in range(30, 40)]
+    assert batch[0] == alone[0]  # the first of a batch has nothing pending
+
+    def spread(trials):
+        return statistics.pstdev(math.log10(t.values["lr"]) for t in trials)
+
+    assert spread(batch) > 1.5 * spread(alone)
+    assert batch == sampled_batch(Sampling("tpe", 10), 3, 0, range(30, 40), SPACE, history)

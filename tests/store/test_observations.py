@@ -71,7 +71,7 @@ def test_an_interrupted_trial_before_the_batch_makes_the_wait_give_up(factory):
     with factory() as session:
         before = trials_before(session, round_id, 4)
     assert before.interrupted and decision(before, GoneWatch()) is Decision.GIVE_UP
-    learning = LearningRound(round_id, 0, 0, SPACE, TPE)
+    learning = LearningRound(round_id, 0, 0, SPACE, TPE, 12)
     with factory() as session:
         read = lambda query: query(session.connection())  # noqa: E731
         assert sample_when_ready(learning, 5, read, lambda: False) is None
