@@ -7,10 +7,11 @@ it samples them. It waits, in short read-only transactions and holding no lock, 
 pruning decision does (:mod:`hpsearch.run.order`), until every trial of the round
 numbered below its batch's first has finished, then samples from them and the earlier
 rounds' trials (:func:`hpsearch.store.observations.trials_before`) and stores the
-values, conditional on still owning the trial. It samples the whole batch in order
-(each trial's values need those of the batch's trials before it,
-:func:`hpsearch.space.samplers.sampled_batch`) and keeps it: its next claim in the
-same batch needs no read. Workers claim trials in their order,
+values, conditional on still owning the trial. It samples the batch in order up to
+that trial (each trial's values need those of the batch's trials before it,
+:func:`hpsearch.space.samplers.sampled_batch`) and keeps what it sampled
+(:class:`BatchSoFar`): its next claim in the same batch reads nothing and samples only
+the trials it has not yet. Workers claim trials in their order,
 so the trials it waits for are already claimed, and the lowest unfinished trial of a
 round never waits. A wait that cannot end in this run (a trial before it was
 interrupted, or runs with its worker gone, seen twice as :class:`GoneWatch` tells)
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TypeVar
 
@@ -32,7 +33,7 @@ from hpsearch import store
 from hpsearch.run.order import Decision, GoneWatch, wait_for_decision
 from hpsearch.run.reports import Claim, WorkerStats
 from hpsearch.space.domains import Value
-from hpsearch.space.samplers import LearnedTrial, Sampling, sampled_batch
+from hpsearch.space.samplers import LearnedTrial, Sampling, sampled_params
 from hpsearch.space.sampling import SearchSpace, TrialParams
 from hpsearch.store import queue
 from hpsearch.store.models import Round
@@ -64,17 +65,38 @@ class LearningRound:
             store.round_sampling(round_), round_.n_trials,
         )  # fmt: skip
 
-    def batch(self, start: int, learned: list[LearnedTrial]) -> list[TrialParams]:
-        """The batch of trial ``start``, sampled in order (each with its batch-mates
-        before it pending): a trial's values need those of the trials before it."""
-        numbers = range(start, min(start + self.sampling.batch, self.n_trials))
-        return sampled_batch(
-            self.sampling, self.study_seed, self.round_number, numbers, self.space, learned
-        )
+    def sampled(self, number: int, batch: BatchSoFar) -> TrialParams:
+        """Trial ``number``'s values, sampling its batch up to it in order (each trial
+        needs the values of the batch's trials before it, pending) and keeping them."""
+        while len(batch.sampled) <= number - batch.start:
+            pending = [params.values for params in batch.sampled]
+            batch.sampled.append(
+                sampled_params(
+                    self.sampling,
+                    self.study_seed,
+                    self.round_number,
+                    batch.start + len(batch.sampled),
+                    self.space,
+                    batch.learned,
+                    pending,
+                )  # fmt: skip
+            )
+        return batch.sampled[number - batch.start]
 
     def needs_sampling(self, number: int, values: dict) -> bool:
         """Whether a claimed trial has yet to be sampled (a later batch's, not stored)."""
         return self.sampling.learns and self.sampling.batch_start(number) > 0 and not values
+
+
+@dataclass
+class BatchSoFar:
+    """A batch as one worker has sampled it so far: the finished trials its trials learn
+    from, and the values of its first trials, in order. Its next claim in the batch
+    reads nothing and samples only the trials it has not yet."""
+
+    start: int
+    learned: list[LearnedTrial]
+    sampled: list[TrialParams] = field(default_factory=list)
 
 
 def decision(before: Before, watch: GoneWatch) -> Decision:
@@ -86,11 +108,11 @@ def decision(before: Before, watch: GoneWatch) -> Decision:
     return Decision.WAIT if before.pending else Decision.CONTINUE
 
 
-def sample_when_ready(
+def learned_when_ready(
     learning: LearningRound, number: int, read: Reader, stopping: Callable[[], bool]
-) -> list[TrialParams] | None:
-    """The values of trial ``number``'s batch, once the trials before it have finished;
-    None when the wait gives up (or the worker is asked to stop while it waits)."""
+) -> BatchSoFar | None:
+    """Trial ``number``'s batch, once the trials before it have finished (none of it
+    sampled yet); None when the wait gives up (or the worker is asked to stop)."""
     start = learning.sampling.batch_start(number)
     seen: list[Before] = []
 
@@ -103,7 +125,7 @@ def sample_when_ready(
 
     if wait_for_decision(ask, stopping) is Decision.GIVE_UP:
         return None
-    return learning.batch(start, seen[-1].learned)
+    return BatchSoFar(start, seen[-1].learned)
 
 
 class Sampled:
@@ -116,9 +138,9 @@ class Sampled:
     retrying: Retrying
     stats: WorkerStats
     abandoned: bool
-    #: The last batch this worker sampled, from its first trial's number: its later
-    #: trials learn from the same finished trials, so a next claim among them reads none.
-    batch_cache: tuple[int, list[TrialParams]] | None = None
+    #: The batch this worker sampled last, as far as it did: its later trials learn from
+    #: the same finished trials, so a next claim among them reads none.
+    batch: BatchSoFar | None = None
 
     def stopping(self) -> bool:
         raise NotImplementedError
@@ -133,17 +155,17 @@ class Sampled:
         was taken over."""
         if not self.learning.needs_sampling(claim.number, claim.spec.values):
             return claim
+        started = time.perf_counter()
         start = self.learning.sampling.batch_start(claim.number)
-        if self.batch_cache is None or self.batch_cache[0] != start:
-            started = time.perf_counter()
-            batch = sample_when_ready(self.learning, claim.number, self.read, self.stopping)
+        if self.batch is None or self.batch.start != start:
+            self.batch = learned_when_ready(self.learning, claim.number, self.read, self.stopping)
+        if self.batch is None:
             self.stats.sample_seconds += time.perf_counter() - started
-            if batch is None:
-                self.finish(claim, queue.Outcome(TrialStatus.INTERRUPTED, 0))
-                self.abandoned = True
-                return None
-            self.batch_cache = (start, batch)
-        params = self.batch_cache[1][claim.number - start]
+            self.finish(claim, queue.Outcome(TrialStatus.INTERRUPTED, 0))
+            self.abandoned = True
+            return None
+        params = self.learning.sampled(claim.number, self.batch)
+        self.stats.sample_seconds += time.perf_counter() - started
         if not self.retrying(partial(self._store_sampled, claim, params.values)):
             self.stats.lost += 1
             return None

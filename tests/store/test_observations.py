@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from hpsearch import store
-from hpsearch.run.learning import LearningRound, decision, sample_when_ready
+from hpsearch.run.learning import LearningRound, decision, learned_when_ready
 from hpsearch.run.order import Decision, GoneWatch
 from hpsearch.settings import StudySettings
 from hpsearch.space.samplers import Sampling
@@ -74,7 +74,7 @@ def test_an_interrupted_trial_before_the_batch_makes_the_wait_give_up(factory):
     learning = LearningRound(round_id, 0, 0, SPACE, TPE, 12)
     with factory() as session:
         read = lambda query: query(session.connection())  # noqa: E731
-        assert sample_when_ready(learning, 5, read, lambda: False) is None
+        assert learned_when_ready(learning, 5, read, lambda: False) is None
 
 
 def test_the_fidelity_is_the_highest_epoch_enough_trials_reached():
@@ -114,3 +114,24 @@ def test_sampled_values_are_stored_once_and_only_by_the_attempt_that_owns_the_tr
         assert store_sampled(session, trial.id, 1, {"lr": 0.02, "weight_decay": 1e-5})  # retry
     with factory() as session:
         assert store.trial_values(session, [trial.id])[trial.id] == values
+
+
+def test_a_worker_samples_a_batch_as_the_round_samples_its_first_whatever_the_claims():
+    from hpsearch.run.learning import BatchSoFar
+    from hpsearch.space.domains import format_value
+    from hpsearch.space.samplers import LearnedTrial, sampled_batch
+    from hpsearch.space.sampling import trial_params
+
+    learned = [
+        LearnedTrial(
+            {n: format_value(v) for n, v in trial_params(1, 0, i, SPACE).values.items()},
+            (1.0, float(i % 7)),
+        )
+        for i in range(20)
+    ]
+    whole = sampled_batch(TPE, 5, 1, range(4, 8), SPACE, learned)
+    learning = LearningRound(1, 1, 5, SPACE, TPE, 12)
+    batch = BatchSoFar(4, learned)
+    assert learning.sampled(6, batch) == whole[2]  # trials 4 and 5 sampled on the way
+    assert learning.sampled(5, batch) == whole[1] and learning.sampled(7, batch) == whole[3]
+    assert batch.sampled == whole
