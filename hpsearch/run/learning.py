@@ -79,7 +79,7 @@ class LearningRound:
                     self.space,
                     batch.learned,
                     pending,
-                )  # fmt: skip
+                )
             )
         return batch.sampled[number - batch.start]
 
