@@ -42,7 +42,7 @@ class Check:
 CHECKS = {
     "same results": Check(
         "nothing lost, nothing run twice: the store equals that of a run never cut",
-        (r"== (pruned_)?reference\b",),
+        (r"== (pruned_|learned_)?reference\b",),
     ),
     "finished once": Check(
         "nothing lost: `resume` finishes every trial; none had finished, none ran twice",

@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # the names, for type checkers (``X as X``: re-exported)
     from hpsearch.search.tuning import Tuning as Tuning
     from hpsearch.settings import Goal as Goal
     from hpsearch.settings import StudySettings as StudySettings
+    from hpsearch.space.samplers import Sampling as Sampling
     from hpsearch.space.sampling import BOOK_SPACE as BOOK_SPACE
     from hpsearch.space.sampling import LogRange as LogRange
     from hpsearch.space.sampling import SearchSpace as SearchSpace
@@ -65,6 +66,7 @@ _HOMES = {
         "NarrowRule", "RunOptions", "create", "create_narrowed_round", "run", "start",
     ),
     "hpsearch.settings": ("Goal", "StudySettings"),
+    "hpsearch.space.samplers": ("Sampling",),
     "hpsearch.space.sampling": ("BOOK_SPACE", "LogRange", "SearchSpace", "make_space"),
     "hpsearch.store.schema": ("open_store",),
     "hpsearch.store.status": ("TrialStatus",),

@@ -3,7 +3,9 @@
     app        the application: every module's commands merged, errors translated
     console    where the commands print (standard output, standard error)
     options    the arguments and options shared by commands, and their groups
-    run        start, narrow, resume, worker, auto
+    run        start, narrow, resume, worker
+    auto       auto
+    rounds     the options of how a round prunes and samples its trials
     view       report, studies (and the report printed after a run)
     plot       plot
     export     export

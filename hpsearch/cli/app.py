@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from sqlalchemy.exc import SQLAlchemyError
 
-from hpsearch.cli import dashboard, db, evaluate, export, plot, run, view
+from hpsearch.cli import auto, dashboard, db, evaluate, export, plot, run, view
 from hpsearch.cli.console import errors
 from hpsearch.errors import HpsearchError, Interrupted
 from hpsearch.store.engine import dispose_engines
@@ -131,6 +131,6 @@ def _hpsearch(
     """The options of ``hpsearch`` itself: --version, and the shell completion's."""
 
 
-for commands in (run.app, view.app, plot.app, export.app, evaluate.app, dashboard.app):
+for commands in (run.app, auto.app, view.app, plot.app, export.app, evaluate.app, dashboard.app):
     app.add_typer(commands)
 app.add_typer(db.app, name="db")

@@ -44,3 +44,8 @@ class Pruner(str, Enum):
 def word(value: str) -> str:
     """The plain lower-case string of a choice, given as its enum member or as text."""
     return (value.value if isinstance(value, Enum) else value).lower()
+
+
+class Sampler(str, Enum):
+    random = "random"
+    tpe = "tpe"

@@ -3,9 +3,10 @@ each defined once as a dataclass.
 
 :class:`NewStudy` holds the options of a new study (``start``, ``auto``), :class:`Running`
 those of every command that runs trials (:class:`~hpsearch.cli.training.TrainedBy`, what a
-new study trains). :func:`grouped` gives a command each option of a group in place of a
-parameter annotated with the group (its default gives the options' defaults), and hands
-the command one instance of the group."""
+new study trains; :class:`~hpsearch.cli.rounds.SampledBy`, how a new round samples).
+:func:`grouped` gives a command each option of a group in place of a parameter annotated
+with the group (its default gives the options' defaults), and hands the command one
+instance of the group."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import typer
 
 from hpsearch.cli.choices import Activation, Dataset, Dtype, Optimizer, Pruner, word
 from hpsearch.cli.groups import grouping
+from hpsearch.cli.rounds import PrunerName, SampledBy
 from hpsearch.cli.training import DEFAULT_TRAINED, TrainedBy
 from hpsearch.data.datasets import DATA_DIR_ENVS
 from hpsearch.errors import UsageError
@@ -163,18 +165,6 @@ SpaceFile = Annotated[
         help="A TOML file of parameters to search, - for standard input (see docs/commands.md).",
     ),
 ]
-PrunerName = Annotated[
-    Pruner, typer.Option("--pruner", case_sensitive=False, help="Stop hopeless trials early.")
-]
-NarrowPruner = Annotated[
-    Pruner | None,
-    typer.Option(
-        "--pruner",
-        case_sensitive=False,
-        show_default="as the last round",
-        help="Stop hopeless trials early.",
-    ),
-]
 
 
 @dataclass(frozen=True)
@@ -262,7 +252,7 @@ class Running:
 
 
 #: Each command's groups of options, expanded in place (:func:`~hpsearch.cli.groups.grouping`).
-grouped = grouping(NewStudy, Running, TrainedBy)
+grouped = grouping(NewStudy, Running, TrainedBy, SampledBy)
 
 
 #: The defaults: the book's study with its rounds pruned by asha; running with a worker per

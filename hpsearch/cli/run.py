@@ -1,8 +1,7 @@
-"""The commands that run trials: start, narrow, resume, worker, auto."""
+"""The commands that run trials: start, narrow, resume, worker (auto: :mod:`hpsearch.cli.auto`)."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 from dataclasses import replace
@@ -15,36 +14,28 @@ from hpsearch.cli.choices import word
 from hpsearch.cli.console import console, error_line, errors, for_people
 from hpsearch.cli.options import (
     DEFAULT_RUNNING,
-    DEFAULT_STUDY,
     ONE_WORKER,
     AsJson,
     Name,
-    NarrowPruner,
     NewStudy,
     Running,
     grouped,
 )
-from hpsearch.cli.training import DEFAULT_TRAINED, TrainedBy
+from hpsearch.cli.rounds import DEFAULT_SAMPLED, NarrowPruner, SampledBy, learned_from
+from hpsearch.cli.training import TrainedBy
 from hpsearch.cli.view import check_columns, print_report, read_report
 from hpsearch.data.datasets import DataSource
-from hpsearch.errors import HpsearchError, NoStore, StoreError
+from hpsearch.errors import HpsearchError, StoreError
 from hpsearch.report.leaderboard import chosen_columns
 from hpsearch.report.live import live_progress
 from hpsearch.report.tables import samples_table, space_table
 from hpsearch.run import forkserver
 from hpsearch.search import steps
-from hpsearch.search.auto import (
-    MIN_IMPROVEMENT,
-    STORED_OPTIONS,
-    AutoPlan,
-    continued,
-    remember,
-    run_auto,
-)
 from hpsearch.space.domains import described, format_value, label
-from hpsearch.space.sampling import trial_params
+from hpsearch.space.samplers import sampled_batch
 from hpsearch.store.engine import check_still_there, database_url, file_identity
 from hpsearch.store.models import Round
+from hpsearch.store.observations import trials_before
 from hpsearch.store.retry import retry_seconds
 from hpsearch.store.schema import open_store
 
@@ -103,13 +94,16 @@ def _print_summary(factory, name: str, as_json: bool) -> None:
         typer.echo(json.dumps(read_report(factory, name).document(), indent=2))
 
 
-def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource, by: TrainedBy):
+def _new_study(
+    db: str | None, name: str, study: NewStudy, source: DataSource, by: TrainedBy, s: SampledBy
+):
     """Check everything, then open (or create) the store and create study NAME and its round
     0 (:func:`hpsearch.search.steps.start`): the store and the round's id; a mistake, no file."""
     opener = functools.cache(functools.partial(open_store, db, create=True))
     round_id = steps.start(
         opener, name, seed=study.seed, settings=study.settings(), space=study.space(by),
         n_trials=study.trials, source=source, pruner=word(study.pruner), training=by.training(),
+        sampling=s.sampling(),
     )  # fmt: skip
     return opener(), round_id
 
@@ -121,6 +115,7 @@ def start(
     study: NewStudy,
     run: Running,
     trained: TrainedBy,
+    sampled: SampledBy,
     dry_run: Annotated[
         bool, typer.Option(help="Print the search space and a few sampled trials; run nothing.")
     ] = False,
@@ -128,16 +123,18 @@ def start(
 ) -> None:
     """STEP0-STEP2: create study NAME, sample its trials and train them all."""
     if dry_run:
-        space = study.space(trained)
+        space, sampling = study.space(trained), sampled.sampling()
         study.settings()  # checked, as a real start would
         console.print(space_table(space))
-        sampled = [trial_params(study.seed, 0, i, space) for i in range(min(5, study.trials))]
-        console.print(samples_table(space, sampled))
+        params = sampled_batch(sampling, study.seed, 0, range(min(5, study.trials)), space)
+        console.print(samples_table(space, params))
+        if sampling.learns:
+            console.print(learned_from(sampling), markup=False)
         return
     space = study.space(trained)  # and the columns refused before anything is written
     chosen_columns(run.columns, space.names, trained.book)
     options = _options(run)
-    factory, round_id = _new_study(run.db, name, study, options.source, trained)
+    factory, round_id = _new_study(run.db, name, study, options.source, trained, sampled)
     _run(factory, name, round_id, options, run, as_json)
     _print_summary(factory, name, as_json)
 
@@ -160,6 +157,7 @@ def narrow(
     pruner: NarrowPruner = None,
     as_json: AsJson = False,
     run: Running = DEFAULT_RUNNING,
+    sampled: SampledBy = DEFAULT_SAMPLED,
 ) -> None:
     """STEP3: narrow the ranges around the top-k trials of the last round and run a new one."""
     options = None if dry_run else _options(run)
@@ -167,8 +165,9 @@ def narrow(
     check_columns(factory, name, run.columns)  # refused before the new round is written
     rule = steps.NarrowRule(margin=margin, snap=snap, expand=expand)
     plan = steps.create_narrowed_round(
-        factory, name, top_k, trials, rule, pruner=pruner and word(pruner), dry_run=dry_run
-    )
+        factory, name, top_k, trials, rule, pruner=pruner and word(pruner), dry_run=dry_run,
+        sampler=sampled.sampler and word(sampled.sampler), sampler_batch=sampled.sampler_batch,
+    )  # fmt: skip
     old, new = plan.old, plan.narrowing.space
     out = for_people(as_json)
     out.print(f"Round {plan.parent.number} top-{top_k}: trials {[t.id for t in plan.top]}")
@@ -193,10 +192,26 @@ def narrow(
             f"better values may lie outside the range; {hint}[/]",
             soft_wrap=True,
         )
+    if plan.sampling is not None and plan.sampling.learns:
+        _learning(factory, plan, out, dry_run)
     if plan.round_id is None or options is None:  # a dry run
         return
     _run(factory, name, plan.round_id, options, run, as_json)
     _print_summary(factory, name, as_json)
+
+
+def _learning(factory, plan: steps.NarrowPlan, out, dry_run: bool) -> None:
+    """What a learning round's first batch learns from; in a dry run, its first trials."""
+    assert plan.sampling is not None
+    with factory() as session:  # the parent's trials and every earlier round's
+        before = trials_before(session, plan.parent.id, plan.parent.n_trials)
+        seed = plan.parent.study.seed
+    out.print(learned_from(plan.sampling, before), markup=False)
+    if dry_run:
+        sampling, space = plan.sampling, plan.narrowing.space
+        first = range(min(5, sampling.batch, plan.n_trials))  # of the first batch, learned now
+        params = sampled_batch(sampling, seed, plan.number, first, space, before.learned)
+        out.print(samples_table(space, params))
 
 
 @app.command()
@@ -220,78 +235,3 @@ def worker(name: Name, run: Running = ONE_WORKER) -> None:
     with factory() as session:
         round_id = store.latest_round(session, store.get_study(session, name)).id
     _run(factory, name, round_id, options, run, as_json=False)
-
-
-@app.command()
-@grouped
-def auto(
-    ctx: typer.Context,
-    name: Name,
-    rounds: Annotated[int, typer.Option(min=0, help="Narrowed rounds at most.")] = 3,
-    top_k: Annotated[
-        int, typer.Option("--top-k", "-k", min=1, help="Trials to narrow around.")
-    ] = 5,
-    min_improvement: Annotated[
-        float, typer.Option(help="Stop when a round improves the best by less.")
-    ] = MIN_IMPROVEMENT,
-    as_json: AsJson = False,
-    study: NewStudy = DEFAULT_STUDY,
-    run: Running = DEFAULT_RUNNING,
-    trained: TrainedBy = DEFAULT_TRAINED,
-) -> None:
-    """STEP0-STEP3 by itself: start NAME, then narrow (past crowded edges) until it stops.
-
-    Run again on an existing study to continue it: its unfinished round is resumed,
-    the study's own settings are kept (the training options are then ignored), and
-    so are --rounds, --top-k, --trials, --pruner and --min-improvement of the run
-    that made it, unless given again.
-    """
-    plan = AutoPlan(
-        rounds=rounds,
-        top_k=top_k,
-        trials=study.trials,
-        pruner=word(study.pruner),
-        min_improvement=min_improvement,
-    )
-    options = _options(run, continue_with="auto")
-    factory = None
-    with contextlib.suppress(NoStore):  # no store yet: start one below (an old one: said)
-        factory = open_store(run.db)
-    if factory is not None and _exists(factory, name):
-        given = {option for option in STORED_OPTIONS if _given(ctx, option)}
-        with factory.begin() as session:
-            stored = store.get_study(session, name)
-            plan = continued(stored, plan, given)
-            remember(stored, plan)
-        for_people(as_json).print(
-            f"Continuing study {name!r} with its own settings: {plan.rounds} narrowed rounds "
-            f"at most, top-{plan.top_k}, {plan.trials} trials, pruner {plan.pruner}, "
-            f"min improvement {plan.min_improvement}."
-        )
-        round_id, _ = steps.prepare_resume(factory, name)
-    else:
-        chosen_columns(run.columns, study.space(trained).names, trained.book)
-        factory, round_id = _new_study(run.db, name, study, options.source, trained)
-        with factory.begin() as session:
-            remember(store.get_study(session, name), plan)
-    _run(factory, name, round_id, options, run, as_json)
-    reason = run_auto(
-        factory,
-        name,
-        plan,
-        lambda round_id: _run(factory, name, round_id, options, run, as_json),
-        on_round=lambda message: for_people(as_json).print(f"[bold]Narrowing to {message}[/]"),
-    )
-    for_people(as_json).print(f"[bold]Stopped:[/] {reason}.")
-    _print_summary(factory, name, as_json)
-
-
-def _given(ctx: typer.Context, option: str) -> bool:
-    """Whether the command line (or the environment) gave ``option`` a value."""
-    source = ctx.get_parameter_source(option)
-    return source is not None and source.name not in ("DEFAULT", "DEFAULT_MAP")
-
-
-def _exists(factory, name: str) -> bool:
-    with factory() as session:
-        return store.study_exists(session, name)

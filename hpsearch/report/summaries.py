@@ -56,8 +56,13 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
     best = store.round_best(session, round_.id)
     space = store.round_space(round_)
     ranges = {name: d for name in RANGE_KEYS if isinstance(d := space.get(name), FloatRange)}
+    sampling = store.round_sampling(round_)
+    # a learning round says how it samples; a random one (every round of older releases)
+    # prints as it always did
+    learns = {"sampler": sampling.sampler, "sampler_batch": sampling.batch}
     return {
         "round": round_.number,
+        **(learns if sampling.learns else {}),
         **{name: [d.low, d.high] for name, d in ranges.items()},
         **{f"{name}_decades": d.decades for name, d in ranges.items()},
         "domains": {d.name: described(d) for d in space if d.name not in ranges},

@@ -58,6 +58,11 @@ def rounds_table(report: StudyReport) -> FittedTable:
         statuses = ", ".join(f"{n} {status}" for status, n in sorted(row["statuses"].items()))
         return f"{row['trials']}: {statuses}" + (f" ({row['stale']} stale)" if row["stale"] else "")
 
+    if any("sampler" in row for row in rows):
+        sampled = [f"{row.get('sampler', 'random')} {row.get('sampler_batch', '')}" for row in rows]
+        columns.append(
+            Column("sampler (batch)", sampled, number=False, keep=6, short_header="sampler")
+        )
     columns += [
         Column("from (top-k)", [parent(row) for row in rows], keep=4, short_header="from"),
         Column("trials", [trials(row) for row in rows], number=False, keep=6),

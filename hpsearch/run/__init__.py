@@ -9,6 +9,7 @@
     training   one trial's training, the study's network with a trial's values
     pruning    early stopping of hopeless trials, decided from the store in round order
     order      the order rule: a decision waits for the earlier trials of its round
+    learning   a learning round's trial waits for the trials before its batch, then is sampled
 
 May import: :mod:`hpsearch.data`, :mod:`hpsearch.store`, :mod:`hpsearch.space`,
 :mod:`hpsearch.settings`, :mod:`hpsearch.errors` and :mod:`trainer`.

@@ -53,16 +53,19 @@ class WorkerStats:
     train_seconds: float = 0.0
     store_seconds: float = 0.0
     wait_seconds: float = 0.0  # pruning decisions waiting for earlier trials
+    sample_seconds: float = 0.0  # trials of a learning round waiting and being sampled
     errors: list[str] = field(default_factory=list)
     store_fault: str = ""  # why it stopped: the store could not be written (StoreUnavailable)
 
 
 @dataclass(frozen=True)
 class Claim:
-    """A claimed trial: its values and the attempt every write is conditional on."""
+    """A claimed trial: its values, the attempt every write is conditional on, and its
+    number in the round."""
 
     spec: TrialSpec
     attempt: int
+    number: int = 0
 
 
 def outcome(

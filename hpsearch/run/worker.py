@@ -31,6 +31,7 @@ from hpsearch import store
 from hpsearch.data.datasets import DataSource, load_split
 from hpsearch.errors import ObjectiveError, StoreUnavailable
 from hpsearch.run import reports
+from hpsearch.run.learning import LearningRound, Sampled
 from hpsearch.run.objective import Objective, TrialContext, TrialDiverged, TrialPruned, resolve
 from hpsearch.run.order import Decision, GoneWatch, wait_for_decision
 from hpsearch.run.pruning import Pruner, make_pruner
@@ -47,7 +48,7 @@ from hpsearch.store.status import TrialStatus
 from trainer import EpochMetrics
 
 
-class Worker:
+class Worker(Sampled):
     """Claims and runs the trials of one round until none is pending.
 
     ``stop`` (a ``multiprocessing.Event``) asks the worker to stop after the current
@@ -103,6 +104,7 @@ class Worker:
             self.reference = study.objective
             self.book = study.objective is None
             self.fixed = reports.fixed_settings(study)
+            self.learning = LearningRound.of(round_)
 
     def stopping(self) -> bool:
         return self.stop is not None and self.stop.is_set()
@@ -166,7 +168,7 @@ class Worker:
                 return None
             values = store.trial_values(session, [trial.id])[trial.id]
             spec = TrialSpec(trial.id, trial.seed, values)
-            return Claim(spec, trial.attempt)
+            return Claim(spec, trial.attempt, trial.number)
 
     def beat(self, claim: Claim) -> bool:
         """The heartbeat thread's write, on a connection of its own."""
@@ -252,7 +254,10 @@ class Worker:
                 return True  # the earlier try went through
             return queue.finish_trial(session, trial_id, outcome, attempt=attempt)
 
-    def run_trial(self, claim: Claim) -> None:
+    def run_trial(self, given: Claim) -> None:
+        claim = self.sampled(given)  # a learning round's later trials: sampled once ready
+        if claim is None:
+            return
         started = self.reported_at = time.perf_counter()
         self.epochs_done = 0
         self.history = []

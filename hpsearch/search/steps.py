@@ -3,16 +3,14 @@
 These tie the store, the sampling and the runner together; the CLI only parses
 options and prints. Each step validates everything (settings, ranges, the data
 itself) before it writes anything, and creates a round and all its trials in
-one transaction, so a step that fails leaves nothing half-made behind. A
-narrowing is planned inside the transaction that creates its round, and the plan
-is returned, so what is shown is what was created.
+one transaction, so a step that fails leaves nothing half-made behind. The
+narrowing step (STEP3) is :mod:`hpsearch.search.rounds`, its names re-exported here.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from sqlalchemy.exc import IntegrityError
@@ -23,15 +21,23 @@ from hpsearch.data.datasets import DataSource, check_split
 from hpsearch.errors import Interrupted, RoundBusy, StudyExists, UsageError
 from hpsearch.run.pruning import make_pruner
 from hpsearch.run.runner import RunSummary, run_round
+from hpsearch.search.rounds import (
+    NarrowPlan,
+    NarrowRule,
+    Rule,
+    add_narrowed_round,
+    create_narrowed_round,
+    creating_round,
+    plan_narrowing,
+)
 from hpsearch.search.training import BOOK, Training
 from hpsearch.settings import StudySettings
 from hpsearch.space.domains import Choice, IntRange
 from hpsearch.space.memory import check_fits
-from hpsearch.space.narrowing import Narrowing, narrow
+from hpsearch.space.samplers import RANDOM, Sampling
 from hpsearch.space.sampling import SearchSpace
 from hpsearch.space.setup import check_book_space
 from hpsearch.store import liveness, queue
-from hpsearch.store.models import Round, Study, Trial
 from hpsearch.store.progress import RoundProgress
 from hpsearch.store.status import TrialStatus
 
@@ -95,6 +101,7 @@ def create(
     n_trials: int,
     pruner: str = "none",
     training: Training = BOOK,
+    sampling: Sampling = RANDOM,
 ) -> int:
     """STEP0 and STEP1: create the study and its round 0 in one transaction; returns
     the round's id. Check the values first with :func:`check_start`."""
@@ -105,7 +112,9 @@ def create(
                 session, name, seed, settings, goal=training.goal,
                 objective=training.objective, objective_settings=fixed,
             )  # fmt: skip
-            return store.create_round(session, study, space, n_trials, pruner=pruner).id
+            return store.create_round(
+                session, study, space, n_trials, pruner=pruner, sampling=sampling
+            ).id
     except IntegrityError:  # created by another process since create_study looked
         raise StudyExists(name) from None
 
@@ -121,6 +130,7 @@ def start(
     source: DataSource,
     pruner: str = "none",
     training: Training = BOOK,
+    sampling: Sampling = RANDOM,
 ) -> int:
     """:func:`check_start`, then :func:`create`; returns round 0's id. ``factory`` may be a
     function that opens the store: called once everything checked out, so a mistake leaves
@@ -139,123 +149,8 @@ def start(
         factory = factory()
     return create(
         factory, name, seed=seed, settings=settings, space=space, n_trials=n_trials,
-        pruner=pruner, training=training,
+        pruner=pruner, training=training, sampling=sampling,
     )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class NarrowRule:
-    """How ranges are narrowed around the top-k (see :func:`hpsearch.space.narrowing.narrow`)."""
-
-    margin: float = 0.1
-    snap: bool = False
-    expand: bool = False
-
-
-Rule = NarrowRule | None  # None: the default rule
-
-
-@dataclass(frozen=True)
-class NarrowPlan:
-    """The top-k trials of a round, the ranges they give, and (once created) the new round."""
-
-    parent: Round
-    top: list[Trial]
-    narrowing: Narrowing
-    top_k: int
-    n_trials: int
-    round_id: int | None = None  # None: planned only
-
-    @property
-    def old(self) -> SearchSpace:
-        return store.round_space(self.parent)
-
-    @property
-    def number(self) -> int:
-        """The new round's number."""
-        return self.parent.number + 1
-
-
-def plan_narrowing(
-    session: Session, study: Study, top_k: int, n_trials: int | None = None, rule: Rule = None
-) -> NarrowPlan:
-    """The top-k trials of the latest round and the ranges they give; ``n_trials``
-    defaults to the latest round's."""
-    rule = rule or NarrowRule()
-    if rule.margin < 0:
-        raise UsageError(f"margin must be >= 0, got {rule.margin}")
-    parent = store.latest_round(session, study)
-    if unfinished := store.unfinished_count(session, parent.id):
-        raise RoundBusy(
-            f"round {parent.number} of {study.name!r} has {unfinished} unfinished trials: "
-            f"wait for it to end, or run `hpsearch resume {study.name}`"
-        )
-    if top_k < 1:
-        raise UsageError(f"top-k must be >= 1, got {top_k}")
-    top = store.round_top(session, parent.id, top_k, pruned=True)
-    if len(top) < top_k:
-        raise UsageError(
-            f"top-k {top_k} is more than the {len(top)} completed or pruned trials "
-            f"of round {parent.number}"
-        )
-    values = store.trial_values(session, [trial.id for trial in top])
-    narrowing = narrow(
-        store.round_space(parent),
-        [values[trial.id] for trial in top],
-        margin=rule.margin,
-        snap=rule.snap,
-        expand=rule.expand,
-    )
-    if study.objective is None:  # --expand may grow the book's network
-        check_fits(StudySettings.from_study(study), narrowing.space)
-    return NarrowPlan(parent, top, narrowing, top_k, n_trials or parent.n_trials)
-
-
-def add_narrowed_round(session: Session, study: Study, plan: NarrowPlan, pruner: str) -> NarrowPlan:
-    """Create the round ``plan`` describes; returns the plan with the round's id."""
-    make_pruner(pruner, study.epochs)
-    round_ = store.create_round(
-        session,
-        study,
-        plan.narrowing.space,
-        plan.n_trials,
-        parent=plan.parent,
-        top_k=plan.top_k,
-        pruner=pruner,
-    )
-    return replace(plan, round_id=round_.id)
-
-
-@contextmanager
-def creating_round(name: str) -> Iterator[None]:
-    """Translate a lost race for the next round number into :class:`RoundBusy`."""
-    try:
-        yield
-    except IntegrityError:
-        raise RoundBusy(
-            f"another command created the next round of {name!r} at the same time"
-        ) from None
-
-
-def create_narrowed_round(
-    factory: sessionmaker[Session],
-    name: str,
-    top_k: int,
-    n_trials: int | None = None,
-    rule: Rule = None,
-    *,
-    pruner: str | None = None,
-    dry_run: bool = False,
-) -> NarrowPlan:
-    """STEP3: plan the narrowing and create its round in one transaction; returns the
-    plan with the new round's id (with ``dry_run``, the plan alone, nothing written).
-    The new round prunes as ``pruner`` says, else as the round it narrows did."""
-    with creating_round(name), factory.begin() as session:
-        study = store.get_study(session, name)
-        plan = plan_narrowing(session, study, top_k, n_trials, rule)
-        if dry_run:
-            return plan
-        return add_narrowed_round(session, study, plan, pruner or plan.parent.pruner)
 
 
 def prepare_resume(factory: sessionmaker[Session], name: str) -> tuple[int, int]:
@@ -298,3 +193,10 @@ def run(
         )
     except Interrupted:
         raise Interrupted(name, options.continue_with) from None
+
+
+__all__ = [
+    "MAX_SEED", "NarrowPlan", "NarrowRule", "RunOptions", "Rule", "add_narrowed_round",
+    "check_start", "create", "create_narrowed_round", "creating_round", "plan_narrowing",
+    "prepare_resume", "run", "start",
+]  # fmt: skip

@@ -21,6 +21,7 @@ from hpsearch.run.worker import Worker
 from hpsearch.search import steps
 from hpsearch.search.training import Training
 from hpsearch.settings import Goal, StudySettings
+from hpsearch.space.samplers import RANDOM, Sampling
 from hpsearch.space.sampling import SearchSpace
 from hpsearch.store.engine import database_url
 from hpsearch.store.records import FrozenTrial
@@ -58,9 +59,10 @@ class Tuning:
 
     def start(
         self, space: SearchSpace, *, trials: int, settings: StudySettings, seed: int = 0,
-        pruner: str = "none",
+        pruner: str = "none", sampling: Sampling = RANDOM,
     ) -> list[FrozenTrial]:  # fmt: skip
-        """Create the study and run its round 0; returns its trials, the best first."""
+        """Create the study and run its round 0 (sampled as ``sampling`` says: at random by
+        default); returns its trials, the best first."""
         name = self.reference or f"__main__:{getattr(self.function, '__qualname__', '?')}"
         training = Training(name if self.function else None, self.settings, self.goal)
         if self.reference is None and self.function is not None:  # checked here, not imported
@@ -68,12 +70,13 @@ class Tuning:
             round_id = steps.create(
                 self.factory(create=True), self.name, seed=seed, settings=settings,
                 space=space, n_trials=trials, pruner=pruner, training=training,
+                sampling=sampling,
             )  # fmt: skip
         else:
             round_id = steps.start(
                 lambda: self.factory(create=True), self.name, seed=seed, settings=settings,
                 space=space, n_trials=trials, source=self.source, pruner=pruner,
-                training=training,
+                training=training, sampling=sampling,
             )  # fmt: skip
         return self.run(round_id)
 

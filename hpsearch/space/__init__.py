@@ -8,6 +8,8 @@
     space_file  the ``--space`` TOML file, each entry checked for its type
     memory      a trial's memory, estimated from its shape, and what the machine has
     sampling    a round's search space, and each trial's values and training seed
+    samplers    how a round samples: at random or learned (tpe), and the batch rule
+    tpe         the tree-structured Parzen estimator, over each kind of domain
     narrowing   the book's STEP3: new domains from the best trials of a round
 
 Pure: plain values in, plain values out; no database, no processes.

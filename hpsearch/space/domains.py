@@ -19,6 +19,7 @@ the narrowing are loops over domains.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Mapping, Sequence
@@ -205,9 +206,11 @@ class Choice:
         return Choice(keep or self.choices, self.name, self.when), dropped
 
     def __contains__(self, value: object) -> bool:
-        return isinstance(value, (int, float, str)) and format_value(value) in {
-            format_value(c) for c in self.choices
-        }
+        return isinstance(value, (int, float, str)) and format_value(value) in self._texts
+
+    @functools.cached_property
+    def _texts(self) -> frozenset[str]:
+        return frozenset(format_value(c) for c in self.choices)
 
     def __str__(self) -> str:
         return "{" + ", ".join(format_value(c) for c in self.choices) + "}"

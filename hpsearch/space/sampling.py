@@ -28,7 +28,7 @@ from hpsearch.errors import UsageError
 from hpsearch.space.conditions import applied_names, check_conditions, with_default_conditions
 from hpsearch.space.domains import Domain, FloatRange, Value, label
 
-_SPLIT, _PARAMS, _TRAINING = 0, 1, 2  # spawn-key purposes
+_SPLIT, _PARAMS, _TRAINING, _LEARNED = 0, 1, 2, 3  # spawn-key purposes
 
 #: The ranges' old name, kept for callers: a log-uniform FloatRange.
 LogRange = FloatRange
@@ -145,11 +145,11 @@ def parameter_key(name: str) -> int:
     return zlib.crc32(name.encode())
 
 
-def trial_params(
+def drawn_values(
     study_seed: int, round_number: int, number: int, space: SearchSpace
-) -> TrialParams:
-    """The sampled values and training seed of one trial: every parameter is drawn from
-    its stream, and only those that apply to the trial are kept."""
+) -> dict[str, Value]:
+    """Every parameter's random draw for one trial, from its stream, whether it applies
+    to the trial or not."""
     first = np.random.default_rng(_sequence(study_seed, _PARAMS, round_number, number))
     drawn = {name: space[name].sample(first) for name in FIRST_DRAWS if name in space}
     values: dict[str, Value] = {}
@@ -160,7 +160,30 @@ def trial_params(
         key = parameter_key(domain.name)
         own = np.random.default_rng(_sequence(study_seed, _PARAMS, round_number, number, key))
         values[domain.name] = domain.sample(own)
-    seed = int(_sequence(study_seed, _TRAINING, round_number, number).generate_state(1)[0])
+    return values
+
+
+def learned_stream(
+    study_seed: int, round_number: int, number: int, name: str
+) -> np.random.Generator:
+    """The stream a model-based sampler draws parameter ``name`` of one trial from (its
+    own, apart from the random draws of :func:`drawn_values`)."""
+    key = parameter_key(name)
+    return np.random.default_rng(_sequence(study_seed, _LEARNED, round_number, number, key))
+
+
+def training_seed(study_seed: int, round_number: int, number: int) -> int:
+    """The training seed of one trial, whatever sampled its values."""
+    return int(_sequence(study_seed, _TRAINING, round_number, number).generate_state(1)[0])
+
+
+def trial_params(
+    study_seed: int, round_number: int, number: int, space: SearchSpace
+) -> TrialParams:
+    """The sampled values and training seed of one trial: every parameter is drawn from
+    its stream, and only those that apply to the trial are kept."""
+    values = drawn_values(study_seed, round_number, number, space)
+    seed = training_seed(study_seed, round_number, number)
     return TrialParams(number=number, values=space.only_applied(values), seed=seed)
 
 

@@ -11,6 +11,7 @@
     metrics    a training function's named metrics: each report written, and read back
     progress   how far a study or a round has come, summed in SQL
     queue      the protocol workers claim, run, finish and give back trials by
+    observations  what a learning sampler reads: the trials before a batch, ranked
     liveness   whether a trial's worker is alive: its name, heartbeat and staleness
 
 Every function takes a ``Session`` and leaves the transaction to the caller
@@ -48,6 +49,7 @@ from hpsearch.store.studies import (
     get_study,
     latest_round,
     list_studies,
+    round_sampling,
     round_space,
     searched_names,
     status_counts,
@@ -77,8 +79,8 @@ __all__ = [
     "BATCH_ROWS", "EPOCH_ROW", "RANK_ORDER", "TRIAL_BATCH", "TRIAL_ROW",
     "Store", "best_trial", "check_trials", "create_round", "create_study",
     "epoch_curves", "epoch_rows", "get_round", "get_study", "latest_round", "leaderboard",
-    "list_studies", "ranked", "read_value", "round_best", "round_space", "round_top",
-    "rung_rows", "searched_names", "searched_trials", "status_counts",
+    "list_studies", "ranked", "read_value", "round_best", "round_sampling", "round_space",
+    "round_top", "rung_rows", "searched_names", "searched_trials", "status_counts",
     "study_epochs", "study_exists", "study_status_counts", "study_trials", "trial_rows",
     "trial_values", "unfinished_count",
 ]  # fmt: skip

@@ -119,6 +119,10 @@ class Round(Base):
     top_k: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     pruner: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
+    # How its trials are sampled (hpsearch.space.samplers): at random, or learned from the
+    # trials before each one's batch of ``sampler_batch``.
+    sampler: Mapped[str] = mapped_column(String(20), default="random", server_default="random")
+    sampler_batch: Mapped[int] = mapped_column(default=10, server_default="10")
 
     study: Mapped[Study] = relationship(back_populates="rounds")
     parent: Mapped[Round | None] = relationship(remote_side=[id])

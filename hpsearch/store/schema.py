@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 #: The newest revision in ``hpsearch.migrations`` (``tests/store/test_database.py`` checks it
 #: against Alembic's scripts). A store at this revision is opened without importing
 #: Alembic, which would add a quarter of a second to every command and worker.
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0009"
 #: Alembic's own table of the revision a database is at.
 VERSION_TABLE = Table(
     "alembic_version",

@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from hpsearch.errors import StudyExists, StudyNotFound, UsageError
 from hpsearch.settings import Goal, StudySettings
-from hpsearch.space.domains import described, format_value, from_columns, value_number
-from hpsearch.space.sampling import SearchSpace, trial_params
-from hpsearch.store.models import Round, RoundDomain, Study, Trial, TrialParam
+from hpsearch.space.domains import described, from_columns
+from hpsearch.space.samplers import RANDOM, Sampling, sampled_batch
+from hpsearch.space.sampling import SearchSpace, training_seed
+from hpsearch.store.models import Round, RoundDomain, Study, Trial
+from hpsearch.store.observations import param_rows, trials_before
 from hpsearch.store.status import TrialStatus
 
 
@@ -99,9 +101,13 @@ def create_round(
     parent: Round | None = None,
     top_k: int | None = None,
     pruner: str = "none",
+    sampling: Sampling = RANDOM,
 ) -> Round:
     """A new round with ``n_trials`` pending trials sampled from ``space``: a row per
-    domain, and per trial a row for each parameter that applies to it."""
+    domain, and per trial a row for each parameter that applies to it. With a learning
+    sampler, the trials of the first batch are sampled now (from the earlier rounds'
+    trials); the others are sampled by the worker that claims them, once the trials
+    before their batch have finished (:mod:`hpsearch.store.observations`)."""
     check_trials(n_trials)
     number = 0 if parent is None else parent.number + 1
     round_ = Round(
@@ -111,6 +117,8 @@ def create_round(
         parent=parent,
         top_k=top_k,
         pruner=pruner,
+        sampler=sampling.sampler,
+        sampler_batch=sampling.batch,
     )
     session.add(round_)
     for position, domain in enumerate(space):
@@ -119,16 +127,22 @@ def create_round(
                 position=position, name=domain.name, spec=described(domain), **domain.columns()
             )
         )
+    session.flush()
+    learned = trials_before(session, round_.id, 0).learned if sampling.learns else []
+    first = range(n_trials) if not sampling.learns else range(min(sampling.batch, n_trials))
+    sampled = sampled_batch(sampling, study.seed, number, first, space, learned)
     for i in range(n_trials):
-        params = trial_params(study.seed, number, i, space)
-        trial = Trial(number=i, seed=params.seed)
-        trial.params = [
-            TrialParam(name=name, value_num=value_number(value), value_text=format_value(value))
-            for name, value in params.values.items()
-        ]
+        trial = Trial(number=i, seed=training_seed(study.seed, number, i))
+        if i < len(sampled):
+            trial.params = param_rows(sampled[i].values)
         round_.trials.append(trial)
     session.flush()
     return round_
+
+
+def round_sampling(round_: Round) -> Sampling:
+    """How the round samples its trials, as its row holds it."""
+    return Sampling(round_.sampler, round_.sampler_batch)
 
 
 def latest_round(session: Session, study: Study) -> Round:

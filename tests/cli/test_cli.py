@@ -102,11 +102,12 @@ WHEN_AND_WHO = {
 ORDER = {"epoch_metrics": "trial_id, epoch", "trial_params": "trial_id, name"}
 
 
-def every_stored_value(db_path):
-    """Every column of every table but those of WHEN_AND_WHO, row by row."""
+def every_stored_value(db_path, also: dict[str, set[str]] | None = None):
+    """Every column of every table but those of WHEN_AND_WHO (and of ``also``), row by row."""
     tables = {}
     with sqlite3.connect(db_path) as connection:
         for table, leave_out in WHEN_AND_WHO.items():
+            leave_out = leave_out | (also or {}).get(table, set())
             info = connection.execute(f"PRAGMA table_info({table})").fetchall()
             columns = [row[1] for row in info if row[1] not in leave_out]
             assert len(columns) == len(info) - len(leave_out)  # each left-out column exists
@@ -357,6 +358,38 @@ def test_a_pruned_round_stores_the_same_results_with_one_two_or_three_workers(
     pruned = stored(tmp_path / "1.db", "SELECT count(*) FROM trials WHERE status = 'pruned'")
     assert pruned[0][0] >= 2  # the pruner did stop trials
     assert stored_values[1] == stored_values[2] == stored_values[3]
+
+
+#: A tiny round that learns: batches of 5, so trials 10-15 learn from 10 or 15 trials.
+LEARNED_SEARCH = ["--trials", "16", "--sampler", "tpe", "--sampler-batch", "5", *TINY_SEARCH]
+
+
+@pytest.mark.parametrize("pruner", ["none", "asha"])
+def test_a_tpe_round_stores_the_same_values_and_results_with_one_two_or_three_workers(
+    cli, tmp_path, pruner
+):
+    from hpsearch.space.sampling import trial_params
+
+    stored_values = {}
+    for workers in (1, 2, 3):
+        db = tmp_path / f"{workers}.db"
+        result = cli("start", "t", "--workers", workers, "--db", db, "--pruner", pruner,
+                     *LEARNED_SEARCH)  # fmt: skip
+        assert result.exit_code == 0, result.output
+        # a later batch's values are written when a worker samples them: their ids tell when
+        stored_values[workers] = every_stored_value(db, also={"trial_params": {"id"}})
+    assert stored_values[1] == stored_values[2] == stored_values[3]
+    assert stored(tmp_path / "1.db", "SELECT sampler, sampler_batch FROM rounds") == [("tpe", 5)]
+    lrs = dict(stored(tmp_path / "1.db", "SELECT t.number, p.value_num FROM trials t JOIN "
+                      "trial_params p ON p.trial_id = t.id AND p.name = 'lr'"))  # fmt: skip
+    with sqlite3.connect(tmp_path / "1.db") as connection:
+        (seed,) = connection.execute("SELECT seed FROM studies").fetchone()
+    from hpsearch.space.sampling import make_space
+
+    space = make_space((1e-3, 1e-1), (1e-8, 1e-4))
+    at_random = {i: trial_params(seed, 0, i, space).values["lr"] for i in range(16)}
+    assert all(lrs[i] == at_random[i] for i in range(10))  # too few trials to learn from
+    assert all(lrs[i] != at_random[i] for i in range(10, 16))  # learned
 
 
 def test_json_summaries_of_start_narrow_auto_and_evaluate(cli, db_path):

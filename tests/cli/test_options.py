@@ -4,6 +4,7 @@ from enum import Enum
 import pytest
 from typer.testing import CliRunner
 
+from hpsearch.cli import auto as auto_command
 from hpsearch.cli import run
 from hpsearch.cli.options import DEFAULT_STUDY, NewStudy, Running
 from hpsearch.errors import UsageError
@@ -12,7 +13,7 @@ from hpsearch.settings import StudySettings
 
 def test_start_and_auto_take_the_same_study_options():
     start = list(inspect.signature(run.start).parameters)
-    auto = list(inspect.signature(run.auto).parameters)
+    auto = list(inspect.signature(auto_command.auto).parameters)
     study = [name for name in start if name in NewStudy.__dataclass_fields__]
     assert study == list(NewStudy.__dataclass_fields__)
     assert [name for name in auto if name in NewStudy.__dataclass_fields__] == study

@@ -316,3 +316,24 @@ def stored_statuses(url):
         rows = session.execute(text("SELECT status, count(*) FROM trials GROUP BY status")).all()
     engine.dispose()
     return [tuple(row) for row in rows]
+
+
+#: A round that learns: batches of 5, trials 10-13 learned from 10 trials, pruned by asha.
+LEARNED_ROUND = ["--trials", "14", "--sampler", "tpe", "--sampler-batch", "5",
+                 "--pruner", "asha", *TINY_SEARCH]  # fmt: skip
+
+
+def test_a_tpe_round_on_postgresql_stores_the_same_results_with_one_or_two_workers(
+    postgres_url, tiny_mnist
+):
+    results = []
+    for workers in (1, 2):
+        db = create_database(postgres_url, f"learned_{workers}")
+        process = hpsearch("start", "pg", *LEARNED_ROUND, "--workers", workers, db=db,
+                           data=tiny_mnist)  # fmt: skip
+        out, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+        results.append(stored_results(db))
+    trials, epochs = results[0]
+    assert len({row[0] for row in trials}) == 14 and epochs
+    assert results[0] == results[1]

@@ -47,7 +47,7 @@ def wait_for_epochs(db, count, process, timeout=60):
     raise AssertionError("the search wrote no epochs in time")
 
 
-def results(db):
+def results(db, trials_count=8):
     """Everything a search produces, without ids, times and workers."""
     with sqlite3.connect(db, timeout=30) as connection:  # a search has finished: no retry
         trials = connection.execute(
@@ -63,7 +63,7 @@ def results(db):
             " ORDER BY t.number, e.epoch"
         ).fetchall()
     connection.close()
-    assert len(trials) == 8 and epochs  # the whole round, each trial with its values
+    assert len(trials) == trials_count and epochs  # the whole round, each with its values
     return trials, epochs
 
 
@@ -247,6 +247,48 @@ def test_a_pruned_round_killed_and_resumed_matches_one_worker_never_interrupted(
     trials, epochs = results(db)
     assert any(row[4] == "pruned" for row in trials)
     assert (trials, epochs) == pruned_reference
+
+
+#: A round that learns (tpe, batches of 5: trials 10 and 11 learn from 10), pruned by asha.
+LEARNED = [*SEARCH[SEARCH.index("--epochs") :], "--trials", "12", "--pruner", "asha",
+           "--sampler", "tpe", "--sampler-batch", "5"]  # fmt: skip
+
+
+@pytest.fixture
+def learned_reference(tmp_path, tiny_mnist):
+    """The learning round, never interrupted, with one worker."""
+    db = tmp_path / "learned-reference.db"
+    process = hpsearch("start", "s", *LEARNED, "--workers", "1", db=db, data=tiny_mnist)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err
+    return results(db, 12)
+
+
+@pytest.mark.parametrize(
+    "victim",
+    [
+        pytest.param("everything", marks=KILL_EVERYTHING),
+        pytest.param("one worker", marks=KILL_A_WORKER),
+    ],
+)
+def test_a_tpe_round_killed_and_resumed_matches_one_worker_never_interrupted(
+    tmp_path, tiny_mnist, learned_reference, victim
+):
+    db = tmp_path / "s.db"
+    process = hpsearch("start", "s", *LEARNED, db=db, data=tiny_mnist, start_new_session=True)
+    wait_for_epochs(db, 60, process)
+    if victim == "everything":
+        os.killpg(process.pid, signal.SIGKILL)
+    else:
+        (worker,) = query(db, "SELECT worker FROM trials WHERE status = 'running' LIMIT 1")[0]
+        os.kill(int(worker.rpartition(":")[2]), signal.SIGKILL)
+    process.communicate(timeout=120)
+    assert (
+        query(db, "SELECT count(*) FROM trials WHERE status IN ('running', 'interrupted')")[0][0]
+        >= 1
+    )  # the run was cut short
+    finish_with_resume(db, tiny_mnist)
+    assert results(db, 12) == learned_reference
 
 
 #: SQLite gives up waiting for another writer's lock after 0.2 s, so a worker meets

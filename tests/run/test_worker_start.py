@@ -90,7 +90,7 @@ def test_every_public_name_is_the_object_of_its_module():
     from hpsearch.space import sampling
     from hpsearch.store import models, status
 
-    assert len(hpsearch.__all__) == 34
+    assert len(hpsearch.__all__) == 35
     assert all(getattr(hpsearch, name) is not None for name in hpsearch.__all__)
     assert set(hpsearch.__all__) <= set(dir(hpsearch))
     assert hpsearch.start is steps.start and hpsearch.BOOK_SPACE is sampling.BOOK_SPACE
