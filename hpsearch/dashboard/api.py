@@ -1,6 +1,9 @@
 """The JSON the interactive charts draw (see :mod:`hpsearch.dashboard.explore`).
 
-    /api/study/NAME/trials        every trial as columns, with each round's domains
+    /api/study/NAME/trials        what the charts draw: every trial as columns (a sample
+                                  of a large study's), each round's domains, the history
+    /api/study/NAME/leaderboard   a page of the leaderboard (?page=&rows=&sort=&desc=,
+                                  a filter per column as f.KEY=TEXT, brush=JSON)
     /api/study/NAME/curves        the best ?top=N trials' validation curves and the
                                   running ones'
     /api/study/NAME/importance    each searched parameter's importance, or why not
@@ -11,10 +14,20 @@ Each is a GET read through :func:`hpsearch.dashboard.routes.reading`, like the p
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+import json
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, request
 
 from hpsearch import store
-from hpsearch.dashboard.explore import DEFAULT_CURVES, MOST_CURVES, study_curves, trial_columns
+from hpsearch.dashboard.board import PAGE_ROWS, BoardView, leaderboard_page
+from hpsearch.dashboard.explore import (
+    DEFAULT_CURVES,
+    MOST_CURVES,
+    chart_columns,
+    study_curves,
+    trial_columns,
+)
 from hpsearch.dashboard.routes import compared, reading
 from hpsearch.errors import UsageError
 from hpsearch.report.summaries import importance_report
@@ -25,7 +38,38 @@ api = Blueprint("api", __name__)
 @api.get("/api/study/<study:name>/trials")
 def trials(name: str) -> Response:
     with reading() as session:
-        return jsonify(trial_columns(session, store.get_study(session, name)))
+        return jsonify(chart_columns(session, store.get_study(session, name)))
+
+
+def _brush() -> dict[str, list[Any]]:
+    """The ``brush`` argument: {column: [[low, high], ...] or [value, ...]}; 400 if not."""
+    text = request.args.get("brush", "")
+    try:
+        brush = json.loads(text) if text else {}
+        if not isinstance(brush, dict) or not all(isinstance(v, list) for v in brush.values()):
+            raise ValueError(text)
+        for kept in brush.values():
+            for item in kept:
+                if isinstance(item, list):
+                    low, high = item
+                    float(low), float(high)
+    except (ValueError, TypeError):
+        abort(400, "brush: a JSON object of a list of [low, high] intervals or values per column")
+    return brush
+
+
+@api.get("/api/study/<study:name>/leaderboard")
+def leaderboard(name: str) -> Response:
+    view = BoardView(
+        page=request.args.get("page", 0, type=int) or 0,
+        rows=request.args.get("rows", PAGE_ROWS, type=int) or PAGE_ROWS,
+        sort=request.args.get("sort", "score"),
+        descending=request.args.get("desc", "1") != "0",
+        filters={k[2:]: v for k, v in request.args.items() if k.startswith("f.")},
+        brush=_brush(),
+    )
+    with reading() as session:
+        return jsonify(leaderboard_page(session, store.get_study(session, name), view))
 
 
 @api.get("/api/study/<study:name>/curves")
