@@ -15,9 +15,12 @@ Each is a GET read through :func:`hpsearch.dashboard.routes.reading`, like the p
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from hpsearch import store
 from hpsearch.dashboard.board import PAGE_ROWS, BoardView, leaderboard_page
@@ -31,6 +34,8 @@ from hpsearch.dashboard.explore import (
 from hpsearch.dashboard.routes import compared, reading
 from hpsearch.errors import UsageError
 from hpsearch.report.summaries import importance_report
+from hpsearch.store.models import Round, Study, Trial
+from hpsearch.store.status import RANKED
 
 api = Blueprint("api", __name__)
 
@@ -80,16 +85,46 @@ def curves(name: str) -> Response:
         return jsonify(study_curves(session, study, min(max(top, 1), MOST_CURVES)))
 
 
+#: Importance reports kept per application, by study and the trials they judged.
+_KEPT_REPORTS = 32
+_LOCK = threading.Lock()
+
+
+def _judged(session: Session, study: Study) -> tuple[int, int, int]:
+    """What an importance report depends on: the study, how many trials it may judge and
+    the sum of their ids (a finished trial's values and accuracy no longer change)."""
+    score = func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy)
+    count, total = session.execute(
+        select(func.count(Trial.id), func.coalesce(func.sum(Trial.id), 0))
+        .join(Round)
+        .where(Round.study_id == study.id, Trial.status.in_(RANKED), score.is_not(None))
+    ).one()
+    return study.id, int(count), int(total)
+
+
 @api.get("/api/study/<study:name>/importance")
 def importance(name: str) -> Response:
     """The importance report; ``{"error": ...}`` when it cannot be had (too few trials,
-    no scikit-learn): the page shows that sentence in its place."""
+    no scikit-learn): the page shows that sentence in its place. A report is kept until
+    the trials it judges change: its random forests take seconds whatever the study's
+    size (it judges a sample of at most :data:`~hpsearch.report.summaries.IMPORTANCE_TRIALS`)."""
+    kept: dict[tuple[int, int, int], dict[str, Any]]
+    kept = current_app.extensions.setdefault("hpsearch.importance", {})
     with reading() as session:
         study = store.get_study(session, name)
-        try:
-            return jsonify(importance_report(session, study))
-        except UsageError as exc:
-            return jsonify({"error": str(exc)})
+        key = _judged(session, study)
+        with _LOCK:
+            report = kept.get(key)
+        if report is None:
+            try:
+                report = importance_report(session, study)
+            except UsageError as exc:
+                report = {"error": str(exc)}
+            with _LOCK:
+                kept[key] = report
+                while len(kept) > _KEPT_REPORTS:
+                    kept.pop(next(iter(kept)))
+        return jsonify(report)
 
 
 @api.get("/api/compare")

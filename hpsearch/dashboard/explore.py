@@ -146,51 +146,67 @@ def chart_columns(session: Session, study: Study, most: int = CHART_TRIALS) -> d
     sample of ``most`` when the study has more (the best fifth of them by score and a
     uniform sample of the others, drawn with the study's seed: the same every time), in
     round and trial order, each with its 1-based place in that order (``index``); and
-    the ``history`` of every trial, sampled or not: the best score so far where it rises
-    (``best``, as [index, score]) and each round's first and last index (``rounds``)."""
-    score = func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy)
-    order = (
-        session.connection()
-        .execute(
-            select(Trial.id, Round.number, score)
-            .join(Round)
-            .where(Round.study_id == study.id)
-            .order_by(Round.number, Trial.number)
+    the ``history`` of every trial, sampled or not (:func:`history`)."""
+    order = (Round.number, Trial.number)
+    in_study = select(Trial.id).join(Round).where(Round.study_id == study.id)
+    ids = list(session.scalars(in_study.order_by(*order)))
+    picked = None
+    if len(ids) > most:
+        score = func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy)
+        best = session.scalars(
+            in_study.where(score.is_not(None)).order_by(score.desc(), Trial.id).limit(most // 5)
         )
-        .all()
-    )
-    best: list[list[float]] = []
-    spans: list[list[int]] = []
-    for i, (_, number, value) in enumerate(order, start=1):
-        if value is not None and (not best or value > best[-1][1]):
-            best.append([i, value])
-        if not spans or spans[-1][0] != number:
-            spans.append([number, i, i])
-        spans[-1][2] = i
-    picked = _sample([value for _, _, value in order], most, study.seed)
-    ids = None if picked is None else [order[i][0] for i in picked]
-    result = trial_columns(session, study, ids)
-    result["columns"]["index"] = (
-        list(range(1, len(order) + 1)) if picked is None else [i + 1 for i in picked]
-    )
-    history = {"best": best, "rounds": spans, "trials": len(order)}
-    return {**result, "trials": len(order), "shown": result["trials"], "history": history}
+        place = {trial_id: i for i, trial_id in enumerate(ids)}
+        top = np.array([place[trial_id] for trial_id in best], dtype=int)
+        others = np.setdiff1d(np.arange(len(ids)), top)
+        rng = np.random.default_rng(study.seed)
+        rest = rng.choice(others, size=most - len(top), replace=False)
+        picked = np.sort(np.concatenate([top, rest])).tolist()
+    result = trial_columns(session, study, None if picked is None else [ids[i] for i in picked])
+    places = range(len(ids)) if picked is None else picked
+    result["columns"]["index"] = [i + 1 for i in places]
+    return {
+        **result,
+        "trials": len(ids),
+        "shown": result["trials"],
+        "history": history(session, study),
+    }
 
 
-def _sample(scores: Sequence[float | None], most: int, seed: int) -> list[int] | None:
-    """The places of at most ``most`` trials (None: every one), sorted: the best fifth of
-    ``most`` by score, then a uniform sample of the others."""
-    if len(scores) <= most:
-        return None
-    scored = sorted(
-        (i for i, v in enumerate(scores) if v is not None), key=lambda i: -(scores[i] or 0)
+def history(session: Session, study: Study) -> dict[str, Any]:
+    """The best score so far of every trial of ``study`` in round and trial order, where
+    it rises (``best``: [1-based place, score]), each round's first and last place
+    (``rounds``: [round, first, last]) and the number of trials, in two queries."""
+    score = func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy)
+    order = (Round.number, Trial.number)
+    ranked = (
+        select(
+            func.row_number().over(order_by=order).label("place"),
+            score.label("score"),
+            func.max(score).over(order_by=order, rows=(None, -1)).label("before"),
+        )
+        .join(Round)
+        .where(Round.study_id == study.id)
+        .subquery()
     )
-    top = scored[: most // 5]
-    kept = set(top)
-    others = np.array([i for i in range(len(scores)) if i not in kept])
-    rng = np.random.default_rng(seed)
-    rest = rng.choice(others, size=most - len(top), replace=False).tolist()
-    return sorted([*top, *rest])
+    rises = session.execute(
+        select(ranked.c.place, ranked.c.score)
+        .where(ranked.c.score.is_not(None))
+        .where((ranked.c.before.is_(None)) | (ranked.c.score > ranked.c.before))
+        .order_by(ranked.c.place)
+    )
+    counts = session.execute(
+        select(Round.number, func.count(Trial.id))
+        .join(Trial, Trial.round_id == Round.id)
+        .where(Round.study_id == study.id)
+        .group_by(Round.number)
+        .order_by(Round.number)
+    )
+    rounds, last = [], 0
+    for number, count in counts:
+        rounds.append([number, last + 1, last + count])
+        last += count
+    return {"best": [[place, value] for place, value in rises], "rounds": rounds, "trials": last}
 
 
 def _format(domain: dict[str, Any] | None) -> str:

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 from hpsearch import store
 from hpsearch.report.export import epoch_record, trial_record
 from hpsearch.report.summaries import study_report, study_summary, trial_row
+from hpsearch.space.domains import format_value
+from hpsearch.space.narrowing import changes
 from hpsearch.store import FrozenTrial, progress
 from hpsearch.store.models import Study
 from hpsearch.store.status import STATUSES, TrialStatus
@@ -107,8 +109,31 @@ def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> d
             "eta_seconds": so_far.eta_seconds,
         },
         "running": [running_record(trial) for trial in running],
+        "narrowed": narrowing_notes(study),
         "version": "-".join(str(n) for n in (so_far.epochs_stored, *statuses.values())),
     }
+
+
+def narrowing_notes(study: Study) -> list[dict[str, Any]]:
+    """What ``narrow`` said it left behind, for each narrowed round that left something:
+    the choices it dropped and the parameters it kept out (with why), by label."""
+    notes = []
+    for round_ in study.rounds:
+        if round_.parent is None:
+            continue
+        k = round_.top_k or 0
+        dropped, kept_out = changes(store.round_space(round_.parent), store.round_space(round_), k)
+        if dropped or kept_out:
+            notes.append(
+                {
+                    "round": round_.number,
+                    "narrowed_from": round_.parent.number,
+                    "top_k": k,
+                    "dropped": {n: [format_value(v) for v in vs] for n, vs in dropped.items()},
+                    "kept_out": kept_out,
+                }
+            )
+    return notes
 
 
 _FINISHED_WORDS = {status.value for status in STATUSES if status.is_finished}

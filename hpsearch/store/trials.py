@@ -204,9 +204,17 @@ def searched_trials(
     still in round and trial order."""
     query = _searched(select(*TRIAL_ROW), study, round_number, statuses)
     query = query.order_by(Round.number, Trial.number)
-    rows = session.execute(query).all()
-    if most is not None and len(rows) > most:
-        picked = np.random.default_rng(seed).choice(len(rows), size=most, replace=False)
-        rows = [rows[i] for i in sorted(picked.tolist())]
+    ids = None
+    if most is not None:  # the ids first: only the sample's rows are read
+        order = _searched(select(Trial.id), study, round_number, statuses)
+        ids = list(session.scalars(order.order_by(Round.number, Trial.number)))
+    if ids is None or most is None or len(ids) <= most:
+        rows = list(session.execute(query).all())
+    else:
+        picked = np.random.default_rng(seed).choice(len(ids), size=most, replace=False)
+        wanted = [ids[i] for i in sorted(picked.tolist())]
+        rows = []
+        for start in range(0, len(wanted), 500):  # bounded IN lists, in order
+            rows += session.execute(query.where(Trial.id.in_(wanted[start : start + 500]))).all()
     values = trial_values(session, [row[1] for row in rows])
     return [frozen_row(row, values[row[1]]) for row in rows]

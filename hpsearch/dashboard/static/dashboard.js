@@ -110,20 +110,35 @@ function drawRounds(table, rounds) {
 }
 
 // What the command line warns about, where it applies: the range edges the best trials
-// crowd, and the trials pruned or diverged.
+// crowd; what narrowing left behind (the choices it dropped, the parameters it kept out,
+// as `narrow` prints them); the trials pruned, diverged or failed.
 function warn(data) {
   const notes = [];
   const crowded = data.crowded;
   if (crowded) {
     const edges = Object.entries(crowded.edges).map(([n, sides]) => `${n} (${sides.join(", ")})`);
-    notes.push(`The top ${crowded.top_k} of round ${crowded.round} crowd an edge of ` +
-      `${edges.join("; ")}: the best values may lie outside the range searched.`);
+    notes.push(["crowded", `The top ${crowded.top_k} of round ${crowded.round} crowd an edge ` +
+      `of ${edges.join("; ")}: the best values may lie outside the range searched.`]);
+  }
+  for (const n of data.narrowed || []) {
+    const where = `Round ${n.round} (narrowed from round ${n.narrowed_from}, top ${n.top_k})`;
+    for (const [name, gone] of Object.entries(n.dropped)) {
+      notes.push(["dropped", `${where}: ${name}: dropped ${gone.join(", ")} ` +
+        `(not among the top-${n.top_k}).`]);
+    }
+    for (const [name, why] of Object.entries(n.kept_out)) {
+      notes.push(["kept-out", `${where}: ${name} kept out: ${why}.`]);
+    }
   }
   for (const status of ["pruned", "diverged", "failed"]) {
-    if (data.statuses[status]) notes.push(`${data.statuses[status]} trials ${status}.`);
+    if (data.statuses[status]) notes.push([status, `${data.statuses[status]} trials ${status}.`]);
   }
   const box = document.getElementById("warnings");
-  box.replaceChildren(...notes.map((text) => element("p", text, "warning")));
+  box.replaceChildren(...notes.map(([kind, text]) => {
+    const node = element("p", text, "warning");
+    node.dataset.kind = kind;
+    return node;
+  }));
 }
 
 function start(root) {
