@@ -7,7 +7,7 @@
     /api/study/NAME/curves        the best ?top=N trials' validation curves and the
                                   running ones'
     /api/study/NAME/importance    each searched parameter's importance, or why not
-    /api/compare?study=A&study=B  each study's trials as columns, for one chart
+    /api/compare?study=A&study=B  each study's charts' trials and history, for two charts
 
 Each is a GET read through :func:`hpsearch.dashboard.routes.reading`, like the pages.
 """
@@ -29,7 +29,6 @@ from hpsearch.dashboard.explore import (
     MOST_CURVES,
     chart_columns,
     study_curves,
-    trial_columns,
 )
 from hpsearch.dashboard.routes import compared, reading
 from hpsearch.errors import UsageError
@@ -131,4 +130,4 @@ def importance(name: str) -> Response:
 def compare() -> Response:
     with reading() as session:
         studies = compared(session)
-        return jsonify([{"name": s.name, **trial_columns(session, s)} for s in studies])
+        return jsonify([{"name": s.name, **chart_columns(session, s)} for s in studies])

@@ -23,6 +23,7 @@ from hpsearch.store.status import TrialStatus
 from tests.support import (
     add_epochs,
     finish_trial,
+    make_narrowed_study,
     make_running_study,
     make_searched_study,
     make_stored_study,
@@ -304,9 +305,9 @@ def test_hovering_a_curve_names_its_trial(explored):
 LOW = 0.68
 
 
-def test_brushing_an_axis_of_the_parallel_coordinates_filters_the_leaderboard(explored):
-    page, _, factory = explored
-    everyone = _leaderboard_trials(page)
+def _brush_score(page, low: float) -> None:
+    """Drag along the parallel coordinates' score axis from 1 down to ``low``; returns
+    once the leaderboard shows what the brush keeps."""
     score_axis = page.evaluate("window.hpsearchCharts.parallelNames.length - 1")
     chart = "chart-parallel"
     page.locator(f"#{chart}").scroll_into_view_if_needed()
@@ -316,7 +317,7 @@ def test_brushing_an_axis_of_the_parallel_coordinates_filters_the_leaderboard(ex
             f"""() => echarts.getInstanceByDom(document.getElementById('{chart}'))
                 .{coordinates}.dataToPoint({value}, 'dim{score_axis}')"""
         )
-        for value in (1.0, LOW)
+        for value in (1.0, low)
     )
     box = page.locator(f"#{chart}").bounding_box()
     page.mouse.move(box["x"] + top[0], box["y"] + top[1] - 5)
@@ -324,6 +325,12 @@ def test_brushing_an_axis_of_the_parallel_coordinates_filters_the_leaderboard(ex
     page.mouse.move(box["x"] + bottom[0], box["y"] + bottom[1], steps=8)
     page.mouse.up()
     page.wait_for_function("() => document.getElementById('brush-note').textContent !== ''")
+
+
+def test_brushing_an_axis_of_the_parallel_coordinates_filters_the_leaderboard(explored):
+    page, _, factory = explored
+    everyone = _leaderboard_trials(page)
+    _brush_score(page, LOW)
     kept = _leaderboard_trials(page)
     with factory() as session:
         trials = store.get_study(session, "small").rounds
@@ -373,14 +380,23 @@ def test_the_page_writes_numbers_as_the_command_line_does(explored):
     ]
 
 
-def test_the_comparison_charts_every_parameter_searched(tmp_path):
+def test_the_comparison_charts_every_parameter_searched_and_each_history(tmp_path):
     from playwright.sync_api import sync_playwright
 
     stored = make_searched_study(tmp_path)  # five searched parameters
     app = create_app(open_store(str(stored.db), read_only=True))
     with stored.factory() as session:
-        searched = store.searched_names(store.list_studies(session)[0])
-        name = store.list_studies(session)[0].name
+        study = store.list_studies(session)[0]
+        searched, name = store.searched_names(study), study.name
+        trials = [t for r in study.rounds for t in sorted(r.trials, key=lambda t: t.number)]
+    best, top = [], None
+    for i, t in enumerate(trials, start=1):
+        score = t.best_val_accuracy if t.best_val_accuracy is not None else t.val_accuracy
+        if score is not None and (top is None or score > top):
+            top = score
+            best.append((i, score))
+    if best[-1][0] < len(trials):
+        best.append((len(trials), top))
     with serving(app) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
             tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
@@ -395,7 +411,128 @@ def test_the_comparison_charts_every_parameter_searched(tmp_path):
             )
             assert axes == [*(n.replace("_", " ") for n in searched), "score"]
             assert len(searched) > 2
+            history = page.evaluate(
+                """() => echarts.getInstanceByDom(document.getElementById(
+                    'chart-compare-history')).getOption().series.map((s) => [s.name, s.data])"""
+            )
+            assert [name for name, _ in history] == [name]
+            assert history[0][1] == [[i, v] for i, v in best]  # the rises, then the last trial
+            assert page.eval_on_selector_all("img", "found => found.length") == 0  # no SVG
             assert page.evaluate("window.violations") == [] and dialogs == []
             assert _policy_messages(console) == []
+        finally:
+            browser.close()
+
+
+def _browser(playwright, tmp_path: Path):
+    return playwright.chromium.launch_persistent_context(
+        tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
+    )
+
+
+def _narrowed(tmp_path: Path) -> tuple[Path, str]:
+    make_narrowed_study(tmp_path / "narrowed.db")
+    return tmp_path / "narrowed.db", "narrowed"
+
+
+def _stored(tmp_path: Path) -> tuple[Path, str]:
+    return make_stored_study(tmp_path).db, "small"
+
+
+def _running(tmp_path: Path) -> tuple[Path, str]:
+    make_running_study(tmp_path / "live.db")
+    return tmp_path / "live.db", "live"
+
+
+@pytest.mark.parametrize(
+    ("build", "kind", "text"),
+    [
+        (
+            _narrowed,
+            "dropped",
+            "Round 1 (narrowed from round 0, top 3): optimizer: dropped sgd, momentum "
+            "(not among the top-3).",
+        ),
+        (
+            _narrowed,
+            "kept-out",
+            "Round 1 (narrowed from round 0, top 3): momentum kept out: optimizer kept none "
+            "of momentum (top-3).",
+        ),
+        (_stored, "pruned", "1 trials pruned."),
+        (_stored, "diverged", "2 trials diverged."),
+        (_stored, "failed", "1 trials failed."),
+        (
+            _running,
+            "crowded",
+            "The top 2 of round 0 crowd an edge of weight decay (high): the best values may "
+            "lie outside the range searched.",
+        ),
+    ],
+)
+def test_the_study_page_shows_each_warning_the_command_line_gives(tmp_path, build, kind, text):
+    from playwright.sync_api import sync_playwright
+
+    db, name = build(tmp_path)
+    app = create_app(open_store(str(db), read_only=True))
+    with serving(app) as base, sync_playwright() as playwright:
+        browser = _browser(playwright, tmp_path)
+        try:
+            page, dialogs, _ = _watched(browser)
+            page.goto(f"{base}/study/{name}")
+            note = page.wait_for_selector(f"#warnings p.warning[data-kind='{kind}']")
+            assert note.text_content() == text
+            assert dialogs == []
+        finally:
+            browser.close()
+
+
+def test_a_brush_keeps_filtering_the_leaderboard_across_a_live_refresh(running_search, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    url, factory, round_id = running_search
+    with factory() as session:
+        running = queue.running_trials(session, round_id)[0]
+        study = store.get_study(session, "live")
+        scores = {t.id: t.val_accuracy for t in study.rounds[0].trials}
+    best = max((t for t, v in scores.items() if v is not None), key=lambda t: scores[t])
+    with sync_playwright() as playwright:
+        browser = _browser(playwright, tmp_path)
+        try:
+            page, dialogs, console = _watched(browser)
+            page.set_viewport_size({"width": 1400, "height": 900})
+            page.goto(url)
+            page.wait_for_function("() => document.getElementById('study').dataset.charted")
+            assert len(_leaderboard_trials(page)) == 2  # 0.61 and 0.72
+            _brush_score(page, 0.65)
+            assert _leaderboard_trials(page) == [best]  # 0.72 only
+            charted = page.evaluate("document.getElementById('study').dataset.charted")
+
+            # the running trial finishes at 0.9 (inside the brush), another starts at 0.5
+            add_epochs(factory, running.id, running.attempt, 2, 3, 0.9)
+            finish_trial(factory, running.id, 3, 0.9)
+            run_trial(factory, round_id, 3, 0.5)
+            with factory() as session:
+                finished = queue.running_trials(session, round_id)[0]
+            finish_trial(factory, finished.id, 3, 0.5)
+
+            page.wait_for_function(  # the page's refresh: the charts redrawn from new data
+                f"() => document.getElementById('study').dataset.charted !== '{charted}'",
+                timeout=60_000,
+            )
+            page.wait_for_function(
+                "() => document.getElementById('pager-note').textContent.includes(' 2 trials')"
+            )
+            assert _leaderboard_trials(page) == [running.id, best]  # 0.9, 0.72: not 0.61, 0.5
+            assert "(brushed)" in page.inner_text("#pager-note")
+            intervals = page.evaluate(
+                """() => { const chart = echarts.getInstanceByDom(
+                    document.getElementById('chart-parallel'));
+                    const dim = window.hpsearchCharts.parallelNames.length - 1;
+                    return chart.getModel().getComponent('parallelAxis', dim).activeIntervals; }"""
+            )
+            assert len(intervals) == 1 and intervals[0][0] < 0.72 and intervals[0][1] >= 0.9
+            assert page.evaluate("window.violations") == []
+            assert _policy_messages(console) == [] and dialogs == []
         finally:
             browser.close()

@@ -97,6 +97,7 @@ function drawParallel(data, onSelect, brush) {
     parallelAxis: names.map((n, dim) => ({
       dim, id: `axis-${dim}`, name: data.headers[n], realtime: false, // asks once per brush
       type: n === "score" ? "value" : axisType(data, n), data: order(n) || undefined,
+      ...(n === "score" ? { min: 0, max: 1 } : {}), // a brush's place stays as trials come
     })),
     visualMap: { type: "continuous", dimension: names.length - 1, min: 0, max: 1,
       right: 0, calculable: false, inRange: { color: ["#d0e0f0", "#08306b"] } },
