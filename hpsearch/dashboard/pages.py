@@ -140,9 +140,17 @@ _FINISHED_WORDS = {status.value for status in STATUSES if status.is_finished}
 
 
 def trial_page(trial: FrozenTrial) -> dict[str, Any]:
-    """A trial's stored values (read with the study's searched parameters) and every
-    epoch it ran (read with its epochs)."""
-    return {**_record(trial), "epochs": [epoch_record(epoch) for epoch in trial.epochs]}
+    """A trial's stored values (read with the study's searched parameters), its last
+    stored epoch and that epoch's accuracies (a running trial's so far), and every epoch
+    it ran (read with its epochs)."""
+    last = trial.epochs[-1] if trial.epochs else None
+    return {
+        **_record(trial),
+        "last_epoch": last.epoch if last else None,
+        "last_val_accuracy": last.val_accuracy if last else None,
+        "last_train_accuracy": last.train_accuracy if last else None,
+        "epochs": [epoch_record(epoch) for epoch in trial.epochs],
+    }
 
 
 def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, Any]]:

@@ -222,7 +222,7 @@ def test_a_running_trial_updates_its_accuracies_and_curves_without_a_reload(
             page.wait_for_selector("#running tbody tr")
             assert _running_cell(page, "last_val_accuracy") == "0.3000"  # epoch 1 of 3
             assert page.get_attribute("#running td[data-epochs]", "data-epochs") == "1"
-            trial_page.wait_for_selector("#curve[data-epochs='1'] svg")
+            trial_page.wait_for_selector("#curve[data-epochs='1'] canvas")
             for p in (page, trial_page, studies):
                 p.evaluate("window.notReloaded = true")
 
@@ -233,7 +233,8 @@ def test_a_running_trial_updates_its_accuracies_and_curves_without_a_reload(
             page.wait_for_selector("#running td[data-epochs='2']", timeout=20_000)
             assert _running_cell(page, "last_val_accuracy") == "0.8000"
             assert _running_cell(page, "last_epoch") == "2"
-            trial_page.wait_for_selector("#curve[data-epochs='2'] svg", timeout=20_000)
+            trial_page.wait_for_selector("#curve[data-epochs='2'] canvas", timeout=20_000)
+            assert trial_page.inner_text("#settings td[data-key='last_val_accuracy']") == "0.8000"
             assert trial_page.eval_on_selector_all("#epochs tbody tr", "r => r.length") == 2
             studies.wait_for_selector("#studies tr[data-study='appeared']", timeout=20_000)
             for p in (page, trial_page, studies):

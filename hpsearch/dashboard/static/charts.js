@@ -45,7 +45,8 @@ function drawHistory(data) {
     animation: false, tooltip: { trigger: "item", formatter: (p) =>
       textTip([`trial ${p.data[2] ?? ""}`, `score ${Number(p.data[1]).toFixed(4)}`]) },
     xAxis: { type: "value", name: "trial (in round order)", nameLocation: "middle",
-      nameGap: 28, min: 0.5, max: n + 0.5 },
+      nameGap: 28, min: 0.5, max: n + 0.5,
+      axisLabel: { formatter: (v) => (Number.isInteger(v) ? String(v) : "") } },
     yAxis: { type: "value", name: "validation accuracy", min: 0, max: 1 },
     series: [
       { type: "scatter", name: "trial", data: points, symbolSize: 4, large: true },

@@ -5,8 +5,18 @@
 "use strict";
 
 const POLL_MS = 2000;
-const RUNNING = ["round", "trial", "number", "lr", "weight_decay", "last_epoch",
-  "last_val_accuracy", "last_train_accuracy", "val_curve", "started_at", "worker"];
+// The running trials' columns; the study's searched parameters go after the number.
+const RUNNING_HEAD = ["round", "trial", "number"];
+const RUNNING_TAIL = ["last_epoch", "last_val_accuracy", "last_train_accuracy", "val_curve",
+  "started_at", "worker"];
+// The headers people read (other keys: their words, "_" as spaces).
+const LABELS = {
+  last_epoch: "epoch", last_val_accuracy: "val acc", last_train_accuracy: "train acc",
+  val_curve: "validation curve", val_accuracy: "val acc", best_val_accuracy: "best val acc",
+  train_accuracy: "train acc", test_accuracy: "test acc", other_domains: "other domains",
+  narrowed_from: "narrowed from", epochs_run: "epochs", started_at: "started",
+  created_at: "created", train_samples: "train samples", test_samples: "test samples",
+};
 const SVG = "http://www.w3.org/2000/svg";
 const EVALUATIONS = ["trial", "lr", "weight_decay", "epochs", "train_samples", "test_samples",
   "train_accuracy", "test_accuracy", "status", "seconds", "created_at"];
@@ -29,13 +39,20 @@ function sparkline(values, width, height) {
   return svg;
 }
 
+// A value as the command line's tables write it (numbers.js): an accuracy to 4
+// decimals, a log-scale parameter as 2.47e-3, seconds to 1 decimal, another float to
+// 3 significant digits.
 function fmt(value, key) {
-  if (value === null || value === undefined) return "-";
-  if (typeof value !== "number") return String(value);
-  if (key === "lr" || key.startsWith("weight_decay")) return value.toExponential(3);
-  if (key.endsWith("accuracy")) return value.toFixed(4);
-  if (key === "seconds" || key === "epoch_seconds") return value.toFixed(1);
-  return String(value);
+  const { formatNumber } = window.hpsearchNumbers;
+  if (typeof value !== "number") return formatNumber(value, "text");
+  if (key === "lr" || key.startsWith("weight_decay")) return formatNumber(value, "scientific");
+  if (key.endsWith("accuracy")) return formatNumber(value, "accuracy");
+  if (key === "seconds" || key === "epoch_seconds") return formatNumber(value, "seconds");
+  return Number.isInteger(value) ? String(value) : formatNumber(value, "significant");
+}
+
+function header(key) {
+  return LABELS[key] || key.replaceAll("_", " ");
 }
 
 function duration(seconds) {
@@ -65,7 +82,7 @@ function element(tag, text, className) {
 function fill(table, columns, rows, link) {
   table.replaceChildren();
   const head = table.createTHead().insertRow();
-  for (const c of columns) head.appendChild(element("th", c)).dataset.key = c;
+  for (const c of columns) head.appendChild(element("th", header(c))).dataset.key = c;
   const body = table.createTBody();
   for (const row of rows) {
     const tr = body.insertRow();
@@ -157,7 +174,8 @@ function start(root) {
         card("best val acc", fmt(data.leaderboard.length ? data.leaderboard[0].val_accuracy : null,
           "val_accuracy")));
       drawRounds(document.getElementById("rounds"), data.rounds);
-      fill(document.getElementById("running"), RUNNING, data.running, link);
+      fill(document.getElementById("running"), [...RUNNING_HEAD, ...data.searched,
+        ...RUNNING_TAIL], data.running, link);
       fill(document.getElementById("evaluations"), EVALUATIONS, data.evaluations, null);
       warn(data);
       if (data.version !== version) {
@@ -190,18 +208,28 @@ function polling(api, draw, updated) {
   poll();
 }
 
-// The trial page: its values, epochs and curve, redrawn from its JSON while it runs.
+// The trial page: its values, epochs and curves (ECharts: validation and train accuracy
+// by epoch), redrawn from its JSON while it runs.
 function startTrial(root) {
   const columns = JSON.parse(root.dataset.columns);
+  const curve = document.getElementById("curve");
+  const chart = window.echarts.init(curve);
   polling(root.dataset.api, (data) => {
     for (const td of document.querySelectorAll("#settings td[data-key]")) {
       td.textContent = fmt(data[td.dataset.key], td.dataset.key);
     }
     fill(document.getElementById("epochs"), columns, data.epochs, null);
-    const curve = document.getElementById("curve");
-    const values = data.epochs.map((e) => e.val_accuracy);
-    curve.replaceChildren(sparkline(values, 480, 160));
-    curve.dataset.epochs = values.length;
+    const line = (key, name) => ({ type: "line", name, symbolSize: 4,
+      data: data.epochs.map((e) => [e.epoch, e[key]]) });
+    chart.setOption({
+      animation: false, legend: { top: 0 }, tooltip: { trigger: "axis" },
+      grid: { left: 60, right: 30, top: 40, bottom: 50 },
+      xAxis: { type: "value", name: "epoch", nameLocation: "middle", nameGap: 28, min: 1,
+        max: Math.max(data.epochs.length, 1), minInterval: 1 },
+      yAxis: { type: "value", name: "accuracy", min: 0, max: 1 },
+      series: [line("val_accuracy", "validation"), line("train_accuracy", "train")],
+    }, true);
+    curve.dataset.epochs = data.epochs.length;
   }, document.getElementById("updated"));
 }
 
