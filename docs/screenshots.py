@@ -5,8 +5,8 @@
 Writes into ``--out``, once each page's tables and charts are drawn:
 
     dashboard-studies.png     the studies page
-    dashboard-study.png       the top of STUDY's page (progress, warnings, rounds, the
-                              running trials, the leaderboard)
+    dashboard-study.png       the top of the page of ``--live`` (else of STUDY): progress,
+                              warnings, rounds, the running trials, the leaderboard
     dashboard-parallel.png    its parallel coordinates, the score axis brushed
     dashboard-history.png     its best accuracy so far, rounds shaded
     dashboard-curves.png      its validation curves
@@ -14,11 +14,11 @@ Writes into ``--out``, once each page's tables and charts are drawn:
     dashboard-scatter.png     two parameters and each round's domain
     dashboard-importance.png  the parameters' importance
     dashboard-trial.png       the page of the first running trial of ``--live`` (else of
-                              STUDY's best trial)
+                              STUDY's best trial), and its curves (dashboard-trial-curve.png)
     dashboard-compare.png     STUDY and the OTHER studies compared (when named)
 
-Start the dashboard first: ``hpsearch dashboard --db DB``. PNGs are written as Chromium
-draws them; shrink them afterwards with an optimiser (``optipng -o2 docs/*.png``).
+Start the dashboard first: ``hpsearch dashboard --db DB``. Each PNG is shrunk to a
+palette of 256 colours (Pillow, which matplotlib brings) and saved optimised.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from PIL import Image
 from playwright.sync_api import Page, sync_playwright
 
 FLAGS = [
@@ -50,7 +51,7 @@ CHARTS = {
 BRUSH = """() => { const chart = echarts.getInstanceByDom(document.getElementById(
   'chart-parallel')); const dim = window.hpsearchCharts.parallelNames.length - 1;
   chart.dispatchAction({ type: 'axisAreaSelect', parallelAxisId: `axis-${dim}`,
-  intervals: [[0.6, 1]] }); }"""
+  intervals: [[0.6, 1]] }); chart.resize(); }"""
 
 
 def segment(name: str) -> str:
@@ -61,15 +62,27 @@ def segment(name: str) -> str:
 
 
 def saved(path: Path) -> None:
+    """Shrink the screenshot at ``path`` to 256 colours, optimised, and say so."""
+    with Image.open(path) as shot:
+        small = shot.convert("RGB").quantize(
+            256, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+        )
+    small.save(path, optimize=True)
     print(f"{path} ({path.stat().st_size // 1000} KB)")
 
 
-def shoot_study(page: Page, base: str, study: str, out: Path) -> None:
+def drawn(page: Page, base: str, study: str) -> None:
     page.goto(f"{base}/study/{segment(study)}?top=10")
     page.wait_for_selector("#leaderboard tbody tr")
     page.wait_for_function(DRAWN, timeout=120_000)
+
+
+def shoot_study(page: Page, base: str, study: str, live: str | None, out: Path) -> None:
+    drawn(page, base, live or study)
     page.screenshot(path=out / "dashboard-study.png")
     saved(out / "dashboard-study.png")
+    if live:
+        drawn(page, base, study)
     page.evaluate(BRUSH)
     page.wait_for_function("() => document.getElementById('pager-note').textContent"
                            ".includes('brushed')")  # fmt: skip
@@ -108,10 +121,16 @@ def main() -> None:
             page.wait_for_selector("#studies tbody tr")
             page.screenshot(path=out / "dashboard-studies.png")
             saved(out / "dashboard-studies.png")
-            shoot_study(page, base, args.studies[0], out)
+            shoot_study(page, base, args.studies[0], args.live, out)
             page.goto(trial_address(page, base, args.live or args.studies[0], bool(args.live)))
             page.wait_for_selector("#curve canvas")
-            page.screenshot(path=out / "dashboard-trial.png")
+            page.locator("#epochs").scroll_into_view_if_needed()  # the curve, then its epochs
+            page.locator("#curve").screenshot(path=out / "dashboard-trial-curve.png")
+            saved(out / "dashboard-trial-curve.png")
+            page.evaluate("window.scrollTo(0, 0)")
+            top = page.locator("#curve").bounding_box()["y"]  # the page down to its curves
+            clip = {"x": 0, "y": 0, "width": VIEWPORT["width"], "height": min(top, 900)}
+            page.screenshot(path=out / "dashboard-trial.png", clip=clip)
             saved(out / "dashboard-trial.png")
             if len(args.studies) > 1:
                 page.goto(f"{base}/compare?{urlencode([('study', s) for s in args.studies])}")

@@ -144,11 +144,15 @@ def trial_page(trial: FrozenTrial) -> dict[str, Any]:
     stored epoch and that epoch's accuracies (a running trial's so far), and every epoch
     it ran (read with its epochs)."""
     last = trial.epochs[-1] if trial.epochs else None
+    record = _record(trial)
+    keys = list(record)
+    at = keys.index("epochs_run") + 1  # where it stands, beside its status
     return {
-        **_record(trial),
+        **{key: record[key] for key in keys[:at]},
         "last_epoch": last.epoch if last else None,
         "last_val_accuracy": last.val_accuracy if last else None,
         "last_train_accuracy": last.train_accuracy if last else None,
+        **{key: record[key] for key in keys[at:]},
         "epochs": [epoch_record(epoch) for epoch in trial.epochs],
     }
 

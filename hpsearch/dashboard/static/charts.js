@@ -113,6 +113,7 @@ function drawParallel(data, onSelect, brush) {
       .map((i) => [i, i]) : kept;
     chart.dispatchAction({ type: "axisAreaSelect", parallelAxisId: `axis-${dim}`, intervals });
   }
+  if (brush) chart.resize(); // draws the restored intervals' areas (an action does not)
   // What the brush keeps: the axes' intervals in data units, a choice's as its index.
   chart.on("axisareaselected", () => {
     const kept = {};

@@ -34,11 +34,15 @@ function startExplore(root) {
       ? `The charts draw ${data.shown} of the ${data.trials} trials (the best fifth of ` +
         `them and a fixed sample of the others); the best so far, the leaderboard and the ` +
         `brush go over every trial.` : "";
-    charts.drawHistory(data);
-    charts.drawParallel(data, select, brush);
-    charts.drawSlices(data);
-    charts.fillAxes(data, () => charts.drawScatter(data));
-    charts.drawScatter(data);
+    // one chart per task: the page answers clicks and scrolls between them
+    for (const draw of [() => charts.drawHistory(data), () => charts.drawParallel(data, select,
+      brush), () => charts.drawSlices(data), () => {
+      charts.fillAxes(data, () => charts.drawScatter(data));
+      charts.drawScatter(data);
+    }]) {
+      draw();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
     root.dataset.charted = String(Number(root.dataset.charted || 0) + 1);
     if (!importanceAsked) { // a random forest per answer: asked once per page load
       importanceAsked = true;
