@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hpsearch import store
+from hpsearch.dashboard.explore import described_columns
 from hpsearch.report.export import epoch_record, trial_record
 from hpsearch.report.summaries import study_report, study_summary, trial_row
 from hpsearch.space.domains import format_value
@@ -168,7 +169,10 @@ def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, A
             trial_row(trial, rank)
             for rank, trial in enumerate(store.frozen_trials(session, best, names=names), start=1)
         ]
-        result.append({**study_summary(session, study), "parameters": names, "best": rows})
+        formats = described_columns(session, study)["formats"]
+        result.append(
+            {**study_summary(session, study), "parameters": names, "formats": formats, "best": rows}
+        )
     return result
 
 

@@ -138,3 +138,16 @@ def test_the_study_data_says_what_narrowing_dropped_and_kept_out(tmp_path):
 
 def test_an_unnarrowed_study_has_no_narrowing_notes(client):
     assert client.get("/api/study/small").get_json()["narrowed"] == []
+
+
+def test_an_importance_report_is_asked_again_once_its_trials_change(stored_study, client):
+    from hpsearch.store.models import Trial
+
+    before = client.get("/api/study/small/importance").get_json()
+    with stored_study.factory.begin() as session:
+        study = store.get_study(session, "small")
+        failed = next(t for r in study.rounds for t in r.trials if t.status.value == "failed")
+        session.get_one(Trial, failed.id).status = TrialStatus.COMPLETED
+        session.get_one(Trial, failed.id).val_accuracy = 0.5
+    after = client.get("/api/study/small/importance").get_json()
+    assert (before["of_trials"], after["of_trials"]) == (15, 16)
