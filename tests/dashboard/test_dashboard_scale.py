@@ -151,3 +151,20 @@ def test_an_importance_report_is_asked_again_once_its_trials_change(stored_study
         session.get_one(Trial, failed.id).val_accuracy = 0.5
     after = client.get("/api/study/small/importance").get_json()
     assert (before["of_trials"], after["of_trials"]) == (15, 16)
+
+
+@pytest.mark.parametrize(("judged", "said"), [(15, False), (12, True)])
+def test_the_command_line_says_when_the_importance_judged_a_sample(judged, said):
+    from hpsearch.report.tables import importance_table
+
+    table = importance_table(
+        {
+            "method": "held-out permutation importance of a random forest",
+            "trials": judged,
+            "of_trials": 15,
+            "explained_r2": 0.5,
+            "scores": {"lr": 0.7, "weight_decay": 0.3},
+            "spread": {"lr": 0.1, "weight_decay": 0.1},
+        }
+    )
+    assert ("a sample of 12 of the 15 completed and pruned trials" in table.caption) is said

@@ -50,8 +50,11 @@ function startExplore(root) {
     }
   }
 
+  let opening = board.update(); // the leaderboard at once, before the page's first poll
   document.addEventListener("study-changed", async () => {
-    await Promise.all([board.update(), json(root.dataset.curves).then(charts.drawCurves)]);
+    const asked = opening || board.update();
+    opening = null;
+    await Promise.all([asked, json(root.dataset.curves).then(charts.drawCurves)]);
     if (Date.now() - trialsAt >= TRIALS_MS) await trials();
     else if (!pending) {
       pending = true;
