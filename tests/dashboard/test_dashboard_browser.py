@@ -537,3 +537,36 @@ def test_a_brush_keeps_filtering_the_leaderboard_across_a_live_refresh(running_s
             assert _policy_messages(console) == [] and dialogs == []
         finally:
             browser.close()
+
+
+def _option(page, chart: str, path: str):
+    return page.evaluate(
+        f"""() => echarts.getInstanceByDom(document.getElementById('{chart}'))
+            .getOption(){path}"""
+    )
+
+
+def test_the_study_charts_are_drawn_from_the_json_api(explored):
+    import json
+    import urllib.request
+
+    page, _, _ = explored
+    base = page.url.split("/study/")[0]
+    data = json.load(urllib.request.urlopen(f"{base}/api/study/small/trials"))
+    page.wait_for_function("() => document.getElementById('importance-note').textContent !== ''")
+    history = data["history"]
+    best = _option(page, "chart-history", ".series[1].data")
+    assert best == [*history["best"], [history["trials"], history["best"][-1][1]]]
+    areas = _option(page, "chart-history", ".series[1].markArea.data")
+    assert [a[0]["name"] for a in areas] == [f"round {r[0]}" for r in history["rounds"]]
+    slices = page.eval_on_selector_all("#slices .slice", "s => s.map((n) => n.dataset.key)")
+    assert slices == data["parameters"] == ["lr", "weight_decay"]
+    rounds = _option(page, "chart-scatter", ".series.map((s) => [s.name, s.markArea.data])")
+    assert [name for name, _ in rounds] == ["round 0", "round 1"]
+    for (_, box), r in zip(rounds, data["rounds"], strict=True):
+        lr, wd = r["domains"]["lr"], r["domains"]["weight_decay"]
+        assert box[0][0]["coord"] == [lr["low"], wd["low"]]
+        assert box[0][1]["coord"] == [lr["high"], wd["high"]]
+    bars = _option(page, "chart-importance", ".yAxis[0].data")
+    assert sorted(bars) == ["lr", "weight decay"]
+    assert "over 15 trials" in page.inner_text("#importance-note")
