@@ -66,6 +66,10 @@ CHECKS = {
         (r"_injected\(|foreignObject",),
     ),
     "refused": Check("nothing answered: the request is refused (400)", (r"status == 400",)),
+    "not re-queued": Check(
+        "nothing run twice: what finished or was claimed again meanwhile is kept as it is",
+        (r"\) == kept\b",),
+    ),
 }
 
 

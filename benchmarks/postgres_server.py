@@ -3,7 +3,8 @@
 ``temporary_server()`` runs initdb into a new folder, starts the server on a free
 port (as the ``postgres`` user when run as root: the server refuses root), yields
 its URL, and stops it and removes the folder afterwards; ``restart(url)`` restarts it
-meanwhile (its sessions cut, as a server's restart does). ``server_programs()``
+meanwhile (its sessions cut, as a server's restart does), ``stop(url)`` stops it and
+leaves it down until ``start(url)``. ``server_programs()``
 finds the server programs (Debian's /usr/lib/postgresql/N/bin, else ``initdb``
 on the PATH); None when PostgreSQL is not installed.
 """
@@ -20,8 +21,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-#: The folder of each running temporary server, by port.
+#: The folder of each temporary server and its ``-o`` options, by port.
 _FOLDERS: dict[int, Path] = {}
+_OPTIONS: dict[int, str] = {}
 
 
 def server_programs() -> Path | None:
@@ -82,12 +84,12 @@ def temporary_server(max_connections: int = 100) -> Iterator[str]:
                      str(folder / "log"), "-w", "start"),
         check=True, capture_output=True,
     )  # fmt: skip
-    _FOLDERS[port] = folder
+    _FOLDERS[port], _OPTIONS[port] = folder, options
     try:
         url = f"postgresql+psycopg://hp:secret@127.0.0.1:{port}/postgres"
         yield create_database(url, "hpsearch")
     finally:
-        del _FOLDERS[port]
+        del _FOLDERS[port], _OPTIONS[port]
         subprocess.run(
             _as_postgres(str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"),
             capture_output=True,
@@ -98,12 +100,30 @@ def temporary_server(max_connections: int = 100) -> Iterator[str]:
 def restart(url: str) -> None:
     """Restart the temporary server of ``url`` ("fast": every session is cut at once) and
     return once it accepts connections again."""
+    _pg_ctl(url, "-m", "fast", "-w", "restart")
+
+
+def _pg_ctl(url: str, *arguments: str) -> None:
     from sqlalchemy.engine import make_url
 
     bindir, folder = server_programs(), _FOLDERS[make_url(url).port]
     assert bindir is not None
     subprocess.run(
-        _as_postgres(str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-m", "fast", "-l",
-                     str(folder / "log"), "-w", "restart"),
+        _as_postgres(str(bindir / "pg_ctl"), "-D", str(folder / "data"), "-l",
+                     str(folder / "log"), *arguments),
         check=True, capture_output=True,
     )  # fmt: skip
+
+
+def stop(url: str) -> None:
+    """Stop the temporary server of ``url`` ("fast": every session is cut at once) and
+    return once it is down; it stays down until :func:`start`."""
+    _pg_ctl(url, "-m", "fast", "-w", "stop")
+
+
+def start(url: str) -> None:
+    """Start again the temporary server of ``url`` that :func:`stop` stopped, with its
+    options; return once it accepts connections."""
+    from sqlalchemy.engine import make_url
+
+    _pg_ctl(url, "-o", _OPTIONS[make_url(url).port], "-w", "start")

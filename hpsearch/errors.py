@@ -10,6 +10,7 @@
     ├── ObjectiveError      a training function that cannot be used (its reference, its
     │                       signature, a report of an unknown metric or of a non-number)
     └── StoreError          the database cannot be opened, read or written
+        ├── NoStore         no database there yet: ``hpsearch start`` makes one
         ├── SchemaBehind    written by an older hpsearch: ``hpsearch db upgrade``
         ├── SchemaAhead     written by a newer hpsearch
         └── StoreUnavailable  a passing fault outlasted the retry window
@@ -77,6 +78,10 @@ class ObjectiveError(HpsearchError):
 
 class StoreError(HpsearchError):
     """The database cannot be opened, read or written."""
+
+
+class NoStore(StoreError):
+    """No database at the path given (or the default one): nothing was started there."""
 
 
 class SchemaBehind(StoreError):

@@ -1,5 +1,6 @@
 """Shared fixtures: a tiny learnable MNIST on disk, the real MNIST when it is present, a
-migrated store, the CLI on tiny data, stored studies and a local mirror. The helpers they
+throwaway PostgreSQL server, a migrated store, the CLI on tiny data, stored studies and a
+local mirror. The helpers they
 are built from live in ``support``."""
 
 from __future__ import annotations
@@ -72,6 +73,21 @@ def real_mnist() -> Path:
 @pytest.fixture(scope="session")
 def real_fashion_mnist() -> Path:
     return _real_data("Fashion-MNIST", REAL_FASHION_MNIST, "HPSEARCH_FASHION_DATA_DIR")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The URL of a database on a throwaway PostgreSQL server, one for the whole run
+    (benchmarks/postgres_server.py). Skipped without PostgreSQL's server programs or the
+    psycopg driver, unless HPSEARCH_REQUIRE_POSTGRES is set: then it fails."""
+    from postgres_server import server_programs, temporary_server
+
+    if not os.environ.get("HPSEARCH_REQUIRE_POSTGRES"):
+        pytest.importorskip("psycopg")
+        if server_programs() is None:
+            pytest.skip("PostgreSQL server programs not installed")
+    with temporary_server(max_connections=200) as url:
+        yield url
 
 
 # --- hpsearch: a migrated store and the CLI on tiny data ---------------------------------

@@ -9,27 +9,30 @@ the command one instance of the group."""
 
 from __future__ import annotations
 
-import copy
-import functools
-import inspect
 import os
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, get_args
+from typing import Annotated
 
 import typer
 
 from hpsearch.cli.choices import Activation, Dataset, Dtype, Optimizer, Pruner, word
-from hpsearch.cli.training import TrainedBy
+from hpsearch.cli.groups import grouping
+from hpsearch.cli.training import DEFAULT_TRAINED, TrainedBy
 from hpsearch.data.datasets import DATA_DIR_ENVS
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
-from hpsearch.space.conditions import check_fixed_optimizer
 from hpsearch.space.domains import Domain
 from hpsearch.space.parameters import parse_spec
-from hpsearch.space.sampling import SearchSpace, make_space
+from hpsearch.space.sampling import (
+    BOOK_LR,
+    BOOK_WEIGHT_DECAY,
+    SearchSpace,
+    make_space,
+    own_space,
+)
+from hpsearch.space.setup import check_book_space
 from hpsearch.space.space_file import read_space_file, read_space_text
 from hpsearch.store.engine import DB_ENV
 from trainer import TrainerError
@@ -96,11 +99,20 @@ ValFraction = Annotated[
     float, typer.Option(help="Share of them held out for validation, in (0, 1).")
 ]
 LrRange = Annotated[
-    tuple[float, float], typer.Option("--lr", help="Learning rate range LOW HIGH (log-uniform).")
+    tuple[float, float] | None,
+    typer.Option(
+        "--lr",
+        show_default="1e-6 1e-2; a training function's: not searched",
+        help="Learning rate range LOW HIGH (log-uniform).",
+    ),
 ]
 DecayRange = Annotated[
-    tuple[float, float],
-    typer.Option("--weight-decay", help="Weight decay range LOW HIGH (log-uniform)."),
+    tuple[float, float] | None,
+    typer.Option(
+        "--weight-decay",
+        show_default="1e-8 1e-4; a training function's: not searched",
+        help="Weight decay range LOW HIGH (log-uniform).",
+    ),
 ]
 Hidden = Annotated[str, typer.Option(help="Hidden layers: 6x100 or 100,100,50.")]
 
@@ -174,8 +186,8 @@ class NewStudy:
     epochs: Epochs = 50
     train_size: TrainSize = "500"
     val_fraction: ValFraction = 0.2
-    lr_range: LrRange = (1e-6, 1e-2)  # --lr
-    weight_decay_range: DecayRange = (1e-8, 1e-4)  # --weight-decay
+    lr_range: LrRange = None  # --lr: the book's range, BOOK_SPACE's
+    weight_decay_range: DecayRange = None  # --weight-decay
     search: SearchSpecs = None
     space_file: SpaceFile = None
     hidden: Hidden = "6x100"
@@ -205,7 +217,10 @@ class NewStudy:
             dtype=word(self.dtype),
         )
 
-    def space(self) -> SearchSpace:
+    def space(self, by: TrainedBy = DEFAULT_TRAINED) -> SearchSpace:
+        """The study's space: for the book's network, ``--lr`` and ``--weight-decay`` (the
+        book's ranges unless given) and every ``--search``, of the names it takes; for a
+        training function of one's own, what is given, of any names."""
         domains = [parse_spec(spec) for spec in self.search or []]
         if self.space_file is not None and str(self.space_file) == "-":  # once a command
             domains += read_space_text(sys.stdin.read())
@@ -216,9 +231,12 @@ class NewStudy:
             if domain.name in searched:
                 raise UsageError(f"parameter {domain.name!r} is given twice")
             searched[domain.name] = domain
-        space = make_space(self.lr_range, self.weight_decay_range, searched)
-        check_fixed_optimizer(word(self.optimizer), space.domains)
-        return space
+        if not by.book:
+            by.training().check()  # a reference that does not import first
+            return own_space(self.lr_range, self.weight_decay_range, searched)
+        check_book_space(word(self.optimizer), list(searched.values()))
+        lr, weight_decay = self.lr_range or BOOK_LR, self.weight_decay_range or BOOK_WEIGHT_DECAY
+        return make_space(lr, weight_decay, searched)
 
 
 def _train_size(value: str) -> int | None:
@@ -243,54 +261,8 @@ class Running:
     columns: Columns = None
 
 
-GROUPS = (NewStudy, Running, TrainedBy)
-
-
-def _expanded(parameter: inspect.Parameter) -> list[inspect.Parameter]:
-    group = parameter.annotation
-    if group not in GROUPS:
-        return [parameter]
-    default = parameter.default if isinstance(parameter.default, group) else group()
-    hints = inspect.get_annotations(group, eval_str=True)
-    kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
-    return [
-        inspect.Parameter(
-            f.name,
-            kind,
-            default=getattr(default, f.name),
-            annotation=_shown(hints[f.name], getattr(default, f.name) != f.default),
-        )
-        for f in fields(group)
-    ]
-
-
-def _shown(annotation: Any, own_default: bool) -> Any:
-    """The option's annotation; for a command with a default of its own (``worker``'s one
-    worker), one whose ``--help`` shows that value instead of the group's default text."""
-    if not own_default:
-        return annotation
-    kind, *infos = get_args(annotation)
-    infos = [copy.copy(info) for info in infos]
-    for info in infos:
-        info.show_default = True
-    return Annotated.__class_getitem__((kind, *infos))  # type: ignore[attr-defined]
-
-
-def grouped(command: Callable[..., None]) -> Callable[..., None]:
-    """``command`` with the options of each group where its parameter of the group was."""
-    signature = inspect.signature(command, eval_str=True)
-    groups = {p.name: p.annotation for p in signature.parameters.values() if p.annotation in GROUPS}
-    parameters = [new for p in signature.parameters.values() for new in _expanded(p)]
-
-    @functools.wraps(command)
-    def wrapper(**values: Any) -> None:
-        for name, group in groups.items():
-            values[name] = group(**{f.name: values.pop(f.name) for f in fields(group)})
-        command(**values)
-
-    wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-    wrapper.__annotations__ = {p.name: p.annotation for p in parameters}
-    return wrapper
+#: Each command's groups of options, expanded in place (:func:`~hpsearch.cli.groups.grouping`).
+grouped = grouping(NewStudy, Running, TrainedBy)
 
 
 #: The defaults: the book's study with its rounds pruned by asha; running with a worker per

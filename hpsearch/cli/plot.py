@@ -33,7 +33,7 @@ def write_figures(
     *,
     top: int = 20,
     round_number: int | None = None,
-    axes: tuple[str, str] = ("weight_decay", "lr"),
+    axes: tuple[str, str] | None = None,
     db_url: str | None = None,
 ) -> list[Path]:
     """Draw the figures of study ``name`` into ``out_dir``, the importance bars too when
@@ -74,11 +74,21 @@ def plot(
         int | None, typer.Option("--round", min=0, help="Only this round.")
     ] = None,
     x: Annotated[
-        str, typer.Option("--x", help="Numeric searched parameter across the narrowing figure.")
-    ] = "weight_decay",
+        str | None,
+        typer.Option(
+            "--x",
+            show_default="weight_decay, or the second numeric parameter",
+            help="Numeric searched parameter across the narrowing figure.",
+        ),
+    ] = None,
     y: Annotated[
-        str, typer.Option("--y", help="Numeric searched parameter up the narrowing figure.")
-    ] = "lr",
+        str | None,
+        typer.Option(
+            "--y",
+            show_default="lr, or the first numeric parameter",
+            help="Numeric searched parameter up the narrowing figure.",
+        ),
+    ] = None,
     db: Db = None,
 ) -> None:
     """Draw the figures of NAME: curves of the best trials, the narrowing, the history,
@@ -98,7 +108,7 @@ def plot(
         fmt.value,
         top=top,
         round_number=round_number,
-        axes=(x, y),
+        axes=None if x is None and y is None else (x or "weight_decay", y or "lr"),
         db_url=database_url(db),
     )
     for path in paths:

@@ -27,7 +27,7 @@ from hpsearch.cli.options import (
 from hpsearch.cli.training import DEFAULT_TRAINED, TrainedBy
 from hpsearch.cli.view import check_columns, print_report, read_report
 from hpsearch.data.datasets import DataSource
-from hpsearch.errors import HpsearchError, StoreError
+from hpsearch.errors import HpsearchError, NoStore, StoreError
 from hpsearch.report.leaderboard import chosen_columns
 from hpsearch.report.live import live_progress
 from hpsearch.report.tables import samples_table, space_table
@@ -84,9 +84,9 @@ def _run(
         for error in stats.errors:
             errors.print(f"worker {stats.worker}: {error_line(error)}", markup=False)
     if summary.store_fault:  # the store may still refuse to be read: no report
+        left = f"{summary.unfinished} trial(s)" if summary.counted else "the unfinished trials"
         raise StoreError(
-            f"{summary.store_fault}: {summary.unfinished} trial(s) left for "
-            f"`hpsearch {options.continue_with} {name}`"
+            f"{summary.store_fault}: {left} left for `hpsearch {options.continue_with} {name}`"
         )
     if not as_json:
         print_report(factory, name, columns=run.columns)
@@ -108,7 +108,7 @@ def _new_study(db: str | None, name: str, study: NewStudy, source: DataSource, b
     0 (:func:`hpsearch.search.steps.start`): the store and the round's id; a mistake, no file."""
     opener = functools.cache(functools.partial(open_store, db, create=True))
     round_id = steps.start(
-        opener, name, seed=study.seed, settings=study.settings(), space=study.space(),
+        opener, name, seed=study.seed, settings=study.settings(), space=study.space(by),
         n_trials=study.trials, source=source, pruner=word(study.pruner), training=by.training(),
     )  # fmt: skip
     return opener(), round_id
@@ -128,13 +128,14 @@ def start(
 ) -> None:
     """STEP0-STEP2: create study NAME, sample its trials and train them all."""
     if dry_run:
-        space = study.space()
+        space = study.space(trained)
         study.settings()  # checked, as a real start would
         console.print(space_table(space))
         sampled = [trial_params(study.seed, 0, i, space) for i in range(min(5, study.trials))]
         console.print(samples_table(space, sampled))
         return
-    chosen_columns(run.columns, study.space().names)  # refused before anything is written
+    space = study.space(trained)  # and the columns refused before anything is written
+    chosen_columns(run.columns, space.names, trained.book)
     options = _options(run)
     factory, round_id = _new_study(run.db, name, study, options.source, trained)
     _run(factory, name, round_id, options, run, as_json)
@@ -254,7 +255,7 @@ def auto(
     )
     options = _options(run, continue_with="auto")
     factory = None
-    with contextlib.suppress(StoreError):  # no store yet: start one below
+    with contextlib.suppress(NoStore):  # no store yet: start one below (an old one: said)
         factory = open_store(run.db)
     if factory is not None and _exists(factory, name):
         given = {option for option in STORED_OPTIONS if _given(ctx, option)}
@@ -269,7 +270,7 @@ def auto(
         )
         round_id, _ = steps.prepare_resume(factory, name)
     else:
-        chosen_columns(run.columns, study.space().names)
+        chosen_columns(run.columns, study.space(trained).names, trained.book)
         factory, round_id = _new_study(run.db, name, study, options.source, trained)
         with factory.begin() as session:
             remember(store.get_study(session, name), plan)

@@ -53,6 +53,11 @@ class TrainedBy:
     metric: Metric = BOOK_METRIC
     direction: Direction = "maximize"
 
+    @property
+    def book(self) -> bool:
+        """Whether the study trains the book's network (no ``--objective``)."""
+        return self.objective is None
+
     def training(self) -> Training:
         settings = dict(parse_setting(text) for text in self.set_ or [])
         return Training(self.objective, settings, Goal(self.metric, self.direction))

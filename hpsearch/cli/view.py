@@ -39,8 +39,9 @@ def check_columns(factory, name: str, columns: str | None) -> list[str] | None:
     if columns is None:
         return None
     with reader(factory)() as session:
-        searched = store.searched_names(store.get_study(session, name))
-    return chosen_columns(columns, searched)
+        study = store.get_study(session, name)
+        searched, book = store.searched_names(study), study.objective is None
+    return chosen_columns(columns, searched, book)
 
 
 def print_report(
@@ -55,7 +56,7 @@ def print_report(
     """Print study NAME's report for people (the leaderboard's ``columns`` only, if
     given); returns what it printed."""
     report = read_report(factory, name, top=top, round_number=round_number, importance=importance)
-    console.print(leaderboard_table(report, chosen_columns(columns, report.searched)))
+    console.print(leaderboard_table(report, chosen_columns(columns, report.searched, report.book)))
     console.print(rounds_table(report))
     if note := crowding_note(report.crowded, name):
         console.print(note, style="yellow", markup=False)  # wrapped at words

@@ -92,11 +92,11 @@ _LOCK = threading.Lock()
 def _judged(session: Session, study: Study) -> tuple[int, int, int]:
     """What an importance report depends on: the study, how many trials it may judge and
     the sum of their ids (a finished trial's values and accuracy no longer change)."""
-    score = func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy)
+    final = Trial.value if study.objective else Trial.val_accuracy  # as searched_trials
     count, total = session.execute(
         select(func.count(Trial.id), func.coalesce(func.sum(Trial.id), 0))
         .join(Round)
-        .where(Round.study_id == study.id, Trial.status.in_(RANKED), score.is_not(None))
+        .where(Round.study_id == study.id, Trial.status.in_(RANKED), final.is_not(None))
     ).one()
     return study.id, int(count), int(total)
 

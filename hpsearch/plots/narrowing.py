@@ -85,19 +85,20 @@ def narrowing_figure(data: FigureData) -> Figure:
     fig = titled_figure(data.study, data.round_number, what, (9.5, 7.0))
     x_log, y_log = _is_log(data, x_name), _is_log(data, y_name)
     ax = fig.add_subplot(xscale="log" if x_log else "linear", yscale="log" if y_log else "linear")
-    scores = [
-        t.val_accuracy for t in data.trials if t.status.is_ranked and t.val_accuracy is not None
-    ] or [0.0, 1.0]
+    score = data.score
+    finals = {t.id: score.final(t) for t in data.trials}
+    scores = [v for t in data.trials if t.status.is_ranked and (v := finals[t.id]) is not None]
+    scores = scores or [0.0, 1.0]
     norm = Normalize(min(scores), max(max(scores), min(scores) + 0.01))
-    cmap = colormaps["viridis"].with_extremes(bad="0.75")  # bad: no accuracy
+    cmap = colormaps["viridis_r" if score.minimize else "viridis"].with_extremes(bad="0.75")
     for status, (marker, color, size) in MARKERS.items():
         trials = [t for t in data.trials if t.status == status]
         if not trials:
             continue
         style: dict[str, Any]  # keyword arguments of scatter
         if color is None:
-            accuracies = [math.nan if t.val_accuracy is None else t.val_accuracy for t in trials]
-            style = {"c": accuracies, "cmap": cmap, "norm": norm, "edgecolors": "0.2"}
+            colours = [math.nan if finals[t.id] is None else finals[t.id] for t in trials]
+            style = {"c": colours, "cmap": cmap, "norm": norm, "edgecolors": "0.2"}
         else:
             style = {"c": color}
         x, y = [_value(t, x_name) for t in trials], [_value(t, y_name) for t in trials]
@@ -123,6 +124,6 @@ def narrowing_figure(data: FigureData) -> Figure:
     ax.set(xlim=_limits(xs, x_log), ylim=_limits(ys, y_log))
     ax.set(xlabel=axis_label(x_name), ylabel=axis_label(y_name))
     ax.grid(alpha=0.3)
-    fig.colorbar(ScalarMappable(norm, cmap), ax=ax, label="final validation accuracy")
+    fig.colorbar(ScalarMappable(norm, cmap), ax=ax, label=f"final {score.name}")
     fig.legend(loc="outside lower center", ncols=4, fontsize=9, frameon=False)
     return fig

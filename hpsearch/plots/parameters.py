@@ -106,13 +106,14 @@ def parameters_figure(data: FigureData) -> Figure:
     if space is None or not trials:
         return _nothing(fig)
     ax = fig.add_subplot()
-    accuracies = np.array([t.best_or_final_accuracy for t in trials])
+    score = data.score
+    accuracies = np.array([score.best(t) for t in trials], dtype=float)
     norm = Normalize(float(accuracies.min()), float(accuracies.max()) or 1.0)
-    cmap = colormaps["viridis"]
+    cmap = colormaps["viridis_r" if score.minimize else "viridis"]
     columns = [_applied_position(d, trials) for d in space]
     ys = np.column_stack([places for places, _, _ in columns])  # (trials, parameters)
     xs = np.arange(len(names))
-    order = np.argsort(accuracies)  # the best drawn last, on top
+    order = np.argsort(-accuracies if score.minimize else accuracies)  # the best last, on top
     # one collection, not an artist per trial: a study of 10,000 trials draws in a second
     lines = LineCollection(
         [np.column_stack([xs, ys[row]]) for row in order],
@@ -131,7 +132,7 @@ def parameters_figure(data: FigureData) -> Figure:
     ax.set_yticks([])
     ax.set_xlim(-0.2, len(names) - 0.5)
     ax.set_ylim(-0.05, 1.05)
-    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="best validation accuracy")
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=f"best {score.name}")
     return fig
 
 
@@ -142,11 +143,12 @@ def slices_figure(data: FigureData) -> Figure:
     columns = min(COLUMNS, max(len(domains), 1))
     rows = math.ceil(max(len(domains), 1) / columns)
     size = (PANEL_SIZE[0] * columns, PANEL_SIZE[1] * rows + 0.6)
-    fig = _figure(data, "best validation accuracy by parameter, completed and pruned trials", size)
+    score = data.score
+    fig = _figure(data, f"best {score.name} by parameter, completed and pruned trials", size)
     if not domains or not trials:
         return _nothing(fig)
     axes = fig.subplots(rows, columns, squeeze=False, sharey=True).ravel()
-    all_accuracies = [t.best_or_final_accuracy for t in trials]
+    all_accuracies = [score.best(t) for t in trials]
     jitter = np.random.default_rng(0).uniform(-0.15, 0.15, size=len(trials))  # fixed: same plot
     for ax, domain in zip(axes, domains, strict=False):
         kept = [i for i, t in enumerate(trials) if domain.name in t.values]  # it applied
@@ -165,7 +167,7 @@ def slices_figure(data: FigureData) -> Figure:
         ax.set_xlabel(_axis_label(domain.name, trials).replace("\n", " "))
         ax.grid(alpha=0.3)
     for ax in axes[: len(domains) : columns]:
-        ax.set_ylabel("best validation accuracy")
+        ax.set_ylabel(f"best {score.name}")
     for ax in axes[len(domains) :]:
         ax.set_visible(False)
     return fig

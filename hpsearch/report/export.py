@@ -27,12 +27,19 @@ from sqlalchemy.orm import Session
 from hpsearch.report.number_text import row_texts
 from hpsearch.settings import StudySettings
 from hpsearch.store import FrozenEpoch, FrozenTrial, epoch_rows, searched_names, streamed_trials
+from hpsearch.store.metrics import metric_epoch_rows, study_metric_names
 from hpsearch.store.models import Round, Study
 
 TRIAL_COLUMNS = (
     "study", "round", "trial", "number", "seed", "status",
     "epochs_run", "val_accuracy", "best_val_accuracy", "best_epoch", "train_accuracy",
     "started_at", "finished_at", "seconds", "worker", "error",
+)  # fmt: skip
+#: A training function's trials have, in place of the book network's accuracies, the
+#: study's metric at their last epoch and at their best (``trials.value``, ``best_value``).
+FUNCTION_COLUMNS = (
+    *TRIAL_COLUMNS[: TRIAL_COLUMNS.index("val_accuracy")], "value", "best_value", "best_epoch",
+    *TRIAL_COLUMNS[TRIAL_COLUMNS.index("started_at") :],
 )  # fmt: skip
 EPOCH_COLUMNS = (
     "epoch", "epoch_train_accuracy", "epoch_val_accuracy", "epoch_train_loss",
@@ -55,7 +62,19 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def study_record(study: Study) -> dict[str, Any]:
-    """A study's name, seed and every setting its trials share."""
+    """A study's name, seed and every setting its trials share: the book network's, or a
+    training function's (its reference, fixed settings, epochs, metric and direction)."""
+    if study.objective is not None:
+        return {
+            "name": study.name,
+            "seed": study.seed,
+            "created_at": _iso(study.created_at),
+            "objective": study.objective,
+            "settings": json.loads(study.objective_settings or "{}"),
+            "epochs": study.epochs,
+            "metric": study.metric,
+            "direction": study.direction,
+        }
     return {
         "name": study.name,
         "seed": study.seed,
@@ -65,36 +84,48 @@ def study_record(study: Study) -> dict[str, Any]:
     }
 
 
-def columns(parameters: Sequence[str], *, epochs: bool = False) -> list[str]:
-    """The CSV columns: the trial's, with the searched ``parameters`` after ``number``,
-    then the epoch's."""
-    at = TRIAL_COLUMNS.index("seed")
-    trial = [*TRIAL_COLUMNS[:at], *parameters, *TRIAL_COLUMNS[at:]]
-    return trial + list(EPOCH_COLUMNS) if epochs else trial
+def columns(
+    parameters: Sequence[str], *, epochs: bool = False, book: bool = True, metrics=()
+) -> list[str]:
+    """The CSV columns: the trial's (a training function's, unless ``book``), with the
+    searched ``parameters`` after ``number``, then the epoch's (a function's: its
+    ``metrics``, each as ``epoch_NAME``)."""
+    own = TRIAL_COLUMNS if book else FUNCTION_COLUMNS
+    at = own.index("seed")
+    trial = [*own[:at], *parameters, *own[at:]]
+    if not epochs:
+        return trial
+    return trial + (list(EPOCH_COLUMNS) if book else ["epoch", *(f"epoch_{n}" for n in metrics)])
 
 
-def trial_names(parameters: Sequence[str]) -> list[str]:
+def trial_names(parameters: Sequence[str], book: bool = True) -> list[str]:
     """The names of :func:`trial_cells`: the CSV trial columns from ``trial`` on."""
-    return columns(parameters)[2:]
+    return columns(parameters, book=book)[2:]
 
 
-def trial_cells(trial: FrozenTrial, parameters: Sequence[str]) -> tuple[Any, ...]:
+def trial_cells(
+    trial: FrozenTrial, parameters: Sequence[str], book: bool = True
+) -> tuple[Any, ...]:
     """A trial's values in the order of :func:`trial_names` (its value of each of the
     searched ``parameters``, None if it has none), times as text."""
+    measures = (
+        (trial.val_accuracy, trial.best_val_accuracy, trial.best_epoch, trial.train_accuracy)
+        if book
+        else (trial.value, trial.best_value, trial.best_epoch)
+    )
     return (
         trial.id, trial.number, *[trial.values.get(name) for name in parameters],
-        trial.seed, trial.status, trial.epochs_run, trial.val_accuracy,
-        trial.best_val_accuracy, trial.best_epoch, trial.train_accuracy,
+        trial.seed, trial.status, trial.epochs_run, *measures,
         _iso(trial.started_at), _iso(trial.finished_at), trial.seconds, trial.worker,
         trial.error,
     )  # fmt: skip
 
 
-def trial_record(trial: FrozenTrial) -> dict[str, Any]:
+def trial_record(trial: FrozenTrial, book: bool = True) -> dict[str, Any]:
     """A trial's own values, without its study and round; its searched values after its
     number."""
     names = list(trial.values)
-    return dict(zip(trial_names(names), trial_cells(trial, names), strict=True))
+    return dict(zip(trial_names(names, book), trial_cells(trial, names, book), strict=True))
 
 
 def epoch_record(epoch: FrozenEpoch) -> dict[str, Any]:
@@ -113,7 +144,12 @@ def trial_stream(
         for trial in streamed_trials(session, study):
             yield trial, ()
         return
-    by_trial = groupby(epoch_rows(session, study), key=itemgetter(0))
+    rows = (
+        epoch_rows(session, study)
+        if study.objective is None
+        else metric_epoch_rows(session, study, study_metric_names(session, study))
+    )
+    by_trial = groupby(rows, key=itemgetter(0))
     pending = next(by_trial, None)
     for trial in streamed_trials(session, study):
         if pending is None or pending[0] != trial.id:
@@ -128,14 +164,15 @@ def export_rows(
 ) -> Iterator[tuple[Any, ...]]:
     """Flat rows, values in the order of :func:`columns` (with :func:`searched_names`):
     one per trial, or with ``epochs`` one per trial and epoch. A stream."""
-    names = searched_names(study)
+    names, book = searched_names(study), study.objective is None
     if not epochs:
         for trial, _ in trial_stream(session, study):
-            yield (study.name, trial.round, *trial_cells(trial, names))
+            yield (study.name, trial.round, *trial_cells(trial, names, book))
         return
-    no_epoch = (None,) * len(EPOCH_COLUMNS)
+    width = len(EPOCH_COLUMNS) if book else 1 + len(study_metric_names(session, study))
+    no_epoch = (None,) * width
     for trial, own in trial_stream(session, study, epochs=True):
-        row = (study.name, trial.round, *trial_cells(trial, names))
+        row = (study.name, trial.round, *trial_cells(trial, names, book))
         yield from [row + values[1:] for values in own] or [row + no_epoch]
 
 
@@ -164,20 +201,28 @@ def domain_records(round_: Round) -> dict[str, dict[str, Any]]:
 def write_csv(session: Session, study: Study, stream: TextIO, *, epochs: bool = False) -> None:
     """The rows of :func:`export_rows` as CSV with a header; empty cells for missing
     values. A trial's own cells are formatted once for all its epochs."""
-    names = searched_names(study)
+    names, book = searched_names(study), study.objective is None
     cells = io.StringIO()
     writer = csv.writer(cells, lineterminator="\n")
-    writer.writerow(columns(names, epochs=epochs))
+    metrics = () if book else study_metric_names(session, study)
+    writer.writerow(columns(names, epochs=epochs, book=book, metrics=metrics))
     if not epochs:
         writer.writerows(export_rows(session, study))
         stream.write(cells.getvalue())
+        return
+    if not book:  # a function's epochs: as csv writes them, no fast path
+        for row in export_rows(session, study, epochs=True):
+            writer.writerow(row)
+            stream.write(cells.getvalue())
+            cells.seek(0)
+            cells.truncate()
         return
     stream.write(cells.getvalue())
     no_epoch = (None,) * len(EPOCH_COLUMNS)
     for trial, own in trial_stream(session, study, epochs=True):
         cells.seek(0)
         cells.truncate()
-        writer.writerow((study.name, trial.round, *trial_cells(trial, names), *no_epoch))
+        writer.writerow((study.name, trial.round, *trial_cells(trial, names, book), *no_epoch))
         line = cells.getvalue()
         # up to the comma before the epoch cells, then the cells: numbers, whose CSV is repr
         head = line[: -len(EPOCH_COLUMNS)]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
 from typing import Any, TextIO
 
@@ -30,6 +30,7 @@ from hpsearch.report.export import (
 )
 from hpsearch.report.number_text import row_texts
 from hpsearch.store import searched_names
+from hpsearch.store.metrics import study_metric_names
 from hpsearch.store.models import Round, Study
 
 _INDENT = "  "
@@ -75,6 +76,15 @@ def _epochs(rows: Iterable[tuple[Any, ...]]) -> str:
     return _dumps([dict(zip(EPOCH_VALUES, row[1:], strict=True)) for row in rows], 5)
 
 
+def _metric_epochs(rows: Iterable[tuple[Any, ...]], names: Sequence[str]) -> str:
+    """A training function's epochs: each with the metrics it reported, by name."""
+    epochs = [
+        {name: value for name, value in zip(names, row[1:], strict=True) if value is not None}
+        for row in rows
+    ]
+    return _dumps(epochs, 5)
+
+
 def _opened(record: dict[str, Any], level: int, key: str) -> tuple[str, str]:
     """The text of ``record`` (``level`` deep) cut where a last ``key`` goes: the part up
     to that key's value, and the closing brace."""
@@ -93,8 +103,9 @@ def _value(value: Any) -> str:
 
 def document_pieces(session: Session, study: Study, *, epochs: bool = False) -> Iterator[str]:
     """The export's text in pieces, a trial (with its epochs) at a time."""
-    names = searched_names(study)
-    keys = [f"{_INDENT * 5}{json.dumps(key)}: " for key in trial_names(names)]
+    names, book = searched_names(study), study.objective is None
+    keys = [f"{_INDENT * 5}{json.dumps(key)}: " for key in trial_names(names, book)]
+    metrics = ("epoch", *study_metric_names(session, study)) if epochs and not book else ()
     closing = "\n" + _INDENT * 4 + "}"
     trials = trial_stream(session, study, epochs=epochs)
     pending = next(trials, None)
@@ -104,10 +115,11 @@ def document_pieces(session: Session, study: Study, *, epochs: bool = False) -> 
         nonlocal pending
         while pending is not None and pending[0].round == number:
             trial, own = pending
-            cells = map(_value, trial_cells(trial, names))
+            cells = map(_value, trial_cells(trial, names, book))
             text = "{\n" + ",\n".join(map(str.__add__, keys, cells))
             if epochs:
-                yield (text, f',\n{_INDENT * 5}"epochs": ', _epochs(own), closing)
+                own_epochs = _epochs(own) if book else _metric_epochs(own, metrics)
+                yield (text, f',\n{_INDENT * 5}"epochs": ', own_epochs, closing)
             else:
                 yield (text, closing)
             pending = next(trials, None)

@@ -43,6 +43,8 @@ SHORT_STATUS = {COMPLETED: "done"}
 #: which go after ``round``.
 BEFORE = ("rank", "trial", "round")
 AFTER = ("val_accuracy", "best_val_accuracy", "train_accuracy", "val_curve", "status")
+#: A training function's: the study's metric at the last epoch and at the best.
+FUNCTION_AFTER = ("value", "best_value", "status")
 
 PRUNED_NOTE = (
     "pruned: stopped early by the pruner, its accuracies are of the epochs it ran; "
@@ -73,17 +75,20 @@ def show_value(value: Value | None, name: str = "") -> str:
     return format_value(value)
 
 
-def leaderboard_keys(searched: Sequence[str]) -> list[str]:
-    """Every column the leaderboard has, in its order: what ``--columns`` may name."""
-    return [*BEFORE, *searched, *AFTER]
+def leaderboard_keys(searched: Sequence[str], book: bool = True) -> list[str]:
+    """Every column the leaderboard has (of a training function's study, unless ``book``),
+    in its order: what ``--columns`` may name."""
+    return [*BEFORE, *searched, *(AFTER if book else FUNCTION_AFTER)]
 
 
-def chosen_columns(text: str | None, searched: Sequence[str]) -> list[str] | None:
+def chosen_columns(
+    text: str | None, searched: Sequence[str], book: bool = True
+) -> list[str] | None:
     """The columns of a comma list (``--columns``), in its order; None for every column.
     A name the leaderboard has not is refused, with the names it has."""
     if text is None:
         return None
-    known = leaderboard_keys(searched)
+    known = leaderboard_keys(searched, book)
     chosen = [part.strip().replace("-", "_") for part in text.split(",") if part.strip()]
     unknown = [name for name in chosen if name not in known]
     if unknown or not chosen:
@@ -151,7 +156,22 @@ def leaderboard_table(report: StudyReport, columns: Sequence[str] | None = None)
             justify="left",
         ),
     }
-    keys = leaderboard_keys(searched) if columns is None else columns
+    metric = report.study.get("metric", "val_accuracy")
+    made |= {
+        "value": Column(
+            label(metric),
+            [numbers.metric(trial.value, metric) for trial in trials],
+            keep=8,
+            style="bold",
+        ),
+        "best_value": Column(
+            "best @epoch",
+            [f"{numbers.metric(t.best_value, metric)} @{t.best_epoch}" for t in trials],
+            keep=4,
+            short_header="best",
+        ),
+    }
+    keys = leaderboard_keys(searched, report.book) if columns is None else columns
     pruned = PRUNED in statuses
     return FittedTable(
         f"Best trials of {report.study['name']}",

@@ -5,6 +5,8 @@ every table of the command line (and any other page that shows the same numbers)
 writes them alike:
 
 - an accuracy (a share of samples): 4 decimals, ``0.8250``; None is ``-``;
+- a training function's metric: as an accuracy when it is one, else 4 significant
+  digits;
 - a value of a log-scale parameter (``lr``, ``weight_decay``): compact scientific
   form, 3 significant digits, no ``+`` and no leading zero in the exponent, trailing
   zeros dropped: ``2.47e-3``, ``1e-6``, ``1e1``;
@@ -36,6 +38,14 @@ def _compact_exponent(text: str) -> str:
 def accuracy(value: float | None) -> str:
     """An accuracy to 4 decimals: ``0.8250``; ``-`` when there is none."""
     return MISSING if value is None else f"{value:.4f}"
+
+
+def metric(value: float | None, name: str) -> str:
+    """A training function's metric: an accuracy (a name ending in ``accuracy``) as one,
+    another to 4 significant digits (``0.1325``, ``1.25e-5``); ``-`` when there is none."""
+    if value is None or name.endswith("accuracy"):
+        return accuracy(value)
+    return _compact_exponent(f"{value:#.4g}").rstrip(".")
 
 
 def scientific(value: float) -> str:

@@ -8,6 +8,7 @@ and the dashboard.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +45,14 @@ def study_summary(session: Session, study: Study) -> dict[str, Any]:
         "trials": sum(counts.values()),
         TrialStatus.COMPLETED.value: counts.get(TrialStatus.COMPLETED, 0),
         "best_val_accuracy": best.val_accuracy if best else None,
-    }
+    } | _best_value(study, best)
+
+
+def _best_value(study: Study, best) -> dict[str, Any]:
+    """A training function's study: the metric its best trial is ranked by, and its value."""
+    if study.objective is None:
+        return {}
+    return {"metric": study.metric, "best_value": best.value if best else None}
 
 
 def round_summary(session: Session, round_: Round) -> dict[str, Any]:
@@ -52,7 +60,6 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
     best = store.round_best(session, round_.id)
     space = store.round_space(round_)
     ranges = {name: d for name in RANGE_KEYS if isinstance(d := space.get(name), FloatRange)}
-    running = store.frozen_trials(session, queue.running_trials(session, round_.id))
     return {
         "round": round_.number,
         **{name: [d.low, d.high] for name, d in ranges.items()},
@@ -60,20 +67,20 @@ def round_summary(session: Session, round_: Round) -> dict[str, Any]:
         "domains": {d.name: described(d) for d in space if d.name not in ranges},
         "trials": round_.n_trials,
         "statuses": counts,
-        "stale": sum(liveness.is_stale(trial) for trial in running),
+        "stale": len(liveness.stale_trials(session, queue.running_trials(session, round_.id))),
         "narrowed_from": round_.parent.number if round_.parent else None,
         "top_k": round_.top_k,
         "best_val_accuracy": best.val_accuracy if best else None,
         "best_trial": best.id if best else None,
         "created_at": _iso(round_.created_at),
-    }
+    } | _best_value(round_.study, best)
 
 
-def trial_row(trial: FrozenTrial, rank: int) -> dict[str, Any]:
-    """A leaderboard's row: the trial's rank, round and values, and its validation curve
-    (empty unless it was read with its epochs)."""
-    record = trial_record(trial)
-    return {"rank": rank, "round": trial.round, **record, "val_curve": list(trial.val_curve)}
+def trial_row(trial: FrozenTrial, rank: int, book: bool = True) -> dict[str, Any]:
+    """A leaderboard's row: the trial's rank, round and values, and the book network's
+    validation curve (empty unless it was read with its epochs)."""
+    record = {"rank": rank, "round": trial.round, **trial_record(trial, book)}
+    return record | {"val_curve": list(trial.val_curve)} if book else record
 
 
 def evaluation_rows(session: Session, evaluations: Sequence[Evaluation]) -> list[dict[str, Any]]:
@@ -97,7 +104,9 @@ def evaluation_row(evaluation: Evaluation, values: Mapping[str, Value]) -> dict[
         "status": evaluation.status,
         "seconds": evaluation.seconds,
         "created_at": _iso(evaluation.created_at),
-    }
+    } | (  # a training function's test: what it measured
+        {} if evaluation.test_metrics is None else {"test": json.loads(evaluation.test_metrics)}
+    )
 
 
 def crowding(session: Session, study: Study, k: int = CROWD_TOP_K) -> dict[str, Any] | None:
@@ -133,22 +142,34 @@ def importance_report(
     trials = store.searched_trials(
         session, study, round_number=round_number, most=IMPORTANCE_TRIALS, seed=study.seed
     )
-    scored = [(t.values, s) for t in trials if (s := t.best_or_final_accuracy) is not None]
+    if study.objective is None:
+        scored = [(t.values, s) for t in trials if (s := t.best_or_final_accuracy) is not None]
+    else:  # a training function's metric, at its best epoch (a pruned trial's so far)
+        scored = [(t.values, s) for t in trials if (s := _best_or_final(t)) is not None]
     result = parameter_importance(
         [values for values, _ in scored], [score for _, score in scored], seed=study.seed
     )
-    return {
-        "method": "held-out permutation importance of a random forest",
-        "trials": result.n_trials,
-        "of_trials": every,
-        "explained_r2": result.explained,
-        "scores": result.scores,
-        "spread": result.spread,
-    } | (  # a conditional parameter: judged only on the trials it applied to
-        {"applied": result.applied}
-        if any(n < result.n_trials for n in result.applied.values())
-        else {}
+    return (
+        {
+            "method": "held-out permutation importance of a random forest",
+            "trials": result.n_trials,
+            "of_trials": every,
+            "explained_r2": result.explained,
+            "scores": result.scores,
+            "spread": result.spread,
+        }
+        | ({} if study.objective is None else {"metric": study.metric})
+        | (
+            # a conditional parameter: judged only on the trials it applied to
+            {"applied": result.applied}
+            if any(n < result.n_trials for n in result.applied.values())
+            else {}
+        )
     )
+
+
+def _best_or_final(trial: FrozenTrial) -> float | None:
+    return trial.best_value if trial.best_value is not None else trial.value
 
 
 @dataclass(frozen=True)
@@ -163,6 +184,11 @@ class StudyReport:
     evaluations: list[dict[str, Any]]
     importance: dict[str, Any] | None = None  # only when asked for
 
+    @property
+    def book(self) -> bool:
+        """Whether the study trains the book's network (else a training function)."""
+        return "objective" not in self.study
+
     def document(self) -> dict[str, Any]:
         """The report as ``report --json`` writes it: the leaderboard's rows ranked from 1."""
         return {
@@ -170,7 +196,8 @@ class StudyReport:
             "searched": self.searched,
             "rounds": self.rounds,
             "leaderboard": [
-                trial_row(trial, rank) for rank, trial in enumerate(self.leaderboard, start=1)
+                trial_row(trial, rank, self.book)
+                for rank, trial in enumerate(self.leaderboard, start=1)
             ],
             "crowded": self.crowded,
             "evaluations": self.evaluations,

@@ -61,10 +61,18 @@ def rounds_table(report: StudyReport) -> FittedTable:
     columns += [
         Column("from (top-k)", [parent(row) for row in rows], keep=4, short_header="from"),
         Column("trials", [trials(row) for row in rows], number=False, keep=6),
-        Column("best val acc", [numbers.accuracy(row["best_val_accuracy"]) for row in rows],
-               keep=7, short_header="best", style="bold"),
+        Column(*_best(rows, report.study.get("metric")), keep=7, short_header="best",
+               style="bold"),
     ]  # fmt: skip
     return FittedTable("Rounds", columns)
+
+
+def _best(rows: list[dict[str, Any]], metric: str | None) -> tuple[str, list[str]]:
+    """The header and cells of a best column: the best validation accuracy, or for a
+    training function's study (``metric``) the best value of its metric."""
+    if metric is None:
+        return "best val acc", [numbers.accuracy(row["best_val_accuracy"]) for row in rows]
+    return f"best {label(metric)}", [numbers.metric(row["best_value"], metric) for row in rows]
 
 
 def evaluations_table(rows: list[dict[str, Any]]) -> FittedTable:
@@ -75,6 +83,8 @@ def evaluations_table(rows: list[dict[str, Any]]) -> FittedTable:
     def settings(row: dict[str, Any]) -> str:
         return ", ".join(f"{label(k)} {show_value(v, k)}" for k, v in row["searched"].items())
 
+    if any("test" in row for row in rows):
+        return _function_evaluations(rows)
     columns = [
         Column("trial", [str(row["trial"]) for row in rows], keep=9),
         Column("lr", [show_value(row["lr"], "lr") for row in rows], keep=8),
@@ -99,6 +109,39 @@ def evaluations_table(rows: list[dict[str, Any]]) -> FittedTable:
                short_header="when", short_cells=[str(row["created_at"])[:10] for row in rows]),
     ]  # fmt: skip
     return FittedTable("Test-set evaluations", columns)
+
+
+def _function_evaluations(rows: list[dict[str, Any]]) -> FittedTable:
+    """A training function's test evaluations: the trial, its values, what its test measured."""
+
+    def values(row: dict[str, Any]) -> str:
+        searched = {**{k: row[k] for k in ("lr", "weight_decay") if k in row}, **row["searched"]}
+        return ", ".join(f"{label(k)} {show_value(v, k)}" for k, v in searched.items())
+
+    def measured(row: dict[str, Any]) -> str:
+        test = row.get("test") or {}
+        return ", ".join(f"{label(k)} {numbers.metric(v, k)}" for k, v in test.items())
+
+    return FittedTable(
+        "Test-set evaluations",
+        [
+            Column("trial", [str(row["trial"]) for row in rows], keep=9),
+            Column("settings", [values(row) for row in rows], number=False, keep=5),
+            Column("test", [measured(row) for row in rows], number=False, keep=10),
+            Column(
+                "seconds",
+                [numbers.seconds(row["seconds"]) for row in rows],
+                keep=3,
+                short_header="s",
+            ),
+            Column(
+                "when (UTC)",
+                [utc_time(row["created_at"]) for row in rows],
+                keep=4,
+                short_header="when",
+            ),
+        ],  # fmt: skip
+    )
 
 
 def crowding_note(crowded: dict[str, Any] | None, name: str = "NAME") -> str | None:
@@ -137,7 +180,8 @@ def importance_table(importance: dict[str, Any]) -> FittedTable:
         over = f"a sample of {judged} of the {every} completed and pruned trials"
     caption = (
         f"{importance['method']}, over {over}; the parameters"
-        f" explain R\u00b2 = {explained:.2f} of their best validation accuracy"
+        f" explain R\u00b2 = {explained:.2f} of their best "
+        + label(importance.get("metric", "validation accuracy"))
         + ("" if explained > 0.1 else ": too little to rank them")
     )
     if applied:
@@ -202,11 +246,18 @@ def studies_table(studies: list[dict[str, Any]]) -> FittedTable:
                 COMPLETED, [str(row[COMPLETED]) for row in studies], keep=7, short_header="done"
             ),
             Column(
-                "best val acc",
-                [numbers.accuracy(row["best_val_accuracy"]) for row in studies],
+                "best" if any("metric" in row for row in studies) else "best val acc",
+                [_study_best(row) for row in studies],
                 keep=8,
                 short_header="best",
                 style="bold",
             ),
         ],  # fmt: skip
     )
+
+
+def _study_best(row: dict[str, Any]) -> str:
+    """A study's best: its validation accuracy, or a training function's metric, named."""
+    if "metric" not in row:
+        return numbers.accuracy(row["best_val_accuracy"])
+    return f"{numbers.metric(row['best_value'], row['metric'])} {label(row['metric'])}"

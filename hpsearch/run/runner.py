@@ -21,7 +21,9 @@ waiting and kills the workers; their trials are marked ``interrupted`` here.
 A store fault that outlasts the retry window (:mod:`hpsearch.store.retry`) stops the
 workers that meet it, their trials left running; the run marks those ``interrupted``
 if the store takes it (else they are stale: ``resume`` re-runs them all the same) and
-reports the fault in :attr:`RunSummary.store_fault`. A progress poll that meets a
+reports the fault in :attr:`RunSummary.store_fault`; the store is then read once more
+for what is left (not retried: the workers waited the window already), and a store still
+down leaves that unknown (:attr:`RunSummary.counted`). A progress poll that meets a
 transient fault is skipped.
 """
 
@@ -40,7 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from hpsearch.data.datasets import DataSource
-from hpsearch.errors import Interrupted
+from hpsearch.errors import Interrupted, StoreUnavailable
 from hpsearch.run import forkserver, lifeline
 from hpsearch.run.worker import Worker, WorkerStats
 from hpsearch.store import liveness, queue
@@ -77,6 +79,7 @@ class RunSummary:
     interrupted: int = 0
     stale_trials: int = 0  # running, their worker gone
     store_fault: str = ""  # a worker's StoreUnavailable: the store could not be written
+    counted: bool = True  # False: the store could not be read for the counts above
 
     @property
     def failed_workers(self) -> int:
@@ -195,7 +198,15 @@ def run_round(
                 queue.interrupt_workers(session, round_id, [p.pid for p in processes])
         except (SQLAlchemyError, sqlite3.Error):
             pass  # left running, stale now that their workers are gone
-    Retrying(masked(db_url))(lambda _: _read_end(reading, round_id, on_progress, summary))
+    window = 0.0 if summary.store_fault else None  # the workers waited the window already
+    try:
+        Retrying(masked(db_url), window)(
+            lambda _: _read_end(reading, round_id, on_progress, summary)
+        )
+    except StoreUnavailable:
+        if not summary.store_fault:
+            raise
+        summary.counted = False
     return summary
 
 
@@ -205,7 +216,7 @@ def _read_end(reading, round_id: int, on_progress, summary: RunSummary) -> None:
         if on_progress is not None:
             on_progress(progress)
         running = queue.running_trials(session, round_id)
-        summary.stale_trials = sum(liveness.is_stale(trial) for trial in running)
+        summary.stale_trials = len(liveness.stale_trials(session, running))
     summary.pending = progress.counts.get(TrialStatus.PENDING, 0)
     summary.interrupted = progress.counts.get(TrialStatus.INTERRUPTED, 0)
 

@@ -15,7 +15,7 @@ import numpy as np
 from hpsearch.run.objective import TrialContext, TrialDiverged
 from hpsearch.settings import StudySettings
 from hpsearch.space.domains import Value
-from hpsearch.space.parameters import TrialSetup, trial_setup
+from hpsearch.space.setup import TrialSetup, trial_setup
 from trainer import EpochMetrics, MultiLayerNet, Split, Trainer, TrainingResult
 from trainer.training import DIVERGED, EpochCallback
 

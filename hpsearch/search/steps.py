@@ -25,11 +25,11 @@ from hpsearch.run.pruning import make_pruner
 from hpsearch.run.runner import RunSummary, run_round
 from hpsearch.search.training import BOOK, Training
 from hpsearch.settings import StudySettings
-from hpsearch.space.conditions import check_fixed_optimizer
 from hpsearch.space.domains import Choice, IntRange
 from hpsearch.space.memory import check_fits
 from hpsearch.space.narrowing import Narrowing, narrow
 from hpsearch.space.sampling import SearchSpace
+from hpsearch.space.setup import check_book_space
 from hpsearch.store import liveness, queue
 from hpsearch.store.models import Round, Study, Trial
 from hpsearch.store.progress import RoundProgress
@@ -75,7 +75,7 @@ def check_start(
     if training.objective is not None:
         return  # the function reads its own data: the book network's is not needed
     if space is not None:
-        check_fixed_optimizer(settings.optimizer, space.domains)
+        check_book_space(settings.optimizer, space.domains)
         check_fits(settings, space)
     batch = space.get("batch_size") if space else None
     if isinstance(batch, IntRange):
@@ -262,7 +262,10 @@ def prepare_resume(factory: sessionmaker[Session], name: str) -> tuple[int, int]
     """Re-queue the latest round's stale and interrupted trials.
 
     Returns (round id, trials re-queued). Refuses while a live process still runs
-    trials of the round (see ``liveness.is_stale``).
+    trials of the round (see ``liveness.is_stale``). A trial that finished (or was
+    claimed again) after it was read is left as it is (``queue.reset_trial`` resets only
+    the claim it read), so a worker that ends its trial and exits between the read and
+    the question of its liveness does not have it run twice.
     """
     with factory.begin() as session:
         study = store.get_study(session, name)
@@ -275,9 +278,7 @@ def prepare_resume(factory: sessionmaker[Session], name: str) -> tuple[int, int]
                 f"round {round_.number} of {name!r} is being run by {workers}; "
                 "wait for it to end (or stop it) before resuming"
             )
-        for trial in trials:
-            queue.reset_trial(session, trial)
-        return round_.id, len(trials)
+        return round_.id, sum(queue.reset_trial(session, trial) for trial in trials)
 
 
 def run(

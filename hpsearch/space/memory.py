@@ -22,8 +22,8 @@ from collections.abc import Mapping
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings
 from hpsearch.space.domains import Choice, IntRange, Value
-from hpsearch.space.parameters import trial_setup
 from hpsearch.space.sampling import SearchSpace
+from hpsearch.space.setup import trial_setup
 
 INPUT_SIZE, CLASSES = 784, 10
 FULL_TRAINING_SET = 60_000

@@ -17,22 +17,29 @@ took one of A, B; the values are written as PARENT's choices are.
 
 In TOML (:mod:`hpsearch.space.space_file`), a value is such a string, a list
 (choices), or a table with ``low``, ``high`` and ``log``, or ``choices``. A parameter
-that is not searched keeps the study's setting. ``lr`` and ``weight_decay`` are always
-searched, over ranges (the book's by default).
+that is not searched keeps the study's setting. For the book's network ``lr`` and
+``weight_decay`` are always searched, over ranges (the book's by default).
+
+A training function of one's own (``--objective``) may search parameters of any name
+(a letter or ``_``, then letters, digits and ``_``). A name hpsearch knows keeps its
+rules (``lr`` > 0, ``dropout`` in [0, 1)); another is read from how it is written:
+
+    C=1e-2:1e3:log        a float range (linear unless ``:log`` is said)
+    filters=16:64         an integer range: both bounds written as integers
+    width=16.0:64         a float range after all
+    kernel=rbf,linear     choices: integers, floats, true/false, else text
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
 from hpsearch.errors import UsageError
-from hpsearch.settings import StudySettings, parse_hidden, parse_weight_init
-from hpsearch.space.conditions import OPTIMIZER_SETTINGS
+from hpsearch.settings import parse_hidden, parse_weight_init
 from hpsearch.space.domains import Choice, Condition, Domain, FloatRange, IntRange, Value, label
 from trainer import ACTIVATIONS, OPTIMIZERS
 
@@ -100,6 +107,7 @@ class Parameter:
     maximum: float = math.inf
     open_maximum: bool = False  # maximum itself not allowed (dropout < 1)
     open_minimum: bool = False
+    own: bool = False  # a training function's own: a range's kind is read from its bounds
 
     def check(self, value: Value) -> None:
         if self.numeric is None or isinstance(value, (str, bool)):
@@ -146,12 +154,46 @@ PARAMETERS: dict[str, Parameter] = {
 }
 
 
-def parameter(name: str) -> Parameter:
+#: A name of one's own: a letter or underscore, then letters, digits and underscores.
+_OWN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,49}")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+
+
+def own_value(text: str) -> Value:
+    """A value of a parameter of one's own: an integer or a finite float as written,
+    true or false, else the text itself."""
+    word = text.strip()
+    if _INTEGER.fullmatch(word):
+        return _integer(word)
     try:
-        return PARAMETERS[name.strip()]
-    except KeyError:
-        known = ", ".join(PARAMETERS)
-        raise UsageError(f"unknown parameter {name.strip()!r}: choose from {known}") from None
+        number = float(word)
+    except ValueError:
+        return word.lower() == "true" if word.lower() in ("true", "false") else word
+    return number if math.isfinite(number) else word
+
+
+def parameter(name: str) -> Parameter:
+    """The parameter ``name``: the book network's, with its rules, or a function's own."""
+    name = name.strip()
+    known = PARAMETERS.get(name)
+    if known is not None:
+        return known
+    if not _OWN_NAME.fullmatch(name):
+        raise UsageError(
+            f"parameter name {name!r}: write a letter or _, then letters, digits or _ (at most 50)"
+        )
+    return Parameter(name, own_value, own=True)
+
+
+def check_book_names(names: Iterable[str]) -> None:
+    """UsageError for a name the book's network does not take (``--objective`` takes any)."""
+    for name in names:
+        if name not in PARAMETERS:
+            known = ", ".join(PARAMETERS)
+            raise UsageError(
+                f"unknown parameter {name!r}: choose from {known} (a parameter of another "
+                "name needs a training function of your own, --objective)"
+            )
 
 
 def _number(text: str, kind: type, name: str) -> float | int:
@@ -166,15 +208,23 @@ def _number(text: str, kind: type, name: str) -> float | int:
     return value
 
 
+def _own_kind(low: object, high: object) -> type:
+    """A range of one's own is of integers when both bounds are written as integers."""
+    written = [str(bound).strip() for bound in (low, high)]
+    integers = all(_INTEGER.fullmatch(text) for text in written)
+    return int if integers and not any(isinstance(b, float) for b in (low, high)) else float
+
+
 def make_range(name: str, low: object, high: object, log: bool | None = None) -> Domain:
     """A range domain of parameter ``name``, its bounds checked against the parameter."""
     param = parameter(name)
-    if param.numeric is None:
+    numeric = _own_kind(low, high) if param.own else param.numeric
+    if numeric is None:
         raise UsageError(f"{label(name)} takes choices (a,b,c), not a range")
-    bounds = [_number(str(b), param.numeric, name) for b in (low, high)]
+    bounds = [_number(str(b), numeric, name) for b in (low, high)]
     scale = param.log if log is None else log
     domain: Domain
-    if param.numeric is int:
+    if numeric is int:
         domain = IntRange(int(bounds[0]), int(bounds[1]), param.name, scale)
         if domain.low == domain.high:
             raise UsageError(
@@ -228,9 +278,10 @@ def spec_domain(name: str, spec: str) -> Domain:
 def plain_domain(name: str, spec: str) -> Domain:
     param = parameter(name)
     parts = spec.split(":")
-    if param.numeric is not None and len(parts) > 3:
+    ranged = param.numeric is not None or param.own
+    if ranged and len(parts) > 3:
         raise UsageError(f"{label(name)}: write LOW:HIGH or LOW:HIGH:log|linear, got {spec!r}")
-    if param.numeric is not None and len(parts) in (2, 3) and "," not in spec:
+    if ranged and len(parts) in (2, 3) and "," not in spec:
         log = None
         if len(parts) == 3:
             if parts[2].strip().lower() not in ("log", "linear"):
@@ -246,31 +297,3 @@ def spec_choice(name: str, spec: str) -> Choice:
     if not spec or any(not choice for choice in choices):
         raise UsageError(f"{label(name)}: empty choice in {spec!r}")
     return make_choice(name, choices)
-
-
-@dataclass(frozen=True)
-class TrialSetup:
-    """What one trial trains with: the study's settings with its values in place."""
-
-    settings: StudySettings
-    optimizer_params: dict[str, float]
-    weight_decay: float = 0.0  # the network's L2 lambda
-
-
-def trial_setup(settings: StudySettings, values: Mapping[str, Value]) -> TrialSetup:
-    """The settings and optimizer parameters of a trial with ``values``."""
-    fixed = {"lr", "weight_decay", "hidden", "hidden_size", "hidden_layers", *OPTIMIZER_SETTINGS}
-    changes: dict[str, Any] = {k: v for k, v in values.items() if k not in fixed}
-    if "weight_init" in changes:
-        changes["weight_init"] = parse_weight_init(str(changes["weight_init"]))
-    if "hidden" in values:
-        changes["hidden"] = parse_hidden(str(values["hidden"]))
-    elif "hidden_size" in values or "hidden_layers" in values:
-        width = int(values.get("hidden_size", settings.hidden[0]))
-        depth = int(values.get("hidden_layers", len(settings.hidden)))
-        changes["hidden"] = (width,) * depth
-    trial_settings = replace(settings, **changes) if changes else settings
-    accepted = inspect.signature(OPTIMIZERS[trial_settings.optimizer]).parameters
-    own = ("lr", *OPTIMIZER_SETTINGS)  # lr unsearched: the optimizer's own default
-    params = {k: float(values[k]) for k in own if k in values and k in accepted}
-    return TrialSetup(trial_settings, params, float(values.get("weight_decay", 0.0)))

@@ -90,7 +90,10 @@ class SearchSpace:
 
 
 #: The book's ranges: lr 10^[-6, -2], weight decay 10^[-8, -4].
-BOOK_SPACE = SearchSpace((FloatRange(1e-6, 1e-2, "lr"), FloatRange(1e-8, 1e-4, "weight_decay")))
+BOOK_LR, BOOK_WEIGHT_DECAY = (1e-6, 1e-2), (1e-8, 1e-4)
+BOOK_SPACE = SearchSpace(
+    (FloatRange(*BOOK_LR, name="lr"), FloatRange(*BOOK_WEIGHT_DECAY, name="weight_decay"))
+)
 
 
 def make_space(
@@ -110,6 +113,20 @@ def make_space(
         if not isinstance(domain, FloatRange):
             raise UsageError(f"{label(name)} is searched over a range (--search {name}=LOW:HIGH)")
     return SearchSpace(tuple(with_default_conditions([*firsts.values(), *searched.values()])))
+
+
+def own_space(
+    lr: tuple[float, float] | None,
+    weight_decay: tuple[float, float] | None,
+    searched: Mapping[str, Domain],
+) -> SearchSpace:
+    """A training function's space: the ``searched`` domains, after the ``lr`` and
+    ``weight_decay`` ranges where given, no condition but those written."""
+    given = {"lr": lr, "weight_decay": weight_decay}
+    firsts = [FloatRange(*b, name=n) for n, b in given.items() if b and n not in searched]
+    if not firsts and not searched:
+        raise UsageError("the study searches nothing: give --search NAME=SPEC (or --space)")
+    return SearchSpace((*firsts, *searched.values()))
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpsearch.errors import StoreError, UsageError
+from hpsearch.errors import NoStore, StoreError, UsageError
 from hpsearch.store.retry import busy_timeout_seconds
 
 DB_ENV = "HPSEARCH_DB"
@@ -198,7 +198,7 @@ def require_sqlite_file(url: str) -> None:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
         if not path.exists():
-            raise StoreError(f"no database at {path}: start a study first (`hpsearch start NAME`)")
+            raise NoStore(f"no database at {path}: start a study first (`hpsearch start NAME`)")
 
 
 #: The files SQLite keeps beside a database file ``X``: ``X-wal``, ``X-shm``, ``X-journal``.

@@ -14,6 +14,13 @@ started after that time holds a reused pid and is not the claimer. The start tim
 comes from psutil (on Linux from the boot time, whole seconds, and the process's start
 in clock ticks); ``START_SLACK`` allows for that rounding and for a small step of the
 clock between the claim and the question.
+
+**Counted once gone, then seen still running.** Whether a trial is stale is asked after
+it was read: a worker may end its trial and exit in between, and the read shows it
+running without a worker. :func:`stale_trials` counts a claim stale only when a read
+begun after the question still shows it running (a gone worker writes nothing more),
+as the order rule does (:class:`hpsearch.run.order.GoneWatch`); ``resume`` re-queues
+only the claim it read (:func:`hpsearch.store.queue.reset_trial`).
 """
 
 from __future__ import annotations
@@ -21,12 +28,15 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 import psutil
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
 
+from hpsearch.store.engine import READ_ONLY
 from hpsearch.store.models import Trial, utcnow
 from hpsearch.store.status import TrialStatus
 
@@ -65,6 +75,21 @@ def is_stale(trial: Trial | Claimed, now: datetime | None = None) -> bool:
         return not claimer_alive(int(pid), trial.started_at or trial.heartbeat_at)
     beat = trial.heartbeat_at or trial.started_at
     return beat is None or (now or utcnow()) - beat > STALE_AFTER
+
+
+def stale_trials(session: Session, trials: Iterable[Trial]) -> list[int]:
+    """The ids of those of ``trials`` (read running in ``session``) that are stale and
+    still run the same claim (``attempt``) in a read begun after that was asked, on a
+    connection of its own: a transaction of ``session`` may keep the snapshot of its
+    first read (SQLite's)."""
+    gone = [trial for trial in trials if is_stale(trial)]
+    if not gone:
+        return []
+    claims = or_(*(and_(Trial.id == t.id, Trial.attempt == t.attempt) for t in gone))
+    still = select(Trial.id).where(claims, Trial.status == TrialStatus.RUNNING)
+    with session.get_bind().engine.connect() as fresh:
+        fresh.execution_options(**{READ_ONLY: True})  # takes no write lock
+        return list(fresh.scalars(still.order_by(Trial.id)))
 
 
 def claimer_alive(pid: int, claimed_at: datetime | None = None) -> bool:

@@ -9,12 +9,16 @@ running the trial, as :func:`hpsearch.store.queue.record_epoch` is.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
 from sqlalchemy import Connection, insert, select
+from sqlalchemy.orm import Session
 
-from hpsearch.store.epochs import rows_as_of
-from hpsearch.store.models import Trial, TrialMetric, utcnow
+from hpsearch.store.epochs import BATCH_ROWS, rows_as_of
+from hpsearch.store.models import Round, Study, Trial, TrialMetric, utcnow
 from hpsearch.store.queue import EPOCH_ROW, Store, _rowcount
 from hpsearch.store.records import FrozenTrial
 from hpsearch.store.status import TrialStatus
@@ -88,3 +92,39 @@ def metric_rung_rows(
     )
     score = sign * TrialMetric.value
     return rows_as_of(session, round_id, trial_id, epoch, TrialMetric, score, stored)
+
+
+def study_metric_names(session: Session, study: Study) -> list[str]:
+    """Every metric name the study's trials reported, in name order."""
+    query = (
+        select(TrialMetric.name)
+        .distinct()
+        .join(Trial)
+        .join(Round)
+        .where(Round.study_id == study.id)
+        .order_by(TrialMetric.name)
+    )
+    return list(session.scalars(query))
+
+
+def metric_epoch_rows(
+    session: Session, study: Study, names: Sequence[str]
+) -> Iterator[tuple[Any, ...]]:
+    """The study's reports as ``(trial id, epoch, *values of names)`` (None for a metric
+    an epoch did not report), in the order of :func:`hpsearch.store.epochs.trial_rows` and
+    by epoch within a trial: one query, streamed."""
+    query = (
+        select(TrialMetric.trial_id, TrialMetric.epoch, TrialMetric.name, TrialMetric.value)
+        .join(Trial)
+        .join(Round)
+        .where(Round.study_id == study.id)
+        .order_by(Round.number, Trial.number, TrialMetric.epoch)
+        .execution_options(yield_per=BATCH_ROWS, stream_results=True)
+    )
+    at = {name: i for i, name in enumerate(names)}
+    rows = session.connection().execute(query)
+    for (trial_id, epoch), reported in groupby(rows, key=itemgetter(0, 1)):
+        values: list[float | None] = [None] * len(names)
+        for *_, name, value in reported:
+            values[at[name]] = value
+        yield (trial_id, epoch, *values)

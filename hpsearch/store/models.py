@@ -254,7 +254,8 @@ class TrialMetric(Base):
 
 class Evaluation(Base):
     """The book's last step: the best trial's settings trained on train + validation,
-    measured once on the test set."""
+    measured once on the test set (a training function's study: by its ``test`` hook,
+    its metrics in ``test_metrics``)."""
 
     __tablename__ = "evaluations"
 
@@ -263,13 +264,14 @@ class Evaluation(Base):
     trial_id: Mapped[int] = mapped_column(ForeignKey("trials.id", ondelete="CASCADE"))
     epochs: Mapped[int]
     seed: Mapped[int] = mapped_column(BigInteger)
-    train_samples: Mapped[int]
-    test_samples: Mapped[int]
+    train_samples: Mapped[int | None]  # None: a training function's own evaluation
+    test_samples: Mapped[int | None]
     train_accuracy: Mapped[float | None]
     test_accuracy: Mapped[float | None]
     status: Mapped[str] = mapped_column(String(20))  # completed or diverged
     seconds: Mapped[float]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    test_metrics: Mapped[str | None] = mapped_column(Text)  # a function's: a JSON object
 
     study: Mapped[Study] = relationship(back_populates="evaluations")
     trial: Mapped[Trial] = relationship()

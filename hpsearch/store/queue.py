@@ -102,16 +102,8 @@ EPOCH_ROW = _EPOCH_ROW = (
 
 
 def _epoch_values(trial_id: int, m: EpochMetrics) -> dict[str, object]:
-    values = (
-        trial_id,
-        m.epoch,
-        m.train_accuracy,
-        m.val_accuracy,
-        m.train_loss,
-        m.val_loss,
-        m.seconds,
-    )
-    return dict(zip(_EPOCH_COLUMNS, values, strict=True))
+    values = (trial_id, m.epoch, m.train_accuracy, m.val_accuracy, m.train_loss, m.val_loss)
+    return dict(zip(_EPOCH_COLUMNS, (*values, m.seconds), strict=True))
 
 
 def record_epoch(
@@ -228,22 +220,31 @@ def rerunnable_trials(session: Session, round_id: int) -> list[Trial]:
     return list(session.scalars(query))
 
 
-def reset_trial(session: Session, trial: Trial) -> None:
+def reset_trial(session: Session, trial: Trial) -> bool:
     """Put a stale or interrupted trial back in the queue, its partial epochs removed,
-    so it is re-run from scratch with its stored parameters and seed. The trial row
-    is updated first: a worker still writing to it loses its ownership before its
-    epochs are removed (see :func:`record_epoch`)."""
-    session.execute(
+    so it is re-run from scratch with its stored parameters and seed; returns whether it
+    did. Only the claim ``trial`` was read with (its ``attempt``), still unfinished, is
+    reset: a trial that finished, or was claimed again, since it was read stays as it is.
+    The trial row is updated first: a worker still writing to it loses its ownership
+    before its epochs are removed (see :func:`record_epoch`)."""
+    reset = session.execute(
         update(_TRIALS)
-        .where(_TRIALS.c.id == trial.id)
+        .where(
+            _TRIALS.c.id == trial.id,
+            _TRIALS.c.attempt == trial.attempt,
+            _TRIALS.c.status.in_(RERUNNABLE),
+        )
         .values(
             status=TrialStatus.PENDING, worker=None, started_at=None, heartbeat_at=None,
             finished_at=None, epochs_run=0, val_accuracy=None, train_accuracy=None,
             best_val_accuracy=None, best_epoch=None, error=None, value=None, best_value=None,
         )
     )  # fmt: skip
+    if _rowcount(reset) != 1:
+        return False
     session.execute(EpochMetric.__table__.delete().where(EpochMetric.trial_id == trial.id))
     session.execute(TrialMetric.__table__.delete().where(TrialMetric.trial_id == trial.id))
+    return True
 
 
 #: A trial's stored epochs: the book network's rows, or a training function's reports.

@@ -131,16 +131,17 @@ TRIAL_ROW = (
     Round.number, Trial.id, Trial.number, Trial.status, Trial.seed, Trial.epochs_run,
     Trial.val_accuracy, Trial.best_val_accuracy, Trial.best_epoch, Trial.train_accuracy,
     Trial.worker, Trial.started_at, Trial.heartbeat_at, Trial.finished_at, Trial.error,
+    Trial.value, Trial.best_value,
 )  # fmt: skip
 
 
 def frozen_row(row: Sequence[Any], values: Mapping[str, Value] | None = None) -> FrozenTrial:
     """A row of :data:`TRIAL_ROW` as a record, with the trial's ``values`` (kept as given:
     the caller hands over a mapping of its own)."""
-    (round_number, trial_id, number, status, seed, epochs_run, val, best, best_epoch,
-     train, worker, started_at, heartbeat_at, finished_at, error) = row  # fmt: skip
+    (round_number, trial_id, number, status, seed, epochs_run, val, best, best_epoch, train,
+     worker, started_at, heartbeat_at, finished_at, error, value, best_value) = row  # fmt: skip
     return FrozenTrial(
         trial_id, round_number, number, status, {} if values is None else values, val, best,
         best_epoch, train, epochs_run, seed, worker, started_at, heartbeat_at, finished_at,
-        error,
+        error, value=value, best_value=best_value,
     )  # fmt: skip

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Column, Engine, MetaData, String, Table, inspect, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from hpsearch.errors import SchemaAhead, SchemaBehind, StoreError
+from hpsearch.errors import NoStore, SchemaAhead, SchemaBehind, StoreError
 from hpsearch.store.engine import (
     database_url,
     make_engine,
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 #: The newest revision in ``hpsearch.migrations`` (``tests/store/test_database.py`` checks it
 #: against Alembic's scripts). A store at this revision is opened without importing
 #: Alembic, which would add a quarter of a second to every command and worker.
-HEAD_REVISION = "0007"
+HEAD_REVISION = "0008"
 #: Alembic's own table of the revision a database is at.
 VERSION_TABLE = Table(
     "alembic_version",
@@ -135,7 +135,7 @@ def check_schema(engine: Engine, *, create: bool) -> None:
                 return
             if inspect(engine).get_table_names():
                 raise _foreign(engine)
-            raise StoreError(f"database {masked(engine.url)} holds no hpsearch studies yet")
+            raise NoStore(f"database {masked(engine.url)} holds no hpsearch studies yet")
         head = head_revision()
         if revision == head:
             return

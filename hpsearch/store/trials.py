@@ -21,7 +21,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from hpsearch.space.domains import Value
-from hpsearch.space.parameters import PARAMETERS
+from hpsearch.space.parameters import PARAMETERS, own_value
 from hpsearch.store.epochs import Store, epoch_curves, trial_rows
 from hpsearch.store.models import Round, Study, Trial, TrialParam
 from hpsearch.store.records import TRIAL_ROW, FrozenTrial, frozen_row, frozen_trial
@@ -119,7 +119,7 @@ def study_trials(
 def read_value(name: str, text: str) -> Value:
     """A stored ``trial_params.value_text`` as the value it was."""
     known = PARAMETERS.get(name)
-    return known.parse(text) if known else text
+    return known.parse(text) if known else own_value(text)
 
 
 def trial_values(session: Store, trial_ids: Sequence[int]) -> dict[int, dict[str, Value]]:
@@ -170,7 +170,9 @@ def _searched(
 ) -> Any:
     query = query.select_from(Trial).join(Round)
     query = query.where(
-        Round.study_id == study.id, Trial.status.in_(statuses), Trial.val_accuracy.is_not(None)
+        Round.study_id == study.id,
+        Trial.status.in_(statuses),
+        (Trial.value if study.objective else Trial.val_accuracy).is_not(None),
     )
     return query if round_number is None else query.where(Round.number == round_number)
 
@@ -196,7 +198,8 @@ def searched_trials(
     most: int | None = None,
     seed: int = 0,
 ) -> list[FrozenTrial]:
-    """The study's trials of ``statuses`` (of one round) that have an accuracy, with their
+    """The study's trials of ``statuses`` (of one round) that have an accuracy (a training
+    function's: a value of its metric), with their
     searched values: by default the completed and pruned ones (a pruned trial by the best
     accuracy it reached before it was stopped: :attr:`FrozenTrial.best_or_final_accuracy`),
     those that show what their values are worth. With ``most``, at most that many: when

@@ -195,7 +195,13 @@ def test_the_version_of_a_source_tree_not_installed(monkeypatch):
 
 
 def test_shell_completion_script_and_completions():
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    # the shell named, as typer's own tests do: detecting it reads the parent processes,
+    # which under a test runner need not include a shell at all
+    env = dict(
+        os.environ,
+        PYTHONPATH=os.pathsep.join(sys.path),
+        _TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION="1",
+    )
     program = [sys.executable, "-m", "hpsearch"]
     script = subprocess.run(
         [*program, "--show-completion", "bash"], capture_output=True, text=True, env=env

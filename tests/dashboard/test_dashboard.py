@@ -213,7 +213,7 @@ def test_the_study_data_holds_the_names_as_they_are_for_the_script(injected):
     client, urls = injected
     data = client.get(f"/api{urls['study']}").get_json()
     assert data["columns"][data["columns"].index("number") + 1] == INJECTED_PARAMETER
-    assert data["leaderboard"][0][INJECTED_PARAMETER] == "0.75"
+    assert data["leaderboard"][0][INJECTED_PARAMETER] == 0.75  # read as the number written
 
 
 @pytest.mark.fault("markup and script in stored names (dashboard)", check="text only")

@@ -1,6 +1,6 @@
 """The same search on PostgreSQL, with a second worker process joining the round, many
-workers on one server, and a round that outlasts a restart of the server and the
-termination of its sessions.
+workers on one server, a round that outlasts a restart of the server and the
+termination of its sessions, and one whose server stops and stays down.
 
 Runs when PostgreSQL's server programs and the psycopg driver are installed
 (`pip install -e ".[test,postgres]"`); the server is started on 127.0.0.1 for
@@ -14,10 +14,17 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 from sqlalchemy import text
 
-from postgres_server import create_database, restart, server_programs, temporary_server
+from postgres_server import (
+    create_database,
+    restart,
+    server_programs,
+    start,
+    stop,
+)
 from queue_load import run_load, write_data
 from tests.support import TINY_SEARCH
 
@@ -33,15 +40,14 @@ else:
 
 
 @pytest.fixture(scope="module")
-def postgres_url():
-    with temporary_server(max_connections=200) as url:
-        yield url
+def postgres_url(postgres_server):
+    return postgres_server  # the run's server (conftest.py)
 
 
-def hpsearch(*args, db, data):
+def hpsearch(*args, db, data, env=None):
     return subprocess.Popen(
         [sys.executable, "-m", "hpsearch", *map(str, args), "--db", db, "--data-dir", str(data)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )  # fmt: skip
 
 
@@ -182,7 +188,9 @@ def stored_results(url):
 @pytest.fixture
 def uninterrupted(postgres_url, tiny_mnist, request):
     data = tiny_mnist
-    db = create_database(postgres_url, f"uninterrupted_{request.node.callspec.id}")
+    case = getattr(request.node, "callspec", None)
+    name = case.id if case is not None else request.node.originalname
+    db = create_database(postgres_url, f"uninterrupted_{name}"[:63])
     process = hpsearch("start", "pg", *ROUND, db=db, data=data)
     out, err = process.communicate(timeout=600)
     assert process.returncode == 0, err
@@ -240,3 +248,71 @@ def test_a_round_outlasts_a_restart_and_terminated_sessions(postgres_url, uninte
         out, err = again.communicate(timeout=600)
         assert again.returncode == 0, err
     assert stored_results(db) == reference  # nothing lost, nothing run twice
+
+
+#: Both workers of a run wait on their first epoch's INSERT: the table lock holds them.
+BOTH_WAIT = (
+    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+    " WHERE c.relname = 'epoch_metrics' AND NOT l.granted HAVING count(*) >= 2"
+)
+
+
+@pytest.mark.fault("PostgreSQL stopped under a run, started again later", check="same results")
+def test_a_stopped_server_ends_the_run_in_one_line_and_resume_finishes_it(
+    postgres_url, uninterrupted
+):
+    from sqlalchemy.orm import sessionmaker
+
+    from hpsearch.store.engine import make_engine
+    from hpsearch.store.schema import upgrade
+
+    data, reference = uninterrupted
+    db = create_database(postgres_url, "cut_by_stop")
+    engine = make_engine(db)
+    upgrade(engine)
+    # The server stops mid-round by construction, not by a race with the round's end: a
+    # lock on epoch_metrics keeps both workers waiting inside their first epoch's write.
+    holder = engine.connect()
+    holder.execute(text("LOCK TABLE epoch_metrics IN EXCLUSIVE MODE"))  # reads still pass
+    env = {**os.environ, "HPSEARCH_STORE_RETRY": "2"}  # the retry window, passed while down
+    process = hpsearch("start", "pg", *ROUND, db=db, data=data, env=env)
+    factory = sessionmaker(engine)
+    assert wait_for(factory, BOTH_WAIT) is not None, process.communicate()
+    with factory() as session:
+        claims = session.execute(text("SELECT worker FROM trials WHERE status = 'running'"))
+        workers = [psutil.Process(int(w.rpartition(":")[2])) for w in claims.scalars()]
+    assert len(workers) == 2
+    holder.invalidate()  # its session ends with the server
+    engine.dispose()
+    stop(postgres_url)  # and left down until the command has ended
+    try:
+        out, err = process.communicate(timeout=600)  # it ends by itself, its workers first
+        assert not [w for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
+    finally:
+        start(postgres_url)
+    assert process.returncode == 1, err
+    assert "Traceback" not in err and "Background on this error" not in err
+    *notes, line = err.strip().splitlines()
+    assert all(note.endswith("; retrying for up to 2 s") for note in notes), err
+    assert line.startswith("Error: the store at postgresql+psycopg://hp:***@127.0.0.1:"), err
+    assert "could not be written for" in line  # and why: the server going, or gone
+    assert "the database system is shutting down" in line or "Connection refused" in line
+    assert line.endswith("left for `hpsearch resume pg`"), err
+    assert dict(stored_statuses(db)) == {"running": 2, "pending": 6}  # none failed
+    again = hpsearch("resume", "pg", "--workers", "2", "-q", "--no-verify", db=db, data=data)
+    out, err = again.communicate(timeout=600)
+    assert again.returncode == 0, err
+    assert stored_results(db) == reference  # nothing lost, nothing run twice
+
+
+def stored_statuses(url):
+    """(status, count) of the trials of ``url``."""
+    from sqlalchemy.orm import sessionmaker
+
+    from hpsearch.store.engine import make_engine
+
+    engine = make_engine(url)
+    with sessionmaker(engine)() as session:
+        rows = session.execute(text("SELECT status, count(*) FROM trials GROUP BY status")).all()
+    engine.dispose()
+    return [tuple(row) for row in rows]

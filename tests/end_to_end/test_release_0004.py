@@ -14,6 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hpsearch.cli import app
+from hpsearch.store.schema import HEAD_REVISION
 from tests.support import RELEASES, searched_rows, special_columns
 
 DATA = RELEASES
@@ -90,4 +91,4 @@ def test_after_the_upgrade_every_release_study_trains_the_book_network_ranked_as
         revision = connection.execute("SELECT version_num FROM alembic_version").fetchone()
     connection.close()
     assert studies == [(None, None, "val_accuracy", "maximize")]
-    assert values == (0,) and reports == (0,) and revision == ("0007",)
+    assert values == (0,) and reports == (0,) and revision == (HEAD_REVISION,)

@@ -113,7 +113,7 @@ def test_a_round_that_did_not_search_a_parameter_draws_no_rectangle():
 @pytest.mark.parametrize(
     ("axes", "message"),
     [
-        (("dropout", "nonsense"), "unknown parameter 'nonsense'"),
+        (("dropout", "nonsense"), "does not search 'nonsense'"),
         (("momentum", "lr"), "study 'wide' does not search 'momentum'"),
         (("optimizer", "lr"), "'optimizer' is a choice"),
         (("lr", "lr"), "two different parameters, got 'lr' twice"),
@@ -141,7 +141,7 @@ def test_plot_draws_the_chosen_pair_beside_the_other_figures(searched_study, tmp
 @pytest.mark.parametrize(
     ("option", "message"),
     [
-        (["--x", "nonsense"], "Error: unknown parameter 'nonsense'"),
+        (["--x", "nonsense"], "Error: study 'wide' does not search 'nonsense'"),
         (["--y", "momentum"], "Error: study 'wide' does not search 'momentum'"),
         (["--x", "optimizer"], "Error: 'optimizer' is a choice"),
         (["--x", "lr", "--y", "lr"], "Error: the narrowing figure needs two different parameters"),

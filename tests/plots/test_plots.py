@@ -10,7 +10,7 @@ from hpsearch import store
 from hpsearch.cli import app
 from hpsearch.errors import StudyNotFound, UsageError
 from hpsearch.plots import figures, files, narrowing
-from hpsearch.plots.data import FigureData, RoundRange, TopK, figure_data
+from hpsearch.plots.data import Curve, FigureData, RoundRange, Score, TopK, figure_data
 from hpsearch.plots.frame import DPI
 from hpsearch.settings import StudySettings
 from hpsearch.space.domains import FloatRange
@@ -228,3 +228,22 @@ def test_the_figures_draw_from_plain_records_even_without_a_completed_trial():
     assert (points(ax, "diverged"), points(ax, "failed"), points(ax, "completed")) == (2, 1, 0)
     history = figures.history_figure(data).axes[0]
     assert all(value != value for value in history.lines[0].get_ydata())  # no best: NaN
+
+
+def test_a_minimised_metric_draws_its_lowest_so_far_and_its_own_curves():
+    losses = [3.0, 5.0, 1.5, 2.0]
+    trials = tuple(
+        FrozenTrial(i, 0, i, "completed", {"lr": 1e-3}, value=loss, best_value=loss)
+        for i, loss in enumerate(losses, start=1)
+    )
+    curve = Curve((4.0, 1.5), (3.5, 1.0))
+    data = FigureData(
+        "fn", trials, trials[2:3], (RoundRange(0, {d.name: d for d in LOST_SPACE}),), (),
+        score=Score("val_loss", minimize=True, book=False), curves={3: curve},
+    )  # fmt: skip
+    history = figures.history_figure(data).axes[0]
+    assert list(history.lines[0].get_ydata()) == [3.0, 3.0, 1.5, 1.5]  # the lowest so far
+    assert history.get_ylabel() == "val loss"
+    panel = figures.curves_figure(data).axes[0]
+    assert [list(line.get_ydata()) for line in panel.lines] == [[4.0, 1.5], [3.5, 1.0]]
+    assert "val loss 1.5" in panel.get_title()

@@ -152,3 +152,17 @@ def test_a_continued_plan_takes_the_kept_options_unless_given():
         pruner="asha",  # min_improvement: not kept, plan's
     )
     assert continued(Study(), plan, set()) == plan  # a study `start` made keeps none
+
+
+def test_auto_on_a_store_of_an_older_schema_says_so_and_starts_nothing(cli, db_path):
+    first = cli("auto", "c", "--rounds", "0", "--trials", "2", "--workers", "1", *TINY_SEARCH)
+    assert first.exit_code == 0, first.output
+    with sqlite3.connect(db_path) as connection:
+        connection.execute("UPDATE alembic_version SET version_num = '0007'")
+    connection.close()
+    again = cli("auto", "c", "--rounds", "1", "--workers", "1")  # the study's own settings
+    assert again.exit_code != 0
+    assert "older schema" in again.output and "hpsearch db upgrade" in again.output
+    with sqlite3.connect(db_path) as connection:
+        assert connection.execute("SELECT count(*) FROM rounds").fetchone() == (1,)
+    connection.close()

@@ -108,7 +108,7 @@ def test_a_conditional_parameter_on_a_chain_applies_when_every_parent_does():
         (("optimizer=sgd,adam", "dropout=0:0.5 if optimizer=rmsprop"), "never applies"),
         (("optimizer=sgd,adam", "momentum=0.5:0.99"), "never applies"),
         (("dropout=0:0.5 if batchnorm=maybe",), "not a boolean"),
-        (("dropout=0:0.5 if colour=red",), "unknown parameter 'colour'"),
+        (("dropout=0:0.5 if col-our=red",), "parameter name 'col-our'"),
         (("dropout=0:0.5 if batchnorm",), "write the condition as 'if PARENT=A,B'"),
         (("batchnorm=true,false", "momentum=0.5:0.99 if batchnorm=true"), "only the optimizer"),
         (("optimizer=sgd,adam", "beta1=0.8:0.99 if optimizer=sgd,adam"), "sgd takes no beta1"),

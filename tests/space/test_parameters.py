@@ -3,7 +3,8 @@ import pytest
 from hpsearch.errors import UsageError
 from hpsearch.settings import StudySettings
 from hpsearch.space.domains import Choice, FloatRange, IntRange
-from hpsearch.space.parameters import PARAMETERS, parse_spec, trial_setup
+from hpsearch.space.parameters import PARAMETERS, check_book_names, parse_spec
+from hpsearch.space.setup import trial_setup
 from hpsearch.space.space_file import read_space_file, toml_domain
 
 
@@ -30,7 +31,7 @@ def test_specs_parse_to_domains(spec, expected):
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("colour=red,blue", "unknown parameter 'colour'"),
+        ("col-our=red,blue", "parameter name 'col-our'"),
         ("lr=1e-2:1e-6", "low must be < high"),
         ("lr=0:1e-2", "both bounds must be > 0"),
         ("dropout=0:1", "dropout must be in [0, 1), got 1"),
@@ -125,3 +126,44 @@ def test_every_parameter_the_chapter_names_can_be_searched():
         "hidden", "activation", "weight_init", "batchnorm", "dropout", "momentum",
         "beta1", "beta2", "decay_rate",
     } <= set(PARAMETERS)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("C=1e-2:1e3:log", FloatRange(1e-2, 1e3, "C", log=True)),
+        ("gamma=0.1:0.9", FloatRange(0.1, 0.9, "gamma", log=False)),
+        ("filters=16:64", IntRange(16, 64, "filters")),
+        ("filters=16:256:log", IntRange(16, 256, "filters", log=True)),
+        ("width=16.0:64", FloatRange(16.0, 64.0, "width", log=False)),
+        ("kernel=rbf,poly", Choice(("rbf", "poly"), "kernel")),
+        ("n_layers=1,2,4", Choice((1, 2, 4), "n_layers")),
+        ("shrink=true,false", Choice((True, False), "shrink")),
+        ("tol=1e-3,0.5,auto", Choice((1e-3, 0.5, "auto"), "tol")),
+        ("lr=1e-4:1e-1", FloatRange(1e-4, 1e-1, "lr", log=True)),  # a known name's rules
+    ],
+)
+def test_a_parameter_of_ones_own_name_is_read_from_how_it_is_written(spec, expected):
+    domain = parse_spec(spec)
+    assert domain == expected
+    assert type(domain) is type(expected)
+
+
+def test_an_own_parameter_in_a_space_file_takes_its_kind_from_its_bounds(tmp_path):
+    path = tmp_path / "space.toml"
+    path.write_text(
+        "C = { low = 0.01, high = 1000, log = true }\n"
+        "filters = { low = 8, high = 32 }\n"
+        'kernel = ["rbf", "poly"]\n'
+    )
+    assert read_space_file(path) == [
+        FloatRange(0.01, 1000.0, "C", log=True),
+        IntRange(8, 32, "filters"),
+        Choice(("rbf", "poly"), "kernel"),
+    ]
+
+
+def test_the_book_network_refuses_a_name_it_does_not_take():
+    check_book_names(["lr", "dropout"])
+    with pytest.raises(UsageError, match="unknown parameter 'C'.*--objective"):
+        check_book_names(["lr", "C"])

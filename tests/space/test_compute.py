@@ -1,0 +1,16 @@
+from hpsearch.settings import StudySettings
+from hpsearch.space.compute import EVALUATION_FLOPS, TRAINING_FLOPS, seconds_per_flop, trial_flops
+
+
+def test_a_trials_arithmetic_is_its_weights_times_its_samples_and_epochs():
+    settings = StudySettings(train_size=100, val_fraction=0.2, epochs=3, hidden=(10,))
+    weights = 784 * 10 + 10 * 10
+    per_epoch = weights * (TRAINING_FLOPS * 80 + EVALUATION_FLOPS * 100)
+    assert trial_flops(settings, {}) == 3 * per_epoch
+    wider = trial_flops(settings, {"hidden_size": 20})  # a searched value changes the shape
+    assert wider == 3 * (784 * 20 + 20 * 10) * (TRAINING_FLOPS * 80 + EVALUATION_FLOPS * 100)
+
+
+def test_this_machines_time_per_operation_is_measured_in_the_dtype():
+    assert 0 < seconds_per_flop("float32", width=64) < 1e-6
+    assert 0 < seconds_per_flop("float64", width=64) < 1e-6
