@@ -460,9 +460,9 @@ def _running(tmp_path: Path) -> tuple[Path, str]:
             "Round 1 (narrowed from round 0, top 3): momentum kept out: optimizer kept none "
             "of momentum (top-3).",
         ),
-        (_stored, "pruned", "1 trials pruned."),
+        (_stored, "pruned", "1 trial pruned."),
         (_stored, "diverged", "2 trials diverged."),
-        (_stored, "failed", "1 trials failed."),
+        (_stored, "failed", "1 trial failed."),
         (
             _running,
             "crowded",
@@ -470,6 +470,7 @@ def _running(tmp_path: Path) -> tuple[Path, str]:
             "lie outside the range searched.",
         ),
     ],
+    ids=["dropped", "kept-out", "pruned", "diverged", "failed", "crowded"],
 )
 def test_the_study_page_shows_each_warning_the_command_line_gives(tmp_path, build, kind, text):
     from playwright.sync_api import sync_playwright

@@ -148,7 +148,8 @@ function warn(data) {
     }
   }
   for (const status of ["pruned", "diverged", "failed"]) {
-    if (data.statuses[status]) notes.push([status, `${data.statuses[status]} trials ${status}.`]);
+    const n = data.statuses[status];
+    if (n) notes.push([status, `${n} trial${n === 1 ? "" : "s"} ${status}.`]);
   }
   const box = document.getElementById("warnings");
   box.replaceChildren(...notes.map(([kind, text]) => {
