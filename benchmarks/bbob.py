@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hpsearch import Goal, StudySettings, Tuning
+from hpsearch import Goal, Sampling, StudySettings, Tuning
 from hpsearch.space.domains import FloatRange
 from hpsearch.space.sampling import SearchSpace
 
@@ -87,7 +87,8 @@ def hpsearch_run(problem, seed: int, budget: int, method: str, folder: Path) -> 
             left -= trials
             best = tuning.narrow(top_k=5, trials=trials)
     elif method == "hpsearch-tpe":
-        best = tuning.start(space, trials=budget, settings=settings, seed=seed, sampler="tpe")
+        tpe = Sampling("tpe")
+        best = tuning.start(space, trials=budget, settings=settings, seed=seed, sampling=tpe)
     else:
         best = tuning.start(space, trials=budget, settings=settings, seed=seed)
     return min(t.value for t in best if t.value is not None)
@@ -116,7 +117,7 @@ def optuna_run(problem, seed: int, budget: int, method: str) -> float:
 
 
 def has_tpe() -> bool:
-    return "sampler" in inspect.signature(Tuning.start).parameters
+    return "sampling" in inspect.signature(Tuning.start).parameters
 
 
 def main() -> None:

@@ -257,6 +257,30 @@ def make_searched_study(folder: Path) -> StoredStudy:
     return StoredStudy(db=db, name="wide", factory=factory)
 
 
+def make_narrowed_study(db: Path):
+    """A study whose round 1 was narrowed from a top-3 that all used adam: the optimizer
+    dropped sgd and momentum, and momentum (which applies to the momentum optimizer only)
+    was kept out."""
+    from hpsearch import store
+    from hpsearch.settings import StudySettings
+    from hpsearch.space.narrowing import narrow
+    from hpsearch.space.parameters import parse_spec
+    from hpsearch.space.sampling import make_space
+    from hpsearch.store.schema import open_store
+
+    factory = open_store(str(db), create=True)
+    specs = ("optimizer=sgd,momentum,adam", "momentum=0.5:0.99 if optimizer=momentum")
+    domains = {d.name: d for d in map(parse_spec, specs)}
+    space = make_space((1e-4, 1e-1), (1e-8, 1e-4), domains)
+    top = [{"lr": 10.0**-e, "weight_decay": 1e-6, "optimizer": "adam"} for e in (2, 3, 3.5)]
+    narrowing = narrow(space, top)
+    with factory.begin() as session:
+        study = store.create_study(session, "narrowed", 3, StudySettings())
+        round0 = store.create_round(session, study, space, 6)
+        store.create_round(session, study, narrowing.space, 3, parent=round0, top_k=3)
+    return narrowing
+
+
 def _finish_searched(session, trial, status: str) -> None:
     from hpsearch import store
 

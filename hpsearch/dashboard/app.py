@@ -49,13 +49,14 @@ def create_app(factory: sessionmaker[Session], rules: Access | None = None) -> F
     return app
 
 
-def _number(value: object) -> str:
-    """A parameter's value as the command line's tables write it (3 significant digits,
-    the exponent compact: ``2.47e-3``); text as it is, None as ``-``."""
+def _number(value: object, kind: str = "significant") -> str:
+    """A value as the command line's tables write it: a float of a log-scale parameter
+    (``kind`` "scientific") as ``2.47e-3``, another to 3 significant digits; text as it
+    is, None as ``-``."""
     if value is None:
         return numbers.MISSING
     if isinstance(value, float):
-        return numbers.significant(value)
+        return numbers.scientific(value) if kind == "scientific" else numbers.significant(value)
     return str(value)
 
 

@@ -1,11 +1,12 @@
 """The data the dashboard's interactive charts draw, read in a few SQL queries.
 
-    trial_columns   every trial of a study as columns (one list per value: id, round,
-                    status, accuracies, each searched parameter), in round and trial
-                    order: three queries whatever the number of trials, no ORM object
-                    per row, so 100,000 trials are one answer of plain lists
-    round_domains   each round's domains, as the scatter draws their rectangles
-    study_curves    the validation curves of the best trials and of the running ones
+    trial_columns      trials of a study as columns (one list per value: id, round,
+                       status, accuracies, each searched parameter): three queries
+                       whatever the number of trials, no ORM object per row
+    chart_columns      what the charts draw: every trial's columns, or a sample of
+                       CHART_TRIALS of a larger study, and the best score so far of all
+    described_columns  the columns' order, headers and formats, each round's domains
+    study_curves       the validation curves of the best trials and of the running ones
 
 A trial's ``score`` is the accuracy its values are judged by (its best epoch's, else its
 last one's: :attr:`hpsearch.store.FrozenTrial.best_or_final_accuracy`); a parameter's
@@ -15,8 +16,10 @@ column holds its number (a choice's stored text), None where a trial has none.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -29,6 +32,10 @@ from hpsearch.store.status import TrialStatus
 DEFAULT_CURVES = 50
 #: The most curves one answer holds (each up to the study's epochs).
 MOST_CURVES = 1000
+#: The most trials the study page's charts draw (parallel coordinates, slices, scatter,
+#: the points of the history): a larger study's are a sample (:func:`chart_columns`); the
+#: leaderboard and the brush's filter still go over every trial (:mod:`.board`).
+CHART_TRIALS = 5000
 
 _TRIAL_COLUMNS = (
     "trial", "round", "number", "status", "epochs_run", "score", "val_accuracy",
@@ -51,60 +58,155 @@ HEADERS = {
 }  # fmt: skip
 
 
-def trial_columns(session: Session, study: Study) -> dict[str, Any]:
-    """Every trial of ``study`` as columns: ``columns[name][i]`` is trial i's value, the
-    trials in round and trial order; ``parameters`` names the searched ones (their
-    labels in ``labels``) in the space's order."""
+def _rows(session: Session, study: Study, ids: Sequence[int] | None) -> list[Any]:
+    """The trials' rows of :data:`_TRIAL_COLUMNS` (of ``ids`` only, in that order, when
+    given; else every trial in round and trial order): plain rows, no ORM object each."""
     score = func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy)
-    query = (
-        select(
-            Trial.id,
-            Round.number,
-            Trial.number,
-            Trial.status,
-            Trial.epochs_run,
-            score,
-            Trial.val_accuracy,
-            Trial.best_val_accuracy,
-            Trial.best_epoch,
-            Trial.train_accuracy,
-            Trial.seed,
-            Trial.worker,
-        )
-        .join(Round)
-        .where(Round.study_id == study.id)
-        .order_by(Round.number, Trial.number)
+    query = select(
+        Trial.id, Round.number, Trial.number, Trial.status, Trial.epochs_run, score,
+        Trial.val_accuracy, Trial.best_val_accuracy, Trial.best_epoch, Trial.train_accuracy,
+        Trial.seed, Trial.worker,
+    ).join(Round)  # fmt: skip
+    if ids is None:
+        query = query.where(Round.study_id == study.id).order_by(Round.number, Trial.number)
+        return list(session.connection().execute(query).all())
+    found: dict[int, Any] = {}
+    for start in range(0, len(ids), 500):  # bounded IN lists
+        chunk = query.where(Trial.id.in_(ids[start : start + 500]))
+        found.update((row[0], row) for row in session.connection().execute(chunk))
+    return [found[trial_id] for trial_id in ids if trial_id in found]
+
+
+def _values(
+    session: Session, study: Study, ids: Sequence[int] | None, formats: dict[str, str]
+) -> dict[int, dict[str, Any]]:
+    """Each trial's searched values (of ``ids``, else of every trial): a parameter's
+    number, a choice's stored text."""
+    query = select(
+        TrialParam.trial_id, TrialParam.name, TrialParam.value_num, TrialParam.value_text
     )
-    rows = session.connection().execute(query).all()  # plain rows: no ORM per row
+    if ids is None:
+        chunks = [query.join(Trial).join(Round).where(Round.study_id == study.id)]
+    else:
+        chunks = [
+            query.where(TrialParam.trial_id.in_(ids[start : start + 500]))
+            for start in range(0, len(ids), 500)
+        ]
+    values: dict[int, dict[str, Any]] = {}
+    for chunk in chunks:
+        for trial_id, name, number, text in session.connection().execute(chunk):
+            if name in formats:
+                values.setdefault(trial_id, {})[name] = text if formats[name] == "text" else number
+    return values
+
+
+def described_columns(session: Session, study: Study) -> dict[str, Any]:
+    """What the page needs to show a study's trial columns: the searched ``parameters``
+    (in the space's order), every column's ``order``, ``headers`` and ``formats``, and
+    each round's domains (``rounds``)."""
+    names = store.searched_names(study)
+    rounds = round_domains(session, study)
+    first = rounds[0]["domains"] if rounds else {}
+    formats = {name: _format(first.get(name)) for name in names}
+    return {
+        "parameters": names,
+        "order": [*_TRIAL_COLUMNS[:4], *names, *_TRIAL_COLUMNS[4:]],
+        "headers": {**HEADERS, **{name: label(name) for name in names}},
+        "formats": {**FORMATS, **formats},
+        "rounds": rounds,
+    }
+
+
+def trial_columns(
+    session: Session,
+    study: Study,
+    ids: Sequence[int] | None = None,
+    described: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Trials of ``study`` as columns: ``columns[name][i]`` is trial i's value, the trials
+    those of ``ids`` in that order (by default every trial, in round and trial order),
+    with :func:`described_columns` (``described`` when the caller has it)."""
+    described = described or described_columns(session, study)
+    names = described["parameters"]
+    rows = _rows(session, study, ids)
     transposed = list(zip(*rows, strict=True)) or [()] * len(_TRIAL_COLUMNS)
     columns: dict[str, list[Any]] = {
         name: list(column) for name, column in zip(_TRIAL_COLUMNS, transposed, strict=True)
     }
     columns["status"] = [TrialStatus(status).value for status in columns["status"]]
-    names = store.searched_names(study)
-    rounds = round_domains(session, study)
-    first = rounds[0]["domains"] if rounds else {}
-    formats = {name: _format(first.get(name)) for name in names}
-    at = {trial_id: i for i, trial_id in enumerate(columns["trial"])}
-    values: dict[str, list[Any]] = {name: [None] * len(at) for name in names}
-    params = session.connection().execute(
-        select(TrialParam.trial_id, TrialParam.name, TrialParam.value_num, TrialParam.value_text)
-        .join(Trial)
+    formats = {name: described["formats"][name] for name in names}
+    values = _values(session, study, ids, formats)
+    for name in names:
+        columns[name] = [values.get(trial_id, {}).get(name) for trial_id in columns["trial"]]
+    return {"trials": len(rows), **described, "columns": columns}
+
+
+def chart_columns(session: Session, study: Study, most: int = CHART_TRIALS) -> dict[str, Any]:
+    """What the study page's charts draw: :func:`trial_columns` of every trial, or of a
+    sample of ``most`` when the study has more (the best fifth of them by score and a
+    uniform sample of the others, drawn with the study's seed: the same every time), in
+    round and trial order, each with its 1-based place in that order (``index``); and
+    the ``history`` of every trial, sampled or not (:func:`history`)."""
+    order = (Round.number, Trial.number)
+    in_study = select(Trial.id).join(Round).where(Round.study_id == study.id)
+    ids = list(session.scalars(in_study.order_by(*order)))
+    picked = None
+    if len(ids) > most:
+        score = func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy)
+        best = session.scalars(
+            in_study.where(score.is_not(None)).order_by(score.desc(), Trial.id).limit(most // 5)
+        )
+        place = {trial_id: i for i, trial_id in enumerate(ids)}
+        top = np.array([place[trial_id] for trial_id in best], dtype=int)
+        others = np.setdiff1d(np.arange(len(ids)), top)
+        rng = np.random.default_rng(study.seed)
+        rest = rng.choice(others, size=most - len(top), replace=False)
+        picked = np.sort(np.concatenate([top, rest])).tolist()
+    result = trial_columns(session, study, None if picked is None else [ids[i] for i in picked])
+    places = range(len(ids)) if picked is None else picked
+    result["columns"]["index"] = [i + 1 for i in places]
+    return {
+        **result,
+        "trials": len(ids),
+        "shown": result["trials"],
+        "history": history(session, study),
+    }
+
+
+def history(session: Session, study: Study) -> dict[str, Any]:
+    """The best score so far of every trial of ``study`` in round and trial order, where
+    it rises (``best``: [1-based place, score]), each round's first and last place
+    (``rounds``: [round, first, last]) and the number of trials, in two queries."""
+    score = func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy)
+    order = (Round.number, Trial.number)
+    ranked = (
+        select(
+            func.row_number().over(order_by=order).label("place"),
+            score.label("score"),
+            func.max(score).over(order_by=order, rows=(None, -1)).label("before"),
+        )
         .join(Round)
         .where(Round.study_id == study.id)
+        .subquery()
     )
-    for trial_id, name, number, text in params:
-        if name in values:
-            values[name][at[trial_id]] = text if formats[name] == "text" else number
-    return {
-        "trials": len(at),
-        "parameters": names,
-        "order": [*_TRIAL_COLUMNS[:4], *names, *_TRIAL_COLUMNS[4:]],
-        "headers": {**HEADERS, **{name: label(name) for name in names}},
-        "formats": {**FORMATS, **formats},
-        "columns": {**columns, **values},
-        "rounds": rounds,
-    }
+    rises = session.execute(
+        select(ranked.c.place, ranked.c.score)
+        .where(ranked.c.score.is_not(None))
+        .where((ranked.c.before.is_(None)) | (ranked.c.score > ranked.c.before))
+        .order_by(ranked.c.place)
+    )
+    counts = session.execute(
+        select(Round.number, func.count(Trial.id))
+        .join(Trial, Trial.round_id == Round.id)
+        .where(Round.study_id == study.id)
+        .group_by(Round.number)
+        .order_by(Round.number)
+    )
+    rounds, last = [], 0
+    for number, count in counts:
+        rounds.append([number, last + 1, last + count])
+        last += count
+    return {"best": [[place, value] for place, value in rises], "rounds": rounds, "trials": last}
 
 
 def _format(domain: dict[str, Any] | None) -> str:

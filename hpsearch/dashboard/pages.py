@@ -15,8 +15,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hpsearch import store
+from hpsearch.dashboard.explore import described_columns
 from hpsearch.report.export import epoch_record, trial_record
 from hpsearch.report.summaries import study_report, study_summary, trial_row
+from hpsearch.space.domains import format_value
+from hpsearch.space.narrowing import changes
 from hpsearch.store import FrozenTrial, progress
 from hpsearch.store.models import Study
 from hpsearch.store.status import STATUSES, TrialStatus
@@ -107,17 +110,52 @@ def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> d
             "eta_seconds": so_far.eta_seconds,
         },
         "running": [running_record(trial) for trial in running],
+        "narrowed": narrowing_notes(study),
         "version": "-".join(str(n) for n in (so_far.epochs_stored, *statuses.values())),
     }
+
+
+def narrowing_notes(study: Study) -> list[dict[str, Any]]:
+    """What ``narrow`` said it left behind, for each narrowed round that left something:
+    the choices it dropped and the parameters it kept out (with why), by label."""
+    notes = []
+    for round_ in study.rounds:
+        if round_.parent is None:
+            continue
+        k = round_.top_k or 0
+        dropped, kept_out = changes(store.round_space(round_.parent), store.round_space(round_), k)
+        if dropped or kept_out:
+            notes.append(
+                {
+                    "round": round_.number,
+                    "narrowed_from": round_.parent.number,
+                    "top_k": k,
+                    "dropped": {n: [format_value(v) for v in vs] for n, vs in dropped.items()},
+                    "kept_out": kept_out,
+                }
+            )
+    return notes
 
 
 _FINISHED_WORDS = {status.value for status in STATUSES if status.is_finished}
 
 
 def trial_page(trial: FrozenTrial) -> dict[str, Any]:
-    """A trial's stored values (read with the study's searched parameters) and every
-    epoch it ran (read with its epochs)."""
-    return {**_record(trial), "epochs": [epoch_record(epoch) for epoch in trial.epochs]}
+    """A trial's stored values (read with the study's searched parameters), its last
+    stored epoch and that epoch's accuracies (a running trial's so far), and every epoch
+    it ran (read with its epochs)."""
+    last = trial.epochs[-1] if trial.epochs else None
+    record = _record(trial)
+    keys = list(record)
+    at = keys.index("epochs_run") + 1  # where it stands, beside its status
+    return {
+        **{key: record[key] for key in keys[:at]},
+        "last_epoch": last.epoch if last else None,
+        "last_val_accuracy": last.val_accuracy if last else None,
+        "last_train_accuracy": last.train_accuracy if last else None,
+        **{key: record[key] for key in keys[at:]},
+        "epochs": [epoch_record(epoch) for epoch in trial.epochs],
+    }
 
 
 def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, Any]]:
@@ -131,7 +169,10 @@ def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, A
             trial_row(trial, rank)
             for rank, trial in enumerate(store.frozen_trials(session, best, names=names), start=1)
         ]
-        result.append({**study_summary(session, study), "parameters": names, "best": rows})
+        formats = described_columns(session, study)["formats"]
+        result.append(
+            {**study_summary(session, study), "parameters": names, "formats": formats, "best": rows}
+        )
     return result
 
 

@@ -6,7 +6,7 @@
     /study/NAME/leaderboard.csv         the leaderboard shown (?rows=N)
     /study/NAME/figure/KIND.svg         curves (?top=N), narrowing, history
     /study/NAME/trial/ID                a trial and its epochs (/api/..., .csv, curve.svg)
-    /compare?study=A&study=B            several studies side by side (.csv, history.svg)
+    /compare?study=A&study=B            several studies side by side (.csv)
 
 Every route is a GET and reads through :func:`reading`, in a session of the read-only
 factory the application keeps under :data:`FACTORY`. NAME is the study's name as
@@ -212,9 +212,3 @@ def compare_csv() -> Response:
     at = LEADERBOARD_COLUMNS.index("seed")  # other searched parameters after weight decay
     columns = ["study", *LEADERBOARD_COLUMNS[:at], *sorted(others), *LEADERBOARD_COLUMNS[at:]]
     return _csv(csv_text(rows, columns), "compare.csv")
-
-
-@pages.get("/compare/history.svg")
-def compare_svg() -> Response:
-    with reading() as session:
-        return _svg(charts.compare_figure(session, compared(session)))

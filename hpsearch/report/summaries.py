@@ -25,6 +25,10 @@ from hpsearch.store.status import TrialStatus
 
 #: How many of the best trials ``report`` checks for crowding an edge of the ranges.
 CROWD_TOP_K = 5
+#: The most trials the importance's random forests learn from: a larger study's are a
+#: uniform sample of this many, drawn with the study's seed (the same every time), so
+#: the importance of 100,000 trials takes what that of 1,000 takes.
+IMPORTANCE_TRIALS = 1000
 
 
 def _iso(value) -> str | None:
@@ -135,10 +139,14 @@ def importance_report(
     pruned trial's is what it showed before it was stopped: searches that prune keep
     few trials to the end), with how much of that accuracy they explain. When a parameter
     applied to only some trials, ``applied`` says on how many each was judged (one below
-    the minimum has no score)."""
+    the minimum has no score). Of more than :data:`IMPORTANCE_TRIALS` trials, a sample of
+    that many is judged: ``trials`` says how many, ``of_trials`` of how many."""
     from hpsearch.report.importance import parameter_importance  # scikit-learn: only when asked
 
-    trials = store.searched_trials(session, study, round_number=round_number)
+    every = store.count_searched_trials(session, study, round_number=round_number)
+    trials = store.searched_trials(
+        session, study, round_number=round_number, most=IMPORTANCE_TRIALS, seed=study.seed
+    )
     if study.objective is None:
         scored = [(t.values, s) for t in trials if (s := t.best_or_final_accuracy) is not None]
     else:  # a training function's metric, at its best epoch (a pruned trial's so far)
@@ -150,6 +158,7 @@ def importance_report(
         {
             "method": "held-out permutation importance of a random forest",
             "trials": result.n_trials,
+            "of_trials": every,
             "explained_r2": result.explained,
             "scores": result.scores,
             "spread": result.spread,

@@ -179,8 +179,12 @@ def importance_table(importance: dict[str, Any]) -> FittedTable:
     columns.append(
         Column("", ["\u2588" * round(scores.get(n, 0) * 20) for n in names], keep=1, justify="left")
     )
+    every, judged = importance.get("of_trials", importance["trials"]), importance["trials"]
+    over = "the completed and pruned trials"
+    if judged < every:  # a sample (summaries.IMPORTANCE_TRIALS)
+        over = f"a sample of {judged} of the {every} completed and pruned trials"
     caption = (
-        f"{importance['method']}, over the completed and pruned trials; the parameters"
+        f"{importance['method']}, over {over}; the parameters"
         f" explain R\u00b2 = {explained:.2f} of their best "
         + label(importance.get("metric", "validation accuracy"))
         + ("" if explained > 0.1 else ": too little to rank them")

@@ -154,3 +154,24 @@ def _kept_out(domain: Domain, kept: Mapping[str, Domain], k: int) -> str | None:
     if isinstance(parent, Choice) and not when.texts & {format_value(c) for c in parent.choices}:
         return f"{label(parent.name)} kept none of {', '.join(sorted(when.texts))} (top-{k})"
     return None
+
+
+def changes(
+    parent: SearchSpace, child: SearchSpace, k: int
+) -> tuple[dict[str, list[Value]], dict[str, str]]:
+    """What narrowing ``parent`` from its top-``k`` into ``child`` left behind, read back
+    from the two spaces as :func:`narrow` says it: each choice's dropped choices, and each
+    parameter kept out with why (by label)."""
+    kept = {domain.name: domain for domain in child}
+    dropped: dict[str, list[Value]] = {}
+    removed: dict[str, str] = {}
+    for domain in parent:
+        new = kept.get(domain.name)
+        if new is None:
+            why = _kept_out(domain, kept, k) or f"none of the top-{k} trials used it"
+            removed[label(domain.name)] = why
+        elif isinstance(domain, Choice) and isinstance(new, Choice):
+            left = {format_value(c) for c in new.choices}
+            if gone := [c for c in domain.choices if format_value(c) not in left]:
+                dropped[label(domain.name)] = gone
+    return dropped, removed

@@ -16,7 +16,8 @@ from collections.abc import Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Select, case, select
+import numpy as np
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from hpsearch.space.domains import Value
@@ -164,31 +165,59 @@ def streamed_trials(session: Session, study: Study) -> Iterator[FrozenTrial]:
             yield frozen_row(row, values[row[1]])
 
 
+def _searched(
+    query: Any, study: Study, round_number: int | None, statuses: Sequence[TrialStatus]
+) -> Any:
+    query = query.select_from(Trial).join(Round)
+    query = query.where(
+        Round.study_id == study.id,
+        Trial.status.in_(statuses),
+        (Trial.value if study.objective else Trial.val_accuracy).is_not(None),
+    )
+    return query if round_number is None else query.where(Round.number == round_number)
+
+
+def count_searched_trials(
+    session: Session,
+    study: Study,
+    *,
+    round_number: int | None = None,
+    statuses: Sequence[TrialStatus] = RANKED,
+) -> int:
+    """How many trials :func:`searched_trials` reads without ``most``."""
+    query = _searched(select(func.count(Trial.id)), study, round_number, statuses)
+    return int(session.scalar(query) or 0)
+
+
 def searched_trials(
     session: Session,
     study: Study,
     *,
     round_number: int | None = None,
     statuses: Sequence[TrialStatus] = RANKED,
+    most: int | None = None,
+    seed: int = 0,
 ) -> list[FrozenTrial]:
     """The study's trials of ``statuses`` (of one round) that have an accuracy (a training
     function's: a value of its metric), with their
     searched values: by default the completed and pruned ones (a pruned trial by the best
     accuracy it reached before it was stopped: :attr:`FrozenTrial.best_or_final_accuracy`),
-    those that show what their values are worth."""
-    query = (
-        select(*TRIAL_ROW)
-        .select_from(Trial)
-        .join(Round)
-        .where(
-            Round.study_id == study.id,
-            Trial.status.in_(statuses),
-            (Trial.value if study.objective else Trial.val_accuracy).is_not(None),
-        )
-        .order_by(Round.number, Trial.number)
-    )
-    if round_number is not None:
-        query = query.where(Round.number == round_number)
-    rows = session.execute(query).all()
+    those that show what their values are worth. With ``most``, at most that many: when
+    there are more, a uniform sample drawn with ``seed`` (the same trials every time),
+    still in round and trial order."""
+    query = _searched(select(*TRIAL_ROW), study, round_number, statuses)
+    query = query.order_by(Round.number, Trial.number)
+    ids = None
+    if most is not None:  # the ids first: only the sample's rows are read
+        order = _searched(select(Trial.id), study, round_number, statuses)
+        ids = list(session.scalars(order.order_by(Round.number, Trial.number)))
+    if ids is None or most is None or len(ids) <= most:
+        rows = list(session.execute(query).all())
+    else:
+        picked = np.random.default_rng(seed).choice(len(ids), size=most, replace=False)
+        wanted = [ids[i] for i in sorted(picked.tolist())]
+        rows = []
+        for start in range(0, len(wanted), 500):  # bounded IN lists, in order
+            rows += session.execute(query.where(Trial.id.in_(wanted[start : start + 500]))).all()
     values = trial_values(session, [row[1] for row in rows])
     return [frozen_row(row, values[row[1]]) for row in rows]

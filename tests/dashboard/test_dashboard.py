@@ -124,12 +124,14 @@ def test_compare_shows_each_studys_best_trials(client, stored_study):
         store.create_study(session, "other", 5, StudySettings())  # no trials yet
     page = client.get("/compare?study=small&study=other")
     rows = _csv_rows(client.get("/compare.csv?study=small&study=other"))
-    history = client.get("/compare/history.svg?study=small&study=other")
+    data = client.get("/api/compare?study=small&study=other").get_json()
     with stored_study.factory() as session:
         best = store.leaderboard(session, store.get_study(session, "small"), top=5)
     assert page.status_code == 200 and "other" in page.get_data(as_text=True)
     assert [(r["study"], int(r["trial"])) for r in rows] == [("small", t.id) for t in best]
-    assert history.status_code == 200 and history.mimetype == "image/svg+xml"
+    assert [s["name"] for s in data] == ["small", "other"]
+    assert data[0]["history"]["best"][-1][1] == best[0].val_accuracy
+    assert data[1]["history"] == {"best": [], "rounds": [], "trials": 0}
     assert client.get("/compare").status_code == 404
 
 
@@ -211,7 +213,7 @@ def test_the_study_data_holds_the_names_as_they_are_for_the_script(injected):
     client, urls = injected
     data = client.get(f"/api{urls['study']}").get_json()
     assert data["columns"][data["columns"].index("number") + 1] == INJECTED_PARAMETER
-    assert data["leaderboard"][0][INJECTED_PARAMETER] == "0.75"
+    assert data["leaderboard"][0][INJECTED_PARAMETER] == 0.75  # read as the number written
 
 
 @pytest.mark.fault("markup and script in stored names (dashboard)", check="text only")

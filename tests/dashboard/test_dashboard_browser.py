@@ -23,6 +23,7 @@ from hpsearch.store.status import TrialStatus
 from tests.support import (
     add_epochs,
     finish_trial,
+    make_narrowed_study,
     make_running_study,
     make_searched_study,
     make_stored_study,
@@ -221,7 +222,7 @@ def test_a_running_trial_updates_its_accuracies_and_curves_without_a_reload(
             page.wait_for_selector("#running tbody tr")
             assert _running_cell(page, "last_val_accuracy") == "0.3000"  # epoch 1 of 3
             assert page.get_attribute("#running td[data-epochs]", "data-epochs") == "1"
-            trial_page.wait_for_selector("#curve[data-epochs='1'] svg")
+            trial_page.wait_for_selector("#curve[data-epochs='1'] canvas")
             for p in (page, trial_page, studies):
                 p.evaluate("window.notReloaded = true")
 
@@ -232,7 +233,8 @@ def test_a_running_trial_updates_its_accuracies_and_curves_without_a_reload(
             page.wait_for_selector("#running td[data-epochs='2']", timeout=20_000)
             assert _running_cell(page, "last_val_accuracy") == "0.8000"
             assert _running_cell(page, "last_epoch") == "2"
-            trial_page.wait_for_selector("#curve[data-epochs='2'] svg", timeout=20_000)
+            trial_page.wait_for_selector("#curve[data-epochs='2'] canvas", timeout=20_000)
+            assert trial_page.inner_text("#settings td[data-key='last_val_accuracy']") == "0.8000"
             assert trial_page.eval_on_selector_all("#epochs tbody tr", "r => r.length") == 2
             studies.wait_for_selector("#studies tr[data-study='appeared']", timeout=20_000)
             for p in (page, trial_page, studies):
@@ -299,9 +301,14 @@ def test_hovering_a_curve_names_its_trial(explored):
     assert f"val acc {last:.4f}" in page.inner_text("#curves-hover")
 
 
-def test_brushing_an_axis_of_the_parallel_coordinates_filters_the_leaderboard(explored):
-    page, _, factory = explored
-    everyone = _leaderboard_trials(page)
+#: The brush's low end on the score axis: between two trials' scores (0.66 and 0.70), so
+#: a pixel's rounding cannot move a trial across it.
+LOW = 0.68
+
+
+def _brush_score(page, low: float) -> None:
+    """Drag along the parallel coordinates' score axis from 1 down to ``low``; returns
+    once the leaderboard shows what the brush keeps."""
     score_axis = page.evaluate("window.hpsearchCharts.parallelNames.length - 1")
     chart = "chart-parallel"
     page.locator(f"#{chart}").scroll_into_view_if_needed()
@@ -311,7 +318,7 @@ def test_brushing_an_axis_of_the_parallel_coordinates_filters_the_leaderboard(ex
             f"""() => echarts.getInstanceByDom(document.getElementById('{chart}'))
                 .{coordinates}.dataToPoint({value}, 'dim{score_axis}')"""
         )
-        for value in (1.0, 0.7)
+        for value in (1.0, low)
     )
     box = page.locator(f"#{chart}").bounding_box()
     page.mouse.move(box["x"] + top[0], box["y"] + top[1] - 5)
@@ -319,6 +326,12 @@ def test_brushing_an_axis_of_the_parallel_coordinates_filters_the_leaderboard(ex
     page.mouse.move(box["x"] + bottom[0], box["y"] + bottom[1], steps=8)
     page.mouse.up()
     page.wait_for_function("() => document.getElementById('brush-note').textContent !== ''")
+
+
+def test_brushing_an_axis_of_the_parallel_coordinates_filters_the_leaderboard(explored):
+    page, _, factory = explored
+    everyone = _leaderboard_trials(page)
+    _brush_score(page, LOW)
     kept = _leaderboard_trials(page)
     with factory() as session:
         trials = store.get_study(session, "small").rounds
@@ -328,8 +341,8 @@ def test_brushing_an_axis_of_the_parallel_coordinates_filters_the_leaderboard(ex
             for t in r.trials
         }
     assert kept and len(kept) < len(everyone)
-    assert all(score[t] >= 0.7 for t in kept)
-    assert set(kept) == {t for t in everyone if score[t] >= 0.7}
+    assert all(score[t] >= LOW for t in kept)
+    assert set(kept) == {t for t in everyone if score[t] >= LOW}
 
 
 def test_a_column_filter_and_a_column_choice_work(explored):
@@ -368,14 +381,23 @@ def test_the_page_writes_numbers_as_the_command_line_does(explored):
     ]
 
 
-def test_the_comparison_charts_every_parameter_searched(tmp_path):
+def test_the_comparison_charts_every_parameter_searched_and_each_history(tmp_path):
     from playwright.sync_api import sync_playwright
 
     stored = make_searched_study(tmp_path)  # five searched parameters
     app = create_app(open_store(str(stored.db), read_only=True))
     with stored.factory() as session:
-        searched = store.searched_names(store.list_studies(session)[0])
-        name = store.list_studies(session)[0].name
+        study = store.list_studies(session)[0]
+        searched, name = store.searched_names(study), study.name
+        trials = [t for r in study.rounds for t in sorted(r.trials, key=lambda t: t.number)]
+    best, top = [], None
+    for i, t in enumerate(trials, start=1):
+        score = t.best_val_accuracy if t.best_val_accuracy is not None else t.val_accuracy
+        if score is not None and (top is None or score > top):
+            top = score
+            best.append((i, score))
+    if best[-1][0] < len(trials):
+        best.append((len(trials), top))
     with serving(app) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
             tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
@@ -390,7 +412,162 @@ def test_the_comparison_charts_every_parameter_searched(tmp_path):
             )
             assert axes == [*(n.replace("_", " ") for n in searched), "score"]
             assert len(searched) > 2
+            history = page.evaluate(
+                """() => echarts.getInstanceByDom(document.getElementById(
+                    'chart-compare-history')).getOption().series.map((s) => [s.name, s.data])"""
+            )
+            assert [name for name, _ in history] == [name]
+            assert history[0][1] == [[i, v] for i, v in best]  # the rises, then the last trial
+            assert page.eval_on_selector_all("img", "found => found.length") == 0  # no SVG
             assert page.evaluate("window.violations") == [] and dialogs == []
             assert _policy_messages(console) == []
         finally:
             browser.close()
+
+
+def _browser(playwright, tmp_path: Path):
+    return playwright.chromium.launch_persistent_context(
+        tmp_path / "profile", executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True
+    )
+
+
+def _narrowed(tmp_path: Path) -> tuple[Path, str]:
+    make_narrowed_study(tmp_path / "narrowed.db")
+    return tmp_path / "narrowed.db", "narrowed"
+
+
+def _stored(tmp_path: Path) -> tuple[Path, str]:
+    return make_stored_study(tmp_path).db, "small"
+
+
+def _running(tmp_path: Path) -> tuple[Path, str]:
+    make_running_study(tmp_path / "live.db")
+    return tmp_path / "live.db", "live"
+
+
+@pytest.mark.parametrize(
+    ("build", "kind", "text"),
+    [
+        (
+            _narrowed,
+            "dropped",
+            "Round 1 (narrowed from round 0, top 3): optimizer: dropped sgd, momentum "
+            "(not among the top-3).",
+        ),
+        (
+            _narrowed,
+            "kept-out",
+            "Round 1 (narrowed from round 0, top 3): momentum kept out: optimizer kept none "
+            "of momentum (top-3).",
+        ),
+        (_stored, "pruned", "1 trial pruned."),
+        (_stored, "diverged", "2 trials diverged."),
+        (_stored, "failed", "1 trial failed."),
+        (
+            _running,
+            "crowded",
+            "The top 2 of round 0 crowd an edge of weight decay (high): the best values may "
+            "lie outside the range searched.",
+        ),
+    ],
+    ids=["dropped", "kept-out", "pruned", "diverged", "failed", "crowded"],
+)
+def test_the_study_page_shows_each_warning_the_command_line_gives(tmp_path, build, kind, text):
+    from playwright.sync_api import sync_playwright
+
+    db, name = build(tmp_path)
+    app = create_app(open_store(str(db), read_only=True))
+    with serving(app) as base, sync_playwright() as playwright:
+        browser = _browser(playwright, tmp_path)
+        try:
+            page, dialogs, _ = _watched(browser)
+            page.goto(f"{base}/study/{name}")
+            note = page.wait_for_selector(f"#warnings p.warning[data-kind='{kind}']")
+            assert note.text_content() == text
+            assert dialogs == []
+        finally:
+            browser.close()
+
+
+def test_a_brush_keeps_filtering_the_leaderboard_across_a_live_refresh(running_search, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    url, factory, round_id = running_search
+    with factory() as session:
+        running = queue.running_trials(session, round_id)[0]
+        study = store.get_study(session, "live")
+        scores = {t.id: t.val_accuracy for t in study.rounds[0].trials}
+    best = max((t for t, v in scores.items() if v is not None), key=lambda t: scores[t])
+    with sync_playwright() as playwright:
+        browser = _browser(playwright, tmp_path)
+        try:
+            page, dialogs, console = _watched(browser)
+            page.set_viewport_size({"width": 1400, "height": 900})
+            page.goto(url)
+            page.wait_for_function("() => document.getElementById('study').dataset.charted")
+            assert len(_leaderboard_trials(page)) == 2  # 0.61 and 0.72
+            _brush_score(page, 0.65)
+            assert _leaderboard_trials(page) == [best]  # 0.72 only
+            charted = page.evaluate("document.getElementById('study').dataset.charted")
+
+            # the running trial finishes at 0.9 (inside the brush), another starts at 0.5
+            add_epochs(factory, running.id, running.attempt, 2, 3, 0.9)
+            finish_trial(factory, running.id, 3, 0.9)
+            run_trial(factory, round_id, 3, 0.5)
+            with factory() as session:
+                finished = queue.running_trials(session, round_id)[0]
+            finish_trial(factory, finished.id, 3, 0.5)
+
+            page.wait_for_function(  # the page's refresh: the charts redrawn from new data
+                f"() => document.getElementById('study').dataset.charted !== '{charted}'",
+                timeout=60_000,
+            )
+            page.wait_for_function(
+                "() => document.getElementById('pager-note').textContent.includes(' 2 trials')"
+            )
+            assert _leaderboard_trials(page) == [running.id, best]  # 0.9, 0.72: not 0.61, 0.5
+            assert "(brushed)" in page.inner_text("#pager-note")
+            intervals = page.evaluate(
+                """() => { const chart = echarts.getInstanceByDom(
+                    document.getElementById('chart-parallel'));
+                    const dim = window.hpsearchCharts.parallelNames.length - 1;
+                    return chart.getModel().getComponent('parallelAxis', dim).activeIntervals; }"""
+            )
+            assert len(intervals) == 1 and intervals[0][0] < 0.72 and intervals[0][1] >= 0.9
+            assert page.evaluate("window.violations") == []
+            assert _policy_messages(console) == [] and dialogs == []
+        finally:
+            browser.close()
+
+
+def _option(page, chart: str, path: str):
+    return page.evaluate(
+        f"""() => echarts.getInstanceByDom(document.getElementById('{chart}'))
+            .getOption(){path}"""
+    )
+
+
+def test_the_study_charts_are_drawn_from_the_json_api(explored):
+    import json
+    import urllib.request
+
+    page, _, _ = explored
+    base = page.url.split("/study/")[0]
+    data = json.load(urllib.request.urlopen(f"{base}/api/study/small/trials"))
+    page.wait_for_function("() => document.getElementById('importance-note').textContent !== ''")
+    history = data["history"]
+    best = _option(page, "chart-history", ".series[1].data")
+    assert best == [*history["best"], [history["trials"], history["best"][-1][1]]]
+    areas = _option(page, "chart-history", ".series[1].markArea.data")
+    assert [a[0]["name"] for a in areas] == [f"round {r[0]}" for r in history["rounds"]]
+    slices = page.eval_on_selector_all("#slices .slice", "s => s.map((n) => n.dataset.key)")
+    assert slices == data["parameters"] == ["lr", "weight_decay"]
+    rounds = _option(page, "chart-scatter", ".series.map((s) => [s.name, s.markArea.data])")
+    assert [name for name, _ in rounds] == ["round 0", "round 1"]
+    for (_, box), r in zip(rounds, data["rounds"], strict=True):
+        lr, wd = r["domains"]["lr"], r["domains"]["weight_decay"]
+        assert box[0][0]["coord"] == [lr["low"], wd["low"]]
+        assert box[0][1]["coord"] == [lr["high"], wd["high"]]
+    bars = _option(page, "chart-importance", ".yAxis[0].data")
+    assert sorted(bars) == ["lr", "weight decay"]
+    assert "over 15 trials" in page.inner_text("#importance-note")

@@ -30,23 +30,23 @@ function textTip(lines) {
   return box;
 }
 
+// The best score so far of every trial (data.history, where it rises), each round shaded,
+// and the trials the charts draw as points at their place in round order.
 function drawHistory(data) {
-  const c = data.columns, best = [], points = [], areas = [];
-  let top = null, start = 0;
+  const c = data.columns, h = data.history, n = h.trials, points = [];
+  const best = h.best.slice();
+  if (best.length && best[best.length - 1][0] < n) best.push([n, best[best.length - 1][1]]);
   for (let i = 0; i < c.trial.length; i++) {
-    if (c.score[i] !== null) top = top === null ? c.score[i] : Math.max(top, c.score[i]);
-    best.push([i + 1, top]);
-    if (c.score[i] !== null) points.push([i + 1, c.score[i], c.trial[i]]);
-    if (i === c.trial.length - 1 || c.round[i + 1] !== c.round[i]) {
-      areas.push([{ xAxis: start + 0.5, name: `round ${c.round[i]}`,
-        itemStyle: { color: SHADES[c.round[i] % 2] } }, { xAxis: i + 1.5 }]);
-      start = i + 1;
-    }
+    if (c.score[i] !== null) points.push([c.index[i], c.score[i], c.trial[i]]);
   }
+  const areas = h.rounds.map(([round, first, last]) => [{ xAxis: first - 0.5,
+    name: `round ${round}`, itemStyle: { color: SHADES[round % 2] } }, { xAxis: last + 0.5 }]);
   chartOf("chart-history").setOption({
     animation: false, tooltip: { trigger: "item", formatter: (p) =>
       textTip([`trial ${p.data[2] ?? ""}`, `score ${Number(p.data[1]).toFixed(4)}`]) },
-    xAxis: { type: "value", name: "trial (in round order)", min: 0.5, max: c.trial.length + 0.5 },
+    xAxis: { type: "value", name: "trial (in round order)", nameLocation: "middle",
+      nameGap: 28, min: 0.5, max: n + 0.5,
+      axisLabel: { formatter: (v) => (Number.isInteger(v) ? String(v) : "") } },
     yAxis: { type: "value", name: "validation accuracy", min: 0, max: 1 },
     series: [
       { type: "scatter", name: "trial", data: points, symbolSize: 4, large: true },
@@ -80,41 +80,52 @@ function drawCurves(curves) {
   });
 }
 
-function drawParallel(data, onSelect) {
-  const c = data.columns, names = [...data.parameters, "score"], rows = [], ids = [];
+// Parallel coordinates of the searched parameters and the score. A brush on an axis
+// hands onSelect what it keeps, {column: [[low, high], ...]} (a choice's axis: the
+// values kept), or null when nothing is brushed; `brush` (the same form) is drawn again.
+function drawParallel(data, onSelect, brush) {
+  const c = data.columns, names = [...data.parameters, "score"], rows = [];
   for (let i = 0; i < c.trial.length; i++) {
     if (c.score[i] === null || c.status[i] === "running") continue;
     rows.push(names.map((n) => c[n][i]));
-    ids.push(c.trial[i]);
   }
+  const order = (name) => (axisType(data, name) === "category" ? choices(data, name) : null);
   const chart = chartOf("chart-parallel");
+  chart.off("axisareaselected");
   chart.setOption({
     animation: false,
     parallel: { left: 60, right: 90, top: 40, bottom: 30 },
     parallelAxis: names.map((n, dim) => ({
-      dim, name: data.headers[n], type: n === "score" ? "value" : axisType(data, n),
-      data: axisType(data, n) === "category" ? choices(data, n) : undefined,
+      dim, id: `axis-${dim}`, name: data.headers[n], realtime: false, // asks once per brush
+      type: n === "score" ? "value" : axisType(data, n), data: order(n) || undefined,
+      ...(n === "score" ? { min: 0, max: 1 } : {}), // a brush's place stays as trials come
     })),
     visualMap: { type: "continuous", dimension: names.length - 1, min: 0, max: 1,
       right: 0, calculable: false, inRange: { color: ["#d0e0f0", "#08306b"] } },
     series: [{ type: "parallel", data: rows, lineStyle: { width: 1, opacity: 0.5 },
       inactiveOpacity: 0.03, activeOpacity: 0.8, progressive: 2000, smooth: false }],
   }, true);
-  chart.off("axisareaselected");
-  // The trials kept: within one of the brushed intervals of every brushed axis (the
-  // axes' intervals in data units, a choice's as its index on the axis).
+  for (const [name, kept] of Object.entries(brush || {})) { // the brush drawn again
+    const dim = names.indexOf(name);
+    if (dim < 0) continue;
+    const values = order(name);
+    const intervals = values ? kept.map((v) => values.indexOf(String(v))).filter((i) => i >= 0)
+      .map((i) => [i, i]) : kept;
+    chart.dispatchAction({ type: "axisAreaSelect", parallelAxisId: `axis-${dim}`, intervals });
+  }
+  if (brush) chart.resize(); // draws the restored intervals' areas (an action does not)
+  // What the brush keeps: the axes' intervals in data units, a choice's as its index.
   chart.on("axisareaselected", () => {
-    const kept = new Set(ids);
+    const kept = {};
     names.forEach((name, dim) => {
       const intervals = chart.getModel().getComponent("parallelAxis", dim).activeIntervals;
       if (!intervals || !intervals.length) return;
-      const order = axisType(data, name) === "category" ? choices(data, name) : null;
-      rows.forEach((row, i) => {
-        const v = order ? order.indexOf(String(row[dim])) : row[dim];
-        if (!intervals.some(([lo, hi]) => v >= lo && v <= hi)) kept.delete(ids[i]);
-      });
+      const values = order(name);
+      kept[name] = values
+        ? values.filter((_, i) => intervals.some(([lo, hi]) => i >= lo && i <= hi))
+        : intervals.map(([lo, hi]) => [lo, hi]);
     });
-    onSelect(kept.size === ids.length ? null : kept);
+    onSelect(Object.keys(kept).length ? kept : null);
   });
   window.hpsearchCharts.parallelNames = names;
 }
@@ -193,7 +204,9 @@ function drawImportance(result) {
     return;
   }
   const names = Object.keys(result.scores).sort((a, b) => result.scores[a] - result.scores[b]);
-  note.textContent = `${result.method}, over ${result.trials} trials`;
+  note.textContent = result.trials < result.of_trials
+    ? `${result.method}, on ${result.trials} of ${result.of_trials} trials (a fixed sample)`
+    : `${result.method}, over ${result.trials} trials`;
   chartOf("chart-importance").setOption({
     animation: false, grid: { left: 120 }, tooltip: {},
     xAxis: { type: "value", name: "importance" },

@@ -1,12 +1,17 @@
-// The comparison page's chart: the trials of every study compared on parallel
-// coordinates over all the parameters any of them searched (and the score), one colour
-// per study; a study that did not search a parameter has no line through its axis.
+// The comparison page's charts, drawn from /api/compare: the trials of every study on
+// parallel coordinates over all the parameters any of them searched (and the score),
+// one colour per study (a study that did not search a parameter has no line through
+// its axis); and each study's best score so far, trial by trial in round order (its
+// history over every trial, the rises only). Tooltips are DOM text, never markup.
 "use strict";
 
-async function startCompare(root) {
-  const response = await fetch(root.dataset.api, { cache: "no-store" });
-  if (!response.ok) return;
-  const studies = await response.json();
+function compareTip(lines) {
+  const box = document.createElement("div");
+  for (const line of lines) box.appendChild(document.createElement("div")).textContent = line;
+  return box;
+}
+
+function drawCompared(studies) {
   const names = [], kinds = {}, choices = {};
   for (const s of studies) {
     for (const p of s.parameters) {
@@ -35,6 +40,35 @@ async function startCompare(root) {
       return { type: "parallel", name: s.name, data: rows, lineStyle: { width: 1, opacity: 0.4 } };
     }),
   });
+}
+
+function drawHistories(studies) {
+  const most = Math.max(1, ...studies.map((s) => s.history.trials));
+  const chart = window.echarts.init(document.getElementById("chart-compare-history"));
+  chart.setOption({
+    animation: false, legend: { top: 0 },
+    tooltip: { trigger: "item", formatter: (p) => compareTip([p.seriesName,
+      `trial ${p.data[0]} (in round order)`, `best so far ${Number(p.data[1]).toFixed(4)}`]) },
+    grid: { left: 60, right: 30, top: 40, bottom: 50 },
+    xAxis: { type: "value", name: "trial (in round order)", nameLocation: "middle",
+      nameGap: 28, min: 0, max: most },
+    yAxis: { type: "value", name: "validation accuracy", min: 0, max: 1 },
+    series: studies.map((s) => {
+      const best = s.history.best.slice();
+      if (best.length && best[best.length - 1][0] < s.history.trials) {
+        best.push([s.history.trials, best[best.length - 1][1]]);
+      }
+      return { type: "line", name: s.name, step: "end", data: best, symbolSize: 5 };
+    }),
+  });
+}
+
+async function startCompare(root) {
+  const response = await fetch(root.dataset.api, { cache: "no-store" });
+  if (!response.ok) return;
+  const studies = await response.json();
+  drawCompared(studies);
+  drawHistories(studies);
   root.dataset.drawn = "1";
 }
 

@@ -5,8 +5,18 @@
 "use strict";
 
 const POLL_MS = 2000;
-const RUNNING = ["round", "trial", "number", "lr", "weight_decay", "last_epoch",
-  "last_val_accuracy", "last_train_accuracy", "val_curve", "started_at", "worker"];
+// The running trials' columns; the study's searched parameters go after the number.
+const RUNNING_HEAD = ["round", "trial", "number"];
+const RUNNING_TAIL = ["last_epoch", "last_val_accuracy", "last_train_accuracy", "val_curve",
+  "started_at", "worker"];
+// The headers people read (other keys: their words, "_" as spaces).
+const LABELS = {
+  last_epoch: "epoch", last_val_accuracy: "val acc", last_train_accuracy: "train acc",
+  val_curve: "validation curve", val_accuracy: "val acc", best_val_accuracy: "best val acc",
+  train_accuracy: "train acc", test_accuracy: "test acc", other_domains: "other domains",
+  narrowed_from: "narrowed from", epochs_run: "epochs", started_at: "started",
+  created_at: "created", train_samples: "train samples", test_samples: "test samples",
+};
 const SVG = "http://www.w3.org/2000/svg";
 const EVALUATIONS = ["trial", "lr", "weight_decay", "epochs", "train_samples", "test_samples",
   "train_accuracy", "test_accuracy", "status", "seconds", "created_at"];
@@ -29,13 +39,20 @@ function sparkline(values, width, height) {
   return svg;
 }
 
+// A value as the command line's tables write it (numbers.js): an accuracy to 4
+// decimals, a log-scale parameter as 2.47e-3, seconds to 1 decimal, another float to
+// 3 significant digits.
 function fmt(value, key) {
-  if (value === null || value === undefined) return "-";
-  if (typeof value !== "number") return String(value);
-  if (key === "lr" || key.startsWith("weight_decay")) return value.toExponential(3);
-  if (key.endsWith("accuracy")) return value.toFixed(4);
-  if (key === "seconds" || key === "epoch_seconds") return value.toFixed(1);
-  return String(value);
+  const { formatNumber } = window.hpsearchNumbers;
+  if (typeof value !== "number") return formatNumber(value, "text");
+  if (key === "lr" || key.startsWith("weight_decay")) return formatNumber(value, "scientific");
+  if (key.endsWith("accuracy")) return formatNumber(value, "accuracy");
+  if (key === "seconds" || key === "epoch_seconds") return formatNumber(value, "seconds");
+  return Number.isInteger(value) ? String(value) : formatNumber(value, "significant");
+}
+
+function header(key) {
+  return LABELS[key] || key.replaceAll("_", " ");
 }
 
 function duration(seconds) {
@@ -65,7 +82,7 @@ function element(tag, text, className) {
 function fill(table, columns, rows, link) {
   table.replaceChildren();
   const head = table.createTHead().insertRow();
-  for (const c of columns) head.appendChild(element("th", c)).dataset.key = c;
+  for (const c of columns) head.appendChild(element("th", header(c))).dataset.key = c;
   const body = table.createTBody();
   for (const row of rows) {
     const tr = body.insertRow();
@@ -110,20 +127,36 @@ function drawRounds(table, rounds) {
 }
 
 // What the command line warns about, where it applies: the range edges the best trials
-// crowd, and the trials pruned or diverged.
+// crowd; what narrowing left behind (the choices it dropped, the parameters it kept out,
+// as `narrow` prints them); the trials pruned, diverged or failed.
 function warn(data) {
   const notes = [];
   const crowded = data.crowded;
   if (crowded) {
     const edges = Object.entries(crowded.edges).map(([n, sides]) => `${n} (${sides.join(", ")})`);
-    notes.push(`The top ${crowded.top_k} of round ${crowded.round} crowd an edge of ` +
-      `${edges.join("; ")}: the best values may lie outside the range searched.`);
+    notes.push(["crowded", `The top ${crowded.top_k} of round ${crowded.round} crowd an edge ` +
+      `of ${edges.join("; ")}: the best values may lie outside the range searched.`]);
+  }
+  for (const n of data.narrowed || []) {
+    const where = `Round ${n.round} (narrowed from round ${n.narrowed_from}, top ${n.top_k})`;
+    for (const [name, gone] of Object.entries(n.dropped)) {
+      notes.push(["dropped", `${where}: ${name}: dropped ${gone.join(", ")} ` +
+        `(not among the top-${n.top_k}).`]);
+    }
+    for (const [name, why] of Object.entries(n.kept_out)) {
+      notes.push(["kept-out", `${where}: ${name} kept out: ${why}.`]);
+    }
   }
   for (const status of ["pruned", "diverged", "failed"]) {
-    if (data.statuses[status]) notes.push(`${data.statuses[status]} trials ${status}.`);
+    const n = data.statuses[status];
+    if (n) notes.push([status, `${n} trial${n === 1 ? "" : "s"} ${status}.`]);
   }
   const box = document.getElementById("warnings");
-  box.replaceChildren(...notes.map((text) => element("p", text, "warning")));
+  box.replaceChildren(...notes.map(([kind, text]) => {
+    const node = element("p", text, "warning");
+    node.dataset.kind = kind;
+    return node;
+  }));
 }
 
 function start(root) {
@@ -142,7 +175,8 @@ function start(root) {
         card("best val acc", fmt(data.leaderboard.length ? data.leaderboard[0].val_accuracy : null,
           "val_accuracy")));
       drawRounds(document.getElementById("rounds"), data.rounds);
-      fill(document.getElementById("running"), RUNNING, data.running, link);
+      fill(document.getElementById("running"), [...RUNNING_HEAD, ...data.searched,
+        ...RUNNING_TAIL], data.running, link);
       fill(document.getElementById("evaluations"), EVALUATIONS, data.evaluations, null);
       warn(data);
       if (data.version !== version) {
@@ -175,18 +209,28 @@ function polling(api, draw, updated) {
   poll();
 }
 
-// The trial page: its values, epochs and curve, redrawn from its JSON while it runs.
+// The trial page: its values, epochs and curves (ECharts: validation and train accuracy
+// by epoch), redrawn from its JSON while it runs.
 function startTrial(root) {
   const columns = JSON.parse(root.dataset.columns);
+  const curve = document.getElementById("curve");
+  const chart = window.echarts.init(curve);
   polling(root.dataset.api, (data) => {
     for (const td of document.querySelectorAll("#settings td[data-key]")) {
       td.textContent = fmt(data[td.dataset.key], td.dataset.key);
     }
     fill(document.getElementById("epochs"), columns, data.epochs, null);
-    const curve = document.getElementById("curve");
-    const values = data.epochs.map((e) => e.val_accuracy);
-    curve.replaceChildren(sparkline(values, 480, 160));
-    curve.dataset.epochs = values.length;
+    const line = (key, name) => ({ type: "line", name, symbolSize: 4,
+      data: data.epochs.map((e) => [e.epoch, e[key]]) });
+    chart.setOption({
+      animation: false, legend: { top: 0 }, tooltip: { trigger: "axis" },
+      grid: { left: 60, right: 30, top: 40, bottom: 50 },
+      xAxis: { type: "value", name: "epoch", nameLocation: "middle", nameGap: 28, min: 1,
+        max: Math.max(data.epochs.length, 1), minInterval: 1 },
+      yAxis: { type: "value", name: "accuracy", min: 0, max: 1 },
+      series: [line("val_accuracy", "validation"), line("train_accuracy", "train")],
+    }, true);
+    curve.dataset.epochs = data.epochs.length;
   }, document.getElementById("updated"));
 }
 

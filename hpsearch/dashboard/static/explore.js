@@ -1,19 +1,24 @@
-// The study page's charts and leaderboard: fetched again whenever dashboard.js finds the
-// study changed (an epoch stored, a status changed): the curves at once, every trial's
-// columns at most every TRIALS_MS; the importance (a random forest) once.
+// The study page's charts and leaderboard, fetched again whenever dashboard.js finds the
+// study changed (an epoch stored, a status changed): the leaderboard's page and the
+// curves at once, the charts' trials (a sample of a large study's) at most every
+// TRIALS_MS; the importance (a random forest) once. The parallel coordinates' brush is
+// kept across redraws: the leaderboard keeps filtering by it and the chart draws it again.
 "use strict";
 
 const TRIALS_MS = 10000;
 
 function startExplore(root) {
   const charts = window.hpsearchCharts;
-  const board = window.hpsearchLeaderboard.makeLeaderboard(root, root.dataset.trial);
+  const board = window.hpsearchLeaderboard.makeLeaderboard(root, root.dataset.trial,
+    root.dataset.leaderboard);
   const note = document.getElementById("brush-note");
   let trialsAt = -Infinity, pending = false, data = null, importanceAsked = false;
+  let brush = null;
 
-  function select(ids) {
-    board.setSelection(ids);
-    note.textContent = ids ? `${ids.size} trials within the brushed ranges` : "";
+  async function select(next) {
+    brush = next;
+    const total = await board.setBrush(next);
+    if (total !== null) note.textContent = next ? `${total} trials within the brushed ranges` : "";
   }
 
   async function json(url) {
@@ -25,20 +30,31 @@ function startExplore(root) {
   async function trials() {
     trialsAt = Date.now();
     data = await json(root.dataset.trials);
-    board.update(data);
-    charts.drawHistory(data);
-    charts.drawParallel(data, select);
-    charts.drawSlices(data);
-    charts.fillAxes(data, () => charts.drawScatter(data));
-    charts.drawScatter(data);
+    document.getElementById("sample-note").textContent = data.shown < data.trials
+      ? `The charts draw ${data.shown} of the ${data.trials} trials (the best fifth of ` +
+        `them and a fixed sample of the others); the best so far, the leaderboard and the ` +
+        `brush go over every trial.` : "";
+    // one chart per task: the page answers clicks and scrolls between them
+    for (const draw of [() => charts.drawHistory(data), () => charts.drawParallel(data, select,
+      brush), () => charts.drawSlices(data), () => {
+      charts.fillAxes(data, () => charts.drawScatter(data));
+      charts.drawScatter(data);
+    }]) {
+      draw();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    root.dataset.charted = String(Number(root.dataset.charted || 0) + 1);
     if (!importanceAsked) { // a random forest per answer: asked once per page load
       importanceAsked = true;
       charts.drawImportance(await json(root.dataset.importance));
     }
   }
 
+  let opening = board.update(); // the leaderboard at once, before the page's first poll
   document.addEventListener("study-changed", async () => {
-    charts.drawCurves(await json(root.dataset.curves));
+    const asked = opening || board.update();
+    opening = null;
+    await Promise.all([asked, json(root.dataset.curves).then(charts.drawCurves)]);
     if (Date.now() - trialsAt >= TRIALS_MS) await trials();
     else if (!pending) {
       pending = true;

@@ -1,20 +1,20 @@
-// The study page's leaderboard, drawn from /api/study/NAME/trials (every trial as
-// columns): the trials that have a score, best first; human headers; numbers to their
-// precision (numbers.js); a choice of columns (searched parameters first); a filter per
-// column (a range "0.001..0.01", ">0.9", "<5", or values "adam, sgd"); pages of
-// PAGE_ROWS; and the trials the parallel coordinates' brush keeps (setSelection).
-// Every value goes in as text (textContent), never as markup.
+// The study page's leaderboard: pages of /api/study/NAME/leaderboard, which filters,
+// sorts and pages every trial with a score in SQL (hpsearch/dashboard/board.py): human
+// headers; numbers to their precision (numbers.js); a choice of columns (searched
+// parameters first); a filter per column (a range "0.001..0.01", ">0.9", "<5", or
+// values "adam, sgd"); pages of PAGE_ROWS; and the parallel coordinates' brush
+// (setBrush). Every value goes in as text (textContent), never as markup.
 "use strict";
 
 const PAGE_ROWS = 50;
 const HIDDEN = new Set(["number", "seed", "worker", "best_epoch"]); // shown when chosen
 
-function makeLeaderboard(root, link) {
+function makeLeaderboard(root, link, api) {
   const { formatNumber } = window.hpsearchNumbers;
   const table = root.querySelector("#leaderboard");
   const chooser = root.querySelector("#columns");
   const pager = root.querySelector("#pager");
-  let data = null, shown = null, selection = null, page = 0;
+  let data = null, shown = null, brush = null, page = 0, asked = 0;
   const filters = {}, sorting = { key: "score", up: false };
 
   function tag(name, text, className) {
@@ -24,42 +24,25 @@ function makeLeaderboard(root, link) {
     return node;
   }
 
-  // Whether `value` passes the column filter `text`.
-  function passes(value, text) {
-    text = text.trim();
-    if (!text) return true;
-    if (value === null || value === undefined) return false;
-    const range = text.match(/^(\S*)\s*\.\.\s*(\S*)$/);
-    if (range && typeof value === "number") {
-      return (range[1] === "" || value >= Number(range[1])) &&
-        (range[2] === "" || value <= Number(range[2]));
-    }
-    const bound = text.match(/^([<>]=?)\s*(\S+)$/);
-    if (bound && typeof value === "number") {
-      const limit = Number(bound[2]);
-      return { "<": value < limit, "<=": value <= limit, ">": value > limit,
-        ">=": value >= limit }[bound[1]];
-    }
-    const wanted = text.split(",").map((s) => s.trim().toLowerCase()).filter(Boolean);
-    return wanted.includes(String(value).toLowerCase());
-  }
-
-  function rows() {
-    const c = data.columns, n = c.trial.length;
-    let picked = [];
-    for (let i = 0; i < n; i++) {
-      if (c.score[i] === null || c.status[i] === "running") continue;
-      if (selection && !selection.has(c.trial[i])) continue;
-      if (Object.entries(filters).every(([key, text]) => passes(c[key][i], text))) picked.push(i);
-    }
-    const k = sorting.key, sign = sorting.up ? 1 : -1, values = c[k];
-    picked.sort((a, b) => {
-      if (values[a] === values[b]) return c.trial[a] - c.trial[b];
-      if (values[a] === null) return 1;
-      if (values[b] === null) return -1;
-      return (values[a] < values[b] ? -1 : 1) * sign;
-    });
-    return picked;
+  // The page the leaderboard shows now, asked again; an answer overtaken by a later
+  // question is dropped. Resolves to the trials that pass (or null when dropped).
+  async function refresh() {
+    const params = new URLSearchParams({ page, rows: PAGE_ROWS, sort: sorting.key,
+      desc: sorting.up ? "0" : "1" });
+    for (const [key, text] of Object.entries(filters)) if (text.trim()) params.set(`f.${key}`, text);
+    if (brush) params.set("brush", JSON.stringify(brush));
+    const mine = ++asked;
+    const response = await fetch(`${api}?${params}`, { cache: "no-store" });
+    if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
+    const answer = await response.json();
+    if (mine !== asked) return null;
+    data = answer;
+    page = answer.page;
+    if (!shown) shown = new Set(data.order.filter((key) => !HIDDEN.has(key)));
+    if (!chooser.childElementCount) drawChooser();
+    draw();
+    table.dataset.drawn = String(Number(table.dataset.drawn || 0) + 1);
+    return data.total;
   }
 
   function columns() {
@@ -84,9 +67,7 @@ function makeLeaderboard(root, link) {
   }
 
   function draw() {
-    const keys = columns(), picked = rows();
-    const pages = Math.max(Math.ceil(picked.length / PAGE_ROWS), 1);
-    page = Math.min(page, pages - 1);
+    const keys = columns(), c = data.columns;
     table.replaceChildren();
     const head = table.createTHead();
     const titles = head.insertRow(), inputs = head.insertRow();
@@ -97,7 +78,7 @@ function makeLeaderboard(root, link) {
       th.addEventListener("click", () => {
         sorting.up = sorting.key === key ? !sorting.up : false;
         sorting.key = key;
-        draw();
+        refresh();
       });
       const input = document.createElement("input");
       input.className = "filter";
@@ -107,12 +88,12 @@ function makeLeaderboard(root, link) {
       input.addEventListener("change", () => {
         filters[key] = input.value;
         page = 0;
-        draw();
+        refresh();
       });
       inputs.insertCell().appendChild(input);
     }
-    const body = table.createTBody(), c = data.columns;
-    for (const i of picked.slice(page * PAGE_ROWS, (page + 1) * PAGE_ROWS)) {
+    const body = table.createTBody();
+    for (let i = 0; i < c.trial.length; i++) {
       const tr = body.insertRow();
       tr.dataset.trial = c.trial[i];
       tr.title = data.parameters.map((p) => `${data.headers[p]}: ` +
@@ -122,33 +103,31 @@ function makeLeaderboard(root, link) {
         td.textContent = formatNumber(c[key][i], data.formats[key] || "text");
         if (typeof c[key][i] === "number") td.className = "num";
       }
-      tr.addEventListener("click", () => { window.location = link + c.trial[i]; });
+      const trial = c.trial[i];
+      tr.addEventListener("click", () => { window.location = link + trial; });
     }
     pager.replaceChildren();
     const back = tag("button", "‹ previous"), next = tag("button", "next ›");
     back.type = next.type = "button";
-    back.disabled = page === 0;
-    next.disabled = page >= pages - 1;
-    back.addEventListener("click", () => { page -= 1; draw(); });
-    next.addEventListener("click", () => { page += 1; draw(); });
-    const note = tag("span", ` page ${page + 1} of ${pages}, ${picked.length} trials` +
-      (selection ? " (brushed)" : "") + " ", "note");
+    back.disabled = data.page === 0;
+    next.disabled = data.page >= data.pages - 1;
+    back.addEventListener("click", () => { page -= 1; refresh(); });
+    next.addEventListener("click", () => { page += 1; refresh(); });
+    const note = tag("span", ` page ${data.page + 1} of ${data.pages}, ${data.total} trials` +
+      (brush ? " (brushed)" : "") + " ", "note");
     note.id = "pager-note";
     pager.append(back, note, next);
   }
 
   return {
-    update(next) {
-      if (!shown) shown = new Set(next.order.filter((key) => !HIDDEN.has(key)));
-      data = next;
-      if (!chooser.childElementCount) drawChooser();
-      draw();
-    },
-    // Keep only the trials of `ids` (a Set; null: every trial).
-    setSelection(ids) {
-      selection = ids;
+    // The page asked again (the study changed); resolves to the trials that pass.
+    update: refresh,
+    // Keep only the trials the brush keeps ({column: [[low, high], ...] or [value, ...]};
+    // null: every trial); resolves to the trials that pass.
+    setBrush(next) {
+      brush = next;
       page = 0;
-      if (data) draw();
+      return refresh();
     },
   };
 }
