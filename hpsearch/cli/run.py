@@ -31,6 +31,7 @@ from hpsearch.report.live import live_progress
 from hpsearch.report.tables import samples_table, space_table
 from hpsearch.run import forkserver
 from hpsearch.search import steps
+from hpsearch.space.compute import largest_trial_line
 from hpsearch.space.domains import described, format_value, label
 from hpsearch.space.samplers import sampled_batch
 from hpsearch.store.engine import check_still_there, database_url, file_identity
@@ -124,8 +125,10 @@ def start(
     """STEP0-STEP2: create study NAME, sample its trials and train them all."""
     if dry_run:
         space, sampling = study.space(trained), sampled.sampling()
-        study.settings()  # checked, as a real start would
+        settings = study.settings()  # checked, as a real start would
         console.print(space_table(space))
+        if trained.book:  # a function's own cost hpsearch cannot tell
+            console.print(largest_trial_line(settings, space), markup=False)
         params = sampled_batch(sampling, study.seed, 0, range(min(5, study.trials)), space)
         console.print(samples_table(space, params))
         if sampling.learns:

@@ -20,7 +20,14 @@ from threadpoolctl import threadpool_limits
 
 from hpsearch.settings import StudySettings
 from hpsearch.space.domains import Value
-from hpsearch.space.memory import CLASSES, FULL_TRAINING_SET, INPUT_SIZE
+from hpsearch.space.memory import (
+    CLASSES,
+    FULL_TRAINING_SET,
+    INPUT_SIZE,
+    largest_values,
+    trial_bytes,
+)
+from hpsearch.space.sampling import SearchSpace
 from hpsearch.space.setup import trial_setup
 
 #: Floating-point operations a weight costs per sample: forward and back, forward only.
@@ -52,3 +59,22 @@ def seconds_per_flop(dtype: str = "float32", width: int = 256, batch: int = 100)
                 a @ b
             best = min(best, (time.perf_counter() - started) / 20)
     return best / (2 * batch * width * width)
+
+
+def largest_trial_line(settings: StudySettings, space: SearchSpace) -> str:
+    """What the space's largest trial takes, estimated before it runs: its memory, its
+    arithmetic and how long this machine's matrix products take for it on one core."""
+    values = largest_values(settings, space)
+    memory, flops = trial_bytes(settings, values), trial_flops(settings, values)
+    seconds = flops * seconds_per_flop(settings.dtype)
+    return (
+        f"The largest trial: about {memory / 2**20:,.0f} MiB and {flops / 1e9:,.1f} GFLOP of "
+        f"matrix products, at least {_duration(seconds)} on one core of this machine"
+    )
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("days", 86400), ("hours", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{seconds / size:,.0f} {unit}"
+    return f"{seconds:.1f} s"

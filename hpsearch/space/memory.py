@@ -58,6 +58,11 @@ def trial_bytes(settings: StudySettings, values: Mapping[str, Value]) -> int:
 def largest_trial(settings: StudySettings, space: SearchSpace) -> int:
     """The estimate of the space's largest trial: each sized parameter at the value that
     makes the trial largest (a range's high end, the largest choice)."""
+    return trial_bytes(settings, largest_values(settings, space))
+
+
+def largest_values(settings: StudySettings, space: SearchSpace) -> dict[str, Value]:
+    """The values of the space's largest trial's sized parameters."""
     values: dict[str, Value] = {}
     for domain in space:
         if domain.name not in SIZED:
@@ -69,7 +74,7 @@ def largest_trial(settings: StudySettings, space: SearchSpace) -> int:
             values[domain.name] = max(
                 candidates, key=lambda v: trial_bytes(settings, {**values, domain.name: v})
             )
-    return trial_bytes(settings, values)
+    return values
 
 
 def available_bytes() -> int | None:
