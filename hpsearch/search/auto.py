@@ -110,7 +110,7 @@ def next_step(
     if narrowed >= 1 and no_improvement(round_bests(session, study), plan.min_improvement):
         return (
             f"round {narrowed} did not improve the best validation accuracy "
-            f"by {plan.min_improvement}",
+            f"by {plan.min_improvement}" + unspent(plan, narrowed),
             None,
         )
     narrowing = steps.plan_narrowing(
@@ -120,10 +120,16 @@ def next_step(
     if no_shrinking(old, new, bool(narrowing.narrowing.crowded), plan.min_shrink):
         return (
             f"the ranges stopped shrinking (none narrowed to {1 - plan.min_shrink:.0%} "
-            "of its width or less)",
+            "of its width or less)" + unspent(plan, narrowed),
             None,
         )
     return None, narrowing
+
+
+def unspent(plan: AutoPlan, narrowed: int) -> str:
+    """What an early stop leaves of the plan: its narrowed rounds not run, and their trials."""
+    left = plan.rounds - narrowed
+    return f"; {left} of its {plan.rounds} narrowed round(s), {left * plan.trials} trials, not run"
 
 
 def shrank(old: Iterable[Domain], new: Iterable[Domain], min_shrink: float) -> bool:

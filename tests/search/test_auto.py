@@ -166,3 +166,13 @@ def test_auto_on_a_store_of_an_older_schema_says_so_and_starts_nothing(cli, db_p
     with sqlite3.connect(db_path) as connection:
         assert connection.execute("SELECT count(*) FROM rounds").fetchone() == (1,)
     connection.close()
+
+
+def test_an_early_stop_says_how_much_of_the_plan_it_left_unspent(cli, db_path):
+    # no round can improve an accuracy by 1: it stops after its first narrowed round
+    result = cli("auto", "e", "--rounds", "3", "--top-k", "2", "--trials", "4",
+                 "--min-improvement", "1", "--workers", "1", *TINY_SEARCH)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    stopped = " ".join(result.stdout.split())  # the line as rich wrapped it, rejoined
+    assert "Stopped: round 1 did not improve the best validation accuracy by 1" in stopped
+    assert "2 of its 3 narrowed round(s), 8 trials, not run" in stopped
