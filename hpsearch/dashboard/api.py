@@ -24,12 +24,8 @@ from sqlalchemy.orm import Session
 
 from hpsearch import store
 from hpsearch.dashboard.board import PAGE_ROWS, BoardView, leaderboard_page
-from hpsearch.dashboard.explore import (
-    DEFAULT_CURVES,
-    MOST_CURVES,
-    chart_columns,
-    study_curves,
-)
+from hpsearch.dashboard.curves import DEFAULT_CURVES, MOST_CURVES, study_curves
+from hpsearch.dashboard.explore import chart_columns
 from hpsearch.dashboard.routes import compared, reading
 from hpsearch.errors import UsageError
 from hpsearch.report.summaries import importance_report
@@ -68,7 +64,7 @@ def leaderboard(name: str) -> Response:
         page=request.args.get("page", 0, type=int) or 0,
         rows=request.args.get("rows", PAGE_ROWS, type=int) or PAGE_ROWS,
         sort=request.args.get("sort", "score"),
-        descending=request.args.get("desc", "1") != "0",
+        descending=request.args["desc"] != "0" if "desc" in request.args else None,
         filters={k[2:]: v for k, v in request.args.items() if k.startswith("f.")},
         brush=_brush(),
     )
