@@ -247,7 +247,9 @@ function drawImportance(result) {
     return;
   }
   const names = Object.keys(result.scores).sort((a, b) => result.scores[a] - result.scores[b]);
-  const scored = result.metric ? `, scored on ${result.metric.replaceAll("_", " ")}` : "";
+  const f = result.forest; // the dashboard's quicker forests than report --importance's
+  const scored = (f ? `; ${f.trees} trees, ${f.folds} folds, ${f.repeats} shuffles` : "") +
+    (result.metric ? `, scored on ${result.metric.replaceAll("_", " ")}` : "");
   note.textContent = (result.trials < result.of_trials
     ? `${result.method}, on ${result.trials} of ${result.of_trials} trials (a fixed sample)`
     : `${result.method}, over ${result.trials} trials`) + scored;
