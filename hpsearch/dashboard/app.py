@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import threading
 
 from flask import Flask, current_app, render_template
 from sqlalchemy.exc import SQLAlchemyError
@@ -100,9 +101,21 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _import_forests() -> None:
+    """Import scikit-learn's forests (seconds on a cold start), if it is installed."""
+    try:
+        import sklearn.ensemble  # noqa: F401
+        import sklearn.inspection  # noqa: F401
+    except ImportError:  # the importance says why not when asked
+        pass
+
+
 def server(app: Flask, sock: socket.socket) -> BaseWSGIServer:
-    """Werkzeug's threaded server for ``app`` on ``sock`` (from :func:`bind`)."""
+    """Werkzeug's threaded server for ``app`` on ``sock`` (from :func:`bind`). While it
+    starts answering, a thread imports scikit-learn, so that the study page's first
+    importance (asked last) does not wait for the import as well as for its forests."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per poll
+    threading.Thread(target=_import_forests, name="import-forests", daemon=True).start()
     host, port = sock.getsockname()[:2]
     return make_server(host, port, app, threaded=True, fd=sock.fileno())
 

@@ -134,7 +134,7 @@ def crowding(session: Session, study: Study, k: int = CROWD_TOP_K) -> dict[str, 
 #: The dashboard's importance, a first answer in well under a second on the sample of
 #: IMPORTANCE_TRIALS: fewer trees, folds and shuffles than ``report --importance``'s 200,
 #: 5 and 10 (tests/report/test_importance_forest.py: within the scores' spread).
-QUICK_FOREST = {"trees": 50, "folds": 3, "repeats": 5}
+QUICK_FOREST = {"trees": 30, "folds": 3, "repeats": 5}
 
 
 def importance_report(

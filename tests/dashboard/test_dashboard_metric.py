@@ -95,7 +95,7 @@ def test_the_studies_page_and_importance_read_the_metric(own):
     assert b"val loss" in client.get("/").data
     importance = client.get("/api/study/own/importance").get_json()
     assert importance.get("metric") == "val_loss", importance
-    assert importance["forest"] == {"trees": 50, "folds": 3, "repeats": 5}
+    assert importance["forest"] == {"trees": 30, "folds": 3, "repeats": 5}
 
 
 def test_studies_of_different_metrics_do_not_compare(own, cli):

@@ -124,8 +124,9 @@ function card(label, value) {
 function drawRounds(table, rounds) {
   const rows = rounds.map((r) => ({
     round: r.round,
-    lr: `${fmt(r.lr[0], "lr")} – ${fmt(r.lr[1], "lr")}`,
-    weight_decay: `${fmt(r.weight_decay[0], "lr")} – ${fmt(r.weight_decay[1], "lr")}`,
+    lr: r.lr ? `${fmt(r.lr[0], "lr")} – ${fmt(r.lr[1], "lr")}` : "-",
+    weight_decay: r.weight_decay
+      ? `${fmt(r.weight_decay[0], "lr")} – ${fmt(r.weight_decay[1], "lr")}` : "-",
     other_domains: Object.entries(r.domains || {}).map(([n, d]) => `${n} ${d}`).join("; ") || "-",
     narrowed_from: r.narrowed_from === null ? "-" : `round ${r.narrowed_from} (top ${r.top_k})`,
     trials: r.trials,
@@ -134,7 +135,9 @@ function drawRounds(table, rounds) {
     best_value: r.best_value,
   }));
   const metric = rounds.length ? rounds[0].metric : undefined; // a training function's
-  fill(table, ["round", "lr", "weight_decay", "other_domains", "narrowed_from", "trials",
+  // lr and weight decay as ranges where searched (a function's own parameters need not be)
+  const ranges = ["lr", "weight_decay"].filter((k) => rounds.some((r) => r[k]));
+  fill(table, ["round", ...ranges, "other_domains", "narrowed_from", "trials",
     "statuses", metric ? "best_value" : "best_val_accuracy"], rows, null,
   metric ? { best_value: `best ${metric.replaceAll("_", " ")}` } : {});
 }
