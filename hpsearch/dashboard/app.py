@@ -47,6 +47,9 @@ def create_app(factory: sessionmaker[Session], rules: Access | None = None) -> F
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(HpsearchError, _store_error)
     app.register_error_handler(SQLAlchemyError, _database_error)
+    # scikit-learn imported while the first pages are served, so that the study page's
+    # first importance (asked last) waits for its forests only, not for the import too
+    threading.Thread(target=_import_forests, name="import-forests", daemon=True).start()
     return app
 
 
@@ -111,11 +114,8 @@ def _import_forests() -> None:
 
 
 def server(app: Flask, sock: socket.socket) -> BaseWSGIServer:
-    """Werkzeug's threaded server for ``app`` on ``sock`` (from :func:`bind`). While it
-    starts answering, a thread imports scikit-learn, so that the study page's first
-    importance (asked last) does not wait for the import as well as for its forests."""
+    """Werkzeug's threaded server for ``app`` on ``sock`` (from :func:`bind`)."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per poll
-    threading.Thread(target=_import_forests, name="import-forests", daemon=True).start()
     host, port = sock.getsockname()[:2]
     return make_server(host, port, app, threaded=True, fd=sock.fileno())
 
