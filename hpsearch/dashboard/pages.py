@@ -41,11 +41,20 @@ DEFAULT_ROWS = 100
 COMPARE_BEST = 5
 
 
+#: A training function's: its metric's last and best value for the accuracies.
+FUNCTION_LEADERBOARD_COLUMNS = (
+    *LEADERBOARD_COLUMNS[: LEADERBOARD_COLUMNS.index("val_accuracy")], "value", "best_value",
+    "best_epoch", *LEADERBOARD_COLUMNS[LEADERBOARD_COLUMNS.index("started_at") :],
+)  # fmt: skip
+
+
 def leaderboard_columns(study: Study) -> list[str]:
-    """:data:`LEADERBOARD_COLUMNS` with the study's searched parameters after the
-    trial's number, in the space's order, as ``export`` orders them."""
-    at = LEADERBOARD_COLUMNS.index("seed")
-    return [*LEADERBOARD_COLUMNS[:at], *store.searched_names(study), *LEADERBOARD_COLUMNS[at:]]
+    """:data:`LEADERBOARD_COLUMNS` (a function's :data:`FUNCTION_LEADERBOARD_COLUMNS`)
+    with the study's searched parameters after the trial's number, in the space's order,
+    as ``export`` orders them."""
+    own = LEADERBOARD_COLUMNS if study.objective is None else FUNCTION_LEADERBOARD_COLUMNS
+    at = own.index("seed")
+    return [*own[:at], *store.searched_names(study), *own[at:]]
 
 
 def _statuses(session: Session, study: Study) -> dict[str, int]:

@@ -41,6 +41,7 @@ from hpsearch.dashboard.access import FIGURE_POLICY
 from hpsearch.dashboard.pages import (
     DEFAULT_ROWS,
     EPOCH_COLUMNS,
+    FUNCTION_LEADERBOARD_COLUMNS,
     LEADERBOARD_COLUMNS,
     compare_page,
     csv_text,
@@ -230,7 +231,10 @@ def compare_csv() -> Response:
     with reading() as session:
         data = compare_page(session, compared(session))
     rows = [{"study": s["name"], **row} for s in data for row in s["best"]]
-    others = {key for row in rows for key in row} - {"study", "val_curve", *LEADERBOARD_COLUMNS}
-    at = LEADERBOARD_COLUMNS.index("seed")  # other searched parameters after weight decay
-    columns = ["study", *LEADERBOARD_COLUMNS[:at], *sorted(others), *LEADERBOARD_COLUMNS[at:]]
+    own: tuple[str, ...] = LEADERBOARD_COLUMNS  # one metric for all: a function's if theirs
+    if data and "metric" in data[0]:
+        own = FUNCTION_LEADERBOARD_COLUMNS
+    others = {key for row in rows for key in row} - {"study", "val_curve", *own}
+    at = own.index("seed")  # other searched parameters after weight decay
+    columns = ["study", *own[:at], *sorted(others), *own[at:]]
     return _csv(csv_text(rows, columns), "compare.csv")

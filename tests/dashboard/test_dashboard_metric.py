@@ -140,3 +140,14 @@ def test_a_book_study_json_is_unchanged(stored_study):
     assert scores == sorted(scores, reverse=True)  # highest accuracy first
     assert curves["curves"] and all(set(c) == BOOK_CURVE_KEYS for c in curves["curves"])
     assert json.dumps(page["leaderboard"][0], sort_keys=True).count("val_curve") == 1
+
+
+def test_a_function_study_downloads_carry_its_metric(own):
+    client, stored, _ = own
+    board = client.get("/study/own/leaderboard.csv").get_data(as_text=True).splitlines()
+    header = board[0].split(",")
+    assert "value" in header and "best_value" in header and "val_accuracy" not in header
+    at = header.index("best_value")
+    assert [float(line.split(",")[at]) for line in board[1:]] == sorted(stored.values())[:12]
+    compared = client.get("/compare.csv?study=own").get_data(as_text=True).splitlines()
+    assert "best_value" in compared[0] and "val_accuracy" not in compared[0]
