@@ -618,8 +618,12 @@ def test_a_function_study_page_draws_its_metric(cli, db_path, tmp_path):
             assert lines == 2 * 10  # the best 10 trials: val_loss and train_loss each
             colours = _option(page, "chart-parallel", ".visualMap[0].inRange.color")
             assert colours == ["#08306b", "#d0e0f0"]  # the lowest loss the darkest
-            slices = page.eval_on_selector_all("#slices .slice", "s => s.length")
-            assert slices == 3
+            slices = page.eval_on_selector_all(
+                "#slices .slice",
+                "s => s.map((n) => echarts.getInstanceByDom(n).getOption()"
+                ".visualMap[0].inRange.color)",
+            )
+            assert slices == [["#08306b", "#d0e0f0"]] * 3  # coloured as the parallel axes
             assert "scored on val loss" in page.inner_text("#importance-note")
             assert page.evaluate("window.violations") == [] and dialogs == []
             assert _policy_messages(console) == []

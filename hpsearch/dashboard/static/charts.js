@@ -21,6 +21,15 @@ function scoreAxis(scoring) {
   return scoring.bounded ? { min: 0, max: 1 } : { scale: true };
 }
 
+// The score's colours on dimension `dim`: the better the darker, so a minimised
+// metric's scale runs the other way.
+function scoreColours(scoring, scores, dim, show) {
+  const [low, high] = scoreRange(scoring, scores);
+  return { type: "continuous", dimension: dim, min: low, max: high, right: 0,
+    calculable: false, show, inRange: { color: scoring.direction === "minimize"
+      ? [...LIGHT_TO_DARK].reverse() : LIGHT_TO_DARK } };
+}
+
 function scoreText(scoring, value) {
   if (value === null || value === undefined) return "-";
   return window.hpsearchNumbers.formatNumber(Number(value), scoring.book ? "accuracy" : "metric");
@@ -141,10 +150,7 @@ function drawParallel(data, onSelect, brush) {
       type: n === "score" ? "value" : axisType(data, n), data: order(n) || undefined,
       ...(n === "score" ? { min: low, max: high } : {}), // a brush's place stays as trials come
     })),
-    // the better the darker: a minimised metric's scale runs the other way
-    visualMap: { type: "continuous", dimension: names.length - 1, min: low, max: high,
-      right: 0, calculable: false, inRange: { color: own.direction === "minimize"
-        ? [...LIGHT_TO_DARK].reverse() : LIGHT_TO_DARK } },
+    visualMap: scoreColours(own, c.score, names.length - 1, true),
     series: [{ type: "parallel", data: rows, lineStyle: { width: 1, opacity: 0.5 },
       inactiveOpacity: 0.03, activeOpacity: 0.8, progressive: 2000, smooth: false }],
   }, true);
@@ -194,6 +200,8 @@ function drawSlices(data) {
       xAxis: { type: axisType(data, name), data: axisType(data, name) === "category"
         ? choices(data, name) : undefined, scale: true },
       yAxis: { type: "value", ...scoreAxis(own) },
+      // a function's metric coloured as on the parallel coordinates: the better the darker
+      ...(own.book ? {} : { visualMap: scoreColours(own, c.score, 1, false) }),
       series: [{ type: "scatter", data: points, symbolSize: 4, large: true }],
     }, true);
   }
