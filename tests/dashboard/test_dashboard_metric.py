@@ -151,3 +151,24 @@ def test_a_function_study_downloads_carry_its_metric(own):
     assert [float(line.split(",")[at]) for line in board[1:]] == sorted(stored.values())[:12]
     compared = client.get("/compare.csv?study=own").get_data(as_text=True).splitlines()
     assert "best_value" in compared[0] and "val_accuracy" not in compared[0]
+
+
+def test_a_running_function_trial_shows_its_last_reported_metric(own, db_path):
+    from hpsearch.store.models import Trial
+    from hpsearch.store.status import TrialStatus
+
+    client, stored, reported = own
+    trial = max(stored)
+    with open_store(str(db_path))() as session:  # as a worker sees it mid-run
+        session.get_one(Trial, trial).status = TrialStatus.RUNNING
+        session.commit()
+    (running,) = client.get("/api/study/own").get_json()["running"]
+    curve = [v for t, name, v in reported if t == trial and name == "val_loss"]
+    assert running["trial"] == trial and running["curve"] == curve
+    assert running["last_value"] == curve[-1] and running["last_epoch"] == 3
+    board = client.get("/api/study/own/leaderboard").get_json()
+    assert trial not in board["columns"]["trial"]  # not ranked while it runs
+    (last,) = [
+        c for c in client.get("/api/study/own/curves").get_json()["curves"] if c["trial"] == trial
+    ]
+    assert last["status"] == "running" and last["values"] == curve
