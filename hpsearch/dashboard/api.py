@@ -24,15 +24,11 @@ from sqlalchemy.orm import Session
 
 from hpsearch import store
 from hpsearch.dashboard.board import PAGE_ROWS, BoardView, leaderboard_page
-from hpsearch.dashboard.explore import (
-    DEFAULT_CURVES,
-    MOST_CURVES,
-    chart_columns,
-    study_curves,
-)
+from hpsearch.dashboard.curves import DEFAULT_CURVES, MOST_CURVES, study_curves
+from hpsearch.dashboard.explore import chart_columns
 from hpsearch.dashboard.routes import compared, reading
 from hpsearch.errors import UsageError
-from hpsearch.report.summaries import importance_report
+from hpsearch.report.summaries import QUICK_FOREST, importance_report
 from hpsearch.store.models import Round, Study, Trial
 from hpsearch.store.status import RANKED
 
@@ -68,7 +64,7 @@ def leaderboard(name: str) -> Response:
         page=request.args.get("page", 0, type=int) or 0,
         rows=request.args.get("rows", PAGE_ROWS, type=int) or PAGE_ROWS,
         sort=request.args.get("sort", "score"),
-        descending=request.args.get("desc", "1") != "0",
+        descending=request.args["desc"] != "0" if "desc" in request.args else None,
         filters={k[2:]: v for k, v in request.args.items() if k.startswith("f.")},
         brush=_brush(),
     )
@@ -105,8 +101,9 @@ def _judged(session: Session, study: Study) -> tuple[int, int, int]:
 def importance(name: str) -> Response:
     """The importance report; ``{"error": ...}`` when it cannot be had (too few trials,
     no scikit-learn): the page shows that sentence in its place. A report is kept until
-    the trials it judges change: its random forests take seconds whatever the study's
-    size (it judges a sample of at most :data:`~hpsearch.report.summaries.IMPORTANCE_TRIALS`)."""
+    the trials it judges change: its forests (:data:`~hpsearch.report.summaries.QUICK_FOREST`)
+    take well under a second whatever the study's size (it judges a sample of at most
+    :data:`~hpsearch.report.summaries.IMPORTANCE_TRIALS`)."""
     kept: dict[tuple[int, int, int], dict[str, Any]]
     kept = current_app.extensions.setdefault("hpsearch.importance", {})
     with reading() as session:
@@ -116,7 +113,7 @@ def importance(name: str) -> Response:
             report = kept.get(key)
         if report is None:
             try:
-                report = importance_report(session, study)
+                report = importance_report(session, study, forest=QUICK_FOREST)
             except UsageError as exc:
                 report = {"error": str(exc)}
             with _LOCK:

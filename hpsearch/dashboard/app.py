@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import logging
 import socket
+import threading
 
 from flask import Flask, current_app, render_template
 from sqlalchemy.exc import SQLAlchemyError
@@ -46,6 +47,9 @@ def create_app(factory: sessionmaker[Session], rules: Access | None = None) -> F
     app.register_error_handler(NotFound, _not_found)
     app.register_error_handler(HpsearchError, _store_error)
     app.register_error_handler(SQLAlchemyError, _database_error)
+    # scikit-learn imported while the first pages are served, so that the study page's
+    # first importance (asked last) waits for its forests only, not for the import too
+    threading.Thread(target=_import_forests, name="import-forests", daemon=True).start()
     return app
 
 
@@ -98,6 +102,15 @@ def bind(host: str, port: int) -> socket.socket:
         reason = "port in use" if exc.errno == errno.EADDRINUSE else (exc.strerror or str(exc))
         raise UsageError(f"cannot listen on {host}:{port}: {reason}") from None
     return sock
+
+
+def _import_forests() -> None:
+    """Import scikit-learn's forests (seconds on a cold start), if it is installed."""
+    try:
+        import sklearn.ensemble  # noqa: F401
+        import sklearn.inspection  # noqa: F401
+    except ImportError:  # the importance says why not when asked
+        pass
 
 
 def server(app: Flask, sock: socket.socket) -> BaseWSGIServer:

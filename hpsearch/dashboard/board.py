@@ -4,13 +4,14 @@ SQL, so a page of a study of 100,000 trials is two small queries and 50 rows of 
     leaderboard_page(session, study, view)   the page ``view`` asks for
 
 A trial is on the leaderboard when it has a score (its best epoch's accuracy, else its
-last one's) and is not running. A column's filter is the text typed under its header:
-a range ``0.001..0.01`` (either end may be left out), a bound ``>0.9``, ``<=5``, or values
-``adam, sgd`` (text compared without case; a number column's values as numbers). A text
-column takes values only. The parallel coordinates' brush adds, per column, the
-intervals kept (a range column's, in its own units) or the values kept (a choice's); a
-trial passes when it lies in one of each brushed column's. Ties sort by trial id; a
-missing value sorts last either way.
+last one's; a training function's metric so, see :mod:`.scoring`) and is not running;
+unless asked otherwise, the best come first (a minimised metric's lowest). A column's
+filter is the text typed under its header: a range ``0.001..0.01`` (either end may be
+left out), a bound ``>0.9``, ``<=5``, or values ``adam, sgd`` (text compared without
+case; a number column's values as numbers). A text column takes values only. The
+parallel coordinates' brush adds, per column, the intervals kept (a range column's, in
+its own units) or the values kept (a choice's); a trial passes when it lies in one of
+each brushed column's. Ties sort by trial id; a missing value sorts last either way.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy import ColumnElement, Select, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from hpsearch.dashboard.explore import described_columns, trial_columns
+from hpsearch.dashboard.scoring import scoring
 from hpsearch.store.models import Round, Study, Trial, TrialParam
 from hpsearch.store.status import TrialStatus
 
@@ -43,7 +45,7 @@ class BoardView:
     page: int = 0
     rows: int = PAGE_ROWS
     sort: str = "score"
-    descending: bool = True
+    descending: bool | None = None  # None: the score's best first
     filters: dict[str, str] = field(default_factory=dict)
     brush: dict[str, list[Any]] = field(default_factory=dict)
 
@@ -94,14 +96,18 @@ def _brushed(column: Any, kept: list[Any], numeric: bool) -> ColumnElement[bool]
 
 def _columns(study: Study, described: dict[str, Any]) -> tuple[dict[str, Any], set[str], list]:
     """Each column's SQL expression, the numeric ones, and the outer joins they need."""
-    score = func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy)
     columns: dict[str, Any] = {
         "trial": Trial.id, "round": Round.number, "number": Trial.number,
-        "status": Trial.status, "epochs_run": Trial.epochs_run, "score": score,
-        "val_accuracy": Trial.val_accuracy, "best_val_accuracy": Trial.best_val_accuracy,
-        "best_epoch": Trial.best_epoch, "train_accuracy": Trial.train_accuracy,
-        "seed": Trial.seed, "worker": Trial.worker,
+        "status": Trial.status, "epochs_run": Trial.epochs_run, "score": scoring(study).score(),
+        "best_epoch": Trial.best_epoch, "seed": Trial.seed, "worker": Trial.worker,
     }  # fmt: skip
+    if study.objective is None:
+        columns |= {
+            "val_accuracy": Trial.val_accuracy, "best_val_accuracy": Trial.best_val_accuracy,
+            "train_accuracy": Trial.train_accuracy,
+        }  # fmt: skip
+    else:
+        columns |= {"value": Trial.value, "best_value": Trial.best_value}
     numeric = set(columns) - {"status", "worker"}
     joins = []
     for name in described["parameters"]:
@@ -162,7 +168,10 @@ def leaderboard_page(session: Session, study: Study, view: BoardView) -> dict[st
     pages = max(math.ceil(total / rows), 1)
     page = min(max(view.page, 0), pages - 1)
     expression = columns[sort]
-    direction = expression.desc() if view.descending else expression.asc()
+    descending = view.descending
+    if descending is None:
+        descending = not scoring(study).minimize
+    direction = expression.desc() if descending else expression.asc()
     ids = list(
         session.scalars(
             joined(select(Trial.id))

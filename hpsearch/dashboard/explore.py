@@ -6,11 +6,11 @@
     chart_columns      what the charts draw: every trial's columns, or a sample of
                        CHART_TRIALS of a larger study, and the best score so far of all
     described_columns  the columns' order, headers and formats, each round's domains
-    study_curves       the validation curves of the best trials and of the running ones
 
-A trial's ``score`` is the accuracy its values are judged by (its best epoch's, else its
-last one's: :attr:`hpsearch.store.FrozenTrial.best_or_final_accuracy`); a parameter's
-column holds its number (a choice's stored text), None where a trial has none.
+A trial's ``score`` is what its values are judged by (its best epoch's, else its last
+one's: the book network's validation accuracy, or a training function's metric, see
+:mod:`hpsearch.dashboard.scoring`); a parameter's column holds its number (a choice's
+stored text), None where a trial has none.
 """
 
 from __future__ import annotations
@@ -24,14 +24,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hpsearch import store
+from hpsearch.dashboard.scoring import scoring
 from hpsearch.space.domains import format_value, label
-from hpsearch.store.models import EpochMetric, Round, RoundDomain, Study, Trial, TrialParam
+from hpsearch.store.models import Round, RoundDomain, Study, Trial, TrialParam
 from hpsearch.store.status import TrialStatus
 
-#: Trials whose curves the study page draws unless asked for more or fewer.
-DEFAULT_CURVES = 50
-#: The most curves one answer holds (each up to the study's epochs).
-MOST_CURVES = 1000
 #: The most trials the study page's charts draw (parallel coordinates, slices, scatter,
 #: the points of the history): a larger study's are a sample (:func:`chart_columns`); the
 #: leaderboard and the brush's filter still go over every trial (:mod:`.board`).
@@ -40,6 +37,12 @@ CHART_TRIALS = 5000
 _TRIAL_COLUMNS = (
     "trial", "round", "number", "status", "epochs_run", "score", "val_accuracy",
     "best_val_accuracy", "best_epoch", "train_accuracy", "seed", "worker",
+)  # fmt: skip
+#: A training function's trials' columns: its metric's last and best value for the
+#: accuracies (``score`` is the best, else the last, as the book network's).
+_FUNCTION_COLUMNS = (
+    "trial", "round", "number", "status", "epochs_run", "score", "value", "best_value",
+    "best_epoch", "seed", "worker",
 )  # fmt: skip
 #: How the page writes each column, by :mod:`hpsearch.report.numbers`' rules: an
 #: accuracy to 4 decimals, a log-scale parameter in compact scientific form, another
@@ -58,14 +61,27 @@ HEADERS = {
 }  # fmt: skip
 
 
+def _trial_columns(study: Study) -> tuple[str, ...]:
+    return _TRIAL_COLUMNS if study.objective is None else _FUNCTION_COLUMNS
+
+
 def _rows(session: Session, study: Study, ids: Sequence[int] | None) -> list[Any]:
-    """The trials' rows of :data:`_TRIAL_COLUMNS` (of ``ids`` only, in that order, when
+    """The trials' rows of :func:`_trial_columns` (of ``ids`` only, in that order, when
     given; else every trial in round and trial order): plain rows, no ORM object each."""
-    score = func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy)
+    own = scoring(study)
+    scores: tuple[Any, ...]
+    if own.book:
+        scores = (
+            Trial.val_accuracy,
+            Trial.best_val_accuracy,
+            Trial.best_epoch,
+            Trial.train_accuracy,
+        )
+    else:
+        scores = (Trial.value, Trial.best_value, Trial.best_epoch)
     query = select(
-        Trial.id, Round.number, Trial.number, Trial.status, Trial.epochs_run, score,
-        Trial.val_accuracy, Trial.best_val_accuracy, Trial.best_epoch, Trial.train_accuracy,
-        Trial.seed, Trial.worker,
+        Trial.id, Round.number, Trial.number, Trial.status, Trial.epochs_run, own.score(),
+        *scores, Trial.seed, Trial.worker,
     ).join(Round)  # fmt: skip
     if ids is None:
         query = query.where(Round.study_id == study.id).order_by(Round.number, Trial.number)
@@ -108,13 +124,23 @@ def described_columns(session: Session, study: Study) -> dict[str, Any]:
     rounds = round_domains(session, study)
     first = rounds[0]["domains"] if rounds else {}
     formats = {name: _format(first.get(name)) for name in names}
+    own, columns = scoring(study), _trial_columns(study)
+    headers, numbers = HEADERS, FORMATS
+    if not own.book:  # a function's metric: headed by its name, written as report does
+        headers = {key: HEADERS[key] for key in columns if key in HEADERS}
+        headers |= {
+            "score": own.name,
+            "value": f"last {own.name}",
+            "best_value": f"best {own.name}",
+        }
+        numbers = dict.fromkeys(("score", "value", "best_value"), "metric")
     return {
         "parameters": names,
-        "order": [*_TRIAL_COLUMNS[:4], *names, *_TRIAL_COLUMNS[4:]],
-        "headers": {**HEADERS, **{name: label(name) for name in names}},
-        "formats": {**FORMATS, **formats},
+        "order": [*columns[:4], *names, *columns[4:]],
+        "headers": {**headers, **{name: label(name) for name in names}},
+        "formats": {**numbers, **formats},
         "rounds": rounds,
-    }
+    } | ({} if own.book else {"scoring": own.described()})
 
 
 def trial_columns(
@@ -129,9 +155,10 @@ def trial_columns(
     described = described or described_columns(session, study)
     names = described["parameters"]
     rows = _rows(session, study, ids)
-    transposed = list(zip(*rows, strict=True)) or [()] * len(_TRIAL_COLUMNS)
+    own = _trial_columns(study)
+    transposed = list(zip(*rows, strict=True)) or [()] * len(own)
     columns: dict[str, list[Any]] = {
-        name: list(column) for name, column in zip(_TRIAL_COLUMNS, transposed, strict=True)
+        name: list(column) for name, column in zip(own, transposed, strict=True)
     }
     columns["status"] = [TrialStatus(status).value for status in columns["status"]]
     formats = {name: described["formats"][name] for name in names}
@@ -152,9 +179,12 @@ def chart_columns(session: Session, study: Study, most: int = CHART_TRIALS) -> d
     ids = list(session.scalars(in_study.order_by(*order)))
     picked = None
     if len(ids) > most:
-        score = func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy)
+        own = scoring(study)
+        score = own.score()
         best = session.scalars(
-            in_study.where(score.is_not(None)).order_by(score.desc(), Trial.id).limit(most // 5)
+            in_study.where(score.is_not(None))
+            .order_by(own.best_first(score), Trial.id)
+            .limit(most // 5)
         )
         place = {trial_id: i for i, trial_id in enumerate(ids)}
         top = np.array([place[trial_id] for trial_id in best], dtype=int)
@@ -175,15 +205,18 @@ def chart_columns(session: Session, study: Study, most: int = CHART_TRIALS) -> d
 
 def history(session: Session, study: Study) -> dict[str, Any]:
     """The best score so far of every trial of ``study`` in round and trial order, where
-    it rises (``best``: [1-based place, score]), each round's first and last place
-    (``rounds``: [round, first, last]) and the number of trials, in two queries."""
-    score = func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy)
+    it improves (``best``: [1-based place, score]; the lowest so far of a minimised
+    metric), each round's first and last place (``rounds``: [round, first, last]) and the
+    number of trials, in two queries."""
+    own = scoring(study)
+    score = own.score()
     order = (Round.number, Trial.number)
+    so_far = func.min if own.minimize else func.max
     ranked = (
         select(
             func.row_number().over(order_by=order).label("place"),
             score.label("score"),
-            func.max(score).over(order_by=order, rows=(None, -1)).label("before"),
+            so_far(score).over(order_by=order, rows=(None, -1)).label("before"),
         )
         .join(Round)
         .where(Round.study_id == study.id)
@@ -192,7 +225,14 @@ def history(session: Session, study: Study) -> dict[str, Any]:
     rises = session.execute(
         select(ranked.c.place, ranked.c.score)
         .where(ranked.c.score.is_not(None))
-        .where((ranked.c.before.is_(None)) | (ranked.c.score > ranked.c.before))
+        .where(
+            (ranked.c.before.is_(None))
+            | (
+                (ranked.c.score < ranked.c.before)
+                if own.minimize
+                else (ranked.c.score > ranked.c.before)
+            )
+        )
         .order_by(ranked.c.place)
     )
     counts = session.execute(
@@ -239,44 +279,3 @@ def round_domains(session: Session, study: Study) -> list[dict[str, Any]]:
             "spec": domain.spec,
         }
     return [{"round": number, "domains": domains} for number, domains in rounds.items()]
-
-
-def study_curves(session: Session, study: Study, top: int = DEFAULT_CURVES) -> dict[str, Any]:
-    """The validation curve of the ``top`` best trials (by score) and of every running
-    trial: ``curves`` holds each trial's id, round, status, score and accuracies by
-    epoch, best first, the running ones last."""
-    score = func.coalesce(Trial.best_val_accuracy, Trial.val_accuracy)
-    base = select(Trial.id, Round.number, Trial.status, score).join(Round)
-    base = base.where(Round.study_id == study.id)
-    best = session.execute(
-        base.where(score.is_not(None), Trial.status != TrialStatus.RUNNING)
-        .order_by(score.desc(), Trial.id)
-        .limit(min(max(top, 0), MOST_CURVES))
-    ).all()
-    running = session.execute(
-        base.where(Trial.status == TrialStatus.RUNNING).order_by(Round.number, Trial.number)
-    ).all()
-    trials = [*best, *running]
-    curves: dict[int, list[float]] = {row[0]: [] for row in trials}
-    ids = list(curves)
-    for start in range(0, len(ids), 500):  # bounded IN lists
-        epochs = session.execute(
-            select(EpochMetric.trial_id, EpochMetric.val_accuracy)
-            .where(EpochMetric.trial_id.in_(ids[start : start + 500]))
-            .order_by(EpochMetric.trial_id, EpochMetric.epoch)
-        )
-        for trial_id, accuracy in epochs:
-            curves[trial_id].append(accuracy)
-    return {
-        "epochs": study.epochs,
-        "curves": [
-            {
-                "trial": trial_id,
-                "round": number,
-                "status": status.value,
-                "score": value,
-                "val_accuracy": curves[trial_id],
-            }
-            for trial_id, number, status, value in trials
-        ],
-    }

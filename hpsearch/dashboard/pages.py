@@ -15,12 +15,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from hpsearch import store
+from hpsearch.dashboard.curves import metric_curves
 from hpsearch.dashboard.explore import described_columns
+from hpsearch.dashboard.scoring import scoring
 from hpsearch.report.export import epoch_record, trial_record
 from hpsearch.report.summaries import study_report, study_summary, trial_row
 from hpsearch.space.domains import format_value
 from hpsearch.space.narrowing import changes
 from hpsearch.store import FrozenTrial, progress
+from hpsearch.store.metrics import trial_metrics
 from hpsearch.store.models import Study
 from hpsearch.store.status import STATUSES, TrialStatus
 
@@ -38,11 +41,20 @@ DEFAULT_ROWS = 100
 COMPARE_BEST = 5
 
 
+#: A training function's: its metric's last and best value for the accuracies.
+FUNCTION_LEADERBOARD_COLUMNS = (
+    *LEADERBOARD_COLUMNS[: LEADERBOARD_COLUMNS.index("val_accuracy")], "value", "best_value",
+    "best_epoch", *LEADERBOARD_COLUMNS[LEADERBOARD_COLUMNS.index("started_at") :],
+)  # fmt: skip
+
+
 def leaderboard_columns(study: Study) -> list[str]:
-    """:data:`LEADERBOARD_COLUMNS` with the study's searched parameters after the
-    trial's number, in the space's order, as ``export`` orders them."""
-    at = LEADERBOARD_COLUMNS.index("seed")
-    return [*LEADERBOARD_COLUMNS[:at], *store.searched_names(study), *LEADERBOARD_COLUMNS[at:]]
+    """:data:`LEADERBOARD_COLUMNS` (a function's :data:`FUNCTION_LEADERBOARD_COLUMNS`)
+    with the study's searched parameters after the trial's number, in the space's order,
+    as ``export`` orders them."""
+    own = LEADERBOARD_COLUMNS if study.objective is None else FUNCTION_LEADERBOARD_COLUMNS
+    at = own.index("seed")
+    return [*own[:at], *store.searched_names(study), *own[at:]]
 
 
 def _statuses(session: Session, study: Study) -> dict[str, int]:
@@ -62,9 +74,9 @@ def studies_rows(session: Session) -> list[dict[str, Any]]:
     ]
 
 
-def _record(trial: FrozenTrial) -> dict[str, Any]:
+def _record(trial: FrozenTrial, book: bool = True) -> dict[str, Any]:
     """A trial's round and stored values, its other searched parameters included."""
-    return {"round": trial.round, **trial_record(trial)}
+    return {"round": trial.round, **trial_record(trial, book)}
 
 
 def running_record(trial: FrozenTrial) -> dict[str, Any]:
@@ -81,6 +93,30 @@ def running_record(trial: FrozenTrial) -> dict[str, Any]:
     }
 
 
+def running_metric_record(trial: FrozenTrial, study: Study, curve: list[Any]) -> dict[str, Any]:
+    """A training function's running trial: its record, its last reported epoch, the
+    study's metric there (``last_value``) and that metric's ``curve`` so far."""
+    return {
+        **_record(trial, book=False),
+        "last_epoch": len(curve) or None,
+        "last_value": curve[-1] if curve else None,
+        "curve": curve,
+    }
+
+
+def _running(session: Session, study: Study) -> list[dict[str, Any]]:
+    running = store.frozen_trials(
+        session,
+        progress.running_trials(session, study),
+        names=store.searched_names(study),
+        epochs=study.objective is None,
+    )
+    if study.objective is None:
+        return [running_record(trial) for trial in running]
+    curves = metric_curves(session, study, [trial.id for trial in running])
+    return [running_metric_record(t, study, curves[t.id]["values"]) for t in running]
+
+
 def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> dict[str, Any]:
     """``hpsearch report --json --top ROWS`` with the study's progress and running trials.
 
@@ -90,12 +126,7 @@ def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> d
     report = study_report(session, study, top=rows).document()
     so_far = progress.study_progress(session, study)
     statuses = _statuses(session, study)
-    running = store.frozen_trials(
-        session,
-        progress.running_trials(session, study),
-        names=store.searched_names(study),
-        epochs=True,
-    )
+    own = scoring(study)
     return {
         **report,
         "columns": leaderboard_columns(study),
@@ -109,10 +140,10 @@ def study_page(session: Session, study: Study, *, rows: int = DEFAULT_ROWS) -> d
             "epoch_seconds": so_far.epoch_seconds,
             "eta_seconds": so_far.eta_seconds,
         },
-        "running": [running_record(trial) for trial in running],
+        "running": _running(session, study),
         "narrowed": narrowing_notes(study),
         "version": "-".join(str(n) for n in (so_far.epochs_stored, *statuses.values())),
-    }
+    } | ({} if own.book else {"scoring": own.described()})
 
 
 def narrowing_notes(study: Study) -> list[dict[str, Any]]:
@@ -158,6 +189,26 @@ def trial_page(trial: FrozenTrial) -> dict[str, Any]:
     }
 
 
+def metric_trial_page(session: Session, study: Study, trial: FrozenTrial) -> dict[str, Any]:
+    """A training function's trial: its stored values, its last reported epoch, and every
+    report (``epochs``: the epoch and each metric it reported, by name; ``metrics``:
+    those names, the study's metric first)."""
+    reports = trial_metrics(session, [trial.id])[trial.id]
+    record = _record(trial, book=False)
+    keys = list(record)
+    at = keys.index("epochs_run") + 1
+    names = sorted({name for report in reports for name in report})
+    names.sort(key=lambda name: name != study.metric)
+    return {
+        **{key: record[key] for key in keys[:at]},
+        "last_epoch": len(reports) or None,
+        **{key: record[key] for key in keys[at:]},
+        "metrics": names,
+        "scoring": scoring(study).described(),
+        "epochs": [{"epoch": epoch, **report} for epoch, report in enumerate(reports, 1)],
+    }
+
+
 def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, Any]]:
     """Each study's summary, its searched parameters and its best trials, as ``report``
     ranks them."""
@@ -165,8 +216,9 @@ def compare_page(session: Session, studies: Sequence[Study]) -> list[dict[str, A
     for study in studies:
         best = store.leaderboard(session, study, top=COMPARE_BEST)
         names = store.searched_names(study)
+        book = study.objective is None
         rows = [
-            trial_row(trial, rank)
+            trial_row(trial, rank, book)
             for rank, trial in enumerate(store.frozen_trials(session, best, names=names), start=1)
         ]
         formats = described_columns(session, study)["formats"]

@@ -41,13 +41,16 @@ from hpsearch.dashboard.access import FIGURE_POLICY
 from hpsearch.dashboard.pages import (
     DEFAULT_ROWS,
     EPOCH_COLUMNS,
+    FUNCTION_LEADERBOARD_COLUMNS,
     LEADERBOARD_COLUMNS,
     compare_page,
     csv_text,
+    metric_trial_page,
     studies_rows,
     study_page,
     trial_page,
 )
+from hpsearch.dashboard.scoring import scoring
 from hpsearch.store import FrozenTrial, progress
 from hpsearch.store.models import Study
 
@@ -127,9 +130,13 @@ def studies_json() -> Response:
 @pages.get("/study/<study:name>")
 def study(name: str) -> str:
     with reading() as session:
-        store.get_study(session, name)  # 404 for an unknown study
+        own = scoring(store.get_study(session, name))  # 404 for an unknown study
     return render_template(
-        "study.html", name=name, rows=_count("rows", DEFAULT_ROWS), top=_count("top", DEFAULT_TOP)
+        "study.html",
+        name=name,
+        rows=_count("rows", DEFAULT_ROWS),
+        top=_count("top", DEFAULT_TOP),
+        scoring=own,
     )
 
 
@@ -142,7 +149,10 @@ def _study_data(name: str) -> dict[str, Any]:
 def _trial_data(name: str, trial_id: int) -> dict[str, Any]:
     with reading() as session:
         study = store.get_study(session, name)
-        return trial_page(_trial(session, study, trial_id, store.searched_names(study)))
+        trial = _trial(session, study, trial_id, store.searched_names(study))
+        if study.objective is None:
+            return trial_page(trial)
+        return metric_trial_page(session, study, trial)
 
 
 @pages.get("/api/study/<study:name>")
@@ -168,7 +178,8 @@ def study_svg(name: str, kind: str) -> Response:
 @pages.get("/study/<study:name>/trial/<int:trial_id>")
 def trial(name: str, trial_id: int) -> str:
     data = _trial_data(name, trial_id)
-    return render_template("trial.html", name=name, trial=data, columns=list(EPOCH_COLUMNS))
+    columns = ["epoch", *data["metrics"]] if "metrics" in data else list(EPOCH_COLUMNS)
+    return render_template("trial.html", name=name, trial=data, columns=columns)
 
 
 @pages.get("/api/study/<study:name>/trial/<int:trial_id>")
@@ -179,7 +190,8 @@ def trial_json(name: str, trial_id: int) -> Response:
 @pages.get("/study/<study:name>/trial/<int:trial_id>/epochs.csv")
 def trial_csv(name: str, trial_id: int) -> Response:
     data = _trial_data(name, trial_id)
-    return _csv(csv_text(data["epochs"], EPOCH_COLUMNS), f"{name}-trial{trial_id}-epochs.csv")
+    columns = ["epoch", *data["metrics"]] if "metrics" in data else list(EPOCH_COLUMNS)
+    return _csv(csv_text(data["epochs"], columns), f"{name}-trial{trial_id}-epochs.csv")
 
 
 @pages.get("/study/<study:name>/trial/<int:trial_id>/curve.svg")
@@ -189,11 +201,22 @@ def trial_svg(name: str, trial_id: int) -> Response:
         return _svg(charts.trial_figure(study, _trial(session, study, trial_id)))
 
 
+def _ranked_by(study: Study) -> str:
+    own = scoring(study)
+    return f"{own.metric} ({'minimize' if own.minimize else 'maximize'})"
+
+
 def compared(session: Session) -> list[Study]:
+    """The studies asked for; 400 unless they are all ranked by one metric, one way."""
     names = list(dict.fromkeys(request.args.getlist("study")))
     if not names:
         abort(404, "pick one or more studies to compare (?study=A&study=B)")
-    return [store.get_study(session, name) for name in names]
+    studies = [store.get_study(session, name) for name in names]
+    metrics = {study.name: _ranked_by(study) for study in studies}
+    if len(set(metrics.values())) > 1:
+        each = "; ".join(f"{name} by {metric}" for name, metric in metrics.items())
+        abort(400, f"only studies ranked by the same metric compare: {each}")
+    return studies
 
 
 @pages.get("/compare")
@@ -208,7 +231,10 @@ def compare_csv() -> Response:
     with reading() as session:
         data = compare_page(session, compared(session))
     rows = [{"study": s["name"], **row} for s in data for row in s["best"]]
-    others = {key for row in rows for key in row} - {"study", "val_curve", *LEADERBOARD_COLUMNS}
-    at = LEADERBOARD_COLUMNS.index("seed")  # other searched parameters after weight decay
-    columns = ["study", *LEADERBOARD_COLUMNS[:at], *sorted(others), *LEADERBOARD_COLUMNS[at:]]
+    own: tuple[str, ...] = LEADERBOARD_COLUMNS  # one metric for all: a function's if theirs
+    if data and "metric" in data[0]:
+        own = FUNCTION_LEADERBOARD_COLUMNS
+    others = {key for row in rows for key in row} - {"study", "val_curve", *own}
+    at = own.index("seed")  # other searched parameters after weight decay
+    columns = ["study", *own[:at], *sorted(others), *own[at:]]
     return _csv(csv_text(rows, columns), "compare.csv")

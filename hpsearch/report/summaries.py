@@ -131,8 +131,18 @@ def crowding(session: Session, study: Study, k: int = CROWD_TOP_K) -> dict[str, 
     return None
 
 
+#: The dashboard's importance, a first answer in well under a second on the sample of
+#: IMPORTANCE_TRIALS: fewer trees, folds and shuffles than ``report --importance``'s 200,
+#: 5 and 10 (tests/report/test_importance_forest.py: within the scores' spread).
+QUICK_FOREST = {"trees": 30, "folds": 3, "repeats": 5}
+
+
 def importance_report(
-    session: Session, study: Study, *, round_number: int | None = None
+    session: Session,
+    study: Study,
+    *,
+    round_number: int | None = None,
+    forest: dict[str, int] | None = None,
 ) -> dict[str, Any]:
     """Each searched parameter's importance (see :mod:`hpsearch.report.importance`) over the
     completed and pruned trials, each by the best validation accuracy it reached (a
@@ -140,7 +150,9 @@ def importance_report(
     few trials to the end), with how much of that accuracy they explain. When a parameter
     applied to only some trials, ``applied`` says on how many each was judged (one below
     the minimum has no score). Of more than :data:`IMPORTANCE_TRIALS` trials, a sample of
-    that many is judged: ``trials`` says how many, ``of_trials`` of how many."""
+    that many is judged: ``trials`` says how many, ``of_trials`` of how many. With
+    ``forest`` (its ``trees``, ``folds`` and ``repeats``, as :data:`QUICK_FOREST`), the
+    forests are so and ``forest`` says it; else they are the method's defaults."""
     from hpsearch.report.importance import parameter_importance  # scikit-learn: only when asked
 
     every = store.count_searched_trials(session, study, round_number=round_number)
@@ -152,7 +164,10 @@ def importance_report(
     else:  # a training function's metric, at its best epoch (a pruned trial's so far)
         scored = [(t.values, s) for t in trials if (s := _best_or_final(t)) is not None]
     result = parameter_importance(
-        [values for values, _ in scored], [score for _, score in scored], seed=study.seed
+        [values for values, _ in scored],
+        [score for _, score in scored],
+        seed=study.seed,
+        **(forest or {}),
     )
     return (
         {
@@ -164,6 +179,7 @@ def importance_report(
             "spread": result.spread,
         }
         | ({} if study.objective is None else {"metric": study.metric})
+        | ({} if forest is None else {"forest": dict(forest)})
         | (
             # a conditional parameter: judged only on the trials it applied to
             {"applied": result.applied}

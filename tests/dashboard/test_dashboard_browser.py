@@ -571,3 +571,61 @@ def test_the_study_charts_are_drawn_from_the_json_api(explored):
     bars = _option(page, "chart-importance", ".yAxis[0].data")
     assert sorted(bars) == ["lr", "weight decay"]
     assert "over 15 trials" in page.inner_text("#importance-note")
+
+
+def test_a_function_study_page_draws_its_metric(cli, db_path, tmp_path):
+    """A training function's study (minimising val_loss, a train_loss beside it): the
+    leaderboard heads and ranks by the metric, lowest first; every chart is drawn, the
+    history falls, the curves are the metric's and the colour scale is reversed."""
+    import json
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.dashboard.test_dashboard_metric import OWN
+
+    started = cli("start", "own", "--trials", "12", "--workers", "1", *OWN)
+    assert started.exit_code == 0, started.output
+    app = create_app(open_store(str(db_path), read_only=True))
+    with serving(app) as base, sync_playwright() as playwright:
+        browser = _browser(playwright, tmp_path)
+        try:
+            page, dialogs, console = _watched(browser)
+            page.set_viewport_size({"width": 1400, "height": 900})
+            page.goto(f"{base}/study/own")
+            page.wait_for_function("() => document.getElementById('study').dataset.drawn")
+            page.wait_for_function("() => document.getElementById('study').dataset.charted")
+            page.wait_for_function(
+                "() => document.getElementById('importance-note').textContent !== ''"
+            )
+            data = json.load(urllib.request.urlopen(f"{base}/api/study/own/trials"))
+            headers = page.eval_on_selector_all(
+                "#leaderboard thead tr:first-child th", "hs => hs.map((h) => h.textContent)"
+            )
+            assert "val loss" in headers and "best epoch" in headers
+            assert "val acc" not in headers
+            at = headers.index("val loss")
+            cells = page.eval_on_selector_all(
+                f"#leaderboard tbody tr td:nth-child({at + 1})",
+                "cs => cs.map((c) => Number(c.textContent))",
+            )
+            assert len(cells) == 12 and cells == sorted(cells)  # lowest first
+            best = _option(page, "chart-history", ".series[1].data")
+            assert [v for _, v in best] == sorted((v for _, v in best), reverse=True)
+            assert best[: len(data["history"]["best"])] == data["history"]["best"]
+            assert _option(page, "chart-history", ".yAxis[0].name") == "val loss"
+            lines = _option(page, "chart-curves", ".series.length")
+            assert lines == 2 * 10  # the best 10 trials: val_loss and train_loss each
+            colours = _option(page, "chart-parallel", ".visualMap[0].inRange.color")
+            assert colours == ["#08306b", "#d0e0f0"]  # the lowest loss the darkest
+            slices = page.eval_on_selector_all(
+                "#slices .slice",
+                "s => s.map((n) => echarts.getInstanceByDom(n).getOption()"
+                ".visualMap[0].inRange.color)",
+            )
+            assert slices == [["#08306b", "#d0e0f0"]] * 3  # coloured as the parallel axes
+            assert "scored on val loss" in page.inner_text("#importance-note")
+            assert page.evaluate("window.violations") == [] and dialogs == []
+            assert _policy_messages(console) == []
+        finally:
+            browser.close()

@@ -53,3 +53,10 @@ def _raise(trial) -> dict[str, float]:
 
 
 failing_test.test = _raise  # type: ignore[attr-defined]
+
+
+def own_names_with_train(trial) -> None:
+    """own_names, reporting a train loss beside the validation loss it minimises."""
+    for epoch in range(1, trial.settings["epochs"] + 1):
+        loss = _own_loss(trial.values) + 1.0 / epoch
+        trial.report(epoch, val_loss=loss, train_loss=loss / 2)

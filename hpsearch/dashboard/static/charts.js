@@ -6,6 +6,43 @@
 "use strict";
 
 const SHADES = ["rgba(31,119,180,0.07)", "rgba(255,127,14,0.09)"];
+// What the trials are scored by: the book network's validation accuracy unless the JSON
+// says otherwise (a training function's metric, under "scoring").
+const BOOK_SCORING = { metric: "val_accuracy", label: "val acc", direction: "maximize",
+  bounded: true, book: true };
+const LIGHT_TO_DARK = ["#d0e0f0", "#08306b"];
+
+function scoringOf(data) {
+  return data.scoring || BOOK_SCORING;
+}
+
+// The score's axis: [0, 1] for an accuracy, else the data's own range.
+function scoreAxis(scoring) {
+  return scoring.bounded ? { min: 0, max: 1 } : { scale: true };
+}
+
+// The score's colours on dimension `dim`: the better the darker, so a minimised
+// metric's scale runs the other way.
+function scoreColours(scoring, scores, dim, show) {
+  const [low, high] = scoreRange(scoring, scores);
+  return { type: "continuous", dimension: dim, min: low, max: high, right: 0,
+    calculable: false, show, inRange: { color: scoring.direction === "minimize"
+      ? [...LIGHT_TO_DARK].reverse() : LIGHT_TO_DARK } };
+}
+
+function scoreText(scoring, value) {
+  if (value === null || value === undefined) return "-";
+  return window.hpsearchNumbers.formatNumber(Number(value), scoring.book ? "accuracy" : "metric");
+}
+
+// The lowest and highest score of the trials drawn, [0, 1] for an accuracy.
+function scoreRange(scoring, scores) {
+  if (scoring.bounded) return [0, 1];
+  const known = scores.filter((v) => v !== null && Number.isFinite(v));
+  if (!known.length) return [0, 1];
+  const low = Math.min(...known), high = Math.max(...known);
+  return low === high ? [low - 1, high + 1] : [low, high];
+}
 
 function chartOf(id) {
   const node = document.getElementById(id);
@@ -33,7 +70,7 @@ function textTip(lines) {
 // The best score so far of every trial (data.history, where it rises), each round shaded,
 // and the trials the charts draw as points at their place in round order.
 function drawHistory(data) {
-  const c = data.columns, h = data.history, n = h.trials, points = [];
+  const c = data.columns, h = data.history, n = h.trials, points = [], own = scoringOf(data);
   const best = h.best.slice();
   if (best.length && best[best.length - 1][0] < n) best.push([n, best[best.length - 1][1]]);
   for (let i = 0; i < c.trial.length; i++) {
@@ -43,11 +80,13 @@ function drawHistory(data) {
     name: `round ${round}`, itemStyle: { color: SHADES[round % 2] } }, { xAxis: last + 0.5 }]);
   chartOf("chart-history").setOption({
     animation: false, tooltip: { trigger: "item", formatter: (p) =>
-      textTip([`trial ${p.data[2] ?? ""}`, `score ${Number(p.data[1]).toFixed(4)}`]) },
+      textTip([`trial ${p.data[2] ?? ""}`, `${own.book ? "score" : own.label} ` +
+        scoreText(own, p.data[1])]) },
     xAxis: { type: "value", name: "trial (in round order)", nameLocation: "middle",
       nameGap: 28, min: 0.5, max: n + 0.5,
       axisLabel: { formatter: (v) => (Number.isInteger(v) ? String(v) : "") } },
-    yAxis: { type: "value", name: "validation accuracy", min: 0, max: 1 },
+    yAxis: { type: "value", name: own.book ? "validation accuracy" : own.label,
+      ...scoreAxis(own) },
     series: [
       { type: "scatter", name: "trial", data: points, symbolSize: 4, large: true },
       { type: "line", name: "best so far", step: "end", data: best, showSymbol: false,
@@ -56,26 +95,36 @@ function drawHistory(data) {
   }, true);
 }
 
+// Each trial's curve: the book network's validation accuracy, or a function's metric
+// (with its train_ counterpart dotted, where reported); a running trial's dashed.
 function drawCurves(curves) {
   const readout = document.getElementById("curves-hover");
-  const chart = chartOf("chart-curves");
+  const chart = chartOf("chart-curves"), own = scoringOf(curves);
+  const said = (p) => `epoch ${p.data[0]}: ${p.data[2] ? "train " : ""}` +
+    `${own.book ? "val acc" : own.label} ${scoreText(own, p.data[1])}`;
+  const line = (t, values, train) => ({
+    type: "line", name: String(t.trial), showSymbol: true, symbolSize: 3,
+    emphasis: { focus: "series" },
+    lineStyle: { type: train ? "dotted" : t.status === "running" ? "dashed" : "solid",
+      width: 1.2 },
+    data: values.map((v, i) => [i + 1, v, train]),
+  });
+  const series = [];
+  for (const t of curves.curves) {
+    series.push(line(t, own.book ? t.val_accuracy : t.values, false));
+    if (!own.book && t.train.length) series.push(line(t, t.train, true));
+  }
   chart.setOption({
     animation: false,
-    tooltip: { trigger: "item", formatter: (p) => textTip([`trial ${p.seriesName}`,
-      `epoch ${p.data[0]}: val acc ${p.data[1].toFixed(4)}`]) },
+    tooltip: { trigger: "item", formatter: (p) => textTip([`trial ${p.seriesName}`, said(p)]) },
     xAxis: { type: "value", name: "epoch", min: 1, max: Math.max(curves.epochs, 1) },
-    yAxis: { type: "value", name: "validation accuracy", min: 0, max: 1 },
-    series: curves.curves.map((t) => ({
-      type: "line", name: String(t.trial), showSymbol: true, symbolSize: 3,
-      emphasis: { focus: "series" },
-      lineStyle: { type: t.status === "running" ? "dashed" : "solid", width: 1.2 },
-      data: t.val_accuracy.map((v, i) => [i + 1, v]),
-    })),
+    yAxis: { type: "value", name: own.book ? "validation accuracy" : own.label,
+      ...scoreAxis(own) },
+    series,
   }, true);
   chart.off("mouseover");
   chart.on("mouseover", (p) => {
-    readout.textContent = `trial ${p.seriesName}, epoch ${p.data[0]}: ` +
-      `val acc ${p.data[1].toFixed(4)}`;
+    readout.textContent = `trial ${p.seriesName}, ${said(p)}`;
     readout.dataset.trial = p.seriesName;
   });
 }
@@ -85,6 +134,7 @@ function drawCurves(curves) {
 // values kept), or null when nothing is brushed; `brush` (the same form) is drawn again.
 function drawParallel(data, onSelect, brush) {
   const c = data.columns, names = [...data.parameters, "score"], rows = [];
+  const own = scoringOf(data), [low, high] = scoreRange(own, c.score);
   for (let i = 0; i < c.trial.length; i++) {
     if (c.score[i] === null || c.status[i] === "running") continue;
     rows.push(names.map((n) => c[n][i]));
@@ -98,10 +148,9 @@ function drawParallel(data, onSelect, brush) {
     parallelAxis: names.map((n, dim) => ({
       dim, id: `axis-${dim}`, name: data.headers[n], realtime: false, // asks once per brush
       type: n === "score" ? "value" : axisType(data, n), data: order(n) || undefined,
-      ...(n === "score" ? { min: 0, max: 1 } : {}), // a brush's place stays as trials come
+      ...(n === "score" ? { min: low, max: high } : {}), // a brush's place stays as trials come
     })),
-    visualMap: { type: "continuous", dimension: names.length - 1, min: 0, max: 1,
-      right: 0, calculable: false, inRange: { color: ["#d0e0f0", "#08306b"] } },
+    visualMap: scoreColours(own, c.score, names.length - 1, true),
     series: [{ type: "parallel", data: rows, lineStyle: { width: 1, opacity: 0.5 },
       inactiveOpacity: 0.03, activeOpacity: 0.8, progressive: 2000, smooth: false }],
   }, true);
@@ -131,7 +180,7 @@ function drawParallel(data, onSelect, brush) {
 }
 
 function drawSlices(data) {
-  const root = document.getElementById("slices"), c = data.columns;
+  const root = document.getElementById("slices"), c = data.columns, own = scoringOf(data);
   for (const name of data.parameters) {
     let node = root.querySelector(`div[data-key="${CSS.escape(name)}"]`);
     if (!node) {
@@ -147,10 +196,12 @@ function drawSlices(data) {
     chart.setOption({
       animation: false, title: { text: data.headers[name], textStyle: { fontSize: 12 } },
       tooltip: { trigger: "item", formatter: (p) => textTip([`trial ${p.data[2]}`,
-        `${data.headers[name]} ${p.data[0]}`, `score ${p.data[1].toFixed(4)}`]) },
+        `${data.headers[name]} ${p.data[0]}`, `score ${scoreText(own, p.data[1])}`]) },
       xAxis: { type: axisType(data, name), data: axisType(data, name) === "category"
         ? choices(data, name) : undefined, scale: true },
-      yAxis: { type: "value", min: 0, max: 1 },
+      yAxis: { type: "value", ...scoreAxis(own) },
+      // a function's metric coloured as on the parallel coordinates: the better the darker
+      ...(own.book ? {} : { visualMap: scoreColours(own, c.score, 1, false) }),
       series: [{ type: "scatter", data: points, symbolSize: 4, large: true }],
     }, true);
   }
@@ -158,7 +209,7 @@ function drawSlices(data) {
 
 function drawScatter(data) {
   const x = document.getElementById("scatter-x").value, y = document.getElementById("scatter-y").value;
-  const c = data.columns, series = [];
+  const c = data.columns, series = [], own = scoringOf(data);
   for (const round of data.rounds) {
     const points = [];
     for (let i = 0; i < c.trial.length; i++) {
@@ -176,7 +227,7 @@ function drawScatter(data) {
     animation: false, legend: {},
     tooltip: { trigger: "item", formatter: (p) => textTip([`trial ${p.data[2]} (${p.seriesName})`,
       `${data.headers[x]} ${p.data[0]}`, `${data.headers[y]} ${p.data[1]}`,
-      `score ${p.data[3] === null ? "-" : p.data[3].toFixed(4)}`]) },
+      `score ${scoreText(own, p.data[3])}`]) },
     xAxis: { type: axisType(data, x), name: data.headers[x], scale: true,
       data: axisType(data, x) === "category" ? choices(data, x) : undefined },
     yAxis: { type: axisType(data, y), name: data.headers[y], scale: true,
@@ -204,9 +255,12 @@ function drawImportance(result) {
     return;
   }
   const names = Object.keys(result.scores).sort((a, b) => result.scores[a] - result.scores[b]);
-  note.textContent = result.trials < result.of_trials
+  const f = result.forest; // the dashboard's quicker forests than report --importance's
+  const scored = (f ? `; ${f.trees} trees, ${f.folds} folds, ${f.repeats} shuffles` : "") +
+    (result.metric ? `, scored on ${result.metric.replaceAll("_", " ")}` : "");
+  note.textContent = (result.trials < result.of_trials
     ? `${result.method}, on ${result.trials} of ${result.of_trials} trials (a fixed sample)`
-    : `${result.method}, over ${result.trials} trials`;
+    : `${result.method}, over ${result.trials} trials`) + scored;
   chartOf("chart-importance").setOption({
     animation: false, grid: { left: 120 }, tooltip: {},
     xAxis: { type: "value", name: "importance" },

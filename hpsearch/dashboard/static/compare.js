@@ -43,6 +43,7 @@ function drawCompared(studies) {
 }
 
 function drawHistories(studies) {
+  const own = studies.length ? studies[0].scoring : undefined; // a training function's
   const most = Math.max(1, ...studies.map((s) => s.history.trials));
   const chart = window.echarts.init(document.getElementById("chart-compare-history"));
   chart.setOption({
@@ -52,7 +53,9 @@ function drawHistories(studies) {
     grid: { left: 60, right: 30, top: 40, bottom: 50 },
     xAxis: { type: "value", name: "trial (in round order)", nameLocation: "middle",
       nameGap: 28, min: 0, max: most },
-    yAxis: { type: "value", name: "validation accuracy", min: 0, max: 1 },
+    // one metric for all (the page compares no others): a function's on its own range
+    yAxis: own ? { type: "value", name: own.label, ...(own.bounded ? { min: 0, max: 1 }
+      : { scale: true }) } : { type: "value", name: "validation accuracy", min: 0, max: 1 },
     series: studies.map((s) => {
       const best = s.history.best.slice();
       if (best.length && best[best.length - 1][0] < s.history.trials) {

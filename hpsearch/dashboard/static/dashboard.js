@@ -9,6 +9,8 @@ const POLL_MS = 2000;
 const RUNNING_HEAD = ["round", "trial", "number"];
 const RUNNING_TAIL = ["last_epoch", "last_val_accuracy", "last_train_accuracy", "val_curve",
   "started_at", "worker"];
+// A training function's running trials: its metric at the last report, and its curve.
+const METRIC_TAIL = ["last_epoch", "last_value", "curve", "started_at", "worker"];
 // The headers people read (other keys: their words, "_" as spaces).
 const LABELS = {
   last_epoch: "epoch", last_val_accuracy: "val acc", last_train_accuracy: "train acc",
@@ -18,18 +20,24 @@ const LABELS = {
   created_at: "created", train_samples: "train samples", test_samples: "test samples",
 };
 const SVG = "http://www.w3.org/2000/svg";
+// A training function's values, written as report writes its metric.
+const METRIC_KEYS = new Set(["value", "best_value", "last_value"]);
 const EVALUATIONS = ["trial", "lr", "weight_decay", "epochs", "train_samples", "test_samples",
   "train_accuracy", "test_accuracy", "status", "seconds", "created_at"];
 
-// A line of `values` (accuracies, 0 to 1) in an SVG of width x height, drawn with
-// presentation attributes only (the page's policy allows no inline style).
-function sparkline(values, width, height) {
+// A line of `values` (accuracies, 0 to 1; other values between their least and most)
+// in an SVG of width x height, drawn with presentation attributes only (the page's
+// policy allows no inline style).
+function sparkline(values, width, height, bounded = true) {
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("width", width);
   svg.setAttribute("height", height);
   svg.setAttribute("class", "sparkline");
   const n = Math.max(values.length - 1, 1);
-  const points = values.map((v, i) => `${(i / n) * (width - 2) + 1},${(1 - v) * (height - 2) + 1}`);
+  const low = bounded ? 0 : Math.min(...values), span = bounded ? 1 : Math.max(...values) - low;
+  const up = (v) => (span > 0 ? (v - low) / span : 0.5);
+  const points = values.map((v, i) =>
+    `${(i / n) * (width - 2) + 1},${(1 - up(v)) * (height - 2) + 1}`);
   const line = document.createElementNS(SVG, "polyline");
   line.setAttribute("points", points.join(" "));
   line.setAttribute("fill", "none");
@@ -45,6 +53,7 @@ function sparkline(values, width, height) {
 function fmt(value, key) {
   const { formatNumber } = window.hpsearchNumbers;
   if (typeof value !== "number") return formatNumber(value, "text");
+  if (METRIC_KEYS.has(key)) return formatNumber(value, "metric");
   if (key === "lr" || key.startsWith("weight_decay")) return formatNumber(value, "scientific");
   if (key.endsWith("accuracy")) return formatNumber(value, "accuracy");
   if (key === "seconds" || key === "epoch_seconds") return formatNumber(value, "seconds");
@@ -78,18 +87,19 @@ function element(tag, text, className) {
   return node;
 }
 
-// Fill a table with columns and rows; a row links to its trial when `link` is given.
-function fill(table, columns, rows, link) {
+// Fill a table with columns and rows; a row links to its trial when `link` is given;
+// `labels` heads columns of their own (a function's metric).
+function fill(table, columns, rows, link, labels = {}) {
   table.replaceChildren();
   const head = table.createTHead().insertRow();
-  for (const c of columns) head.appendChild(element("th", header(c))).dataset.key = c;
+  for (const c of columns) head.appendChild(element("th", labels[c] || header(c))).dataset.key = c;
   const body = table.createTBody();
   for (const row of rows) {
     const tr = body.insertRow();
     for (const c of columns) {
       const td = tr.insertCell();
-      if (c === "val_curve") {
-        td.appendChild(sparkline(row[c] || [], 120, 24));
+      if (c === "val_curve" || c === "curve") {
+        td.appendChild(sparkline(row[c] || [], 120, 24, c === "val_curve" || labels.bounded));
         td.dataset.epochs = (row[c] || []).length;
         continue;
       }
@@ -114,16 +124,22 @@ function card(label, value) {
 function drawRounds(table, rounds) {
   const rows = rounds.map((r) => ({
     round: r.round,
-    lr: `${fmt(r.lr[0], "lr")} – ${fmt(r.lr[1], "lr")}`,
-    weight_decay: `${fmt(r.weight_decay[0], "lr")} – ${fmt(r.weight_decay[1], "lr")}`,
+    lr: r.lr ? `${fmt(r.lr[0], "lr")} – ${fmt(r.lr[1], "lr")}` : "-",
+    weight_decay: r.weight_decay
+      ? `${fmt(r.weight_decay[0], "lr")} – ${fmt(r.weight_decay[1], "lr")}` : "-",
     other_domains: Object.entries(r.domains || {}).map(([n, d]) => `${n} ${d}`).join("; ") || "-",
     narrowed_from: r.narrowed_from === null ? "-" : `round ${r.narrowed_from} (top ${r.top_k})`,
     trials: r.trials,
     statuses: Object.entries(r.statuses).map(([s, n]) => `${s} ${n}`).join(", "),
     best_val_accuracy: r.best_val_accuracy,
+    best_value: r.best_value,
   }));
-  fill(table, ["round", "lr", "weight_decay", "other_domains", "narrowed_from", "trials",
-    "statuses", "best_val_accuracy"], rows, null);
+  const metric = rounds.length ? rounds[0].metric : undefined; // a training function's
+  // lr and weight decay as ranges where searched (a function's own parameters need not be)
+  const ranges = ["lr", "weight_decay"].filter((k) => rounds.some((r) => r[k]));
+  fill(table, ["round", ...ranges, "other_domains", "narrowed_from", "trials",
+    "statuses", metric ? "best_value" : "best_val_accuracy"], rows, null,
+  metric ? { best_value: `best ${metric.replaceAll("_", " ")}` } : {});
 }
 
 // What the command line warns about, where it applies: the range edges the best trials
@@ -167,16 +183,20 @@ function start(root) {
       const response = await fetch(api, { cache: "no-store" });
       if (!response.ok) throw new Error(`${response.status} ${response.statusText}`);
       const data = await response.json();
-      const p = data.progress;
+      const p = data.progress, scoring = data.scoring;
       document.getElementById("progress").replaceChildren(card("done", p.done),
         card("running", p.running), card("pending", p.pending),
         card("epochs stored", p.epochs_stored), card("epochs left", p.epochs_left),
         card("ETA", p.running ? duration(p.eta_seconds) : "no worker running"),
-        card("best val acc", fmt(data.leaderboard.length ? data.leaderboard[0].val_accuracy : null,
-          "val_accuracy")));
+        scoring ? card(`best ${scoring.label}`, fmt(data.leaderboard.length
+          ? data.leaderboard[0].value : null, "value"))
+          : card("best val acc", fmt(data.leaderboard.length ? data.leaderboard[0].val_accuracy
+            : null, "val_accuracy")));
       drawRounds(document.getElementById("rounds"), data.rounds);
       fill(document.getElementById("running"), [...RUNNING_HEAD, ...data.searched,
-        ...RUNNING_TAIL], data.running, link);
+        ...(scoring ? METRIC_TAIL : RUNNING_TAIL)], data.running, link, scoring ? {
+        last_value: scoring.label, curve: `${scoring.label} curve`, bounded: scoring.bounded,
+      } : {});
       fill(document.getElementById("evaluations"), EVALUATIONS, data.evaluations, null);
       warn(data);
       if (data.version !== version) {
@@ -219,16 +239,23 @@ function startTrial(root) {
     for (const td of document.querySelectorAll("#settings td[data-key]")) {
       td.textContent = fmt(data[td.dataset.key], td.dataset.key);
     }
-    fill(document.getElementById("epochs"), columns, data.epochs, null);
+    const own = data.scoring; // a training function's: its metric and train_ counterpart
+    const keys = own ? ["epoch", ...data.metrics] : columns;
+    fill(document.getElementById("epochs"), keys, data.epochs, null);
     const line = (key, name) => ({ type: "line", name, symbolSize: 4,
-      data: data.epochs.map((e) => [e.epoch, e[key]]) });
+      data: data.epochs.filter((e) => e[key] !== undefined).map((e) => [e.epoch, e[key]]) });
+    const train = own ? `train_${own.metric.replace(/^val_/, "")}` : null;
     chart.setOption({
       animation: false, legend: { top: 0 }, tooltip: { trigger: "axis" },
       grid: { left: 60, right: 30, top: 40, bottom: 50 },
       xAxis: { type: "value", name: "epoch", nameLocation: "middle", nameGap: 28, min: 1,
         max: Math.max(data.epochs.length, 1), minInterval: 1 },
-      yAxis: { type: "value", name: "accuracy", min: 0, max: 1 },
-      series: [line("val_accuracy", "validation"), line("train_accuracy", "train")],
+      yAxis: own ? { type: "value", name: own.label, ...(own.bounded ? { min: 0, max: 1 }
+        : { scale: true }) } : { type: "value", name: "accuracy", min: 0, max: 1 },
+      series: own ? [line(own.metric, own.label),
+        ...(train !== own.metric && data.metrics.includes(train)
+          ? [line(train, train.replaceAll("_", " "))] : [])]
+        : [line("val_accuracy", "validation"), line("train_accuracy", "train")],
     }, true);
     curve.dataset.epochs = data.epochs.length;
   }, document.getElementById("updated"));
@@ -241,8 +268,9 @@ function startStudies(root) {
     const statuses = rows.length ? Object.keys(rows[0].statuses) : [];
     table.replaceChildren();
     const head = table.createTHead().insertRow();
-    for (const c of ["", "study", "created", "rounds", "trials", ...statuses, "best val acc",
-      "evaluations"]) head.appendChild(element("th", c));
+    const functions = rows.some((s) => s.metric !== undefined); // a training function's
+    for (const c of ["", "study", "created", "rounds", "trials", ...statuses,
+      functions ? "best" : "best val acc", "evaluations"]) head.appendChild(element("th", c));
     const body = table.createTBody();
     for (const s of rows) {
       const tr = body.insertRow();
@@ -259,7 +287,9 @@ function startStudies(root) {
       for (const v of [s.rounds, s.trials, ...Object.values(s.statuses)]) {
         tr.appendChild(element("td", String(v), "num")).dataset.key = "count";
       }
-      tr.appendChild(element("td", fmt(s.best_val_accuracy, "val_accuracy"), "num"));
+      tr.appendChild(element("td", s.metric === undefined
+        ? fmt(s.best_val_accuracy, "val_accuracy")
+        : `${fmt(s.best_value, "value")} ${s.metric.replaceAll("_", " ")}`, "num"));
       tr.appendChild(element("td", String(s.evaluations), "num"));
     }
     document.getElementById("none").hidden = rows.length > 0;

@@ -15,7 +15,8 @@ function makeLeaderboard(root, link, api) {
   const chooser = root.querySelector("#columns");
   const pager = root.querySelector("#pager");
   let data = null, shown = null, brush = null, page = 0, asked = 0;
-  const filters = {}, sorting = { key: "score", up: false };
+  // best first: a minimised metric's lowest (the page says so in data-minimize)
+  const filters = {}, sorting = { key: "score", up: root.dataset.minimize === "1" };
 
   function tag(name, text, className) {
     const node = document.createElement(name);
@@ -38,7 +39,10 @@ function makeLeaderboard(root, link, api) {
     if (mine !== asked) return null;
     data = answer;
     page = answer.page;
-    if (!shown) shown = new Set(data.order.filter((key) => !HIDDEN.has(key)));
+    if (!shown) {
+      shown = new Set(data.order.filter((key) => !HIDDEN.has(key) ||
+        (data.scoring && key === "best_epoch"))); // a function's best @epoch
+    }
     if (!chooser.childElementCount) drawChooser();
     draw();
     table.dataset.drawn = String(Number(table.dataset.drawn || 0) + 1);
@@ -76,7 +80,8 @@ function makeLeaderboard(root, link, api) {
       th.dataset.key = key;
       if (key === sorting.key) th.className = sorting.up ? "sorted up" : "sorted";
       th.addEventListener("click", () => {
-        sorting.up = sorting.key === key ? !sorting.up : false;
+        const lowFirst = key === "score" && data.scoring?.direction === "minimize";
+        sorting.up = sorting.key === key ? !sorting.up : lowFirst;
         sorting.key = key;
         refresh();
       });

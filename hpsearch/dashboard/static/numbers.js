@@ -1,7 +1,8 @@
 // Numbers as the command line's tables write them (hpsearch/report/numbers.py's rules,
 // which tests/dashboard/test_dashboard_browser.py compares with these): an accuracy to
 // 4 decimals, a log-scale parameter in compact scientific form (3 significant digits:
-// 2.47e-3), another float to 3 significant digits (0.132), seconds to 1 decimal.
+// 2.47e-3), another float to 3 significant digits (0.132), seconds to 1 decimal, a
+// training function's metric to 4 significant digits.
 "use strict";
 
 const MISSING = "-";
@@ -23,7 +24,17 @@ function general(value, digits) {
   return fixed.includes(".") ? fixed.replace(/0+$/, "").replace(/\.$/, "") : fixed;
 }
 
+// Python's f"{value:#.4g}" less a trailing ".": a training function's metric
+// (numbers.metric: 0.1325, 1.25e-5).
+function metric(value) {
+  if (value === 0) return "0.000";
+  const exponent = Math.floor(Math.log10(Math.abs(Number(value.toPrecision(4)))));
+  if (exponent < -4 || exponent >= 4) return compactExponent(value.toExponential(3));
+  return value.toFixed(Math.max(3 - exponent, 0)).replace(/\.$/, "");
+}
+
 const FORMATTERS = {
+  metric,
   accuracy: (v) => v.toFixed(4),
   scientific: (v) => (v === 0 ? "0" : compactExponent(v.toExponential(2))),
   significant: (v) => compactExponent(general(v, 3)),
