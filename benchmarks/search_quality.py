@@ -234,7 +234,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--retrain", type=int, default=3)
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
+    parser.add_argument("--summarize", nargs="+", metavar="LOG", help="summarize saved runs")
     args = parser.parse_args()
+    if args.summarize:
+        summarize_logs([Path(log) for log in args.summarize])
+        return
     settings = replace(StudySettings(), epochs=args.epochs)
     setup = Setup(SPACES[args.space], settings, args.trials, args.workers,
                   DataSource(data_dir=args.data_dir))  # fmt: skip
@@ -251,6 +255,23 @@ def main() -> None:
             print(f"{name:<18} {seed:>4} {search.best_val:>9.3f} {test:>7.4f}"
                   f" {search.trial_epochs:>12} {search.wall:>7.1f}", flush=True)  # fmt: skip
         summarize(results, done=args.seeds[: args.seeds.index(seed) + 1])
+
+
+def summarize_logs(logs: list[Path]) -> None:
+    """The summary over the seeds that every method finished in ``logs`` (this script's
+    output of runs on other seeds, for example two run side by side)."""
+    rows: dict[str, dict[int, tuple[Search, float]]] = {}
+    for log in logs:
+        for line in log.read_text().splitlines():
+            words = line.split()
+            if len(words) == 6 and words[0] in METHODS and words[1].isdigit():
+                name, seed, best, test, epochs, wall = words
+                search = Search({}, float(best), int(epochs), float(wall))
+                rows.setdefault(name, {})[int(seed)] = (search, float(test))
+    seeds = sorted(set.intersection(*(set(runs) for runs in rows.values()))) if rows else []
+    if not seeds:
+        raise SystemExit("no seed that every method finished")
+    summarize({name: [runs[seed] for seed in seeds] for name, runs in rows.items()}, seeds)
 
 
 def summarize(results: dict[str, list[tuple[Search, float]]], done: list[int]) -> None:
