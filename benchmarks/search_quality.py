@@ -4,7 +4,7 @@
         [--seeds 0 1 2 3 4] [--trials 150] [--epochs 50] [--workers 2] [--retrain 3]
         [--methods NAME ...]
 
-A first skeleton of the comparison. Every method searches the same space with the same
+Every method searches the same space with the same
 one-trial function (the book's network on the study's split of 500 MNIST samples,
 400 / 100, each trial trained up to EPOCHS epochs) and the same budget of TRIALS trials.
 Its chosen configuration (its best completed trial by final validation accuracy) is then
@@ -14,7 +14,8 @@ test images, the same for every method.
 Methods (``--methods``, all by default):
 
     start-random, start-tpe   hpsearch start, asha, WORKERS workers, random or tpe
-    auto-random, auto-tpe     hpsearch auto, asha: round 0 and 2 narrowings of TRIALS/3
+    auto-random, auto-tpe     hpsearch auto with its defaults (asha, top-5): round 0 and
+                              up to 3 narrowings of TRIALS/4 trials each
     optuna-random, optuna-tpe, optuna-tpe-median, optuna-tpe-sha
                               Optuna's samplers and pruners, ask/tell, one process
 
@@ -22,11 +23,13 @@ The spaces: ``mixed`` (optimizer of sgd, momentum, adam, adagrad; lr and weight 
 log-uniform; batch size of 25, 50, 100, 200; batch norm on/off) and ``book`` (lr and
 weight decay, the book's ranges).
 
-Prints per method and seed, then per method: the best validation accuracy, the chosen
-configuration's test accuracy (the mean over its retrainings), its paired difference to
-the best Optuna variant (mean over seeds, two standard errors), trial-epochs and wall
-time. Not yet: Optuna runs its trials one at a time (its wall time is not comparable),
-Fashion-MNIST, and ten seeds where a difference is within two standard errors.
+Prints per method and seed, then, after each seed, per method over the seeds done so
+far (a run cut short still shows its complete seeds): the best validation accuracy, the
+chosen configuration's test accuracy (the mean over its retrainings), its paired
+difference to the best Optuna variant (mean over seeds, two standard errors),
+trial-epochs and wall time. Optuna runs its trials one at a time in this process while
+hpsearch runs WORKERS workers, so wall times are not comparable; trial-epochs are.
+Not yet: Fashion-MNIST.
 Needs Optuna (``pip install optuna``) for its methods.
 """
 
@@ -68,6 +71,9 @@ MIXED = make_space(
     },
 )
 SPACES = {"mixed": MIXED, "book": BOOK_SPACE}
+#: ``hpsearch auto``'s defaults (rounds, top-k): round 0 and up to 3 narrowings, each of
+#: TRIALS / 4 trials, so that auto spends at most the budget the other methods spend.
+AUTO_ROUNDS, AUTO_TOP_K = 3, 5
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,7 @@ def hpsearch_search(setup: Setup, seed: int, sampler: str, auto: bool) -> Search
         db = str(Path(folder) / "quality.db")
         factory = open_store(db, create=True)
         options = steps.RunOptions(database_url(db), setup.workers, setup.source)
-        per_round = setup.trials // 3 if auto else setup.trials
+        per_round = setup.trials // (AUTO_ROUNDS + 1) if auto else setup.trials
         round_id = steps.start(
             factory, "q", seed=seed, settings=setup.settings, space=setup.space,
             n_trials=per_round, source=setup.source, pruner="asha", sampling=Sampling(sampler),
@@ -110,7 +116,7 @@ def hpsearch_search(setup: Setup, seed: int, sampler: str, auto: bool) -> Search
 
         run_round(round_id)
         if auto:
-            plan = AutoPlan(2, min(5, per_round), per_round, pruner="asha")
+            plan = AutoPlan(AUTO_ROUNDS, min(AUTO_TOP_K, per_round), per_round, pruner="asha")
             run_auto(factory, "q", plan, run_round)
         with factory() as session:
             study = store.get_study(session, "q")
@@ -228,7 +234,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--retrain", type=int, default=3)
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
+    parser.add_argument("--summarize", nargs="+", metavar="LOG", help="summarize saved runs")
     args = parser.parse_args()
+    if args.summarize:
+        summarize_logs([Path(log) for log in args.summarize])
+        return
     settings = replace(StudySettings(), epochs=args.epochs)
     setup = Setup(SPACES[args.space], settings, args.trials, args.workers,
                   DataSource(data_dir=args.data_dir))  # fmt: skip
@@ -244,17 +254,46 @@ def main() -> None:
             results[name].append((search, test))
             print(f"{name:<18} {seed:>4} {search.best_val:>9.3f} {test:>7.4f}"
                   f" {search.trial_epochs:>12} {search.wall:>7.1f}", flush=True)  # fmt: skip
+        summarize(results, done=args.seeds[: args.seeds.index(seed) + 1])
+
+
+def summarize_logs(logs: list[Path]) -> None:
+    """The summary over the seeds that every method finished in ``logs`` (this script's
+    output of runs on other seeds, for example two run side by side)."""
+    rows: dict[str, dict[int, tuple[Search, float]]] = {}
+    for log in logs:
+        for line in log.read_text().splitlines():
+            words = line.split()
+            if len(words) == 6 and words[0] in METHODS and words[1].isdigit():
+                name, seed, best, test, epochs, wall = words
+                search = Search({}, float(best), int(epochs), float(wall))
+                rows.setdefault(name, {})[int(seed)] = (search, float(test))
+    seeds = sorted(set.intersection(*(set(runs) for runs in rows.values()))) if rows else []
+    if not seeds:
+        raise SystemExit("no seed that every method finished")
+    summarize({name: [runs[seed] for seed in seeds] for name, runs in rows.items()}, seeds)
+
+
+def summarize(results: dict[str, list[tuple[Search, float]]], done: list[int]) -> None:
+    """Per method, the means over the seeds done so far (printed after each seed, so a run
+    cut short still shows its complete seeds), and the paired test difference to the
+    Optuna method whose mean test accuracy is highest."""
     optunas = [name for name in results if name.startswith("optuna")]
     reference = max(optunas, key=lambda n: statistics.mean(t for _, t in results[n]), default=None)
-    print(f"\nover {len(args.seeds)} seeds; paired with {reference or 'no Optuna method'}")
+    print(f"\nmeans over seeds {done}; paired with {reference or 'no Optuna method'}")
+    print(f"{'method':<18} {'best val':>9} {'test':>7} {'vs ' + (reference or '-'):>24}"
+          f" {'trial-epochs':>12} {'wall s':>7}")  # fmt: skip
     for name, runs in results.items():
         tests = [test for _, test in runs]
-        line = (f"{name:<18} test {statistics.mean(tests):.4f}"
-                f"  trial-epochs {sum(s.trial_epochs for s, _ in runs) // len(runs)}")  # fmt: skip
+        gap = "-"
         if reference is not None:
             gaps = [t - r for t, (_, r) in zip(tests, results[reference], strict=True)]
-            line += f"  vs {reference} {paired(gaps)}"
-        print(line)
+            gap = paired(gaps)
+        print(f"{name:<18} {statistics.mean(s.best_val for s, _ in runs):>9.3f}"
+              f" {statistics.mean(tests):>7.4f} {gap:>24}"
+              f" {statistics.mean(s.trial_epochs for s, _ in runs):>12.0f}"
+              f" {statistics.mean(s.wall for s, _ in runs):>7.1f}")  # fmt: skip
+    print(flush=True)
 
 
 if __name__ == "__main__":
