@@ -17,27 +17,20 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func
 
+from hpsearch.plots.data import Score
 from hpsearch.space.domains import label
 from hpsearch.store.models import Study, Trial
 
 
 @dataclass(frozen=True)
-class Scoring:
-    """The score's column, its name and its direction."""
-
-    book: bool = True
-    metric: str = "val_accuracy"
-    minimize: bool = False
+class Scoring(Score):
+    """The figures' score (:class:`~hpsearch.plots.data.Score`), as the dashboard reads it
+    in SQL and hands it to the page."""
 
     @property
     def name(self) -> str:
         """What people read: ``val acc`` for the book network, else the metric's label."""
         return "val acc" if self.book else label(self.metric)
-
-    @property
-    def bounded(self) -> bool:
-        """Whether it lies in [0, 1] (an accuracy): the charts' axes are drawn so."""
-        return self.book or self.metric.endswith("accuracy")
 
     def score(self) -> ColumnElement[Any]:
         """A trial's score in SQL: its best epoch's value, else its last one's."""
@@ -61,6 +54,4 @@ class Scoring:
 
 def scoring(study: Study) -> Scoring:
     """How ``study``'s trials are scored."""
-    if study.objective is None:
-        return Scoring()
-    return Scoring(book=False, metric=study.metric, minimize=study.direction == "minimize")
+    return Scoring.of(study)

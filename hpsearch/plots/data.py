@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -47,6 +48,9 @@ class TopK:
     trial_ids: tuple[int, ...]
 
 
+ScoreType = TypeVar("ScoreType", bound="Score")
+
+
 @dataclass(frozen=True)
 class Score:
     """What the figures rank and colour trials by: the book network's validation
@@ -55,6 +59,13 @@ class Score:
     metric: str = "val_accuracy"
     minimize: bool = False
     book: bool = True
+
+    @classmethod
+    def of(cls: type[ScoreType], study: Study) -> ScoreType:
+        """How ``study``'s trials are scored: the book network's way, or its function's."""
+        if study.objective is None:
+            return cls()
+        return cls(study.metric, study.direction == "minimize", book=False)
 
     @property
     def name(self) -> str:
@@ -190,7 +201,7 @@ def figure_data(
     best_records = tuple(
         store.frozen_trial(trial, values.get(trial.id), curves[trial.id]) for trial in best
     )
-    score = Score(study.metric, study.direction == "minimize", study.objective is None)
+    score = Score.of(study)
     return FigureData(
         study=study.name,
         trials=tuple(store.frozen_trial(trial, values[trial.id]) for trial in trials),
