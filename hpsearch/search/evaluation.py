@@ -3,8 +3,10 @@
 The best completed trial's settings (learning rate, weight decay, training seed)
 are trained on the study's whole training split, training and validation samples
 together, for the study's number of epochs, by the same one-trial training the
-worker uses (:mod:`hpsearch.run.training`); the test set is then measured once. Each
-evaluation is stored; asking again shows the stored one unless forced.
+worker uses (:mod:`hpsearch.run.training`); the test set is then measured once. A
+training function's study runs the function's own test instead
+(:mod:`hpsearch.search.function_test`). Each evaluation is stored; asking again shows
+the stored one unless forced.
 
 The test set is used once: before training, an evaluation claims it by adding its row
 (status ``running``) in a transaction that first locks the study's row, so of two
