@@ -219,6 +219,24 @@ def test_report_from_another_process_shows_a_search_in_progress(tmp_path, tiny_m
     assert statuses.get("running", 0) + statuses.get("completed", 0) >= 1
 
 
+def kill_mid_round_and_resume(db, process, victim: str, epochs: int, data) -> None:
+    """Once ``epochs`` epochs are stored, kill -9 the run's whole process group
+    (``everything``) or one running trial's worker; check the run was cut short, then
+    ``resume`` it to the end."""
+    wait_for_epochs(db, epochs, process)
+    if victim == "everything":
+        os.killpg(process.pid, signal.SIGKILL)
+    else:
+        (worker,) = query(db, "SELECT worker FROM trials WHERE status = 'running' LIMIT 1")[0]
+        os.kill(int(worker.rpartition(":")[2]), signal.SIGKILL)
+    process.communicate(timeout=120)
+    assert (
+        query(db, "SELECT count(*) FROM trials WHERE status IN ('running', 'interrupted')")[0][0]
+        >= 1
+    )  # the run was cut short
+    finish_with_resume(db, data)
+
+
 @pytest.mark.parametrize(
     "victim",
     [
@@ -232,18 +250,7 @@ def test_a_pruned_round_killed_and_resumed_matches_one_worker_never_interrupted(
     db = tmp_path / "s.db"
     process = hpsearch("start", "s", *SEARCH, "--pruner", "asha", db=db, data=tiny_mnist,
                        start_new_session=True)  # fmt: skip
-    wait_for_epochs(db, 30, process)
-    if victim == "everything":
-        os.killpg(process.pid, signal.SIGKILL)
-    else:
-        (worker,) = query(db, "SELECT worker FROM trials WHERE status = 'running' LIMIT 1")[0]
-        os.kill(int(worker.rpartition(":")[2]), signal.SIGKILL)
-    process.communicate(timeout=120)
-    assert (
-        query(db, "SELECT count(*) FROM trials WHERE status IN ('running', 'interrupted')")[0][0]
-        >= 1
-    )  # the run was cut short
-    finish_with_resume(db, tiny_mnist)
+    kill_mid_round_and_resume(db, process, victim, 30, tiny_mnist)
     trials, epochs = results(db)
     assert any(row[4] == "pruned" for row in trials)
     assert (trials, epochs) == pruned_reference
@@ -276,18 +283,7 @@ def test_a_tpe_round_killed_and_resumed_matches_one_worker_never_interrupted(
 ):
     db = tmp_path / "s.db"
     process = hpsearch("start", "s", *LEARNED, db=db, data=tiny_mnist, start_new_session=True)
-    wait_for_epochs(db, 60, process)
-    if victim == "everything":
-        os.killpg(process.pid, signal.SIGKILL)
-    else:
-        (worker,) = query(db, "SELECT worker FROM trials WHERE status = 'running' LIMIT 1")[0]
-        os.kill(int(worker.rpartition(":")[2]), signal.SIGKILL)
-    process.communicate(timeout=120)
-    assert (
-        query(db, "SELECT count(*) FROM trials WHERE status IN ('running', 'interrupted')")[0][0]
-        >= 1
-    )  # the run was cut short
-    finish_with_resume(db, tiny_mnist)
+    kill_mid_round_and_resume(db, process, victim, 60, tiny_mnist)
     assert results(db, 12) == learned_reference
 
 
