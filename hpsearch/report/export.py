@@ -134,12 +134,13 @@ def epoch_record(epoch: FrozenEpoch) -> dict[str, Any]:
 
 
 def trial_stream(
-    session: Session, study: Study, *, epochs: bool = False
+    session: Session, study: Study, *, epochs: bool = False, metrics: Sequence[str] = ()
 ) -> Iterator[tuple[FrozenTrial, Iterable[tuple[Any, ...]]]]:
     """Each trial (by round and number, with its searched values) with its epochs' rows
-    (trial id first, then :data:`EPOCH_VALUES`; none without ``epochs``). Trials and
-    epochs are read as two streams in one order, so memory holds a batch of each; a
-    trial's epochs are to be read before the next trial is asked for."""
+    (trial id first, then :data:`EPOCH_VALUES`, or a training function's ``metrics`` by
+    name; none without ``epochs``). Trials and epochs are read as two streams in one
+    order, so memory holds a batch of each; a trial's epochs are to be read before the
+    next trial is asked for."""
     if not epochs:
         for trial in streamed_trials(session, study):
             yield trial, ()
@@ -147,7 +148,7 @@ def trial_stream(
     rows = (
         epoch_rows(session, study)
         if study.objective is None
-        else metric_epoch_rows(session, study, study_metric_names(session, study))
+        else metric_epoch_rows(session, study, metrics)
     )
     by_trial = groupby(rows, key=itemgetter(0))
     pending = next(by_trial, None)
@@ -169,9 +170,9 @@ def export_rows(
         for trial, _ in trial_stream(session, study):
             yield (study.name, trial.round, *trial_cells(trial, names, book))
         return
-    width = len(EPOCH_COLUMNS) if book else 1 + len(study_metric_names(session, study))
-    no_epoch = (None,) * width
-    for trial, own in trial_stream(session, study, epochs=True):
+    metrics = () if book else study_metric_names(session, study)  # read once
+    no_epoch = (None,) * (len(EPOCH_COLUMNS) if book else 1 + len(metrics))
+    for trial, own in trial_stream(session, study, epochs=True, metrics=metrics):
         row = (study.name, trial.round, *trial_cells(trial, names, book))
         yield from [row + values[1:] for values in own] or [row + no_epoch]
 
@@ -204,7 +205,7 @@ def write_csv(session: Session, study: Study, stream: TextIO, *, epochs: bool = 
     names, book = searched_names(study), study.objective is None
     cells = io.StringIO()
     writer = csv.writer(cells, lineterminator="\n")
-    metrics = () if book else study_metric_names(session, study)
+    metrics = () if book or not epochs else study_metric_names(session, study)
     writer.writerow(columns(names, epochs=epochs, book=book, metrics=metrics))
     if not epochs:
         writer.writerows(export_rows(session, study))

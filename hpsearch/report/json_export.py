@@ -105,9 +105,10 @@ def document_pieces(session: Session, study: Study, *, epochs: bool = False) -> 
     """The export's text in pieces, a trial (with its epochs) at a time."""
     names, book = searched_names(study), study.objective is None
     keys = [f"{_INDENT * 5}{json.dumps(key)}: " for key in trial_names(names, book)]
-    metrics = ("epoch", *study_metric_names(session, study)) if epochs and not book else ()
+    metrics = study_metric_names(session, study) if epochs and not book else []
+    epoch_keys = ["epoch", *metrics]  # a training function's epoch objects
     closing = "\n" + _INDENT * 4 + "}"
-    trials = trial_stream(session, study, epochs=epochs)
+    trials = trial_stream(session, study, epochs=epochs, metrics=metrics)
     pending = next(trials, None)
 
     def round_trials(number: int) -> Iterator[tuple[str, ...]]:
@@ -118,7 +119,7 @@ def document_pieces(session: Session, study: Study, *, epochs: bool = False) -> 
             cells = map(_value, trial_cells(trial, names, book))
             text = "{\n" + ",\n".join(map(str.__add__, keys, cells))
             if epochs:
-                own_epochs = _epochs(own) if book else _metric_epochs(own, metrics)
+                own_epochs = _epochs(own) if book else _metric_epochs(own, epoch_keys)
                 yield (text, f',\n{_INDENT * 5}"epochs": ', own_epochs, closing)
             else:
                 yield (text, closing)
