@@ -84,7 +84,7 @@ class Score:
         """At its best epoch, or its last when no best is stored."""
         if self.book:
             return trial.best_or_final_accuracy
-        return trial.best_value if trial.best_value is not None else trial.value
+        return trial.best_or_final_value
 
     def running_best(self, scores: Sequence[float]) -> np.ndarray:
         """The best so far at each place, NaN skipped."""

@@ -162,7 +162,7 @@ def importance_report(
     if study.objective is None:
         scored = [(t.values, s) for t in trials if (s := t.best_or_final_accuracy) is not None]
     else:  # a training function's metric, at its best epoch (a pruned trial's so far)
-        scored = [(t.values, s) for t in trials if (s := _best_or_final(t)) is not None]
+        scored = [(t.values, s) for t in trials if (s := t.best_or_final_value) is not None]
     result = parameter_importance(
         [values for values, _ in scored],
         [score for _, score in scored],
@@ -187,10 +187,6 @@ def importance_report(
             else {}
         )
     )
-
-
-def _best_or_final(trial: FrozenTrial) -> float | None:
-    return trial.best_value if trial.best_value is not None else trial.value
 
 
 @dataclass(frozen=True)

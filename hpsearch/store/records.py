@@ -67,6 +67,12 @@ class FrozenTrial:
         return self.best_val_accuracy if self.best_val_accuracy is not None else self.val_accuracy
 
     @property
+    def best_or_final_value(self) -> float | None:
+        """:attr:`best_or_final_accuracy` for a training function's metric: its best
+        epoch's value, else its last one's."""
+        return self.best_value if self.best_value is not None else self.value
+
+    @property
     def seconds(self) -> float | None:
         """The trial's wall time, finished minus started; None unless both are stored."""
         if self.started_at is None or self.finished_at is None:
